@@ -1,0 +1,28 @@
+"""gdviz: optimizers, learning-rate schedules and test surfaces, NumPy-only and vectorized over runs.
+
+>>> import gdviz
+>>> s = gdviz.surface("rosenbrock")
+>>> traj = gdviz.run(s, gdviz.optimizer("Adam", lr=0.01), start=(-1.5, 2.0), steps=500)
+"""
+
+from gdviz.optimizers import OPTIMIZERS, Optimizer, optimizer
+from gdviz.run import Trajectory, race, run
+from gdviz.schedules import SCHEDULES, Schedule, schedule
+from gdviz.surfaces import SURFACES, Surface, surface
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "SURFACES",
+    "Optimizer",
+    "Schedule",
+    "Surface",
+    "Trajectory",
+    "optimizer",
+    "race",
+    "run",
+    "schedule",
+    "surface",
+]

@@ -1,0 +1,47 @@
+"""The optimizer registry: torch.optim's algorithms, and a few beyond it, vectorized over runs.
+
+Adding an optimizer touches three places: its module here, one entry in a family tuple below, and
+(for a torch-backed one) nothing else, since the parity test samples every registry entry's spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdviz.optimizers.base import Optimizer
+from gdviz.optimizers.sgd import SGD
+
+# torch.optim's SGD-style and accumulator methods
+_SGD_FAMILY: tuple[type[Optimizer], ...] = (SGD,)
+# torch.optim's Adam family
+_ADAM_FAMILY: tuple[type[Optimizer], ...] = ()
+# checked against their papers' formulas, not torch
+_BEYOND_TORCH: tuple[type[Optimizer], ...] = ()
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in _SGD_FAMILY + _ADAM_FAMILY + _BEYOND_TORCH}
+_BY_LOWER = {name.lower(): cls for name, cls in OPTIMIZERS.items()}
+# names a student may type for plain gradient descent
+_ALIASES = {"gd": "sgd"}
+
+
+def optimizer_class(name: str) -> type[Optimizer]:
+    """The optimizer class registered under ``name`` (case-insensitive)."""
+    if not isinstance(name, str):
+        raise ValueError(f"optimizer name must be a string, got {name!r}")
+    key = _ALIASES.get(name.strip().lower(), name.strip().lower())
+    if key not in _BY_LOWER:
+        raise ValueError(f"Unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    return _BY_LOWER[key]
+
+
+def optimizer(name: str, **hyper: Any) -> Optimizer:
+    """Build an optimizer by torch.optim class name, e.g. ``optimizer("Adam", lr=0.01)``.
+
+    Hyper-parameters follow torch's names and defaults; any float one may be an array of shape (R,)
+    to sweep R runs in one call. ``max_grad_norm`` clips each run's gradient norm (as
+    torch.nn.utils.clip_grad_norm_) before the update, for any optimizer.
+    """
+    return optimizer_class(name)(**hyper)
+
+
+__all__ = ["OPTIMIZERS", "Optimizer", "optimizer", "optimizer_class"]

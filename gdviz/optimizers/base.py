@@ -1,0 +1,110 @@
+"""The optimizer contract: validated hyper-parameters plus two pure functions, ``init`` and ``update``.
+
+Every optimizer works on a batch of ``R`` runs at once: iterates and gradients are ``(R, dim)``
+arrays, a swept hyper-parameter is an ``(R, 1)`` column and a scalar one a Python float, so that
+one vectorized call can race settings or sweep a grid. Nothing is mutated in place: ``update``
+returns the new iterate and a new state dict (named arrays, each ``(R, dim)`` or ``(R, 1)``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gdviz.params import HyperParam, batch_size_of, validate_all
+
+State = dict[str, np.ndarray]
+
+LR = HyperParam("lr", 1e-3, minimum=0.0, ui_min=1e-5, ui_max=2.0, log=True, help="learning rate η")
+WEIGHT_DECAY = HyperParam("weight_decay", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.1, help="L2 penalty λ")
+EPS = HyperParam("eps", 1e-8, minimum=0.0, ui_min=1e-10, ui_max=1e-1, log=True, help="term added for stability")
+MAXIMIZE = HyperParam("maximize", False, kind="bool", help="maximize the objective instead of minimizing")
+
+
+class Optimizer:
+    """Base class of every optimizer; subclasses set the class attributes and implement two methods.
+
+    Class attributes:
+        name: the registry name (torch.optim's class name where torch has the algorithm).
+        spec: the hyper-parameters, in torch's order and with torch's defaults.
+        rule: the update rule in LaTeX, shown by the UI.
+        state_names: the names of the arrays in the state, in display order.
+        needs_hessian: ``update`` receives the Hessian ``(R, dim, dim)`` as ``hess``.
+        torch_class: the torch.optim class name it must match step for step, or None.
+        reference: where the update rule comes from.
+    """
+
+    name: ClassVar[str]
+    spec: ClassVar[tuple[HyperParam, ...]]
+    rule: ClassVar[str]
+    state_names: ClassVar[tuple[str, ...]] = ()
+    needs_hessian: ClassVar[bool] = False
+    torch_class: ClassVar[str | None] = None
+    reference: ClassVar[str] = ""
+
+    def __init__(self, *, max_grad_norm: float | None = None, **hyper: Any):
+        self.hyper: dict[str, Any] = validate_all(self.spec, hyper, self.name)
+        self.check(self.hyper)
+        self.batch: int = batch_size_of(self.hyper, self.name)
+        if max_grad_norm is not None:
+            if isinstance(max_grad_norm, bool) or not isinstance(max_grad_norm, (int, float, np.integer, np.floating)):
+                raise ValueError(f"{self.name}: max_grad_norm must be a positive number or None")
+            if not (math.isfinite(max_grad_norm) and max_grad_norm > 0):
+                raise ValueError(f"Invalid max_grad_norm value: {max_grad_norm} (must be a positive number)")
+            max_grad_norm = float(max_grad_norm)
+        self.max_grad_norm: float | None = max_grad_norm
+
+    # -- to implement -------------------------------------------------------------------------
+    def check(self, hyper: dict[str, Any]) -> None:
+        """Cross-parameter validation (e.g. Nesterov needs momentum); raise ``ValueError``."""
+
+    def init(self, x0: np.ndarray, lr: np.ndarray) -> State:
+        """The state before the first step. ``x0``: (R, dim); ``lr``: (R, 1), the first step's lr."""
+        raise NotImplementedError
+
+    def update(
+        self, x: np.ndarray, g: np.ndarray, state: State, lr: np.ndarray, t: int, hess: np.ndarray | None
+    ) -> tuple[np.ndarray, State]:
+        """One step. ``x``, ``g``: (R, dim); ``lr``: (R, 1) for this step; ``t``: 1-based step count.
+
+        Returns the new iterate (R, dim) and the new state.
+        """
+        raise NotImplementedError
+
+    # -- shared helpers -----------------------------------------------------------------------
+    @property
+    def lr(self) -> float | np.ndarray:
+        """The base learning rate (float, or (R, 1) for a sweep) that a schedule scales."""
+        return self.hyper.get("lr", 1.0)
+
+    def h(self, name: str) -> Any:
+        return self.hyper[name]
+
+    def settings(self) -> dict[str, Any]:
+        """Hyper-parameters as plain Python values (arrays as lists), e.g. for export."""
+        out: dict[str, Any] = {}
+        for key, value in self.hyper.items():
+            if isinstance(value, np.ndarray):
+                out[key] = value.ravel().tolist()
+            elif isinstance(value, tuple):
+                out[key] = [v.ravel().tolist() if isinstance(v, np.ndarray) else v for v in value]
+            else:
+                out[key] = value
+        if self.max_grad_norm is not None:
+            out["max_grad_norm"] = self.max_grad_norm
+        return out
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({shown})"
+
+
+def zeros_like_batch(x0: np.ndarray) -> np.ndarray:
+    return np.zeros_like(x0, dtype=np.float64)
+
+
+def column(value: float | np.ndarray, rows: int) -> np.ndarray:
+    """A scalar or (R, 1) value as an (rows, 1) float array."""
+    return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1, 1), (rows, 1)).copy()

@@ -1,0 +1,66 @@
+"""Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdviz.optimizers.base import LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, State
+from gdviz.params import HyperParam
+
+
+class SGD(Optimizer):
+    r"""Gradient descent; with momentum, the heavy-ball method as torch implements it.
+
+    .. math::
+        g_t \leftarrow \nabla f(x_{t-1}) + \lambda x_{t-1}, \quad
+        b_t \leftarrow \mu b_{t-1} + (1-\tau) g_t \;(b_1 = g_1), \quad
+        x_t \leftarrow x_{t-1} - \eta\,(g_t + \mu b_t \text{ if nesterov else } b_t)
+
+    Warning: torch's convention starts the momentum buffer at the first gradient (not at zero) and
+    does not dampen that first step; the textbook EWMA form (d2l 12.6) differs by a factor (1-τ).
+
+    References: Polyak (1964); Sutskever et al. (2013), "On the importance of initialization and
+    momentum in deep learning"; torch.optim.SGD.
+    """
+
+    name = "SGD"
+    torch_class = "SGD"
+    reference = "Polyak 1964; Sutskever et al. 2013; torch.optim.SGD"
+    spec = (
+        LR,
+        HyperParam("momentum", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.99, help="momentum factor μ"),
+        HyperParam("dampening", 0.0, minimum=0.0, maximum=1.0, ui_max=0.99, help="dampening τ for momentum"),
+        WEIGHT_DECAY,
+        HyperParam("nesterov", False, kind="bool", help="Nesterov momentum"),
+        MAXIMIZE,
+    )
+    rule = (
+        r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
+        r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \quad (b_1 = g_1)\\"
+        r"x_t = x_{t-1} - \eta\, b_t \quad\text{(Nesterov: } x_t = x_{t-1} - \eta\,(g_t + \mu b_t)\text{)}"
+    )
+    state_names = ("momentum_buffer",)
+
+    def check(self, hyper):
+        momentum, dampening = hyper["momentum"], hyper["dampening"]
+        if hyper["nesterov"] and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def init(self, x0, lr):
+        return {"momentum_buffer": np.zeros_like(x0)}
+
+    def update(self, x, g, state, lr, t, hess):
+        momentum, dampening, weight_decay = self.h("momentum"), self.h("dampening"), self.h("weight_decay")
+        if self.h("maximize"):
+            g = -g
+        if np.any(weight_decay != 0):
+            g = g + weight_decay * x
+        if np.all(momentum == 0):
+            return x - lr * g, state
+        buf = g.copy() if t == 1 else state["momentum_buffer"] * momentum + (1 - dampening) * g
+        direction = g + momentum * buf if self.h("nesterov") else buf
+        if np.any(momentum == 0):
+            # a swept momentum that includes 0: torch keeps no buffer for those runs
+            direction = np.where(momentum == 0, g, direction)
+            buf = np.where(momentum == 0, 0.0, buf)
+        return x - lr * direction, {"momentum_buffer": buf}

@@ -1,0 +1,25 @@
+"""The learning-rate schedule registry: torch.optim.lr_scheduler's per-step schedules and d2l's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdviz.schedules.base import Schedule
+
+SCHEDULES: dict[str, type[Schedule]] = {}
+_BY_LOWER = {name.lower(): cls for name, cls in SCHEDULES.items()}
+
+
+def schedule_class(name: str) -> type[Schedule]:
+    """The schedule class registered under ``name`` (case-insensitive)."""
+    if not isinstance(name, str) or name.strip().lower() not in _BY_LOWER:
+        raise ValueError(f"Unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
+    return _BY_LOWER[name.strip().lower()]
+
+
+def schedule(name: str, **params: Any) -> Schedule:
+    """Build a schedule by torch.optim.lr_scheduler class name, e.g. ``schedule("StepLR", step_size=10)``."""
+    return schedule_class(name)(**params)
+
+
+__all__ = ["SCHEDULES", "Schedule", "schedule", "schedule_class"]
