@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -126,6 +127,9 @@ def _clip_rows(g: np.ndarray, max_norm: float) -> np.ndarray:
     return g * coef
 
 
+RECORD_LEVELS = ("all", "path", "final")
+
+
 def run(
     surface: Surface,
     optimizer: Optimizer,
@@ -135,14 +139,17 @@ def run(
     noise: float = 0.0,
     seed: int = 0,
     batch_size: int = 1,
-    record_states: bool = True,
+    record: str = "all",
 ) -> Trajectory:
     """Run one optimizer (possibly a batch of R runs) for ``steps`` steps from ``start``.
 
     ``start`` is a point (dim,) or a batch (R, dim); with swept hyper-parameters of length R a single
-    point is shared by all runs. ``None`` uses the surface's default start.
+    point is shared by all runs. ``None`` uses the surface's default start. ``record`` says what to
+    keep: ``"all"`` (every array), ``"path"`` (iterates, losses and lrs; no grads or states) or
+    ``"final"`` (only the start and the final iterate and loss, for large sweeps; ``diverged_at``
+    is still exact).
     """
-    return race(surface, [optimizer], start, steps, schedule, noise, seed, batch_size, record_states)[0]
+    return race(surface, [optimizer], start, steps, schedule, noise, seed, batch_size, record)[0]
 
 
 def race(
@@ -154,131 +161,124 @@ def race(
     noise: float = 0.0,
     seed: int = 0,
     batch_size: int = 1,
-    record_states: bool = True,
+    record: str = "all",
 ) -> list[Trajectory]:
     """Run several optimizers from the same start in one loop; one Trajectory each.
 
     Every optimizer gets the same noise sequence for the same run index (common random numbers),
     so differences between them are not luck of the draw.
     """
-    if not isinstance(surface, Surface):
-        raise ValueError("surface must be a gdviz Surface (see gdviz.surface or gdviz.custom_surface)")
-    if not optimizers or not all(isinstance(opt, Optimizer) for opt in optimizers):
-        raise ValueError("optimizers must be gdviz optimizers (see gdviz.optimizer)")
-    if schedule is not None and not isinstance(schedule, Schedule):
-        raise ValueError("schedule must be a gdviz schedule (see gdviz.schedule) or None")
-    steps = _check_int(steps, "steps", 0)
-    seed = _check_int(seed, "seed", 0)
-    batch_size = _check_int(batch_size, "batch_size", 1)
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    if not (math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    steps, seed, batch_size, noise = _check_arguments(
+        surface, optimizers, schedule, steps, seed, batch_size, noise, record
+    )
     dim = surface.dim
     x0 = _as_start(surface.default_start if start is None else start, dim)
-
-    # lay every optimizer's runs out in one (N, dim) batch
-    blocks: list[np.ndarray] = []
-    for opt in optimizers:
-        rows = opt.batch
-        if x0.ndim == 2:
-            if rows not in (1, x0.shape[0]):
-                raise ValueError(f"{opt.name}: {rows} swept values but start has {x0.shape[0]} rows")
-            rows = x0.shape[0]
-        blocks.append(np.broadcast_to(x0 if x0.ndim == 2 else x0[None, :], (rows, dim)))
-    sizes = [block.shape[0] for block in blocks]
-    edges = np.concatenate([[0], np.cumsum(sizes)])
+    sizes = [_rows_of(opt, x0) for opt in optimizers]
+    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     slices = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
     total = int(edges[-1])
-    x = np.concatenate(blocks).astype(np.float64)
-    base_lr = np.concatenate([np.broadcast_to(np.asarray(opt.lr, dtype=np.float64).reshape(-1), (n,)) for opt, n in zip(optimizers, sizes)])
+    # every optimizer's runs laid out in one (N, dim) batch, so one gradient call serves them all
+    x = np.concatenate([x0] * len(optimizers)) if x0.ndim == 2 else np.tile(x0, (total, 1))
+    base_lr = np.concatenate(
+        [np.broadcast_to(np.ravel(np.asarray(o.lr, float)), (n,)) for o, n in zip(optimizers, sizes)]
+    )
 
     window = max(1.0, float(np.max(np.abs(surface.bounds))), float(np.max(np.abs(x0))))
     x_limit = EXPLODE_FACTOR * window
-    noise_std = float(noise) / math.sqrt(batch_size)
+    noise_std = noise / math.sqrt(batch_size)
     if noise_std > 0:
-        # (N, steps, dim): run r of every optimizer draws the same stream, independent of the batch
+        # (N, steps, dim): run r of every optimizer draws the same stream, whatever the batch holds
         draws = np.random.default_rng(seed).standard_normal((max(sizes), steps, dim))
         eps = np.concatenate([draws[:n] for n in sizes]) * noise_std
     needs_hessian = any(opt.needs_hessian for opt in optimizers)
+    keep_all, keep_path = record == "all", record in ("all", "path")
 
-    xs = np.empty((steps + 1, total, dim))
-    losses = np.empty((steps + 1, total))
-    grads = np.zeros((steps, total, dim))
-    lrs = np.empty((steps, total))
+    xs = np.empty((steps + 1 if keep_path else 2, total, dim))
+    losses = np.empty((steps + 1 if keep_path else 2, total))
+    grads = np.zeros((steps if keep_all else 0, total, dim))
+    lrs = np.empty((steps if keep_path else 0, total))
     seconds = [0.0] * len(optimizers)
     diverged = np.full(total, -1, dtype=np.int64)
+    plan = [(i, opt, sl, opt.max_grad_norm) for i, (opt, sl) in enumerate(zip(optimizers, slices))]
+    any_clipping = any(opt.max_grad_norm is not None for opt in optimizers)
 
     with np.errstate(all="ignore"):
         loss = np.asarray(surface.f(x), dtype=np.float64)
         g = np.asarray(surface.grad(x), dtype=np.float64)
-        bad0 = ~(np.isfinite(loss) & np.all(np.isfinite(g), axis=1))
-        if np.any(bad0):
+        if not np.all(np.isfinite(loss)) or not np.all(np.isfinite(g)):
             raise ValueError("f or its gradient is not finite at the start point; pick another start")
         lr_now = base_lr
         sched_state = schedule.init(base_lr) if schedule is not None else None
         states = [opt.init(x[sl], lr_now[sl, None]) for opt, sl in zip(optimizers, slices)]
-        history = [
-            {name: np.empty((steps + 1, *value.shape)) for name, value in state.items()} if record_states else {}
-            for state in states
-        ]
-        for hist, state in zip(history, states):
-            for name, value in state.items():
-                hist[name][0] = value
+        # states after each step, stacked once at the end (cheaper than a copy into place per step)
+        history: list[list[dict[str, np.ndarray]]] = [[state] for state in states]
         xs[0], losses[0] = x, loss
-        any_dead = False
+        dead = None  # (N,) bool once some run has diverged
         for t in range(1, steps + 1):
             if sched_state is not None:
                 lr_now = sched_state["lr"]
             lr_col = lr_now[:, None]
-            lrs[t - 1] = lr_now
             g_used = g + eps[:, t - 1] if noise_std > 0 else g
+            if any_clipping:
+                g_used = g_used.copy()
+                for _, _, sl, max_norm in plan:
+                    if max_norm is not None:
+                        g_used[sl] = _clip_rows(g_used[sl], max_norm)
             hess = surface.hessian(x) if needs_hessian else None
-            x_new = xs[t]
-            for i, (opt, sl) in enumerate(zip(optimizers, slices)):
+            x_new = xs[t] if keep_path else np.empty_like(x)
+            previous_states = states[:]
+            for i, opt, sl, _ in plan:
                 tick = time.perf_counter()
-                gi = g_used[sl]
-                if opt.max_grad_norm is not None:
-                    gi = _clip_rows(gi, opt.max_grad_norm)
-                    if gi is not g_used[sl]:
-                        grads[t - 1, sl] = gi
-                x_new[sl], states[i] = opt.update(x[sl], gi, states[i], lr_col[sl], t, None if hess is None else hess[sl])
+                hess_i = None if hess is None else hess[sl]
+                x_new[sl], states[i] = opt.update(x[sl], g_used[sl], states[i], lr_col[sl], t, hess_i)
                 seconds[i] += time.perf_counter() - tick
-            if not any(opt.max_grad_norm is not None for opt in optimizers):
-                grads[t - 1] = g_used
-            else:
-                for opt, sl in zip(optimizers, slices):
-                    if opt.max_grad_norm is None:
-                        grads[t - 1, sl] = g_used[sl]
             tick = time.perf_counter()
+            loss_before = loss
             loss = surface.f(x_new)
             g_next = surface.grad(x_new)
-            peak = np.max(np.abs(x_new))
-            loss_total = loss.sum()
-            grad_total = g_next.sum()
-            healthy = peak <= x_limit and abs(loss_total) <= LOSS_LIMIT and math.isfinite(grad_total)
-            if any_dead or not healthy:
-                loss, g_next = _freeze_bad_rows(
-                    t, x, x_new, loss, g, g_next, losses[t - 1], grads[t - 1], states, history, slices, diverged, x_limit
-                )
-                any_dead = bool(np.any(diverged >= 0))
-            losses[t] = loss
-            x, g = x_new, g_next
-            if record_states:
-                for hist, state in zip(history, states):
-                    for name, value in state.items():
-                        hist[name][t] = value
+            healthy = np.max(np.abs(x_new)) <= x_limit and abs(loss.sum()) <= LOSS_LIMIT and math.isfinite(g_next.sum())
+            if dead is not None or not healthy:
+                # freeze runs that went bad now or earlier at their last good iterate, loss and state
+                ok = _healthy_rows(x_new, loss, g_next, x_limit)
+                frozen = ~ok if dead is None else (~ok | dead)
+                diverged[frozen & (diverged < 0)] = t
+                dead = frozen
+                np.copyto(x_new, x, where=frozen[:, None])
+                loss = np.where(frozen, loss_before, loss)
+                g_next = np.where(frozen[:, None], g, g_next)
+                g_used = np.where(frozen[:, None], 0.0, g_used)
+                for i, _, sl, _ in plan:
+                    rows = frozen[sl]
+                    if rows.any():
+                        states[i] = _restore_rows(states[i], previous_states[i], rows)
+            if keep_all:
+                grads[t - 1] = g_used
+                for i, state in enumerate(states):
+                    history[i].append(state)
+            if keep_path:
+                lrs[t - 1] = lr_now
+                losses[t] = loss
+            else:
+                losses[1] = loss
+                xs[1] = x_new
             if sched_state is not None:
-                sched_state = schedule.step(sched_state, losses[t - 1] if schedule.needs_metric else None)
+                sched_state = schedule.step(sched_state, loss_before if schedule.needs_metric else None)
+            x, g = x_new, g_next
             share = (time.perf_counter() - tick) / len(optimizers)
             for i in range(len(optimizers)):
                 seconds[i] += share
+        if not keep_path and steps == 0:
+            xs[1], losses[1] = xs[0], losses[0]
 
+    settings = {"noise": float(noise), "batch_size": batch_size, "seed": seed}
     results = []
     for i, (opt, sl) in enumerate(zip(optimizers, slices)):
         batched = x0.ndim == 2 or opt.batch > 1
-        pick = (lambda a, _sl=sl: a[:, _sl]) if batched else (lambda a, _sl=sl: a[:, _sl.start])
-        dead = [None if d < 0 else int(d) for d in diverged[sl]]
+
+        def pick(a, _sl=sl, _batched=batched):
+            return a[:, _sl] if _batched else a[:, _sl.start]
+
+        runs = [None if d < 0 else int(d) for d in diverged[sl]]
         results.append(
             Trajectory(
                 surface=surface,
@@ -288,41 +288,65 @@ def race(
                 losses=pick(losses),
                 grads=pick(grads),
                 lrs=pick(lrs),
-                states={name: (arr if batched else arr[:, 0]) for name, arr in history[i].items()},
-                diverged_at=dead if batched else dead[0],
+                states=_stack_states(history[i], batched) if keep_all else {},
+                diverged_at=runs if batched else runs[0],
                 seconds=seconds[i],
                 batched=batched,
-                noise=float(noise),
-                batch_size=batch_size,
-                seed=seed,
+                **settings,
             )
         )
     return results
 
 
-def _freeze_bad_rows(t, x, x_new, loss, g, g_next, prev_loss, grads_t, states, history, slices, diverged, x_limit):
-    """Rows that went bad at step t, or earlier, keep their previous iterate, loss and state."""
-    finite = np.isfinite(loss) & np.all(np.isfinite(g_next), axis=1) & np.all(np.isfinite(x_new), axis=1)
-    ok = finite & (np.max(np.abs(x_new), axis=1) <= x_limit) & (np.abs(loss) <= LOSS_LIMIT)
-    newly = ~ok & (diverged < 0)
-    diverged[newly] = t
-    frozen = diverged >= 0
-    x_new[frozen] = x[frozen]
-    loss = np.where(frozen, prev_loss, loss)
-    g_next = np.where(frozen[:, None], g, g_next)
-    grads_t[frozen] = 0.0
-    for i, sl in enumerate(slices):
-        rows = frozen[sl]
-        if not rows.any():
-            continue
-        previous = {name: hist[t - 1] for name, hist in history[i].items()} if history[i] else None
-        new_state = {}
-        for name, value in states[i].items():
-            if previous is not None and name in previous:
-                mask = rows.reshape((-1,) + (1,) * (value.ndim - 1))
-                value = np.where(mask, previous[name], value)
-            elif not np.all(np.isfinite(value)):
-                value = np.nan_to_num(value, nan=0.0, posinf=0.0, neginf=0.0)
-            new_state[name] = value
-        states[i] = new_state
-    return loss, g_next
+def _check_arguments(surface, optimizers, schedule, steps, seed, batch_size, noise, record):
+    if not isinstance(surface, Surface):
+        raise ValueError("surface must be a gdviz Surface (see gdviz.surface or gdviz.custom_surface)")
+    if isinstance(optimizers, Optimizer) or not optimizers or not all(isinstance(o, Optimizer) for o in optimizers):
+        raise ValueError("optimizers must be a list of gdviz optimizers (see gdviz.optimizer)")
+    if schedule is not None and not isinstance(schedule, Schedule):
+        raise ValueError("schedule must be a gdviz schedule (see gdviz.schedule) or None")
+    if record not in RECORD_LEVELS:
+        raise ValueError(f"record must be one of {RECORD_LEVELS}, got {record!r}")
+    steps = _check_int(steps, "steps", 0)
+    seed = _check_int(seed, "seed", 0)
+    batch_size = _check_int(batch_size, "batch_size", 1)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    return steps, seed, batch_size, float(noise)
+
+
+def _rows_of(opt: Optimizer, x0: np.ndarray) -> int:
+    """How many runs an optimizer contributes: its sweep length, or the number of start points."""
+    if x0.ndim == 1:
+        return opt.batch
+    if opt.batch not in (1, x0.shape[0]):
+        raise ValueError(f"{opt.name}: {opt.batch} swept values but start has {x0.shape[0]} rows")
+    return x0.shape[0]
+
+
+def _healthy_rows(x: np.ndarray, loss: np.ndarray, g: np.ndarray, x_limit: float) -> np.ndarray:
+    """(N,) True where the iterate is within the limit and loss and gradient are finite.
+
+    Column by column: a reduction over a short last axis is several times slower in NumPy.
+    """
+    ok = np.abs(loss) <= LOSS_LIMIT
+    for j in range(x.shape[1]):
+        ok &= np.abs(x[:, j]) <= x_limit
+        ok &= np.isfinite(g[:, j])
+    return ok
+
+
+def _restore_rows(state: dict[str, np.ndarray], previous: dict[str, np.ndarray], rows: np.ndarray):
+    """The state with the given runs put back to their previous values (which are finite)."""
+    restored = {}
+    for name, value in state.items():
+        mask = rows.reshape((-1,) + (1,) * (value.ndim - 1))
+        restored[name] = np.where(mask, previous[name], value)
+    return restored
+
+
+def _stack_states(history: list[dict[str, np.ndarray]], batched: bool) -> dict[str, np.ndarray]:
+    """Per-step state dicts as name -> (steps+1, R, ...) arrays (the R axis dropped for a single run)."""
+    return {name: np.stack([state[name] if batched else state[name][0] for state in history]) for name in history[0]}

@@ -48,6 +48,11 @@ class Optimizer:
         self.hyper: dict[str, Any] = validate_all(self.spec, hyper, self.name)
         self.check(self.hyper)
         self.batch: int = batch_size_of(self.hyper, self.name)
+        # which float hyper-parameters are zero in every run / in some runs, decided once here
+        # because the update runs thousands of times and its branches depend on it
+        numbers = {k: v for k, v in self.hyper.items() if isinstance(v, (float, np.ndarray))}
+        self._all_zero = {k: not np.any(v != 0) for k, v in numbers.items()}
+        self._some_zero = {k: bool(np.any(v == 0)) for k, v in numbers.items()}
         if max_grad_norm is not None:
             if isinstance(max_grad_norm, bool) or not isinstance(max_grad_norm, (int, float, np.integer, np.floating)):
                 raise ValueError(f"{self.name}: max_grad_norm must be a positive number or None")
@@ -81,6 +86,14 @@ class Optimizer:
 
     def h(self, name: str) -> Any:
         return self.hyper[name]
+
+    def all_zero(self, name: str) -> bool:
+        """The float hyper-parameter is 0 in every run (its branch of the update can be skipped)."""
+        return self._all_zero[name]
+
+    def some_zero(self, name: str) -> bool:
+        """The float hyper-parameter is 0 in at least one run (a sweep may mix both branches)."""
+        return self._some_zero[name]
 
     def settings(self) -> dict[str, Any]:
         """Hyper-parameters as plain Python values (arrays as lists), e.g. for export."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdviz.optimizers.base import LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, State
+from gdviz.optimizers.base import LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
 from gdviz.params import HyperParam
 
 
@@ -53,13 +53,13 @@ class SGD(Optimizer):
         momentum, dampening, weight_decay = self.h("momentum"), self.h("dampening"), self.h("weight_decay")
         if self.h("maximize"):
             g = -g
-        if np.any(weight_decay != 0):
+        if not self.all_zero("weight_decay"):
             g = g + weight_decay * x
-        if np.all(momentum == 0):
+        if self.all_zero("momentum"):
             return x - lr * g, state
         buf = g.copy() if t == 1 else state["momentum_buffer"] * momentum + (1 - dampening) * g
         direction = g + momentum * buf if self.h("nesterov") else buf
-        if np.any(momentum == 0):
+        if self.some_zero("momentum"):
             # a swept momentum that includes 0: torch keeps no buffer for those runs
             direction = np.where(momentum == 0, g, direction)
             buf = np.where(momentum == 0, 0.0, buf)

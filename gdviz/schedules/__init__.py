@@ -5,8 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from gdviz.schedules.base import Schedule
+from gdviz.schedules.cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
+from gdviz.schedules.cyclic import CyclicLR, OneCycleLR
+from gdviz.schedules.d2l import ExponentialDecay, PolynomialDecay
+from gdviz.schedules.plateau import ReduceLROnPlateau
+from gdviz.schedules.sequential import SequentialLR
+from gdviz.schedules.step import ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR
 
-SCHEDULES: dict[str, type[Schedule]] = {}
+SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls
+    for cls in (
+        # torch.optim.lr_scheduler, in its documentation's order
+        StepLR,
+        MultiStepLR,
+        ConstantLR,
+        LinearLR,
+        ExponentialLR,
+        PolynomialLR,
+        CosineAnnealingLR,
+        CosineAnnealingWarmRestarts,
+        CyclicLR,
+        OneCycleLR,
+        SequentialLR,
+        ReduceLROnPlateau,
+        # d2l 12.4, not in torch
+        ExponentialDecay,
+        PolynomialDecay,
+    )
+}
 _BY_LOWER = {name.lower(): cls for name, cls in SCHEDULES.items()}
 
 
