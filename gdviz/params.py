@@ -81,7 +81,7 @@ class HyperParam:
                 raise ValueError(f"{owner}: {self.name} must be a list of integers, got {value!r}") from None
             return tuple(items)
         if self.kind == "pair":
-            if isinstance(value, (str, bytes)) or np.ndim(value) == 0 or len(value) != 2:
+            if not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2:
                 raise ValueError(f"{owner}: {self.name} must be a pair of numbers, got {value!r}")
             return tuple(self._validate_float(v, owner, f"{self.name}[{i}]") for i, v in enumerate(value))
         return self._validate_float(value, owner, self.name)

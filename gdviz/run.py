@@ -207,8 +207,9 @@ def race(
         g = np.asarray(surface.grad(x), dtype=np.float64)
         if not np.all(np.isfinite(loss)) or not np.all(np.isfinite(g)):
             raise ValueError("f or its gradient is not finite at the start point; pick another start")
-        lr_now = base_lr
         sched_state = schedule.init(base_lr) if schedule is not None else None
+        # the first step's lr, which torch's Rprop and ASGD read when they build their state
+        lr_now = base_lr if sched_state is None else sched_state["lr"]
         states = [opt.init(x[sl], lr_now[sl, None]) for opt, sl in zip(optimizers, slices)]
         # states after each step, stacked once at the end (cheaper than a copy into place per step)
         history: list[list[dict[str, np.ndarray]]] = [[state] for state in states]

@@ -43,7 +43,8 @@ def torch_path(
     out[0] = param.detach().numpy()
     for t in range(steps):
         torch_opt.zero_grad()
-        grad = surface.grad(param.detach().numpy().copy())
+        with np.errstate(all="ignore"):  # torch's own path may blow up; that is compared, not an error
+            grad = surface.grad(param.detach().numpy().copy())
         if noise is not None:
             grad = grad + noise[t]
         param.grad = torch.from_numpy(np.asarray(grad, dtype=np.float64).copy())

@@ -1,0 +1,64 @@
+"""Adagrad: per-coordinate steps scaled by the root of all squared gradients so far, as torch.optim.Adagrad."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
+from gdviz.params import HyperParam
+
+
+class Adagrad(Optimizer):
+    r"""Adaptive subgradient method: each coordinate's step shrinks with its accumulated squared gradients.
+
+    .. math::
+        g_t \leftarrow \nabla f(x_{t-1}) + \lambda x_{t-1}, \quad
+        \tilde\eta_t \leftarrow \frac{\eta}{1 + (t-1)\,\delta}, \quad
+        s_t \leftarrow s_{t-1} + g_t^2 \;(s_0 = \tau), \quad
+        x_t \leftarrow x_{t-1} - \tilde\eta_t\, \frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    Conventions (torch's): ε sits outside the square root, like Duchi et al.'s δ (d2l 12.7 puts it
+    inside); the accumulator starts at ``initial_accumulator_value`` τ, not 0; the optional
+    ``lr_decay`` δ is torch's, not the paper's. With a schedule, ``η`` is that step's lr. Because
+    :math:`s_t` only grows, the effective lr shrinks forever: the defect RMSprop fixes.
+
+    References: Duchi, Hazan & Singer (2011), "Adaptive Subgradient Methods for Online Learning and
+    Stochastic Optimization", JMLR 12; d2l 12.7; torch.optim.Adagrad.
+    """
+
+    name = "Adagrad"
+    torch_class = "Adagrad"
+    reference = "Duchi, Hazan & Singer 2011; d2l 12.7; torch.optim.Adagrad"
+    spec = (
+        replace(LR, default=1e-2),
+        HyperParam("lr_decay", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.1, help="lr decay δ: η / (1 + (t-1)δ)"),
+        WEIGHT_DECAY,
+        HyperParam(
+            "initial_accumulator_value", 0.0, minimum=0.0, ui_min=0.0, ui_max=1.0, help="starting value τ of the sum"
+        ),
+        replace(EPS, default=1e-10),
+        MAXIMIZE,
+    )
+    rule = (
+        r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
+        r"s_t = s_{t-1} + g_t^2 \quad (s_0 = \tau)\\"
+        r"x_t = x_{t-1} - \frac{\eta}{1 + (t-1)\,\delta}\,\frac{g_t}{\sqrt{s_t} + \epsilon}"
+    )
+    state_names = ("sum",)
+
+    def init(self, x0, lr):
+        return {"sum": np.zeros_like(x0) + self.h("initial_accumulator_value")}
+
+    def update(self, x, g, state, lr, t, hess):
+        weight_decay, lr_decay, eps = self.h("weight_decay"), self.h("lr_decay"), self.h("eps")
+        if self.h("maximize"):
+            g = -g
+        if np.any(weight_decay != 0):
+            g = g + weight_decay * x
+        clr = lr / (1 + (t - 1) * lr_decay)
+        total = state["sum"] + g * g
+        std = np.sqrt(total) + eps
+        # torch's addcdiv multiplies by the step before dividing: (-clr * g) / std
+        return x + (-clr * g) / std, {"sum": total}

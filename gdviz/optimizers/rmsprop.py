@@ -1,0 +1,92 @@
+"""RMSprop: steps scaled by a moving average of squared gradients, as torch.optim.RMSprop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
+from gdviz.params import HyperParam
+
+
+class RMSprop(Optimizer):
+    r"""Adagrad with a leaky accumulator: an exponential moving average of squared gradients.
+
+    .. math::
+        g_t \leftarrow \nabla f(x_{t-1}) + \lambda x_{t-1}, \quad
+        v_t \leftarrow \alpha v_{t-1} + (1-\alpha) g_t^2, \quad
+        \bar g_t \leftarrow \alpha \bar g_{t-1} + (1-\alpha) g_t, \\
+        d_t \leftarrow \frac{g_t}{\sqrt{v_t - \bar g_t^2} + \epsilon} \text{ if centered else }
+        \frac{g_t}{\sqrt{v_t} + \epsilon}, \quad
+        b_t \leftarrow \mu b_{t-1} + d_t, \quad
+        x_t \leftarrow x_{t-1} - \eta\, b_t \;(\text{or } x_{t-1} - \eta\, d_t \text{ when } \mu = 0)
+
+    Conventions (torch's): ε sits outside the square root (d2l 12.8 puts it inside); ``alpha`` is
+    the decay of the average (d2l's γ); all averages start at 0 without bias correction, so the
+    first steps are larger than η by about :math:`1/\sqrt{1-\alpha}`; the momentum buffer starts at
+    0 and is only kept when μ > 0. The centered variant (Graves 2013) divides by an estimate of the
+    gradient's standard deviation instead of its root mean square.
+
+    References: Tieleman & Hinton (2012), COURSERA Neural Networks lecture 6.5; Graves (2013),
+    "Generating Sequences With Recurrent Neural Networks"; d2l 12.8; torch.optim.RMSprop.
+    """
+
+    name = "RMSprop"
+    torch_class = "RMSprop"
+    reference = "Tieleman & Hinton 2012; Graves 2013; d2l 12.8; torch.optim.RMSprop"
+    spec = (
+        replace(LR, default=1e-2),
+        # torch accepts any alpha >= 0, but alpha > 1 makes the average of squares negative; below
+        # about 0.5 the average forgets within a step or two and the steps bounce chaotically
+        HyperParam("alpha", 0.99, minimum=0.0, maximum=1.0, ui_min=0.5, ui_max=0.999, help="decay α of the average"),
+        EPS,
+        WEIGHT_DECAY,
+        HyperParam("momentum", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.99, help="momentum factor μ"),
+        HyperParam("centered", False, kind="bool", help="normalize by the gradient's estimated variance"),
+        MAXIMIZE,
+    )
+    rule = (
+        r"v_t = \alpha v_{t-1} + (1-\alpha)\, g_t^2,\quad \bar g_t = \alpha \bar g_{t-1} + (1-\alpha)\, g_t\\"
+        r"d_t = g_t / (\sqrt{v_t\ (- \bar g_t^2 \text{ if centered})} + \epsilon)\\"
+        r"b_t = \mu\, b_{t-1} + d_t,\quad x_t = x_{t-1} - \eta\, b_t"
+    )
+    state_names = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def init(self, x0, lr):
+        return {name: np.zeros_like(x0) for name in self.state_names}
+
+    def update(self, x, g, state, lr, t, hess):
+        alpha, eps, weight_decay, momentum = self.h("alpha"), self.h("eps"), self.h("weight_decay"), self.h("momentum")
+        if self.h("maximize"):
+            g = -g
+        if np.any(weight_decay != 0):
+            g = g + weight_decay * x
+        square_avg = state["square_avg"] * alpha + (1 - alpha) * g * g
+        grad_avg = state["grad_avg"]
+        if self.h("centered"):
+            grad_avg = _lerp(grad_avg, g, 1 - alpha)
+            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = np.sqrt(square_avg)
+        avg = avg + eps
+        new_state = {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": state["momentum_buffer"]}
+        if np.all(momentum == 0):
+            return x + (-lr * g) / avg, new_state
+        buf = state["momentum_buffer"] * momentum + g / avg
+        x_new = x - lr * buf
+        if np.any(momentum == 0):
+            # a swept momentum that includes 0: torch takes the plain step and keeps no buffer for those runs
+            x_new = np.where(momentum == 0, x + (-lr * g) / avg, x_new)
+            buf = np.where(momentum == 0, 0.0, buf)
+        new_state["momentum_buffer"] = buf
+        return x_new, new_state
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
+    """torch.lerp: from whichever end is nearer, so a weight near 1 loses no precision."""
+    near_start = start + weight * (end - start)
+    if np.all(np.abs(weight) < 0.5):
+        return near_start
+    near_end = end - (end - start) * (1 - weight)
+    return np.where(np.abs(weight) < 0.5, near_start, near_end)
