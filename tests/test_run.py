@@ -111,7 +111,7 @@ def test_divergence_is_recorded_and_arrays_stay_finite(quadratic):
     # the finite prefix is kept and the last good iterate repeats
     np.testing.assert_array_equal(traj.xs[d:, 1], np.broadcast_to(traj.xs[d - 1, 1], traj.xs[d:, 1].shape))
     assert np.all(traj.grads[d - 1 :, 1] == 0)
-    assert np.all(np.abs(traj.xs[: d, 1]) <= EXPLODE_FACTOR * 10)
+    assert np.all(np.abs(traj.xs[:d, 1]) <= EXPLODE_FACTOR * 10)
     # the run that did not diverge is untouched by its neighbours
     alone = gdviz.run(quadratic, gdviz.optimizer("SGD", lr=0.1), start=(-5.0, -2.0), steps=2000)
     np.testing.assert_array_equal(traj.xs[:, 0], alone.xs)

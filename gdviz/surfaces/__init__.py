@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from gdviz.surfaces import classics, d2l, defects, multimodal, rugged
 from gdviz.surfaces.base import Surface
 
-SURFACES: dict[str, Surface] = {}
+
+def _register(*modules) -> dict[str, Surface]:
+    registry: dict[str, Surface] = {}
+    for module in modules:
+        for entry in module.SURFACES:
+            if entry.name != entry.name.lower() or entry.name in registry:
+                raise ValueError(f"surface names must be lower-case and unique: {entry.name!r}")
+            registry[entry.name] = entry
+    return registry
+
+
+SURFACES: dict[str, Surface] = _register(d2l, defects, classics, multimodal, rugged)
 
 
 def surface(name: str) -> Surface:

@@ -1,0 +1,70 @@
+"""Helpers the surface modules share: split a batch of points into coordinates, stack derivatives back.
+
+Every surface takes x of shape (..., dim) and works on its coordinates x[..., i] (each of shape (...)),
+so one formula serves a single point, a batch of runs (R, dim) and a grid (S, R, dim) alike.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from gdviz.surfaces.base import Surface
+
+
+def coords(x) -> tuple[np.ndarray, ...]:
+    """The coordinates of x (..., dim) as float64 arrays of shape (...): integer input cannot overflow."""
+    x = np.asarray(x, dtype=np.float64)
+    return tuple(x[..., i] for i in range(x.shape[-1]))
+
+
+def vector(*parts) -> np.ndarray:
+    """Stack per-coordinate parts (each (...) or a constant) into (..., dim)."""
+    parts = np.broadcast_arrays(*(np.asarray(p, dtype=np.float64) for p in parts))
+    return np.stack(parts, axis=-1)
+
+
+def matrix(rows, like) -> np.ndarray:
+    """Stack a nested list of entries (each (...) or a constant) into (..., n, n), shaped like ``like``."""
+    shape = np.shape(like)
+    return np.stack(
+        [np.stack([np.broadcast_to(np.asarray(e, dtype=np.float64), shape) for e in row], axis=-1) for row in rows],
+        axis=-2,
+    )
+
+
+def sym2(xx, xy, yy, like) -> np.ndarray:
+    """The symmetric 2×2 matrix [[xx, xy], [xy, yy]] for every point: (..., 2, 2)."""
+    return matrix([[xx, xy], [xy, yy]], like)
+
+
+def points(rows, dim: int) -> np.ndarray:
+    """A (k, dim) float64 array of points (k may be 0)."""
+    return np.asarray(rows, dtype=np.float64).reshape(-1, dim)
+
+
+def kind_of(negative: int, dim: int = 2) -> str:
+    """The kind of a nondegenerate critical point with ``negative`` directions of negative curvature."""
+    return "minimum" if negative == 0 else "maximum" if negative == dim else "saddle"
+
+
+def _as_batch(fn):
+    """Evaluate a single point (dim,) as a batch of one, so it gets bit for bit the value it gets in a batch.
+
+    NumPy computes powers and transcendentals of a lone scalar on another code path than those of an
+    array (the SIMD loops), and the results can differ in the last bit; a torch reference run that
+    evaluates one point at a time must see exactly what the batched run loop sees.
+    """
+
+    @functools.wraps(fn)
+    def evaluate(x):
+        x = np.asarray(x, dtype=np.float64)
+        return fn(x[None])[0] if x.ndim == 1 else fn(x)
+
+    return evaluate
+
+
+def build(*, f, grad, hessian, **fields) -> Surface:
+    """A Surface whose f, grad and hessian give a single point the same bits as a batch."""
+    return Surface(f=_as_batch(f), grad=_as_batch(grad), hessian=_as_batch(hessian), **fields)
