@@ -8,15 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from gdviz.optimizers.adadelta import Adadelta
+from gdviz.optimizers.adagrad import Adagrad
+from gdviz.optimizers.adam import Adam, AdamW
+from gdviz.optimizers.adam_then_sgd import AdamThenSGD
+from gdviz.optimizers.adamax import Adamax
+from gdviz.optimizers.asgd import ASGD
 from gdviz.optimizers.base import Optimizer
+from gdviz.optimizers.lion import Lion
+from gdviz.optimizers.nadam import NAdam
+from gdviz.optimizers.newton import Newton
+from gdviz.optimizers.radam import RAdam
+from gdviz.optimizers.rmsprop import RMSprop
+from gdviz.optimizers.rprop import Rprop
 from gdviz.optimizers.sgd import SGD
+from gdviz.optimizers.yogi import Yogi
 
 # torch.optim's SGD-style and accumulator methods
-_SGD_FAMILY: tuple[type[Optimizer], ...] = (SGD,)
+_SGD_FAMILY: tuple[type[Optimizer], ...] = (SGD, Adagrad, RMSprop, Adadelta, Rprop, ASGD)
 # torch.optim's Adam family
-_ADAM_FAMILY: tuple[type[Optimizer], ...] = ()
+_ADAM_FAMILY: tuple[type[Optimizer], ...] = (Adam, AdamW, Adamax, NAdam, RAdam)
 # checked against their papers' formulas, not torch
-_BEYOND_TORCH: tuple[type[Optimizer], ...] = ()
+_BEYOND_TORCH: tuple[type[Optimizer], ...] = (Newton, Lion, Yogi, AdamThenSGD)
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in _SGD_FAMILY + _ADAM_FAMILY + _BEYOND_TORCH}
 _BY_LOWER = {name.lower(): cls for name, cls in OPTIMIZERS.items()}

@@ -1,0 +1,200 @@
+"""Adam and AdamW as torch.optim implements them, and the pieces the rest of the Adam family shares."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, State
+from gdviz.params import HyperParam
+
+AMSGRAD = HyperParam("amsgrad", False, kind="bool", help="AMSGrad: normalize by the running maximum of v")
+DECOUPLED = HyperParam(
+    "decoupled_weight_decay", False, kind="bool", help="shrink x by (1 - ηλ) instead of adding λx to the gradient"
+)
+
+
+def betas_param(default: tuple[float, float] = (0.9, 0.999)) -> HyperParam:
+    """torch's ``betas``: decay rates (β1, β2) of the two moment averages, each in [0, 1)."""
+    return HyperParam(
+        "betas",
+        default,
+        kind="pair",
+        minimum=0.0,
+        maximum=1.0,
+        max_inclusive=False,
+        ui_min=0.0,
+        ui_max=0.9999,
+        help="decay rates (β1, β2) of the gradient and squared-gradient averages",
+    )
+
+
+def _as_pair(betas: Any) -> tuple[Any, Any] | None:
+    """The two elements of a betas pair, or None when it is no pair (left to the generic validation)."""
+    if isinstance(betas, np.ndarray):
+        return (betas[0], betas[1]) if betas.ndim >= 1 and len(betas) == 2 else None
+    if isinstance(betas, (tuple, list)) and len(betas) == 2:
+        return betas[0], betas[1]
+    return None
+
+
+def check_betas(betas: Any) -> None:
+    """Reject a beta outside [0, 1) in torch's words; malformed input is left to the generic validation."""
+    pair = _as_pair(betas)
+    if pair is None:
+        return
+    for index, beta in enumerate(pair):
+        if isinstance(beta, (bool, np.bool_, str, bytes)):
+            return
+        try:
+            values = np.asarray(beta, dtype=np.float64)
+        except (TypeError, ValueError):
+            return
+        if values.ndim > 1:
+            return
+        bad = ~((values >= 0.0) & (values < 1.0))  # NaN is bad too, as in torch's `not 0.0 <= b < 1.0`
+        if np.any(bad):
+            shown = beta if values.ndim == 0 else values[bad].tolist()[:3]
+            raise ValueError(f"Invalid beta parameter at index {index}: {shown}")
+
+
+class AdamLike(Optimizer):
+    """An optimizer with a ``betas`` pair, checked first with torch's wording."""
+
+    def __init__(self, **hyper: Any):
+        check_betas(hyper.get("betas"))
+        super().__init__(**hyper)
+
+
+def power(base: float | np.ndarray, exponent: float | np.ndarray) -> np.ndarray:
+    """``base ** exponent`` through NumPy for scalars and (R, 1) sweeps alike.
+
+    torch uses Python's float pow, which can differ from NumPy's in the last bit; one function for
+    both keeps a swept run bit-identical to the same run on its own (torch's CPU kernels already
+    differ from plain float64 arithmetic by such roundings, through fused multiply-adds).
+    """
+    return np.power(base, exponent)
+
+
+def lerp(start: np.ndarray, end: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
+    """torch.lerp: ``start + w (end - start)`` for |w| < 0.5, else ``end - (end - start)(1 - w)``."""
+    if np.ndim(weight) == 0:
+        if abs(weight) < 0.5:
+            return start + weight * (end - start)
+        return end - (end - start) * (1 - weight)
+    return np.where(np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+
+
+def weight_decay_step(
+    x: np.ndarray, g: np.ndarray, lr: np.ndarray, weight_decay: float | np.ndarray, decoupled: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """L2 penalty as torch applies it: x ← x(1 - ηλ) when decoupled (AdamW), else g ← g + λx."""
+    if np.all(weight_decay == 0):
+        return x, g
+    if decoupled:
+        return x * (1 - lr * weight_decay), g
+    return x, g + weight_decay * x
+
+
+def adam_moments(
+    g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, beta1: float | np.ndarray, beta2: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """m ← lerp(m, g, 1 - β1), v ← β2 v + (1 - β2) g², in torch's order."""
+    return lerp(exp_avg, g, 1 - beta1), exp_avg_sq * beta2 + ((1 - beta2) * g) * g
+
+
+def adam_step(
+    x: np.ndarray,
+    exp_avg: np.ndarray,
+    second: np.ndarray,
+    lr: np.ndarray,
+    t: int,
+    beta1: float | np.ndarray,
+    beta2: float | np.ndarray,
+    eps: float | np.ndarray,
+) -> np.ndarray:
+    """x - η/(1-β1^t) · m / (√v / √(1-β2^t) + ε): eps outside the square root, as torch does."""
+    step_size = lr / (1 - power(beta1, t))
+    denom = np.sqrt(second) / np.sqrt(1 - power(beta2, t)) + eps
+    return x + (-step_size * exp_avg) / denom
+
+
+class Adam(AdamLike):
+    r"""Adam: momentum on the gradient, RMSProp on its square, both bias-corrected.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
+        x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    with :math:`g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}`; with ``decoupled_weight_decay`` the
+    penalty becomes :math:`x_{t-1} \leftarrow (1-\eta\lambda)\,x_{t-1}` instead (AdamW). AMSGrad
+    divides by :math:`\sqrt{\max_{s \le t} v_s}`. ``maximize`` negates the gradient.
+
+    Warning: ε sits outside the square root and is added *after* the bias correction, which is the
+    paper's Algorithm 1 (:math:`\hat m_t / (\sqrt{\hat v_t} + \epsilon)`); the "efficient" form at the
+    end of the paper's Section 2, used by TF1/Keras, adds ε̂ to the uncorrected √v and so differs early on.
+
+    References: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization"; Reddi et al. (2018),
+    "On the Convergence of Adam and Beyond" (AMSGrad); d2l 12.10; torch.optim.Adam.
+    """
+
+    name = "Adam"
+    torch_class = "Adam"
+    reference = "Kingma & Ba 2015; Reddi et al. 2018 (AMSGrad); torch.optim.Adam"
+    spec = (LR, betas_param(), EPS, WEIGHT_DECAY, AMSGRAD, MAXIMIZE, DECOUPLED)
+    rule = (
+        r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \quad (\text{AMSGrad: } v_t^{\max} = \max(v_{t-1}^{\max}, v_t))\\"
+        r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}"
+    )
+    state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def decoupled(self) -> bool:
+        return self.h("decoupled_weight_decay")
+
+    def init(self, x0, lr):
+        # max_exp_avg_sq stays zero unless amsgrad, so that every run has the same state names
+        return {name: np.zeros_like(x0) for name in self.state_names}
+
+    def update(self, x, g, state, lr, t, hess):
+        beta1, beta2 = self.h("betas")
+        if self.h("maximize"):
+            g = -g
+        x, g = weight_decay_step(x, g, lr, self.h("weight_decay"), self.decoupled())
+        exp_avg, exp_avg_sq = adam_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2)
+        max_exp_avg_sq = state["max_exp_avg_sq"]
+        second = exp_avg_sq
+        if self.h("amsgrad"):
+            max_exp_avg_sq = second = np.maximum(max_exp_avg_sq, exp_avg_sq)
+        x_new = adam_step(x, exp_avg, second, lr, t, beta1, beta2, self.h("eps"))
+        new_state: State = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq}
+        return x_new, new_state
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam whose weight decay shrinks the iterate instead of entering the moments.
+
+    .. math::
+        x_{t-1} \leftarrow (1-\eta\lambda)\, x_{t-1}, \quad \text{then the Adam step with } g_t = \nabla f(x_{t-1})
+
+    Warning: torch multiplies λ by the (scheduled) lr η; the paper's Algorithm 2 multiplies it by the
+    schedule multiplier only, not by the base step size α, so torch's λ is the paper's λ/α.
+
+    References: Loshchilov & Hutter (2019), "Decoupled Weight Decay Regularization"; torch.optim.AdamW.
+    """
+
+    name = "AdamW"
+    torch_class = "AdamW"
+    reference = "Loshchilov & Hutter 2019; torch.optim.AdamW"
+    spec = (LR, betas_param(), EPS, dataclasses.replace(WEIGHT_DECAY, default=1e-2), AMSGRAD, MAXIMIZE)
+    rule = (
+        r"x_{t-1} \leftarrow (1-\eta\lambda)\, x_{t-1}\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, \nabla f(x_{t-1}), \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, \nabla f(x_{t-1})^2\\"
+        r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}"
+    )
+
+    def decoupled(self) -> bool:
+        return True

@@ -1,0 +1,56 @@
+"""Adamax, Adam with the infinity norm in place of the squared-gradient average, as torch.optim.Adamax."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from gdviz.optimizers.adam import AdamLike, betas_param, lerp, power
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY
+
+_LR = dataclasses.replace(LR, default=2e-3)
+
+
+class Adamax(AdamLike):
+    r"""Adamax: Adam's denominator replaced by an exponentially weighted infinity norm.
+
+    .. math::
+        g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}, \quad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon), \quad
+        x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}
+
+    Warning: torch adds ε inside the maximum (so u never reaches 0); the paper has no ε at all.
+    ``maximize`` negates the gradient.
+
+    References: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization", Section 7.1;
+    torch.optim.Adamax.
+    """
+
+    name = "Adamax"
+    torch_class = "Adamax"
+    reference = "Kingma & Ba 2015, Section 7.1; torch.optim.Adamax"
+    spec = (_LR, betas_param(), EPS, WEIGHT_DECAY, MAXIMIZE)
+    rule = (
+        r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"u_t = \max(\beta_2 u_{t-1},\ |g_t| + \epsilon)\\"
+        r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}"
+    )
+    state_names = ("exp_avg", "exp_inf")
+
+    def init(self, x0, lr):
+        return {"exp_avg": np.zeros_like(x0), "exp_inf": np.zeros_like(x0)}
+
+    def update(self, x, g, state, lr, t, hess):
+        beta1, beta2 = self.h("betas")
+        weight_decay = self.h("weight_decay")
+        if self.h("maximize"):
+            g = -g
+        if np.any(weight_decay != 0):
+            g = g + weight_decay * x
+        exp_avg = lerp(state["exp_avg"], g, 1 - beta1)
+        exp_inf = np.maximum(state["exp_inf"] * beta2, np.abs(g) + self.h("eps"))
+        clr = lr / (1 - power(beta1, t))
+        return x + (-clr * exp_avg) / exp_inf, {"exp_avg": exp_avg, "exp_inf": exp_inf}

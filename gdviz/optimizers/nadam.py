@@ -1,0 +1,77 @@
+"""NAdam, Adam with Nesterov momentum and Dozat's momentum schedule, as torch.optim.NAdam."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from gdviz.optimizers.adam import DECOUPLED, AdamLike, adam_moments, betas_param, power, weight_decay_step
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY
+from gdviz.params import HyperParam
+
+_LR = dataclasses.replace(LR, default=2e-3)
+MOMENTUM_DECAY = HyperParam(
+    "momentum_decay", 4e-3, minimum=0.0, ui_min=1e-4, ui_max=1e-1, log=True, help="ψ in μ_t = β1(1 - ½·0.96^(tψ))"
+)
+
+
+class NAdam(AdamLike):
+    r"""NAdam: Adam whose momentum term looks one step ahead, with a warming-up momentum schedule.
+
+    .. math::
+        \mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{t\psi}\bigr), \quad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,
+
+        x_t = x_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g_t}{d_t}
+              - \eta\,\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\,\frac{m_t}{d_t}, \quad
+        d_t = \sqrt{v_t/(1-\beta_2^t)} + \epsilon
+
+    with :math:`g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}`, or decoupled decay
+    :math:`x_{t-1} \leftarrow (1-\eta\lambda)\,x_{t-1}` (NAdamW). ``maximize`` negates the gradient.
+
+    Warning: torch keeps the running product :math:`\prod \mu_i` (``mu_product``) in a scalar tensor
+    of torch's default dtype, float32 unless ``torch.set_default_dtype(torch.float64)``; it is
+    rounded to float32 after every multiplication here too, so that the paths agree to float64
+    precision rather than float32's.
+
+    References: Dozat (2016), "Incorporating Nesterov Momentum into Adam"; torch.optim.NAdam.
+    """
+
+    name = "NAdam"
+    torch_class = "NAdam"
+    reference = "Dozat 2016; torch.optim.NAdam"
+    spec = (_LR, betas_param(), EPS, WEIGHT_DECAY, MOMENTUM_DECAY, DECOUPLED, MAXIMIZE)
+    rule = (
+        r"\mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{t\psi}\bigr)\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"d_t = \sqrt{v_t/(1-\beta_2^t)} + \epsilon\\"
+        r"x_t = x_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g_t}{d_t}"
+        r" - \eta\,\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\,\frac{m_t}{d_t}"
+    )
+    state_names = ("exp_avg", "exp_avg_sq", "mu_product")
+
+    def init(self, x0, lr):
+        return {
+            "exp_avg": np.zeros_like(x0),
+            "exp_avg_sq": np.zeros_like(x0),
+            "mu_product": np.ones((x0.shape[0], 1)),
+        }
+
+    def update(self, x, g, state, lr, t, hess):
+        beta1, beta2 = self.h("betas")
+        momentum_decay = self.h("momentum_decay")
+        if self.h("maximize"):
+            g = -g
+        bias_correction2 = 1 - power(beta2, t)
+        x, g = weight_decay_step(x, g, lr, self.h("weight_decay"), self.h("decoupled_weight_decay"))
+        mu = beta1 * (1.0 - 0.5 * power(0.96, t * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * power(0.96, (t + 1) * momentum_decay))
+        # torch's float32 scalar tensor times a Python float: both rounded to float32, product in float32
+        mu_product = (state["mu_product"].astype(np.float32) * np.asarray(mu, dtype=np.float32)).astype(np.float64)
+        exp_avg, exp_avg_sq = adam_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2)
+        denom = np.sqrt(exp_avg_sq / bias_correction2) + self.h("eps")
+        mu_product_next = mu_product * mu_next
+        x = x + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
+        x = x + (((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg) / denom
+        return x, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "mu_product": mu_product}
