@@ -5,6 +5,8 @@
 >>> traj = gdviz.run(s, gdviz.optimizer("Adam", lr=0.01), start=(-1.5, 2.0), steps=500)
 """
 
+from gdviz.critical import CriticalPoint, critical_point, find_critical_points
+from gdviz.custom import custom_surface
 from gdviz.optimizers import OPTIMIZERS, Optimizer, optimizer
 from gdviz.run import Trajectory, race, run
 from gdviz.schedules import SCHEDULES, Schedule, schedule
@@ -16,10 +18,14 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULES",
     "SURFACES",
+    "CriticalPoint",
     "Optimizer",
     "Schedule",
     "Surface",
     "Trajectory",
+    "critical_point",
+    "custom_surface",
+    "find_critical_points",
     "optimizer",
     "race",
     "run",
