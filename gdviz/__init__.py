@@ -32,3 +32,12 @@ __all__ = [
     "schedule",
     "surface",
 ]
+
+
+def __getattr__(name: str):
+    """``gdviz.regression`` on first use, so that ``import gdviz`` never pays for importing torch."""
+    if name == "regression":
+        import importlib
+
+        return importlib.import_module("gdviz.regression")
+    raise AttributeError(f"module 'gdviz' has no attribute {name!r}")

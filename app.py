@@ -1,0 +1,29 @@
+"""gdviz: the Streamlit entry point. Page config, shared state, and the navigation over pages/.
+
+Run with ``streamlit run app.py``. The pages are thin scripts in pages/; their logic lives in ui/ and
+the engine in gdviz/.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="gdviz · optimizer playground", page_icon="⛰️", layout="wide")
+
+# Each page keeps its state under its own key prefix (pg_ for the Playground) and puts it back itself
+# when the visitor returns, since Streamlit drops a widget's state while its page is not shown.
+
+navigation = st.navigation(
+    [
+        st.Page(
+            "pages/playground.py",
+            title="Playground",
+            icon=":material/sports_score:",
+            default=True,
+            url_path="playground",
+        ),
+        st.Page("pages/schedules.py", title="Schedules", icon=":material/show_chart:", url_path="schedules"),
+        st.Page("pages/landscape.py", title="Landscape Lab", icon=":material/map:", url_path="landscape"),
+        st.Page("pages/regression.py", title="Linear Regression", icon=":material/insights:", url_path="regression"),
+        st.Page("pages/about.py", title="About: the update rules", icon=":material/menu_book:", url_path="about"),
+    ]
+)
+navigation.run()

@@ -1,0 +1,118 @@
+"""Linear-regression training speed, measured against the seed-style loop in the same process.
+
+Targets (issue: the Linear Regression page):
+  1. CPU: one epoch of minibatch SGD (b = 64) on 1M samples with ``gdviz.regression.train`` at least
+     5x faster than the seed-style loop (torch DataLoader + nn.Linear + nn.MSELoss + optim.SGD).
+  2. GPU (when CUDA exists): full-batch GD on >= 100M samples; the achieved GB/s next to the device's
+     measured copy bandwidth. Skipped, with a line saying so, where there is no CUDA.
+
+The seed-style epoch is long (a DataLoader collates every batch sample by sample), so by default it
+is timed on a prefix of the epoch's batches and scaled to the full epoch; ``--full`` times it whole.
+
+Run: python benchmarks/regression.py [--quick] [--full] [--gpu-samples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from gdviz import regression as reg  # noqa: E402
+from gdviz.regression.device import copy_bandwidth, synchronize  # noqa: E402
+
+BATCH = 64
+
+
+def seed_style_epoch(X, y, batch: int, max_batches: int | None) -> tuple[float, int]:
+    """Seconds and batches of the seed's loop over a shuffled DataLoader (``max_batches`` of them at most)."""
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=batch, shuffle=True)
+    model = nn.Linear(X.shape[1], 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+    loss_fn = nn.MSELoss()
+    done = 0
+    start = time.perf_counter()
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        done += 1
+        if max_batches is not None and done >= max_batches:
+            break
+    return time.perf_counter() - start, done
+
+
+def cpu_target(n: int, repeats: int, full: bool) -> float:
+    X, y = reg.make_data(n, seed=0)
+    batches = math.ceil(n / BATCH)
+    reg.train(X[:10_000], y[:10_000], "SGD", lr=1e-4, batch_size=BATCH, epochs=1)  # warm-up
+    ours = min(
+        reg.train(X, y, "SGD", lr=1e-4, batch_size=BATCH, epochs=1, seed=r, curve_points=1).seconds
+        for r in range(repeats)
+    )
+    sample = None if full else min(batches, 2000)
+    seed_times = []
+    for _ in range(repeats):
+        seconds, done = seed_style_epoch(X, y, BATCH, sample)
+        seed_times.append(seconds * batches / done)
+    seed = min(seed_times)
+    scope = "timed whole" if full else f"timed on {sample:,} of {batches:,} batches, scaled"
+    print(f"CPU, {n:,} samples, b = {BATCH}, one epoch ({batches:,} updates), {torch.get_num_threads()} threads")
+    print(f"  seed-style DataLoader loop : {seed:8.3f} s/epoch  ({seed / batches * 1e6:6.1f} µs/update; {scope})")
+    print(f"  gdviz.regression.train     : {ours:8.3f} s/epoch  ({ours / batches * 1e6:6.1f} µs/update)")
+    ratio = seed / ours
+    print(f"  speed-up                   : {ratio:8.1f}x   (target >= 5x: {'met' if ratio >= 5 else 'NOT met'})")
+    return ratio
+
+
+def gpu_target(n: int, epochs: int) -> None:
+    if not torch.cuda.is_available():
+        print("GPU: no CUDA device here; the full-batch bandwidth test is skipped.")
+        return
+    device = torch.device("cuda")
+    generator = torch.Generator(device=device).manual_seed(0)
+    # generated on the device: 100M samples would take the host longer than the benchmark
+    X = torch.randn(n, 1, device=device, generator=generator) * 10
+    y = 2 * X + 1 + torch.randn(n, 1, device=device, generator=generator) * 2
+    synchronize(device)
+    reg.train(X, y, "SGD", lr=1e-3, epochs=2, device=device, curve_points=1)  # warm-up
+    result = reg.train(X, y, "SGD", lr=1e-3, epochs=epochs, device=device, curve_points=1)
+    per_epoch = float(result.epoch_seconds.min())
+    item = X.element_size()
+    d = X.shape[1]
+    # what the five kernels of one full-batch step move: addmm reads X, writes p; sub reads p, y, writes r;
+    # mul reads and writes r; mm reads X and r; sum reads r
+    kernel_bytes = n * item * (2 * d + 8)
+    essential = n * item * (d + 1)  # X and y read once: the least any implementation must move
+    bandwidth = copy_bandwidth(device)
+    name = torch.cuda.get_device_name(device)
+    print(
+        f"GPU ({name}), full-batch GD, {n:,} samples, float32, best of {epochs} epochs: {per_epoch * 1e3:.2f} ms/epoch"
+    )
+    print(f"  kernel traffic   : {kernel_bytes / per_epoch / 1e9:8.1f} GB/s  ({kernel_bytes / 1e9:.2f} GB per epoch)")
+    print(f"  X and y once     : {essential / per_epoch / 1e9:8.1f} GB/s  ({essential / 1e9:.2f} GB per epoch)")
+    print(f"  measured copy bandwidth (device to device, read + write): {bandwidth:8.1f} GB/s")
+    print(f"  kernel traffic / copy bandwidth: {kernel_bytes / per_epoch / 1e9 / bandwidth:.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200k samples, one repeat (a smoke test)")
+    parser.add_argument("--full", action="store_true", help="time the seed-style epoch whole")
+    parser.add_argument("--gpu-samples", type=int, default=100_000_000)
+    args = parser.parse_args()
+    n = 200_000 if args.quick else 1_000_000
+    cpu_target(n, repeats=1 if args.quick else 3, full=args.full)
+    gpu_target(args.gpu_samples // (10 if args.quick else 1), epochs=3 if args.quick else 10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The engine's optimizers and schedules as torch objects, for training real parameters.
+
+Optimizers with a torch.optim class (``torch_class``) are that class, built with the hyper-parameters
+the engine's spec validated — same names, same defaults, same checks. The engine's own algorithms
+(Newton, Lion, Yogi, AdamThenSGD: no torch.optim class) run through :func:`engine_torch_optimizer`, a
+``torch.optim.Optimizer`` that applies the engine's NumPy update (float64, on the host) to the
+flattened parameters, so every name the Playground offers trains here too, and torch's lr
+schedulers drive it like any optimizer. The price is a host round trip of d + 1 numbers per step.
+
+Schedules become their ``torch.optim.lr_scheduler`` class with ``torch_kwargs``; d2l's
+ExponentialDecay and PolynomialDecay (not in torch) become ``LambdaLR`` with the same closed form.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import gdviz
+from gdviz.optimizers import optimizer_class
+from gdviz.optimizers.base import Optimizer
+from gdviz.schedules.base import Schedule
+
+if TYPE_CHECKING:
+    import torch
+
+# Newton solves a (d+1)² system on the host every step: beyond this many features it is the closed form's cost per step
+NEWTON_MAX_FEATURES = 200
+
+
+def uses_torch_optim(name: str) -> bool:
+    """The optimizer is a torch.optim class (else the engine's NumPy update runs on the parameters)."""
+    return optimizer_class(name).torch_class is not None
+
+
+def engine_optimizer(name: str, **hyper: Any) -> Optimizer:
+    """The engine's optimizer, validated, refusing sweeps (a torch model trains one setting at a time)."""
+    opt = gdviz.optimizer(name, **hyper)
+    if opt.batch != 1:
+        raise ValueError(f"{opt.name}: training takes one value per hyper-parameter; call train() once per setting")
+    return opt
+
+
+def build_optimizer(name: str, params: list[torch.Tensor], **hyper: Any) -> torch.optim.Optimizer:
+    """``torch.optim.<name>(params, **hyper)`` with the engine's validation, or :func:`engine_torch_optimizer`."""
+    return torch_optimizer(engine_optimizer(name, **hyper), params)
+
+
+def torch_optimizer(opt: Optimizer, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    """The torch optimizer for an already validated engine optimizer."""
+    import torch
+
+    if opt.torch_class is None:
+        return engine_torch_optimizer(params, opt)
+    return getattr(torch.optim, opt.torch_class)(params, **opt.hyper)
+
+
+# built once, on first use (torch is imported lazily); a cached function rather than a module-level dict,
+# so that no shared mutable state is written while the app serves visitors
+@functools.lru_cache(maxsize=1)
+def _engine_optimizer_class():
+    import torch
+
+    class _EngineOptimizer(torch.optim.Optimizer):
+        """A torch optimizer whose step is the engine's NumPy ``update`` on the flattened parameters.
+
+        ``step(hess=H)`` passes the Hessian (dim, dim) to optimizers that need it (Newton).
+        """
+
+        def __init__(self, params, engine: Optimizer):
+            super().__init__(params, {"lr": float(engine.lr)})
+            self.engine = engine
+            self.needs_hessian = engine.needs_hessian
+            self._t = 0
+            self._engine_state: dict[str, np.ndarray] | None = None
+
+        @torch.no_grad()
+        def step(self, closure=None, hess: np.ndarray | None = None):
+            loss = None
+            if closure is not None:
+                with torch.enable_grad():
+                    loss = closure()
+            params = [p for group in self.param_groups for p in group["params"]]
+            x = torch.cat([p.reshape(-1) for p in params]).to("cpu", torch.float64).numpy()[None]
+            g = torch.cat([p.grad.reshape(-1) for p in params]).to("cpu", torch.float64).numpy()[None]
+            lr = np.array([[float(self.param_groups[0]["lr"])]])
+            if self._engine_state is None:
+                self._engine_state = self.engine.init(x, lr)
+            self._t += 1
+            with np.errstate(all="ignore"):  # a diverging run shows up as a non-finite loss, checked by train()
+                x_new, self._engine_state = self.engine.update(
+                    x, g, self._engine_state, lr, self._t, None if hess is None else hess[None]
+                )
+            flat = torch.from_numpy(np.ascontiguousarray(x_new[0]))
+            offset = 0
+            for p in params:
+                p.copy_(flat[offset : offset + p.numel()].reshape(p.shape))
+                offset += p.numel()
+            return loss
+
+    return _EngineOptimizer
+
+
+def engine_torch_optimizer(params: list[torch.Tensor], engine: Optimizer) -> torch.optim.Optimizer:
+    """A ``torch.optim.Optimizer`` running ``engine``'s update (defined lazily: torch is imported on first use)."""
+    return _engine_optimizer_class()(params, engine)
+
+
+def as_schedule(schedule: Any) -> Schedule | None:
+    """None, a name, a ``(name, params)`` pair or a gdviz Schedule, as a gdviz Schedule (or None)."""
+    if schedule is None or isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, str):
+        return gdviz.schedule(schedule)
+    if isinstance(schedule, (tuple, list)) and len(schedule) == 2 and isinstance(schedule[1], dict):
+        return gdviz.schedule(schedule[0], **schedule[1])
+    raise ValueError(f"schedule must be None, a name, a (name, params) pair or a gdviz schedule, got {schedule!r}")
+
+
+def build_scheduler(schedule: Any, optimizer: torch.optim.Optimizer, base_lr: float):
+    """The torch scheduler that reproduces the gdviz schedule on ``optimizer`` (None for no schedule)."""
+    import torch
+
+    sched = as_schedule(schedule)
+    if sched is None:
+        return None
+    lr_scheduler = torch.optim.lr_scheduler
+    if sched.name == "ExponentialDecay":
+        lam = sched.p("lam")
+        return lr_scheduler.LambdaLR(optimizer, lambda epoch: math.exp(-lam * epoch))
+    if sched.name == "PolynomialDecay":
+        alpha, beta = sched.p("alpha"), sched.p("beta")
+        return lr_scheduler.LambdaLR(optimizer, lambda epoch: (beta * epoch + 1) ** (-alpha))
+    if sched.torch_class is None:
+        raise ValueError(f"{sched.name} has no torch counterpart")
+    cls = getattr(lr_scheduler, sched.torch_class)
+    if sched.name == "SequentialLR":
+        subs = [build_scheduler(sub, optimizer, base_lr) for sub in sched.schedulers]
+        return cls(optimizer, subs, milestones=list(sched.p("milestones")))
+    return cls(optimizer, **sched.torch_kwargs(base_lr))

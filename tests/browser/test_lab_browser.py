@@ -1,0 +1,95 @@
+"""The Schedules and Landscape Lab pages in a real browser: they draw, clicks on maps select cells,
+starts and points, and the links out go to the Playground. No console error is tolerated (fixture)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from ui.scenario import from_query
+
+pytestmark = pytest.mark.browser
+LOAD_MS = 90_000
+
+
+def open_page(page, app_url: str, title: str):
+    """Start at the app's root (as a visitor does) and follow the sidebar's link to a page."""
+    from playwright.sync_api import expect
+
+    page.goto(app_url)
+    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=LOAD_MS)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    expect(
+        page.get_by_role("heading", name=title if title != "Schedules" else "Learning-rate schedules")
+    ).to_be_visible(timeout=LOAD_MS)
+
+
+def chart(page, key: str):
+    from playwright.sync_api import expect
+
+    element = page.locator(f".st-key-{key}")
+    expect(element.locator(".main-svg").first).to_be_visible(timeout=LOAD_MS)
+    return element
+
+
+def click_in(page, element, fx: float, fy: float) -> None:
+    """Click at a fraction (fx, fy) of a chart's plot area."""
+    box = element.locator(".nsewdrag").first.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 100, box
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+def playground_links(page) -> list:
+    scenarios = []
+    for anchor in page.locator('[data-testid="stLinkButton"] a').all():
+        url = urlsplit(anchor.get_attribute("href"))
+        assert url.path.endswith("playground")
+        scenario, notices = from_query(dict(parse_qsl(url.query)))
+        assert notices == []
+        scenarios.append(scenario)
+    return scenarios
+
+
+def test_schedules_page_draws_formulas_and_links(page, app_url):
+    from playwright.sync_api import expect
+
+    open_page(page, app_url, "Schedules")
+    for key in ("sc_lr_chart", "sc_band_chart", "sc_paths_chart"):
+        chart(page, key)
+    expect(page.locator(".katex")).to_have_count(3, timeout=LOAD_MS)
+    expect(page.locator('[data-testid="stLinkButton"]')).to_have_count(3)
+    assert [s.schedule for s in playground_links(page)] == ["", "ExponentialDecay", "PolynomialDecay"]
+
+
+def test_a_click_on_the_stability_map_selects_a_cell_and_links_it(page, app_url):
+    from playwright.sync_api import expect
+
+    open_page(page, app_url, "Landscape Lab")
+    expect(page.get_by_text("Best cell (click another)")).to_be_visible(timeout=LOAD_MS)
+    click_in(page, chart(page, "lab_stability_chart"), 0.3, 0.5)
+    expect(page.get_by_text("Clicked cell")).to_be_visible(timeout=LOAD_MS)
+    (scenario,) = playground_links(page)
+    hyper = dict(scenario.optimizers[0].hyper)
+    # 30% across a log axis from 1e-3 to 2 and half-way up momentum 0..0.99
+    assert 0.003 < hyper["lr"] < 0.03 and 0.3 < hyper["momentum"] < 0.7
+
+
+def test_basins_and_critical_points_answer_clicks(page, app_url):
+    from playwright.sync_api import expect
+
+    open_page(page, app_url, "Landscape Lab")
+    page.get_by_text("Basins of attraction", exact=True).click()
+    left = chart(page, "lab_basins_chart_0")
+    chart(page, "lab_basins_chart_1")
+    click_in(page, left, 0.75, 0.3)
+    expect(page.get_by_text("Paths from the clicked start")).to_be_visible(timeout=LOAD_MS)
+    assert "view=basins" in page.url
+    (scenario,) = playground_links(page)
+    assert scenario.surface == "himmelblau" and scenario.start is not None and len(scenario.optimizers) == 2
+
+    page.get_by_text("Critical points", exact=True).click()
+    expect(page.get_by_text("Hessian at the lowest critical point")).to_be_visible(timeout=LOAD_MS)
+    click_in(page, chart(page, "lab_critical_chart"), 0.5, 0.5)
+    expect(page.get_by_text("Hessian at the clicked point")).to_be_visible(timeout=LOAD_MS)
+    expect(page.locator(".katex").first).to_be_visible()

@@ -1,0 +1,28 @@
+"""The README's notebook example runs as written, and its two commands are the ones CI uses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_notebook_example_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    assert blocks, "the README should show the engine API"
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)  # our own README, not user input
+    assert namespace["traj"].xs.shape == (501, 2)
+    assert namespace["batch"].losses[-1].shape == (64,)
+
+
+def test_two_commands_and_ci_agree():
+    commands = re.findall(r"```bash\n(python3 -m pip install -r requirements[^\n]*)\n```", README)
+    assert len(commands) >= 2
+    assert "streamlit run app.py" in commands[0]
+    test_command = commands[1]
+    assert test_command.endswith("python3 -m pytest")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 -m pip install -q -r requirements-dev.txt" in ci and "\npython3 -m pytest\n" in ci

@@ -1,0 +1,137 @@
+"""Downloads: trajectories as CSV (long format) and JSON, a figure as a standalone HTML page.
+
+Every number is written exactly (``repr`` of the float64), so a file read back gives the same
+arrays; non-finite values, which the engine never produces but a custom surface might, become
+empty CSV cells and JSON ``null``, so that both files stay valid for any reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.figures import Runs, runs_of
+
+
+def _cell(value: float) -> str:
+    return repr(float(value)) if math.isfinite(value) else ""
+
+
+def _state_columns(runs: list[Runs]) -> list[tuple[str, int]]:
+    """(state name, width) of every optimizer state, in first-seen order: one CSV column per entry."""
+    seen: dict[str, int] = {}
+    for r in runs:
+        for name, value in r.states.items():
+            seen[name] = max(seen.get(name, 0), value.shape[2])
+    return list(seen.items())
+
+
+def trajectories_csv(trajectories, labels) -> str:
+    """Long format, one row per (optimizer, run, step).
+
+    Row ``t`` is the state after torch step ``t`` (``t = 0``: the start): the iterate ``x1..xd``,
+    its loss and exact gradient norm, the ``lr`` and gradient ``g1..gd`` that step ``t`` used (empty
+    at ``t = 0``), whether the run had diverged by then, and the optimizer's state arrays flattened
+    (``exp_avg_1``, ``exp_avg_2``, …; empty for optimizers without that state).
+    """
+    runs = runs_of(trajectories, labels)
+    dim = max((r.xs.shape[2] for r in runs), default=0)
+    states = _state_columns(runs)
+    header = ["optimizer", "run", "step", *(f"x{k + 1}" for k in range(dim)), "loss", "grad_norm", "lr"]
+    header += [f"g{k + 1}" for k in range(dim)] + ["diverged"]
+    header += [f"{name}_{k + 1}" for name, width in states for k in range(width)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for r in runs:
+        for run in range(r.n_runs):
+            for t in range(r.steps + 1):
+                row: list[Any] = [r.label, run, t, *(_cell(v) for v in r.xs[t, run])]
+                row += [_cell(r.losses[t, run]), _cell(r.grad_norms[t, run])]
+                if t == 0:
+                    row += [""] * (1 + dim)
+                else:
+                    row += [_cell(r.lrs[t - 1, run]), *(_cell(v) for v in r.grads[t - 1, run])]
+                row.append(int(0 <= r.diverged[run] <= t))
+                for name, width in states:
+                    value = r.states.get(name)
+                    row += [_cell(v) for v in value[t, run]] if value is not None else [""] * width
+                writer.writerow(row)
+    return out.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: arrays to nested lists, non-finite floats to None, numpy scalars to Python ones."""
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def trajectories_json(trajectories, labels, scenario: dict | None = None) -> str:
+    """The scenario settings and, per optimizer, every array of its trajectory, as strict JSON.
+
+    Arrays keep the engine's shapes: ``xs`` (steps+1, dim) for one run, (steps+1, R, dim) for a batch.
+    """
+    trajectories = list(trajectories)
+    runs = runs_of(trajectories, labels)
+    surface = trajectories[0].surface if trajectories else None
+    doc: dict[str, Any] = {"format": "gdviz-trajectories", "version": 1, "scenario": _plain(scenario or {})}
+    if surface is not None:
+        doc["surface"] = {
+            "name": surface.name,
+            "title": surface.title,
+            "dim": surface.dim,
+            "f_min": surface.f_min,
+            "minima": surface.minima,
+            "bounds": surface.bounds,
+        }
+    doc["optimizers"] = [
+        {
+            "label": r.label,
+            "name": t.optimizer.name,
+            "hyper": t.optimizer.hyper,
+            "max_grad_norm": t.optimizer.max_grad_norm,
+            "schedule": None if t.schedule is None else {"name": t.schedule.name, "params": t.schedule.params},
+            "color": r.color,
+            "batched": t.batched,
+            "steps": r.steps,
+            "noise": t.noise,
+            "batch_size": t.batch_size,
+            "seed": t.seed,
+            "diverged_at": t.diverged_at,
+            "seconds": t.seconds,
+            "xs": t.xs,
+            "losses": t.losses,
+            "grads": t.grads,
+            "lrs": t.lrs,
+            "grad_norms": t.grad_norms(),
+            "states": t.states,
+        }
+        for r, t in zip(runs, trajectories)
+    ]
+    return json.dumps(_plain(doc), allow_nan=False, ensure_ascii=False)
+
+
+def figure_html(fig: go.Figure) -> str:
+    """A standalone HTML page with plotly.js inline, so it opens offline; animations wait for Play."""
+    if not isinstance(fig, go.Figure):
+        raise ValueError(f"figure_html needs a plotly Figure, got {type(fig).__name__}")
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})

@@ -1,0 +1,130 @@
+"""Every server-side cap of the app, in one place.
+
+The hosted demo is public: whatever arrives from a widget, a URL query parameter, a typed formula or
+an upload is bounded by these numbers before it reaches the engine. Widgets use the same numbers as
+their min/max, so a value a link can carry is a value the sidebar can show, and vice versa. Each
+cap says why it has the value it has; change them here only.
+"""
+
+from __future__ import annotations
+
+# -- the race (Playground) --------------------------------------------------------------------------
+# 8 optimizers × 5000 steps is ~40k vectorized updates: well under a second on one core, and the
+# figure subsamples to a fixed number of animation frames whatever the step count.
+MAX_STEPS = 5000
+MIN_STEPS = 1
+DEFAULT_STEPS = 100
+# the issue's limit; more paths on one contour are unreadable anyway
+MAX_OPTIMIZERS = 8
+# start points per race (random restarts): every optimizer runs from each, so up to 64 paths
+MAX_STARTS = 8
+# runs (optimizers × starts) × steps of one race: ~10 MB of recorded arrays at most (iterates, gradients,
+# lrs, losses and up to three optimizer states per step); a race beyond it gets fewer steps, with a notice
+MAX_RUN_STEPS = 100_000
+# gradient-noise σ (d2l adds N(0, 1)): beyond 100 every path is pure noise on any registered window
+MIN_NOISE = 0.0
+MAX_NOISE = 100.0
+# the noise std is σ/√b; b = 4096 already makes it 64× smaller, more adds nothing visible
+MIN_BATCH_SIZE = 1
+MAX_BATCH_SIZE = 4096
+# numpy's default_rng accepts any non-negative int; 2**32 - 1 keeps links short and portable
+MIN_SEED = 0
+MAX_SEED = 2**32 - 1
+# a start coordinate farther than this is never on a plot and only invites overflow
+MAX_ABS_START = 1e4
+# gradient clipping threshold (max_grad_norm) offered per optimizer
+MIN_CLIP = 1e-4
+MAX_CLIP = 1e4
+# an integer hyper-parameter of an optimizer or a schedule (step sizes, periods, milestones)
+MAX_INT_PARAM = 100_000
+# a list hyper-parameter (MultiStepLR milestones): entries kept
+MAX_LIST_ITEMS = 32
+# a float hyper-parameter with an unbounded valid range and no UI range gets this magnitude cap
+MAX_ABS_FLOAT_PARAM = 1e6
+# optimizer labels shown in the legend
+MAX_LABEL_CHARS = 40
+
+# -- typed formulas -----------------------------------------------------------------------------------
+# the engine's parser has its own limits too; this is the first, cheapest gate (and the widget's max_chars)
+MAX_FORMULA_CHARS = 300
+
+# -- URL query parameters -----------------------------------------------------------------------------
+# a number or a name is never longer than this; longer values are refused before parsing
+MAX_QUERY_VALUE_CHARS = 200
+# at most this many query keys are looked at (anything beyond is reported and ignored)
+MAX_QUERY_KEYS = 200
+# unknown keys named in a notice, at most
+MAX_NOTICE_NAMES = 5
+
+# -- caching (per server process, shared by all sessions, keyed by the full inputs) ------------------
+# simulations: ~30 kB for the default scenario, ~10 MB at MAX_RUN_STEPS
+CACHE_MAX_ENTRIES = 32
+# built figures, 3-6 MB of plotly objects each (the race) or 1-2 MB (the panels): kept per kind
+FIGURE_CACHE_MAX_ENTRIES = 6
+# parsed custom formulas
+FORMULA_CACHE_MAX_ENTRIES = 128
+
+# -- later pages (Schedules, Landscape Lab, Linear Regression) -----------------------------------------
+# contour / heatmap grid per axis: 400² = 160k evaluations stays well under 100 ms
+MAX_GRID_POINTS = 400
+# hyper-parameter sweep (e.g. lr × momentum convergence map): runs per axis, 50² = 2500 runs
+MAX_SWEEP_POINTS = 50
+# seeds averaged for a mean ± sd band
+MAX_SEEDS = 32
+# steps a schedule plot may show
+MAX_SCHEDULE_STEPS = 10_000
+# linear regression: samples N, features d, epochs, upload size and rows
+MAX_SAMPLES = 100_000
+MAX_FEATURES = 1_000
+MAX_EPOCHS = 500
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_ROWS = 100_000
+
+
+def clamp(value: float, low: float, high: float) -> float:
+    """``value`` limited to [low, high]."""
+    return min(max(value, low), high)
+
+
+# -- Schedules and Landscape Lab pages (grid caps; see benchmarks/landscape.py for the timings) ---------
+# schedules compared side by side on the Schedules page (one colour each, readable legend)
+MAX_SCHEDULES_COMPARED = 6
+# stability map cells per axis: 128² runs × 300 steps is the issue's 1 s budget
+MAX_MAP_GRID = 128
+# basin map starts per axis: 200² runs × 500 steps is the issue's 2 s budget (per optimizer)
+MAX_BASIN_GRID = 200
+# steps of one Lab computation, and its whole work (runs × steps, per optimizer): 200² × 500
+MAX_LAB_STEPS = 2000
+MAX_LAB_RUN_STEPS = 20_000_000
+# random restarts and annealed runs drawn as paths
+MAX_RESTARTS = 200
+MAX_ANNEAL_RUNS = 64
+# learning rates tried per optimizer in the fair comparison (the same grid for all)
+MAX_TUNE_POINTS = 40
+# Lab results kept per server process (a map is ~1 MB at the caps)
+LAB_CACHE_MAX_ENTRIES = 32
+
+# -- Linear Regression page (pages/regression.py; MAX_FEATURES, MAX_EPOCHS, MAX_UPLOAD_* above apply too) ---
+# synthetic samples: the issue asks for "millions"; memory is bounded by REGRESSION_MAX_VALUES, time by the
+# update caps, so a large N is fine for full-batch GD and minibatches and only SGD is cut short
+REGRESSION_MAX_SAMPLES = 2_000_000
+# values N·d of one data set (held per cache entry and, on the device, twice during a shuffled epoch):
+# 10M float32 = 40 MB
+REGRESSION_MAX_VALUES = 10_000_000
+# optimizer updates of one training run: ~50 µs each on one CPU core, so at most ~10 s; longer runs stop there
+REGRESSION_MAX_UPDATES = 200_000
+# updates per mode of the GD / SGD / minibatch comparison (5 modes × 20k ≈ 5 s at most) and its epochs
+REGRESSION_COMPARE_MAX_UPDATES = 20_000
+REGRESSION_MAX_COMPARE_EPOCHS = 50
+# columns of an uploaded CSV (features are chosen among them; MAX_FEATURES still applies)
+REGRESSION_MAX_UPLOAD_COLUMNS = 200
+# synthetic data: |true weight|, |true bias|, noise σ and the x scale (beyond this the plots say nothing new)
+REGRESSION_MAX_ABS_PARAM = 1_000.0
+REGRESSION_MAX_NOISE = 1_000.0
+REGRESSION_MAX_X_SCALE = 1_000.0
+# data points drawn in a scatter (the model is fitted on all of them) and animation frames of a fit
+REGRESSION_MAX_PLOT_POINTS = 2_000
+REGRESSION_MAX_FRAMES = 100
+# cached results per server process: trainings / comparisons (~1 MB each), data sets (≤ 40 MB each)
+REGRESSION_CACHE_MAX_ENTRIES = 32
+REGRESSION_DATA_CACHE_MAX_ENTRIES = 4

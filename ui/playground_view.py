@@ -1,0 +1,214 @@
+"""The Playground's main area: the race, the linked panels, the inspector, sharing and downloads.
+
+Each function draws one section from a :class:`~ui.simulate.Race`. The panels and the inspector are
+``st.fragment``s: their own widgets (log scale, tolerance, cursor; optimizer and step) rerun only
+the fragment, never the simulation or the race figure. Untrusted text (labels, notices that quote a
+link) is escaped before it reaches Markdown.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import controls, limits
+from ui.export import figure_html, trajectories_csv, trajectories_json
+from ui.figures import panels_figure, race_figure, results_rows, surface_3d_figure
+from ui.inspector import LABELS, display, inspect
+from ui.presets import PRESETS, matching_preset
+from ui.scenario import Scenario, escape_markdown, to_query
+from ui.simulate import Race, divergence_messages, key_of
+
+K_RACE = "pg_race"
+FORMULA_HELP = (
+    "Formulas use x and y (or x1 and x2), numbers, + - * / ^ and sin cos tan exp log sqrt abs tanh sinh cosh, "
+    "e.g. `x^2 + 2*y^2`, `x*cos(0.15*pi*x)` or `(1 - x)^2 + 100*(y - x^2)^2`."
+)
+escape = escape_markdown
+
+
+# -- sidebar pieces that belong to the page, not to one control ------------------------------------
+def _on_preset() -> None:
+    key = st.session_state.get(controls.K_PRESET)
+    if key in PRESETS:
+        controls.load(PRESETS[key].scenario)
+    st.session_state[controls.K_PRESET] = None  # so that picking the same story again reloads it
+
+
+def preset_picker() -> None:
+    st.selectbox(
+        "Scenario",
+        list(PRESETS),
+        index=None,
+        key=controls.K_PRESET,
+        format_func=lambda key: PRESETS[key].title,
+        placeholder="Choose a story…",
+        on_change=_on_preset,
+        help="Loads a whole scenario: surface, start, optimizers and their settings.",
+    )
+
+
+# -- messages ----------------------------------------------------------------------------------
+def story(scenario: Scenario) -> None:
+    preset = matching_preset(scenario)
+    if preset is not None:
+        st.info(f"**{escape(preset.title)}** — {escape(preset.story)}")
+
+
+def notices(messages: list[str]) -> None:
+    for message in messages:
+        st.warning(escape(message), icon=":material/warning:")
+
+
+def divergence(race: Race) -> None:
+    for who, what in divergence_messages(race):
+        st.error(f"**{escape(who)}** {escape(what)}", icon=":material/error:")
+
+
+# -- the race --------------------------------------------------------------------------------------
+def _on_click() -> None:
+    """A click on the map (or the 1-D curve) moves the start point there."""
+    event = st.session_state.get(K_RACE)
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    if not points and event is not None and hasattr(event, "selection"):
+        points = event.selection.get("points", [])
+    if not points:
+        return
+    point = points[0]
+    cap = limits.MAX_ABS_START
+    dim = st.session_state.get("pg_dim", 2)
+    coordinates = [point.get("x")] if dim == 1 else [point.get("x"), point.get("y")]
+    if any(not isinstance(v, (int, float)) or not np.isfinite(v) for v in coordinates):
+        return
+    for key, value in zip(controls.K_START, coordinates, strict=False):
+        st.session_state[key] = float(f"{limits.clamp(float(value), -cap, cap):.4g}")
+
+
+@st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
+def _race_figure(key: str, _race: Race) -> go.Figure:
+    # building the animated figure is most of a rerun's time; it is never mutated after this, so one
+    # instance per scenario can serve every rerun (Streamlit serializes a copy of it)
+    return race_figure(_race.surface, _race.trajectories, _race.labels)
+
+
+@st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
+def _panels_figure(key: str, log_loss: bool, cursor: int, tolerance: float, _race: Race) -> go.Figure:
+    return panels_figure(_race.trajectories, _race.labels, log_loss=log_loss, current_step=cursor, tolerance=tolerance)
+
+
+def race_chart(race: Race) -> None:
+    fig = _race_figure(key_of(race.scenario), race)
+    st.plotly_chart(
+        fig,
+        key=K_RACE,
+        on_select=_on_click,
+        selection_mode=("points",),
+        config={"displaylogo": False, "scrollZoom": False},
+    )
+    if race.surface.dim == 2 and st.toggle("3-D view", key="pg_3d", help="the surface as a mesh with every path on it"):
+        st.plotly_chart(surface_3d_figure(race.surface, race.trajectories, race.labels), key="pg_race3d")
+
+
+@st.fragment
+def panels(race: Race) -> None:
+    """Loss, distance, lr(t), gradient norm with a cursor; the results table. Reruns on its own."""
+    st.subheader("Linked panels")
+    left, middle, right = st.columns([1, 1, 2])
+    log_loss = left.toggle("log scale", value=True, key="pg_log")
+    tolerance = middle.select_slider(
+        "tolerance",
+        options=controls.log_grid(1e-10, 1.0),
+        value=1e-4,
+        key="pg_tol",
+        format_func=lambda v: f"{v:g}",
+        help="'steps to f* + tol': the first step whose loss is within this of the minimum value",
+    )
+    steps = race.scenario.steps
+    cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor")
+    fig = _panels_figure(key_of(race.scenario), log_loss, cursor, tolerance, race)
+    st.plotly_chart(fig, key="pg_panels")
+    table = pd.DataFrame(results_rows(race.trajectories, race.labels, tolerance))
+    numeric = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    st.dataframe(table.style.format("{:.4g}", subset=numeric, na_rep="—"), hide_index=True)
+
+
+@st.fragment
+def inspector(race: Race) -> None:
+    """The update rule at one step of one optimizer, with its numbers. Reruns on its own."""
+    st.subheader("Step inspector")
+    left, right = st.columns([1, 2])
+    names = list(range(len(race.labels)))
+    index = left.selectbox("optimizer", names, key="pg_insp_opt", format_func=lambda i: race.labels[i])
+    index = index if index is not None and index < len(race.trajectories) else 0
+    steps = race.scenario.steps
+    step = right.slider("step t", 1, steps, value=1, key="pg_insp_step") if steps > 1 else 1
+    trajectory = race.trajectories[index]
+    run = 0
+    if trajectory.batched:
+        starts = [race.scenario.start, *race.scenario.more_starts]
+        run = st.selectbox(
+            "from start",
+            range(len(starts)),
+            key="pg_insp_run",
+            format_func=lambda r: ", ".join(f"{v:g}" for v in starts[r]),
+        )
+    report = inspect(trajectory, step, run=run or 0)
+    if report.note:
+        st.info(report.note)
+        return
+    with st.expander("update rule", expanded=False):
+        st.latex(display(trajectory.optimizer.rule))
+    for line in report.lines:
+        st.latex(line)
+    rows = {}
+    for name, value in report.values.items():
+        if np.ndim(value) <= 1:
+            rows[LABELS.get(name, name)] = [f"{v:.6g}" for v in np.atleast_1d(np.asarray(value, dtype=np.float64))]
+    width = max(len(v) for v in rows.values())
+    columns = [f"x{i + 1}" for i in range(width)] if width > 1 else ["value"]
+    table = pd.DataFrame([v + [""] * (width - len(v)) for v in rows.values()], index=list(rows), columns=columns)
+    st.dataframe(table, width="stretch")
+
+
+# -- sharing ---------------------------------------------------------------------------------------
+def share_link(scenario: Scenario) -> str:
+    base = st.context.url or ""
+    return f"{base}?{urlencode(to_query(scenario))}"
+
+
+def share(race: Race) -> None:
+    st.subheader("Share and export")
+    st.caption("The address bar always holds this link; copy it with the button at its right.")
+    st.code(share_link(race.scenario), language=None, wrap_lines=True)
+    name = race.scenario.surface if not race.scenario.is_custom else "custom"
+    trajectories, labels, query = race.trajectories, race.labels, to_query(race.scenario)
+    columns = st.columns(3)
+    columns[0].download_button(
+        "Trajectories (CSV)",
+        data=lambda: trajectories_csv(trajectories, labels),
+        file_name=f"gdviz-{name}.csv",
+        mime="text/csv",
+        key="pg_dl_csv",
+        on_click="ignore",
+    )
+    columns[1].download_button(
+        "Trajectories (JSON)",
+        data=lambda: trajectories_json(trajectories, labels, scenario=query),
+        file_name=f"gdviz-{name}.json",
+        mime="application/json",
+        key="pg_dl_json",
+        on_click="ignore",
+    )
+    surface = race.surface
+    columns[2].download_button(
+        "Animated figure (HTML)",
+        data=lambda: figure_html(race_figure(surface, trajectories, labels)),
+        file_name=f"gdviz-{name}.html",
+        mime="text/html",
+        key="pg_dl_html",
+        on_click="ignore",
+    )

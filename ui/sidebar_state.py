@@ -1,0 +1,236 @@
+"""The Playground's sidebar state: a Scenario written into ``st.session_state`` widget keys and read back.
+
+Widgets never get a ``value=``; their state lives under ``pg_`` keys that :func:`write_scenario` fills
+from a Scenario (a link, a preset, a removed optimizer) and :func:`read_scenario` turns back into one,
+validating and clamping as it goes. Parameter keys carry the optimizer's or schedule's name, so
+switching an optimizer never feeds one algorithm's value to another's widget. Nothing here draws.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import gdviz
+from gdviz.optimizers import optimizer_class
+from gdviz.schedules import schedule_class
+from ui import limits
+from ui.query_reader import parse_points
+from ui.scenario import (
+    CUSTOM,
+    OptimizerEntry,
+    Scenario,
+    checked_entry,
+    checked_schedule,
+    clean_label,
+    fit_budget,
+    from_query,
+    to_query,
+)
+from ui.specs import canonical_value, clamp_value, format_number, full_params
+
+State = MutableMapping[str, Any]
+
+K_SCENARIO = "pg_scenario"  # the last canonical scenario (not a widget: survives page switches)
+K_PRESET = "pg_preset"
+K_SURFACE = "pg_surface"
+K_FORMULA = "pg_formula"
+K_START = ("pg_x0_0", "pg_x0_1")
+K_MORE = "pg_more_starts"
+K_STEPS = "pg_steps"
+K_NOISE = "pg_noise"
+K_BATCH = "pg_batch"
+K_SEED = "pg_seed"
+K_SCHEDULE = "pg_sched"
+K_COUNT = "pg_n_opt"
+K_NOTICES = "pg_link_notices"
+NO_SCHEDULE = "(constant lr)"
+_SLOT_KEY = re.compile(r"pg_o[0-9]+_|pg_sched_")
+
+
+def opt_key(slot: int, field: str) -> str:
+    return f"pg_o{slot}_{field}"
+
+
+def param_key(prefix: str, owner: str, name: str) -> str:
+    return f"{prefix}_{owner}_{name}"
+
+
+def opt_prefix(slot: int) -> str:
+    return f"pg_o{slot}"
+
+
+# -- scenario <-> widget state ----------------------------------------------------------------------
+def default_start(surface_name: str, dim: int = 2) -> tuple[float, ...]:
+    found = gdviz.SURFACES.get(surface_name)
+    return tuple(float(v) for v in found.default_start) if found is not None else (1.0,) * dim
+
+
+def write_params(state: State, prefix: str, owner: str, specs, params) -> None:
+    for spec, (name, value) in zip(specs, params, strict=True):
+        key = param_key(prefix, owner, name)
+        if spec.optional:
+            state[key + "__on"] = value is not None
+            value = spec.default if value is None else value
+            if value is None:
+                continue
+        if spec.kind == "pair":
+            state[key + "_0"], state[key + "_1"] = value
+        elif spec.kind == "list":
+            state[key] = ", ".join(str(v) for v in value)
+        else:
+            state[key] = value
+
+
+def write_scenario(state: State, scenario: Scenario) -> None:
+    """Put every widget of the sidebar in the state that shows ``scenario`` (callbacks / top of run)."""
+    for key in [k for k in state if _SLOT_KEY.match(k)]:
+        del state[key]
+    state[K_SURFACE] = CUSTOM if scenario.is_custom else scenario.surface
+    state[K_FORMULA] = scenario.formula
+    start = scenario.start if scenario.start is not None else default_start(scenario.surface)
+    for key, value in zip(K_START, start, strict=False):
+        state[key] = float(value)
+    state[K_MORE] = points_text(scenario.more_starts)
+    state[K_STEPS], state[K_NOISE] = scenario.steps, scenario.noise
+    state[K_BATCH], state[K_SEED] = scenario.batch_size, scenario.seed
+    state[K_SCHEDULE] = scenario.schedule or NO_SCHEDULE
+    if scenario.schedule:
+        cls = schedule_class(scenario.schedule)
+        write_params(state, "pg_sched", cls.name, cls.spec, scenario.schedule_params)
+    state[K_COUNT] = len(scenario.optimizers)
+    for slot, item in enumerate(scenario.optimizers):
+        _write_entry(state, slot, item)
+    state[K_SCENARIO] = scenario
+
+
+def _write_entry(state: State, slot: int, item: OptimizerEntry) -> None:
+    state[opt_key(slot, "name")] = item.name
+    write_params(state, opt_prefix(slot), item.name, optimizer_class(item.name).spec, item.hyper)
+    state[opt_key(slot, "clip_on")] = item.max_grad_norm is not None
+    state[opt_key(slot, "clip")] = item.max_grad_norm if item.max_grad_norm is not None else 1.0
+    state[opt_key(slot, "label")] = item.label
+
+
+def points_text(points) -> str:
+    return "; ".join(", ".join(format_number(v) for v in point) for point in points)
+
+
+def _round(value: float) -> float:
+    # a slider dragged in the browser can report 0.30000000000000004; links should say 0.3
+    return float(f"{float(value):.12g}")
+
+
+def read_params(state: State, prefix: str, owner: str, specs, problems: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for spec in specs:
+        key = param_key(prefix, owner, spec.name)
+        if spec.optional and not state.get(key + "__on", spec.default is not None):
+            out[spec.name] = None
+            continue
+        try:
+            if spec.kind == "pair":
+                value = (_round(state[key + "_0"]), _round(state[key + "_1"]))
+            elif spec.kind == "list":
+                text = str(state[key]).strip()
+                value = tuple(int(float(part)) for part in text.split(",")) if text else ()
+            elif spec.kind == "float":
+                value = _round(state[key])
+            else:
+                value = state[key]
+            spec.validate(list(value) if spec.kind == "list" else value, owner)
+        except KeyError:
+            value = spec.default
+        except (TypeError, ValueError) as error:
+            problems.append(f"{owner}: {spec.name}: {error}; using the default.")
+            value = spec.default
+        out[spec.name] = clamp_value(spec, canonical_value(spec, value))
+    return out
+
+
+def read_entry(state: State, slot: int, problems: list[str]) -> OptimizerEntry:
+    name = state.get(opt_key(slot, "name"), "SGD")
+    cls = optimizer_class(name)
+    hyper = read_params(state, opt_prefix(slot), cls.name, cls.spec, problems)
+    clip = None
+    if state.get(opt_key(slot, "clip_on")):
+        clip = limits.clamp(_round(state.get(opt_key(slot, "clip"), 1.0)), limits.MIN_CLIP, limits.MAX_CLIP)
+    label = clean_label(state.get(opt_key(slot, "label"), ""))
+    item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label))
+    if problem:
+        problems.append(f"Optimizer {slot + 1} ({cls.name}): {problem} — using its defaults.")
+    return item
+
+
+def read_scenario(state: State) -> tuple[Scenario, list[str]]:
+    """The scenario the sidebar shows, and a message for each value that had to be replaced."""
+    problems: list[str] = []
+    surface = state.get(K_SURFACE, Scenario().surface)
+    formula = str(state.get(K_FORMULA, ""))[: limits.MAX_FORMULA_CHARS] if surface == CUSTOM else ""
+    if surface == CUSTOM and not formula.strip():
+        surface, formula = Scenario().surface, ""
+        problems.append("Type a formula for the custom surface; showing the default surface meanwhile.")
+    dim = gdviz.SURFACES[surface].dim if surface in gdviz.SURFACES else int(state.get("pg_dim", 2))
+    cap = limits.MAX_ABS_START
+    start = tuple(limits.clamp(_round(state.get(key, 0.0)), -cap, cap) for key in K_START[:dim])
+    steps = int(limits.clamp(int(state.get(K_STEPS, limits.DEFAULT_STEPS)), limits.MIN_STEPS, limits.MAX_STEPS))
+    noise = limits.clamp(_round(state.get(K_NOISE, 0.0)), limits.MIN_NOISE, limits.MAX_NOISE)
+    batch = int(limits.clamp(int(state.get(K_BATCH, 1)), limits.MIN_BATCH_SIZE, limits.MAX_BATCH_SIZE))
+    seed = int(limits.clamp(int(state.get(K_SEED, 0)), limits.MIN_SEED, limits.MAX_SEED))
+    sched_name, sched_params = state.get(K_SCHEDULE, NO_SCHEDULE), ()
+    if sched_name in gdviz.SCHEDULES:
+        cls = schedule_class(sched_name)
+        given = read_params(state, "pg_sched", cls.name, cls.spec, problems)
+        sched_name, sched_params, problem = checked_schedule(cls.name, full_params(cls.spec, given))
+        if problem:
+            problems.append(f"{cls.name}: {problem} — using {'its defaults' if sched_name else 'a constant lr'}.")
+    else:
+        sched_name = ""
+    count = int(limits.clamp(int(state.get(K_COUNT, 1)), 1, limits.MAX_OPTIMIZERS))
+    optimizers = tuple(read_entry(state, slot, problems) for slot in range(count))
+    more_starts = tuple(parse_points(state.get(K_MORE, ""), dim, problems)) if state.get(K_MORE, "").strip() else ()
+    scenario = Scenario(
+        surface=surface,
+        formula=formula,
+        start=start,
+        more_starts=more_starts[: limits.MAX_STARTS - 1],
+        steps=steps,
+        noise=noise,
+        batch_size=batch,
+        seed=seed,
+        schedule=sched_name,
+        schedule_params=sched_params,
+        optimizers=optimizers,
+    )
+    scenario, notice = fit_budget(scenario)
+    problems.extend([notice] if notice else [])
+    return scenario, problems
+
+
+def restore(state: State, query: Mapping[str, Any]) -> None:
+    """Before any widget: on a session's first run the link is the truth; back from another page
+    (Streamlit dropped the sidebar's widget state meanwhile) the last scenario is."""
+    if K_SCENARIO not in state:
+        scenario, notes = from_query(query)
+        write_scenario(state, scenario)
+        state[K_NOTICES] = (None, notes)
+    elif K_STEPS not in state:
+        write_scenario(state, state[K_SCENARIO])
+
+
+def link_notices(state: State, scenario: Scenario) -> list[str]:
+    """What the link reader had to change, for as long as the scenario is still the one it read."""
+    shown_with, notes = state.get(K_NOTICES, (None, []))
+    if shown_with is None:  # the first run after reading the link: bind the notices to what the sidebar shows
+        state[K_NOTICES] = (scenario, notes)
+        return list(notes)
+    return list(notes) if shown_with == scenario else []
+
+
+def remember(state: State, scenario: Scenario, query_params: MutableMapping[str, Any]) -> None:
+    """Keep the scenario for the next page switch and the address bar equal to its link."""
+    state[K_SCENARIO] = scenario
+    wanted = to_query(scenario)
+    if {key: query_params[key] for key in query_params} != wanted:
+        query_params.from_dict(wanted)

@@ -1,0 +1,234 @@
+"""From a Scenario to trajectories: engine objects, one cached ``gdviz.race`` call, divergence advice.
+
+The race is cached with ``st.cache_data`` keyed by the scenario's canonical link (the whole state, so
+two visitors with the same link share the result and nothing else). Trajectories hold surfaces and
+optimizers, which are not picklable; the cache therefore stores the arrays only and
+:func:`simulate` rebuilds the Trajectory objects around them, which costs microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+import gdviz
+from gdviz.run import Trajectory
+from gdviz.surfaces.base import Surface
+from ui import limits
+from ui.scenario import Scenario, auto_labels, to_query
+
+_ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
+
+
+@dataclass(frozen=True)
+class Race:
+    scenario: Scenario
+    surface: Surface
+    trajectories: list[Trajectory]
+    labels: list[str]
+
+
+@st.cache_resource(max_entries=limits.FORMULA_CACHE_MAX_ENTRIES, show_spinner=False)
+def _custom_surface(formula: str) -> Surface:
+    # a parsed Surface is immutable, so one instance may serve every session that typed the same text
+    return gdviz.custom_surface(formula)
+
+
+def resolve_surface(scenario: Scenario) -> tuple[Surface | None, str | None]:
+    """The scenario's surface, or None and a message saying why not (never an exception)."""
+    if not scenario.is_custom:
+        try:
+            return gdviz.surface(scenario.surface), None
+        except ValueError as error:
+            return None, str(error)
+    if len(scenario.formula) > limits.MAX_FORMULA_CHARS:
+        return None, f"The formula is longer than {limits.MAX_FORMULA_CHARS} characters."
+    try:
+        return _custom_surface(scenario.formula), None
+    except ValueError as error:  # the parser's FormulaError is a ValueError with a readable message
+        return None, str(error)
+
+
+def formula_dim(formula: str) -> tuple[int, str | None]:
+    """Dimension of a typed formula (2 while it does not parse) and the parser's message."""
+    if not formula.strip():
+        return 2, None
+    found, error = resolve_surface(Scenario(surface="custom", formula=formula))
+    return (found.dim, None) if found is not None else (2, error)
+
+
+def key_of(scenario: Scenario) -> str:
+    """The cache key: the canonical link, which encodes the whole scenario."""
+    return json.dumps(to_query(scenario), sort_keys=True)
+
+
+@st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
+def _race_arrays(key: str, _scenario: Scenario) -> list[dict]:
+    surface, error = resolve_surface(_scenario)
+    if surface is None:
+        raise ValueError(error)
+    optimizers = [
+        gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params) for item in _scenario.optimizers
+    ]
+    schedule = gdviz.schedule(_scenario.schedule, **dict(_scenario.schedule_params)) if _scenario.schedule else None
+    start = surface.default_start if _scenario.start is None else _scenario.start
+    if _scenario.more_starts:
+        start = np.array([start, *_scenario.more_starts], dtype=np.float64)  # (R, dim): one run per start
+    trajectories = gdviz.race(
+        surface,
+        optimizers,
+        start=start,
+        steps=_scenario.steps,
+        schedule=schedule,
+        noise=_scenario.noise,
+        seed=_scenario.seed,
+        batch_size=_scenario.batch_size,
+    )
+    return [{"states": t.states, **{name: getattr(t, name) for name in _ARRAYS}} for t in trajectories]
+
+
+def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
+    """Run (or fetch) the race; returns the Race, or None and a message for the page."""
+    surface, error = resolve_surface(scenario)
+    if surface is None:
+        return None, error
+    if scenario.start is not None and len(scenario.start) != surface.dim:
+        scenario = replace(scenario, start=None, more_starts=())
+    if scenario.start is None or any(len(p) != surface.dim for p in scenario.more_starts):
+        scenario = replace(scenario, more_starts=())
+    try:
+        arrays = _race_arrays(key_of(scenario), scenario)
+        schedule = gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.schedule else None
+        optimizers = [
+            gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params) for item in scenario.optimizers
+        ]
+    except ValueError as error:  # e.g. f not finite at the start point
+        return None, str(error)
+    trajectories = [
+        Trajectory(
+            surface=surface,
+            optimizer=opt,
+            schedule=schedule,
+            batched=bool(scenario.more_starts),
+            noise=scenario.noise,
+            batch_size=scenario.batch_size,
+            seed=scenario.seed,
+            settings=opt.settings(),
+            **data,
+        )
+        for opt, data in zip(optimizers, arrays, strict=True)
+    ]
+    return Race(scenario, surface, trajectories, auto_labels(scenario.optimizers)), None
+
+
+# -- divergence -----------------------------------------------------------------------------------
+def _stable_factor(trajectory: Trajectory) -> tuple[float, str]:
+    """GD's bound is η < 2/λ; heavy-ball momentum (torch's SGD) widens it by a known factor.
+
+    On a quadratic, torch's SGD with momentum μ and dampening τ is the heavy-ball recursion
+    x⁺ = x − η(1−τ)λx + μ(x − x⁻), stable iff η(1−τ)λ < 2(1+μ); with Nesterov (τ = 0) the Jury
+    conditions give ηλ < 2(1+μ)/(1+2μ). Returns (factor f, formula) with the bound η < f·2/λ.
+    """
+    opt = trajectory.optimizer
+    if opt.name != "SGD":
+        return 1.0, "2/λmax"
+    momentum, dampening = float(opt.hyper["momentum"]), float(opt.hyper["dampening"])
+    if momentum == 0:
+        return 1.0, "2/λmax"
+    if opt.hyper["nesterov"]:
+        return (1 + momentum) / (1 + 2 * momentum), "2(1+μ)/((1+2μ)λmax)"
+    return (1 + momentum) / (1 - dampening), "2(1+μ)/((1−τ)λmax)" if dampening else "2(1+μ)/λmax"
+
+
+def _curvature(surface: Surface, points: np.ndarray) -> tuple[float, float]:
+    """(largest, smallest) Hessian eigenvalue over ``points`` (k, dim)."""
+    with np.errstate(all="ignore"):
+        eigenvalues = np.linalg.eigvalsh(surface.hessian(points).reshape(-1, surface.dim, surface.dim))
+    eigenvalues = eigenvalues[np.all(np.isfinite(eigenvalues), axis=-1)]
+    if eigenvalues.size == 0:
+        return float("nan"), float("nan")
+    return float(eigenvalues.max()), float(eigenvalues.min())
+
+
+def divergence_messages(race: Race) -> list[tuple[str, str]]:
+    """(who, what happened) per diverged run: from where, when, and what lr would have been stable."""
+    messages = []
+    starts = [race.scenario.start, *race.scenario.more_starts]
+    for trajectory, label in zip(race.trajectories, race.labels, strict=True):
+        for run, step in enumerate(trajectory.diverged_step.tolist()):
+            if step < 0:
+                continue
+            who = label if not trajectory.batched else f"{label} (from {_point(starts[run])})"
+            text = f"diverged at step {step}: the iterate, f or ∇f blew up, and the path stops there."
+            pick = (lambda a, r=run: a[:, r]) if trajectory.batched else (lambda a: a)
+            messages.append((who, text + " " + _hint(race.surface, trajectory, step, pick)))
+    return messages
+
+
+def _point(point) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in point) + ")"
+
+
+def _singular_newton(surface: Surface, trajectory: Trajectory, x_last: np.ndarray) -> str | None:
+    """Why a Hessian-based step failed where ∇²f + λI is singular (a plane, a ridge, an inflection)."""
+    if not trajectory.optimizer.needs_hessian:
+        return None
+    damping = float(np.max(trajectory.optimizer.hyper.get("damping", 0.0)))
+    with np.errstate(all="ignore"):
+        system = np.asarray(surface.hessian(x_last[None]), dtype=np.float64)[0] + damping * np.eye(surface.dim)
+        eigenvalues = np.abs(np.linalg.eigvalsh(system)) if np.all(np.isfinite(system)) else None
+    if eigenvalues is not None and eigenvalues.min() > 1e-12 * max(1.0, float(eigenvalues.max())):
+        return None
+    return (
+        f"The Hessian (+ λI) is singular at {_point(x_last)}: f has no curvature along some direction there, so "
+        "the step (∇²f + λI)⁻¹∇f is undefined and no learning rate helps. Add damping λ > 0 or start elsewhere."
+    )
+
+
+def _outside_domain(surface: Surface, x_last: np.ndarray) -> str | None:
+    """A NaN of f in the window (log or sqrt of a negative, 0/0): the step most likely landed there."""
+    lows, highs = np.asarray(surface.bounds, dtype=np.float64).T
+    lows, highs = np.minimum(lows, x_last), np.maximum(highs, x_last)
+    axes = np.meshgrid(*[np.linspace(lo, hi, 41) for lo, hi in zip(lows, highs, strict=True)], indexing="ij")
+    with np.errstate(all="ignore"):
+        values = np.asarray(surface.f(np.stack([a.ravel() for a in axes], axis=-1)), dtype=np.float64)
+    if not np.isnan(values).any():
+        return None
+    return (
+        f"f is not defined everywhere: it is NaN in part of the window (a log or square root of a negative "
+        f"number, or 0/0), and the step from {_point(x_last)} landed there. Use a smaller learning rate or "
+        "start farther from the edge of f's domain."
+    )
+
+
+def _hint(surface: Surface, trajectory: Trajectory, step: int, pick) -> str:
+    lrs, xs, losses = pick(trajectory.lrs), pick(trajectory.xs), pick(trajectory.losses)
+    used = float(np.max(lrs[:step])) if step > 0 else float("nan")
+    # a frozen run repeats its last good iterate: xs[step - 1] is where the failing step started
+    cause = _singular_newton(surface, trajectory, xs[step - 1]) or _outside_domain(surface, xs[step - 1])
+    if cause:
+        return cause
+    visited = xs[:step]
+    top, bottom = _curvature(surface, visited if not surface.quadratic else visited[:1])
+    if bottom < 0 and losses[step - 1] < losses[0]:
+        return (
+            "f has negative curvature here and decreases without bound along it: "
+            "the run went downhill off the map, which no learning rate prevents."
+        )
+    if not np.isfinite(top) or top <= 0:
+        return f"Try a smaller learning rate (it was up to {used:.3g}) or clip the gradient norm."
+    factor, formula = _stable_factor(trajectory)
+    weight_decay = float(np.max(trajectory.optimizer.hyper.get("weight_decay", 0.0)))
+    bound = factor * 2.0 / (top + weight_decay)
+    where = "this quadratic has λmax =" if surface.quadratic else "the largest curvature along its path was λmax ≈"
+    if trajectory.optimizer.name != "SGD":
+        return (
+            f"For plain GD, {where} {top:.4g}, so η < 2/λmax = {2 / (top + weight_decay):.4g}; "
+            f"{trajectory.optimizer.name} rescales its steps, so try a smaller lr than {used:.3g} or clip the gradient norm."
+        )
+    return (
+        f"{where[0].upper()}{where[1:]} {top:.4g}: stable for η < {formula} = {bound:.4g}; it used η up to {used:.4g}."
+    )
