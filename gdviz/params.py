@@ -108,8 +108,7 @@ class HyperParam:
         if array.ndim == 1 and not self.sweepable:
             raise ValueError(f"{owner}: {label} cannot be swept; give a single number")
         if not np.all(np.isfinite(array)) or not self._in_range(array):
-            bad = array if array.ndim == 0 else array[~(np.isfinite(array))] if not np.all(np.isfinite(array)) else array
-            shown = float(bad) if bad.ndim == 0 else bad.tolist()[:3]
+            shown = float(array) if array.ndim == 0 else array.tolist()[:3]
             raise ValueError(f"Invalid {label} value: {shown} ({owner} accepts {self._range_text()})")
         if array.ndim == 0:
             return float(array)

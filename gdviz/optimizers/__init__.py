@@ -6,6 +6,8 @@ Adding an optimizer touches three places: its module here, one entry in a family
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from gdviz.optimizers.adadelta import Adadelta
@@ -31,10 +33,13 @@ _ADAM_FAMILY: tuple[type[Optimizer], ...] = (Adam, AdamW, Adamax, NAdam, RAdam)
 # checked against their papers' formulas, not torch
 _BEYOND_TORCH: tuple[type[Optimizer], ...] = (Newton, Lion, Yogi, AdamThenSGD)
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in _SGD_FAMILY + _ADAM_FAMILY + _BEYOND_TORCH}
-_BY_LOWER = {name.lower(): cls for name, cls in OPTIMIZERS.items()}
+# read-only: the registry is shared by every session of the app, so nothing may add to it at run time
+OPTIMIZERS: Mapping[str, type[Optimizer]] = MappingProxyType(
+    {cls.name: cls for cls in _SGD_FAMILY + _ADAM_FAMILY + _BEYOND_TORCH}
+)
+_BY_LOWER = MappingProxyType({name.lower(): cls for name, cls in OPTIMIZERS.items()})
 # names a student may type for plain gradient descent
-_ALIASES = {"gd": "sgd"}
+_ALIASES = MappingProxyType({"gd": "sgd"})
 
 
 def optimizer_class(name: str) -> type[Optimizer]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
 
 
@@ -48,17 +48,25 @@ class Adadelta(Optimizer):
     )
     state_names = ("square_avg", "acc_delta")
 
+    def prepare(self):
+        rho = self.h("rho")
+        self._rho, self._decay, self._eps = operand(rho), operand(1 - rho), operand(self.h("eps"))
+        self._maximize = self.h("maximize")
+        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
+
     def init(self, x0, lr):
         return {"square_avg": np.zeros_like(x0), "acc_delta": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
-        rho, eps, weight_decay = self.h("rho"), self.h("eps"), self.h("weight_decay")
-        if self.h("maximize"):
+        rho, decay, eps = self._rho, self._decay, self._eps
+        if self._maximize:
             g = -g
-        if np.any(weight_decay != 0):
-            g = g + weight_decay * x
-        square_avg = state["square_avg"] * rho + (1 - rho) * g * g
+        if self._weight_decay is not None:
+            g = g + self._weight_decay * x
+        square_avg = state["square_avg"] * rho + decay * g * g
         std = np.sqrt(square_avg + eps)
         delta = np.sqrt(state["acc_delta"] + eps) / std * g
-        acc_delta = state["acc_delta"] * rho + (1 - rho) * delta * delta
-        return x - lr * delta, {"square_avg": square_avg, "acc_delta": acc_delta}
+        acc_delta = state["acc_delta"] * rho + decay * delta * delta
+        # torch adds -lr times delta; with the paper's lr = 1 that product is delta exactly
+        step = delta if isinstance(lr, float) and lr == 1.0 else lr * delta
+        return x - step, {"square_avg": square_avg, "acc_delta": acc_delta}

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
 
 
@@ -48,17 +48,22 @@ class Adagrad(Optimizer):
     )
     state_names = ("sum",)
 
+    def prepare(self):
+        self._maximize, self._eps = self.h("maximize"), operand(self.h("eps"))
+        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
+        self._lr_decay = None if self.all_zero("lr_decay") else self.h("lr_decay")
+
     def init(self, x0, lr):
         return {"sum": np.zeros_like(x0) + self.h("initial_accumulator_value")}
 
     def update(self, x, g, state, lr, t, hess):
-        weight_decay, lr_decay, eps = self.h("weight_decay"), self.h("lr_decay"), self.h("eps")
-        if self.h("maximize"):
+        if self._maximize:
             g = -g
-        if np.any(weight_decay != 0):
-            g = g + weight_decay * x
-        clr = lr / (1 + (t - 1) * lr_decay)
+        if self._weight_decay is not None:
+            g = g + self._weight_decay * x
+        # without lr_decay clr is lr exactly (a division by 1), so skip the division
+        clr = lr if self._lr_decay is None else lr / (1 + (t - 1) * self._lr_decay)
         total = state["sum"] + g * g
-        std = np.sqrt(total) + eps
+        std = np.sqrt(total) + self._eps
         # torch's addcdiv multiplies by the step before dividing: (-clr * g) / std
         return x + (-clr * g) / std, {"sum": total}

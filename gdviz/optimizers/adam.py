@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
 
-from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, State
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, State, operand
 from gdviz.params import HyperParam
 
 AMSGRAD = HyperParam("amsgrad", False, kind="bool", help="AMSGrad: normalize by the running maximum of v")
@@ -61,63 +62,96 @@ def check_betas(betas: Any) -> None:
 
 
 class AdamLike(Optimizer):
-    """An optimizer with a ``betas`` pair, checked first with torch's wording."""
+    """An optimizer with a ``betas`` pair, checked first with torch's wording.
+
+    It also holds the steps the Adam family shares (moments, bias corrections, weight decay), with
+    their constants worked out once in ``prepare``.
+    """
 
     def __init__(self, **hyper: Any):
         check_betas(hyper.get("betas"))
         super().__init__(**hyper)
 
+    def prepare(self):
+        beta1, beta2 = self.h("betas")
+        self._beta1, self._beta2 = beta1, beta2
+        self._scalar_betas = not isinstance(beta1, np.ndarray) and not isinstance(beta2, np.ndarray)
+        self._beta2_operand, self._decay2 = operand(beta2), operand(1 - beta2)
+        # torch's lerp takes the branch that loses no precision; for a scalar weight it is known now
+        weight = 1 - beta1
+        self._near = operand(weight) if isinstance(weight, float) and abs(weight) < 0.5 else None
+        self._far = operand(1 - weight) if isinstance(weight, float) and abs(weight) >= 0.5 else None
+        self._maximize = self.hyper.get("maximize", False)
+        self._eps = operand(self.hyper.get("eps", 0.0))
+        # None when there is no weight decay in any run, so that update can skip the call
+        off = "weight_decay" not in self.hyper or self.all_zero("weight_decay")
+        self._weight_decay = None if off else self.h("weight_decay")
+        self._weight_decay_operand = None if off else operand(self._weight_decay)
 
-def power(base: float | np.ndarray, exponent: float | np.ndarray) -> np.ndarray:
-    """``base ** exponent`` through NumPy for scalars and (R, 1) sweeps alike.
+    def beta_powers(self, t: int) -> tuple[float | np.ndarray, float | np.ndarray]:
+        """(β1^t, β2^t): Python floats, or (R, 1) columns when a beta is swept."""
+        if self._scalar_betas:
+            return self._beta1**t, self._beta2**t
+        return power(self._beta1, t), power(self._beta2, t)
 
-    torch uses Python's float pow, which can differ from NumPy's in the last bit; one function for
-    both keeps a swept run bit-identical to the same run on its own (torch's CPU kernels already
-    differ from plain float64 arithmetic by such roundings, through fused multiply-adds).
+    def moments(self, g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """m ← lerp(m, g, 1 - β1), v ← β2 v + (1 - β2) g², in torch's order."""
+        if self._near is not None:
+            exp_avg = exp_avg + self._near * (g - exp_avg)
+        elif self._far is not None:
+            exp_avg = g - (g - exp_avg) * self._far
+        else:
+            exp_avg = lerp(exp_avg, g, 1 - self._beta1)
+        return exp_avg, exp_avg_sq * self._beta2_operand + self._decay2 * g * g
+
+    def decay_weights(self, x: np.ndarray, g: np.ndarray, lr: float | np.ndarray, decoupled: bool):
+        """L2 penalty as torch applies it: x ← x(1 - ηλ) when decoupled (AdamW), else g ← g + λx.
+
+        Call it only when ``self._weight_decay`` is not None.
+        """
+        if decoupled:
+            return x * (1 - lr * self._weight_decay), g
+        return x, g + self._weight_decay_operand * x
+
+
+def power(base: float | np.ndarray, exponent: float | np.ndarray) -> float | np.ndarray:
+    """``base ** exponent`` with C's ``pow``, as torch's Python-float arithmetic computes it.
+
+    Python's ``**`` for numbers; ``np.float_power`` for (R, 1) sweeps, which also calls C's ``pow``
+    (``np.power``'s SIMD loop can differ from it in the last bit). So a swept run is bit-identical
+    to the same run on its own, and both to torch's bias corrections.
     """
-    return np.power(base, exponent)
+    if isinstance(base, np.ndarray) or isinstance(exponent, np.ndarray):
+        return np.float_power(base, exponent)
+    return base**exponent
+
+
+def root(value: float | np.ndarray) -> float | np.ndarray:
+    """The square root of a Python float (math, no NumPy call) or of an array; both correctly rounded."""
+    return math.sqrt(value) if isinstance(value, float) else np.sqrt(value)
 
 
 def lerp(start: np.ndarray, end: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
     """torch.lerp: ``start + w (end - start)`` for |w| < 0.5, else ``end - (end - start)(1 - w)``."""
-    if np.ndim(weight) == 0:
+    if not isinstance(weight, np.ndarray):
         if abs(weight) < 0.5:
             return start + weight * (end - start)
         return end - (end - start) * (1 - weight)
     return np.where(np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
 
 
-def weight_decay_step(
-    x: np.ndarray, g: np.ndarray, lr: np.ndarray, weight_decay: float | np.ndarray, decoupled: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """L2 penalty as torch applies it: x ← x(1 - ηλ) when decoupled (AdamW), else g ← g + λx."""
-    if np.all(weight_decay == 0):
-        return x, g
-    if decoupled:
-        return x * (1 - lr * weight_decay), g
-    return x, g + weight_decay * x
-
-
-def adam_moments(
-    g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, beta1: float | np.ndarray, beta2: float | np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """m ← lerp(m, g, 1 - β1), v ← β2 v + (1 - β2) g², in torch's order."""
-    return lerp(exp_avg, g, 1 - beta1), exp_avg_sq * beta2 + ((1 - beta2) * g) * g
-
-
 def adam_step(
     x: np.ndarray,
     exp_avg: np.ndarray,
     second: np.ndarray,
-    lr: np.ndarray,
-    t: int,
-    beta1: float | np.ndarray,
-    beta2: float | np.ndarray,
+    lr: float | np.ndarray,
+    bias_correction1: float | np.ndarray,
+    bias_correction2: float | np.ndarray,
     eps: float | np.ndarray,
 ) -> np.ndarray:
     """x - η/(1-β1^t) · m / (√v / √(1-β2^t) + ε): eps outside the square root, as torch does."""
-    step_size = lr / (1 - power(beta1, t))
-    denom = np.sqrt(second) / np.sqrt(1 - power(beta2, t)) + eps
+    step_size = lr / bias_correction1
+    denom = np.sqrt(second) / root(bias_correction2) + eps
     return x + (-step_size * exp_avg) / denom
 
 
@@ -152,6 +186,10 @@ class Adam(AdamLike):
     )
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
+    def prepare(self):
+        super().prepare()
+        self._amsgrad, self._decoupled = self.h("amsgrad"), self.decoupled()
+
     def decoupled(self) -> bool:
         return self.h("decoupled_weight_decay")
 
@@ -160,16 +198,17 @@ class Adam(AdamLike):
         return {name: np.zeros_like(x0) for name in self.state_names}
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, beta2 = self.h("betas")
-        if self.h("maximize"):
+        if self._maximize:
             g = -g
-        x, g = weight_decay_step(x, g, lr, self.h("weight_decay"), self.decoupled())
-        exp_avg, exp_avg_sq = adam_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2)
+        if self._weight_decay is not None:
+            x, g = self.decay_weights(x, g, lr, self._decoupled)
+        exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
         max_exp_avg_sq = state["max_exp_avg_sq"]
         second = exp_avg_sq
-        if self.h("amsgrad"):
+        if self._amsgrad:
             max_exp_avg_sq = second = np.maximum(max_exp_avg_sq, exp_avg_sq)
-        x_new = adam_step(x, exp_avg, second, lr, t, beta1, beta2, self.h("eps"))
+        power1, power2 = self.beta_powers(t)
+        x_new = adam_step(x, exp_avg, second, lr, 1 - power1, 1 - power2, self._eps)
         new_state: State = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq}
         return x_new, new_state
 

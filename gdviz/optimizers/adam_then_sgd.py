@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdviz.optimizers.adam import AdamLike, adam_moments, adam_step, betas_param
+from gdviz.optimizers.adam import AdamLike, adam_step, betas_param
 from gdviz.optimizers.base import EPS, Optimizer
 from gdviz.optimizers.sgd import SGD
 from gdviz.params import HyperParam
@@ -62,9 +62,9 @@ class AdamThenSGD(AdamLike):
     def update(self, x, g, state, lr, t, hess):
         switch_step = self.h("switch_step")
         if t <= switch_step:
-            beta1, beta2 = self.h("betas")
-            exp_avg, exp_avg_sq = adam_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2)
-            x_new = adam_step(x, exp_avg, exp_avg_sq, lr, t, beta1, beta2, self.h("eps"))
+            exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
+            power1, power2 = self.beta_powers(t)
+            x_new = adam_step(x, exp_avg, exp_avg_sq, lr, 1 - power1, 1 - power2, self._eps)
             return x_new, {**state, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
         base_lr = np.asarray(self.lr, dtype=np.float64)
         # the schedule's factor; with no schedule lr is base_lr exactly, so the factor is exactly 1

@@ -48,7 +48,7 @@ class Adamax(AdamLike):
         weight_decay = self.h("weight_decay")
         if self.h("maximize"):
             g = -g
-        if np.any(weight_decay != 0):
+        if not self.all_zero("weight_decay"):
             g = g + weight_decay * x
         exp_avg = lerp(state["exp_avg"], g, 1 - beta1)
         exp_inf = np.maximum(state["exp_inf"] * beta2, np.abs(g) + self.h("eps"))

@@ -69,11 +69,13 @@ class ASGD(Optimizer):
         eta, mu, ax = state["eta"], state["mu"], state["ax"]
         if self.h("maximize"):
             g = -g
-        if np.any(weight_decay != 0):
+        if not self.all_zero("weight_decay"):
             g = g + weight_decay * x
         x_new = x * (1 - lambd * eta) - eta * g
         # torch copies the iterate while mu == 1 rather than averaging with weight 1
         ax = np.where(mu != 1, ax + (x_new - ax) * mu, x_new)
+        # a float lr as a column too: the same NumPy power for every run, so a sweep equals separate runs
+        lr = np.broadcast_to(lr, eta.shape)
         new_eta = _as_scalar_dtype(lr / (1 + lambd * lr * t) ** alpha)
         new_mu = _as_scalar_dtype(np.broadcast_to(1 / np.maximum(1, t - t0), eta.shape))
         return x_new, {"eta": new_eta, "mu": new_mu, "ax": ax}

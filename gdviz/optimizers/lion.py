@@ -45,6 +45,6 @@ class Lion(AdamLike):
         weight_decay = self.h("weight_decay")
         exp_avg = state["exp_avg"]
         direction = np.sign(beta1 * exp_avg + (1 - beta1) * g)
-        if np.any(weight_decay != 0):
+        if not self.all_zero("weight_decay"):
             direction = direction + weight_decay * x
         return x - lr * direction, {"exp_avg": beta2 * exp_avg + (1 - beta2) * g}

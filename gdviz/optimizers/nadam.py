@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from gdviz.optimizers.adam import DECOUPLED, AdamLike, adam_moments, betas_param, power, weight_decay_step
+from gdviz.optimizers.adam import DECOUPLED, AdamLike, betas_param, power
 from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY
 from gdviz.params import HyperParam
 
@@ -51,6 +51,12 @@ class NAdam(AdamLike):
     )
     state_names = ("exp_avg", "exp_avg_sq", "mu_product")
 
+    def prepare(self):
+        super().prepare()
+        self._momentum_decay = self.h("momentum_decay")
+        self._decoupled = self.h("decoupled_weight_decay")
+        self._scalar_powers = self._scalar_betas and not isinstance(self._momentum_decay, np.ndarray)
+
     def init(self, x0, lr):
         return {
             "exp_avg": np.zeros_like(x0),
@@ -59,19 +65,35 @@ class NAdam(AdamLike):
         }
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, beta2 = self.h("betas")
-        momentum_decay = self.h("momentum_decay")
-        if self.h("maximize"):
+        beta1, momentum_decay = self._beta1, self._momentum_decay
+        if self._maximize:
             g = -g
-        bias_correction2 = 1 - power(beta2, t)
-        x, g = weight_decay_step(x, g, lr, self.h("weight_decay"), self.h("decoupled_weight_decay"))
-        mu = beta1 * (1.0 - 0.5 * power(0.96, t * momentum_decay))
-        mu_next = beta1 * (1.0 - 0.5 * power(0.96, (t + 1) * momentum_decay))
+        if self._scalar_powers:
+            power2, decay_now, decay_next = (
+                self._beta2**t,
+                0.96 ** (t * momentum_decay),
+                0.96 ** ((t + 1) * momentum_decay),
+            )
+        else:
+            power2 = power(self._beta2, t)
+            decay_now, decay_next = power(0.96, t * momentum_decay), power(0.96, (t + 1) * momentum_decay)
+        bias_correction2 = 1 - power2
+        if self._weight_decay is not None:
+            x, g = self.decay_weights(x, g, lr, self._decoupled)
+        mu = beta1 * (1.0 - 0.5 * decay_now)
+        mu_next = beta1 * (1.0 - 0.5 * decay_next)
+        exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
+        denom = np.sqrt(exp_avg_sq / bias_correction2) + self._eps
         # torch's float32 scalar tensor times a Python float: both rounded to float32, product in float32
-        mu_product = (state["mu_product"].astype(np.float32) * np.asarray(mu, dtype=np.float32)).astype(np.float64)
-        exp_avg, exp_avg_sq = adam_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2)
-        denom = np.sqrt(exp_avg_sq / bias_correction2) + self.h("eps")
+        if x.shape[0] == 1 and isinstance(mu, float):
+            # a single run: mu_product and the step's coefficients are numbers, cheaper than (1, 1) arrays
+            mu_product = float(np.float32(state["mu_product"].item()) * np.float32(mu))
+            new_mu_product = np.array([[mu_product]])
+        else:
+            mu_product = new_mu_product = (
+                state["mu_product"].astype(np.float32) * np.asarray(mu, dtype=np.float32)
+            ).astype(np.float64)
         mu_product_next = mu_product * mu_next
         x = x + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
         x = x + (((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg) / denom
-        return x, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "mu_product": mu_product}
+        return x, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "mu_product": new_mu_product}

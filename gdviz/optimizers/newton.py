@@ -71,7 +71,7 @@ class Newton(Optimizer):
             raise ValueError("Newton needs the Hessian: pass hess, an (R, dim, dim) array")
         damping = self.h("damping")
         system = hess
-        if np.any(damping != 0):
+        if not self.all_zero("damping"):
             system = hess + np.reshape(damping, (-1, 1, 1)) * np.eye(x.shape[1])
         step = solve_or_nan(system, g)
         with np.errstate(all="ignore"):  # a near-singular system may overflow; the run loop catches it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdviz.optimizers.adam import DECOUPLED, AdamLike, adam_moments, betas_param, power, weight_decay_step
+from gdviz.optimizers.adam import DECOUPLED, AdamLike, betas_param, root
 from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY
 
 # torch takes the adaptive step once the SMA length exceeds this (the paper says 4)
@@ -50,29 +50,38 @@ class RAdam(AdamLike):
     )
     state_names = ("exp_avg", "exp_avg_sq")
 
+    def prepare(self):
+        super().prepare()
+        self._decoupled = self.h("decoupled_weight_decay")
+        # the maximum length of the approximated SMA
+        self._rho_inf = 2 / (1 - self._beta2) - 1
+
     def init(self, x0, lr):
         return {"exp_avg": np.zeros_like(x0), "exp_avg_sq": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, beta2 = self.h("betas")
-        if self.h("maximize"):
+        if self._maximize:
             g = -g
-        x, g = weight_decay_step(x, g, lr, self.h("weight_decay"), self.h("decoupled_weight_decay"))
-        exp_avg, exp_avg_sq = adam_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2)
+        if self._weight_decay is not None:
+            x, g = self.decay_weights(x, g, lr, self._decoupled)
+        exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
         new_state = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
-        bias_correction1 = 1 - power(beta1, t)
-        bias_correction2 = 1 - power(beta2, t)
+        power1, power2 = self.beta_powers(t)
+        bias_correction1 = 1 - power1
+        bias_correction2 = 1 - power2
         momentum_step = exp_avg / bias_correction1 * lr
-        rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * t * power(beta2, t) / bias_correction2
+        rho_inf = self._rho_inf
+        rho_t = rho_inf - 2 * t * power2 / bias_correction2
         rectify = rho_t > _RHO_THRESHOLD  # a bool, or (R, 1) in a sweep over beta2
-        if not np.any(rectify):
+        per_run = isinstance(rectify, np.ndarray)
+        if not (np.any(rectify) if per_run else rectify):
             return x - momentum_step, new_state
-        # runs not yet rectified get harmless stand-ins, so that the factor is finite everywhere
-        rho_t = np.where(rectify, rho_t, 6.0)
-        rho_inf = np.where(rectify, rho_inf, 7.0)
-        rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        if per_run:
+            # runs not yet rectified get harmless stand-ins, so that the factor is finite everywhere
+            rho_t = np.where(rectify, rho_t, 6.0)
+            rho_inf = np.where(rectify, rho_inf, 7.0)
+        rect = root((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
         # torch's `float / tensor` is `tensor.reciprocal() * float`
-        adaptive_lr = (1 / (np.sqrt(exp_avg_sq) + self.h("eps"))) * np.sqrt(bias_correction2)
+        adaptive_lr = np.reciprocal(np.sqrt(exp_avg_sq) + self._eps) * root(bias_correction2)
         adaptive_step = momentum_step * adaptive_lr * rect
-        return x - np.where(rectify, adaptive_step, momentum_step), new_state
+        return x - (np.where(rectify, adaptive_step, momentum_step) if per_run else adaptive_step), new_state

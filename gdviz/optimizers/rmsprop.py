@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
+from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
 
 
@@ -53,29 +53,37 @@ class RMSprop(Optimizer):
     )
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
 
+    def prepare(self):
+        alpha = self.h("alpha")
+        self._alpha, self._decay = operand(alpha), operand(1 - alpha)
+        self._maximize, self._centered, self._eps = self.h("maximize"), self.h("centered"), operand(self.h("eps"))
+        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
+        self._momentum = None if self.all_zero("momentum") else operand(self.h("momentum"))
+        self._mixed_momentum = self.some_zero("momentum") and self._momentum is not None
+
     def init(self, x0, lr):
         return {name: np.zeros_like(x0) for name in self.state_names}
 
     def update(self, x, g, state, lr, t, hess):
-        alpha, eps, weight_decay, momentum = self.h("alpha"), self.h("eps"), self.h("weight_decay"), self.h("momentum")
-        if self.h("maximize"):
+        momentum = self._momentum
+        if self._maximize:
             g = -g
-        if np.any(weight_decay != 0):
-            g = g + weight_decay * x
-        square_avg = state["square_avg"] * alpha + (1 - alpha) * g * g
+        if self._weight_decay is not None:
+            g = g + self._weight_decay * x
+        square_avg = state["square_avg"] * self._alpha + self._decay * g * g
         grad_avg = state["grad_avg"]
-        if self.h("centered"):
-            grad_avg = _lerp(grad_avg, g, 1 - alpha)
+        if self._centered:
+            grad_avg = _lerp(grad_avg, g, 1 - self.h("alpha"))
             avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = np.sqrt(square_avg)
-        avg = avg + eps
+        avg = avg + self._eps
         new_state = {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": state["momentum_buffer"]}
-        if np.all(momentum == 0):
+        if momentum is None:
             return x + (-lr * g) / avg, new_state
         buf = state["momentum_buffer"] * momentum + g / avg
         x_new = x - lr * buf
-        if np.any(momentum == 0):
+        if self._mixed_momentum:
             # a swept momentum that includes 0: torch takes the plain step and keeps no buffer for those runs
             x_new = np.where(momentum == 0, x + (-lr * g) / avg, x_new)
             buf = np.where(momentum == 0, 0.0, buf)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdviz.optimizers.base import LR, MAXIMIZE, WEIGHT_DECAY, Optimizer
+from gdviz.optimizers.base import LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
 
 
@@ -46,20 +46,32 @@ class SGD(Optimizer):
         if hyper["nesterov"] and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
+    def prepare(self):
+        # what update needs, worked out once: None switches a term off in every run
+        self._maximize, self._nesterov = self.h("maximize"), self.h("nesterov")
+        self._momentum = None if self.all_zero("momentum") else operand(self.h("momentum"))
+        self._mixed_momentum = self.some_zero("momentum") and self._momentum is not None
+        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
+        # torch adds the gradient with alpha = 1 - dampening; times 1.0 is exact, so skip it then
+        self._keep = None if self.all_zero("dampening") else operand(1 - self.h("dampening"))
+
     def init(self, x0, lr):
         return {"momentum_buffer": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
-        momentum, dampening, weight_decay = self.h("momentum"), self.h("dampening"), self.h("weight_decay")
-        if self.h("maximize"):
+        momentum = self._momentum
+        if self._maximize:
             g = -g
-        if not self.all_zero("weight_decay"):
-            g = g + weight_decay * x
-        if self.all_zero("momentum"):
+        if self._weight_decay is not None:
+            g = g + self._weight_decay * x
+        if momentum is None:
             return x - lr * g, state
-        buf = g.copy() if t == 1 else state["momentum_buffer"] * momentum + (1 - dampening) * g
-        direction = g + momentum * buf if self.h("nesterov") else buf
-        if self.some_zero("momentum"):
+        if t == 1:
+            buf = g.copy()
+        else:
+            buf = state["momentum_buffer"] * momentum + (g if self._keep is None else self._keep * g)
+        direction = g + momentum * buf if self._nesterov else buf
+        if self._mixed_momentum:
             # a swept momentum that includes 0: torch keeps no buffer for those runs
             direction = np.where(momentum == 0, g, direction)
             buf = np.where(momentum == 0, 0.0, buf)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from gdviz.schedules.base import Schedule
@@ -12,28 +14,31 @@ from gdviz.schedules.plateau import ReduceLROnPlateau
 from gdviz.schedules.sequential import SequentialLR
 from gdviz.schedules.step import ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR
 
-SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls
-    for cls in (
-        # torch.optim.lr_scheduler, in its documentation's order
-        StepLR,
-        MultiStepLR,
-        ConstantLR,
-        LinearLR,
-        ExponentialLR,
-        PolynomialLR,
-        CosineAnnealingLR,
-        CosineAnnealingWarmRestarts,
-        CyclicLR,
-        OneCycleLR,
-        SequentialLR,
-        ReduceLROnPlateau,
-        # d2l 12.4, not in torch
-        ExponentialDecay,
-        PolynomialDecay,
-    )
-}
-_BY_LOWER = {name.lower(): cls for name, cls in SCHEDULES.items()}
+# read-only: the registry is shared by every session of the app, so nothing may add to it at run time
+SCHEDULES: Mapping[str, type[Schedule]] = MappingProxyType(
+    {
+        cls.name: cls
+        for cls in (
+            # torch.optim.lr_scheduler, in its documentation's order
+            StepLR,
+            MultiStepLR,
+            ConstantLR,
+            LinearLR,
+            ExponentialLR,
+            PolynomialLR,
+            CosineAnnealingLR,
+            CosineAnnealingWarmRestarts,
+            CyclicLR,
+            OneCycleLR,
+            SequentialLR,
+            ReduceLROnPlateau,
+            # d2l 12.4, not in torch
+            ExponentialDecay,
+            PolynomialDecay,
+        )
+    }
+)
+_BY_LOWER = MappingProxyType({name.lower(): cls for name, cls in SCHEDULES.items()})
 
 
 def schedule_class(name: str) -> type[Schedule]:

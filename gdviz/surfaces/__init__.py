@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from gdviz.surfaces import classics, d2l, defects, multimodal, rugged
 from gdviz.surfaces.base import Surface
 
@@ -16,7 +19,8 @@ def _register(*modules) -> dict[str, Surface]:
     return registry
 
 
-SURFACES: dict[str, Surface] = _register(d2l, defects, classics, multimodal, rugged)
+# read-only: the registry is shared by every session of the app, so nothing may add to it at run time
+SURFACES: Mapping[str, Surface] = MappingProxyType(_register(d2l, defects, classics, multimodal, rugged))
 
 
 def surface(name: str) -> Surface:

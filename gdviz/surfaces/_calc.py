@@ -16,13 +16,26 @@ from gdviz.surfaces.base import Surface
 def coords(x) -> tuple[np.ndarray, ...]:
     """The coordinates of x (..., dim) as float64 arrays of shape (...): integer input cannot overflow."""
     x = np.asarray(x, dtype=np.float64)
+    if x.shape[-1] == 2:  # most surfaces; the run loop calls this every step
+        return x[..., 0], x[..., 1]
     return tuple(x[..., i] for i in range(x.shape[-1]))
 
 
 def vector(*parts) -> np.ndarray:
-    """Stack per-coordinate parts (each (...) or a constant) into (..., dim)."""
-    parts = np.broadcast_arrays(*(np.asarray(p, dtype=np.float64) for p in parts))
-    return np.stack(parts, axis=-1)
+    """Stack per-coordinate parts (each (...) or a constant) into (..., dim).
+
+    Filled column by column into one array: np.stack with broadcasting costs several times more,
+    and the run loop calls this once per step.
+    """
+    shapes = [part.shape if isinstance(part, np.ndarray) else np.shape(part) for part in parts]
+    shape = shapes[0]
+    if shapes.count(shape) != len(shapes):
+        # a constant among arrays (np.broadcast_shapes costs more than the rest of this function)
+        shape = np.broadcast_shapes(*shapes)
+    out = np.empty(shape + (len(parts),))
+    for i, part in enumerate(parts):
+        out[..., i] = part
+    return out
 
 
 def matrix(rows, like) -> np.ndarray:
@@ -65,6 +78,21 @@ def _as_batch(fn):
     return evaluate
 
 
-def build(*, f, grad, hessian, **fields) -> Surface:
-    """A Surface whose f, grad and hessian give a single point the same bits as a batch."""
-    return Surface(f=_as_batch(f), grad=_as_batch(grad), hessian=_as_batch(hessian), **fields)
+def _as_batch_pair(fn):
+    """``_as_batch`` for a function returning (value, gradient)."""
+
+    @functools.wraps(fn)
+    def evaluate(x):
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1:
+            value, gradient = fn(x[None])
+            return value[0], gradient[0]
+        return fn(x)
+
+    return evaluate
+
+
+def build(*, f, grad, hessian, f_and_grad=None, **fields) -> Surface:
+    """A Surface whose f, grad, hessian (and fused f_and_grad) give a single point the same bits as a batch."""
+    fused = None if f_and_grad is None else _as_batch_pair(f_and_grad)
+    return Surface(f=_as_batch(f), grad=_as_batch(grad), hessian=_as_batch(hessian), f_and_grad=fused, **fields)

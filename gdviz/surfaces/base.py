@@ -22,6 +22,8 @@ class Surface:
     critical_points: (point, kind) pairs known in closed form, kind in minimum/maximum/saddle/degenerate.
     quadratic: True when f is a quadratic form, so the Hessian is constant and GD is stable for
     lr < 2/λmax.
+    f_and_grad: optional x -> (f(x), grad(x)) in one pass, sharing the subexpressions; it must give
+    exactly the bits of ``f`` and ``grad``. The run loop calls it through ``value_and_grad``.
     """
 
     name: str
@@ -41,12 +43,16 @@ class Surface:
     local_minima: Array = field(default_factory=lambda: np.zeros((0, 0)))
     critical_points: tuple[tuple[tuple[float, ...], str], ...] = ()
     quadratic: bool = False
+    f_and_grad: Callable[[Array], tuple[Array, Array]] | None = None
 
     def __post_init__(self):
         if len(self.bounds) != self.dim:
             raise ValueError(f"{self.name}: bounds must have one (low, high) per dimension")
 
     def value_and_grad(self, x: Array) -> tuple[Array, Array]:
+        """(f(x), grad(x)): one fused pass where the surface has one, else the two calls."""
+        if self.f_and_grad is not None:
+            return self.f_and_grad(x)
         return self.f(x), self.grad(x)
 
     def stable_lr(self) -> float | None:
