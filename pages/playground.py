@@ -1,24 +1,19 @@
-"""Playground: an animated race of optimizers over a surface, with every knob in the sidebar."""
+"""Playground: an animated race of optimizers over a surface, with every knob in the sidebar.
+
+The race chart is sent before the sidebar is built: every widget keeps its value in session state, so
+the scenario can be read first, and the browser starts loading the charting code while the sidebar,
+the panels and the inspector are still being produced (see ui/playground_view.py).
+"""
 
 import streamlit as st
 
 from ui import controls
 from ui import playground_view as view
-from ui.scenario import auto_labels
-from ui.simulate import formula_dim, simulate
+from ui.simulate import simulate
 
 state = st.session_state
 controls.restore(state, st.query_params)
-
-with st.sidebar:
-    st.header("Scenario")
-    view.preset_picker()
-    formula_error = controls.surface_widgets(formula_dim)
-    controls.run_widgets()
-    controls.schedule_widgets()
-    st.header("Optimizers")
-    controls.optimizer_widgets(auto_labels(controls.read_scenario(state)[0].optimizers))
-
+formula_error = view.check_formula(state)
 scenario, problems = controls.read_scenario(state)
 controls.remember(state, scenario, st.query_params)
 
@@ -29,6 +24,9 @@ if formula_error:
     st.error(f"The formula is not accepted: {view.escape(formula_error)}")
 
 race, error = simulate(scenario)
+if race is not None:
+    view.race_chart(race)
+view.sidebar(scenario)
 if race is None:
     if not formula_error:
         st.error(view.escape(error or "Nothing to show."))
@@ -36,7 +34,6 @@ if race is None:
         st.info(view.FORMULA_HELP)
     st.stop()
 
-view.race_chart(race)
 view.divergence(race)
 view.panels(race)
 view.inspector(race)

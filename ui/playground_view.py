@@ -1,17 +1,24 @@
-"""The Playground's main area: the race, the linked panels, the inspector, sharing and downloads.
+"""The Playground's sections: the sidebar, the race, the linked panels, the inspector, sharing and downloads.
 
 Each function draws one section from a :class:`~ui.simulate.Race`. The panels and the inspector are
 ``st.fragment``s: their own widgets (log scale, tolerance, cursor; optimizer and step) rerun only
 the fragment, never the simulation or the race figure. Untrusted text (labels, notices that quote a
 link) is escaped before it reaches Markdown.
+
+First paint: the browser loads the code of each kind of element lazily, on its first appearance, and
+Plotly's is the largest by far (~4.7 MB). So the page sends the race chart first (the sidebar is drawn
+after it, from the same session state), and nothing on the page needs a further heavy bundle: the
+tables are Markdown (``st.dataframe`` would pull ~1.5 MB of grid and Arrow code) and the share link
+is a disabled text input (``st.code`` would pull a ~1.5 MB syntax highlighter).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, MutableMapping
+from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -20,10 +27,11 @@ from ui.export import figure_html, trajectories_csv, trajectories_json
 from ui.figures import panels_figure, race_figure, results_rows, surface_3d_figure
 from ui.inspector import LABELS, display, inspect
 from ui.presets import PRESETS, matching_preset
-from ui.scenario import Scenario, escape_markdown, to_query
-from ui.simulate import Race, divergence_messages, key_of
+from ui.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
+from ui.simulate import Race, divergence_messages, formula_dim, key_of
 
 K_RACE = "pg_race"
+K_RERUN = "pg_sidebar_rerun"  # set while the one rerun that realigns the chart with the sidebar is pending
 FORMULA_HELP = (
     "Formulas use x and y (or x1 and x2), numbers, + - * / ^ and sin cos tan exp log sqrt abs tanh sinh cosh, "
     "e.g. `x^2 + 2*y^2`, `x*cos(0.15*pi*x)` or `(1 - x)^2 + 100*(y - x^2)^2`."
@@ -50,6 +58,57 @@ def preset_picker() -> None:
         on_change=_on_preset,
         help="Loads a whole scenario: surface, start, optimizers and their settings.",
     )
+
+
+def check_formula(state: MutableMapping[str, Any]) -> str | None:
+    """Before any widget: a custom formula's dimension where the scenario reader and the start inputs
+    look for it, and the parser's message if it is not accepted (None otherwise)."""
+    if state.get(controls.K_SURFACE) != CUSTOM:
+        return None
+    dim, error = formula_dim(state.get(controls.K_FORMULA, ""))
+    state["pg_dim"] = dim
+    return error
+
+
+def sidebar(scenario: Scenario) -> None:
+    """Every control of the scenario, drawn after the race chart so that the chart reaches the browser first.
+
+    The widgets hold their values in session state, so ``scenario`` (read from it) is what they show. A
+    widget may still normalize its state as it is drawn (a schedule the sidebar does not offer falls back
+    to a constant lr); then the page reruns once, so that the chart shows what the sidebar says.
+    """
+    with st.sidebar:
+        st.header("Scenario")
+        preset_picker()
+        controls.surface_widgets(formula_dim)
+        controls.run_widgets()
+        controls.schedule_widgets()
+        st.header("Optimizers")
+        controls.optimizer_widgets(auto_labels(scenario.optimizers))
+    state = st.session_state
+    if controls.read_scenario(state)[0] == scenario:
+        state.pop(K_RERUN, None)
+    elif not state.get(K_RERUN):  # at most once in a row, whatever a widget does
+        state[K_RERUN] = True
+        st.rerun()
+
+
+def markdown_table(header: list[str], rows: list[list[Any]], numeric: Collection[str] = ()) -> str:
+    """A Markdown table, every cell escaped; ``numeric`` columns right-aligned."""
+
+    def cell(value: Any) -> str:
+        return escape(value).replace("\n", " ") or " "
+
+    lines = [
+        "| " + " | ".join(cell(name) for name in header) + " |",
+        "|" + "|".join("---:" if name in numeric else ":---" for name in header) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    return "—" if value is None or (isinstance(value, float) and not np.isfinite(value)) else f"{value:.4g}"
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -131,9 +190,12 @@ def panels(race: Race) -> None:
     cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor")
     fig = _panels_figure(key_of(race.scenario), log_loss, cursor, tolerance, race)
     st.plotly_chart(fig, key="pg_panels")
-    table = pd.DataFrame(results_rows(race.trajectories, race.labels, tolerance))
-    numeric = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
-    st.dataframe(table.style.format("{:.4g}", subset=numeric, na_rep="—"), hide_index=True)
+    rows = results_rows(race.trajectories, race.labels, tolerance)
+    if rows:
+        header = list(rows[0])
+        numeric = {name for name in header if all(row[name] is None or isinstance(row[name], float) for row in rows)}
+        cells = [[_number(row[name]) if name in numeric else row[name] for name in header] for row in rows]
+        st.markdown(markdown_table(header, cells, numeric | {"steps to f* + tol", "diverged at", "run"}))
 
 
 @st.fragment
@@ -168,10 +230,11 @@ def inspector(race: Race) -> None:
     for name, value in report.values.items():
         if np.ndim(value) <= 1:
             rows[LABELS.get(name, name)] = [f"{v:.6g}" for v in np.atleast_1d(np.asarray(value, dtype=np.float64))]
-    width = max(len(v) for v in rows.values())
-    columns = [f"x{i + 1}" for i in range(width)] if width > 1 else ["value"]
-    table = pd.DataFrame([v + [""] * (width - len(v)) for v in rows.values()], index=list(rows), columns=columns)
-    st.dataframe(table, width="stretch")
+    if rows:
+        width = max(len(v) for v in rows.values())
+        columns = [f"x{i + 1}" for i in range(width)] if width > 1 else ["value"]
+        cells = [[name, *values, *[""] * (width - len(values))] for name, values in rows.items()]
+        st.markdown(markdown_table(["", *columns], cells, set(columns)))
 
 
 # -- sharing ---------------------------------------------------------------------------------------
@@ -182,8 +245,12 @@ def share_link(scenario: Scenario) -> str:
 
 def share(race: Race) -> None:
     st.subheader("Share and export")
-    st.caption("The address bar always holds this link; copy it with the button at its right.")
-    st.code(share_link(race.scenario), language=None, wrap_lines=True)
+    st.text_input(
+        "Link to this scenario",
+        share_link(race.scenario),
+        disabled=True,
+        help="The address bar always holds this link too: opening it shows the same picture.",
+    )
     name = race.scenario.surface if not race.scenario.is_custom else "custom"
     trajectories, labels, query = race.trajectories, race.labels, to_query(race.scenario)
     columns = st.columns(3)

@@ -148,9 +148,8 @@ def cold_start_s(browser, app_url) -> float:
     return elapsed
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh browser context (empty cache) and page; any console error or page error fails the test."""
+def _watched_tab(browser):
+    """A fresh browser context (empty cache) and page, and the list its console and page errors go to."""
     context = browser.new_context(viewport=VIEWPORT)
     tab = context.new_page()
     errors: list[str] = []
@@ -159,6 +158,20 @@ def page(browser, app_url):
         lambda message: errors.append(f"console.{message.type}: {message.text}") if message.type == "error" else None,
     )
     tab.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    return context, tab, errors
+
+
+@pytest.fixture(scope="session")
+def open_tab(browser):
+    """For a module that shares one tab between its tests (page loads are slow on 2 cores):
+    ``context, tab, errors = open_tab()``; the caller closes the context and checks ``errors``."""
+    return lambda: _watched_tab(browser)
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser context (empty cache) and page; any console error or page error fails the test."""
+    context, tab, errors = _watched_tab(browser)
     yield tab
     context.close()
     if errors:

@@ -1,0 +1,823 @@
+"""Many visitors at once: N concurrent sessions against a real server, and its memory over many reruns.
+
+Starts ``streamlit run app.py`` on a free port of 127.0.0.1 (loopback only) and drives N visitors through
+what a visitor does: open the Playground, pick a preset, change a learning rate, open the shared link in a
+new tab (a new session), visit Schedules and the Landscape Lab, and come back to the Playground. Visitors
+arrive over a ramp-up and pause between actions (a think time), as people do; every wait is bounded, and
+the whole run has a deadline.
+
+Two kinds of visitor (``--client``):
+- ``ws`` (default): websocket clients speaking Streamlit's own protocol (protobuf messages over
+  /_stcore/stream), each with its own session. The time measured is the server's (script run, engine,
+  figure, serialization) and the transfer, until the chart's message has arrived. Drawing it is the
+  visitor's machine's work, so this is the server's capacity.
+- ``browser``: one headless Chromium with N browser contexts, timed until the chart is drawn in the page.
+  The browsers run on this machine too and compete with the server for its cores (parsing and drawing
+  ~1 MB animated figures), so on a small machine these times are mostly the browsers'. The moment the
+  chart's message arrived over the websocket is recorded as well, to split the two. Console errors are
+  only seen here.
+
+Reported:
+- time to an updated chart per action: p50, p95 and max, per action and over all actions;
+- errors: stException elements (an exception shown in a page), console and page errors (browser),
+  visitors who could not finish their sequence, and server log lines with a traceback, an exception, an
+  error or a warning (a RuntimeWarning included);
+- the server's resident memory (RSS) at start, after the warm-up, after the load and after the memory check;
+- the memory check: ``--reruns`` reruns with a new input each time (a new start point, so every rerun is a
+  new simulation and a new figure: nothing comes from a cache), spread over ``--memory-sessions`` sessions,
+  and the RSS growth over them.
+
+Usage::
+
+    python benchmarks/load.py                                # 20 ws visitors, then 500 reruns
+    python benchmarks/load.py --client browser --reruns 0    # 20 browser visitors
+    python benchmarks/load.py --sessions 5 --reruns 100 --json /tmp/load.json
+
+Exit status 0 when the targets hold (no errors, p95 ≤ --p95-target-s, RSS growth < --rss-growth-mb),
+1 otherwise, 2 when the server or the browser could not be started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+HOST = "127.0.0.1"  # loopback only: the load never leaves this machine
+SERVER_START_S = 120.0
+ACTION_TIMEOUT_MS = 120_000
+# presets the visitors pick, round-robin (titles as the preset box shows them; see ui/presets.py)
+PRESET_KEYS = ("saddle", "ravine", "cliff", "local-trap", "d2l-momentum", "d2l-polynomial")
+# server log lines that count as errors: tracebacks, exceptions, errors and warnings of any kind
+LOG_PROBLEM = re.compile(r"Traceback|Exception|Error|Warning|WARNING|ERROR|CRITICAL")
+
+RACE = ".st-key-pg_race"
+SCHEDULES_CHARTS = (".st-key-sc_lr_chart", ".st-key-sc_band_chart", ".st-key-sc_paths_chart")
+LAB_CHART = ".st-key-lab_stability_chart"
+SCHEDULES_KEYS = ("sc_lr_chart", "sc_band_chart", "sc_paths_chart")
+# what a chart shows, as a string: trace names, point counts and the last point of each trace; it changes
+# whenever the result drawn changes (a new path, a new surface, new labels)
+SIGNATURE_JS = """sel => {
+    const el = document.querySelector(sel + ' .js-plotly-plot');
+    if (!el || !el.data || !el.querySelector('.main-svg')) return null;
+    return el.data.map(t => {
+        const x = t.x || [], y = t.y || [];
+        return [t.name || '', x.length, x[x.length - 1], y[y.length - 1]].join(':');
+    }).join('|');
+}"""
+
+
+# -- the server ------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Server:
+    """``streamlit run app.py`` on 127.0.0.1, its log in a file, its RSS from /proc."""
+
+    def __init__(self, port: int | None = None, log_dir: Path | None = None):
+        self.port = port or free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log_path = Path(log_dir or tempfile.mkdtemp(prefix="gdviz-load-")) / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            HOST,
+            "--server.port",
+            str(self.port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + SERVER_START_S
+        while not healthy(self.url):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"streamlit did not answer within {SERVER_START_S:.0f} s:\n{self.log()[-3000:]}")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process, in MB (VmRSS from /proc)."""
+        assert self.process is not None
+        text = Path(f"/proc/{self.process.pid}/status").read_text()
+        kilobytes = int(re.search(r"^VmRSS:\s+(\d+) kB", text, flags=re.MULTILINE).group(1))
+        return kilobytes / 1024
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server process has used (user + system, all its threads)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_problems(self) -> list[str]:
+        return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
+
+
+# -- one visitor ------------------------------------------------------------------------------------------
+@dataclass
+class Report:
+    timings: dict[str, list[float]] = field(default_factory=dict)
+    arrivals: dict[str, list[float]] = field(default_factory=dict)  # action -> seconds until the chart's message
+    errors: list[str] = field(default_factory=list)
+    reruns: int = 0
+
+    def add(self, action: str, seconds: float) -> None:
+        self.timings.setdefault(action, []).append(seconds)
+
+
+class Visitor:
+    """One browser context and its page: records console errors, page errors and websocket arrivals."""
+
+    def __init__(self, name: str, report: Report):
+        self.name, self.report = name, report
+        self.context = self.page = None
+        self.last_big_frame = 0.0  # perf_counter of the last large websocket message (a figure)
+
+    async def open(self, browser) -> None:
+        self.context = await browser.new_context(viewport=VIEWPORT)
+        self.context.set_default_timeout(ACTION_TIMEOUT_MS)
+        self.page = await self.new_page()
+
+    async def new_page(self):
+        page = await self.context.new_page()
+        page.on("console", lambda m: self._error(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda error: self._error(f"page error: {error}"))
+        page.on("websocket", self._watch)
+        return page
+
+    def _watch(self, ws) -> None:
+        def received(data) -> None:
+            if len(data) > 20_000:
+                self.last_big_frame = time.perf_counter()
+
+        ws.on("framereceived", received)
+
+    def _error(self, text: str) -> None:
+        self.report.errors.append(f"{self.name}: {text}")
+
+    async def close(self) -> None:
+        if self.context is not None:
+            await self.context.close()
+
+    async def check_page(self, page, where: str) -> None:
+        """Streamlit shows an exception in the page as an stException element."""
+        count = await page.locator('[data-testid="stException"]').count()
+        if count:
+            text = await page.locator('[data-testid="stException"]').first.inner_text()
+            self._error(f"stException on {where}: {text[:300]}")
+
+    async def signature(self, page, selector: str) -> str | None:
+        return await page.evaluate(SIGNATURE_JS, selector)
+
+    async def wait_chart(self, page, selector: str, before: str | None) -> None:
+        """Until the chart under ``selector`` is drawn and shows something other than ``before``."""
+        await page.wait_for_function(
+            f"([sel, before]) => {{ const s = ({SIGNATURE_JS})(sel); return s !== null && s !== before; }}",
+            arg=[selector, before],
+            timeout=ACTION_TIMEOUT_MS,
+            polling=50,
+        )
+
+    async def timed(self, action: str, page, selector: str, before: str | None, act) -> None:
+        """Run ``act()`` and time it until the chart under ``selector`` changed; also when its message arrived."""
+        start = time.perf_counter()
+        self.last_big_frame = 0.0
+        await act()
+        await self.wait_chart(page, selector, before)
+        end = time.perf_counter()
+        self.report.add(action, end - start)
+        if self.last_big_frame > start:
+            self.report.arrivals.setdefault(action, []).append(self.last_big_frame - start)
+        await self.settle(page)
+        await self.check_page(page, action)
+
+    async def settle(self, page) -> None:
+        """Until the script run is over (no element is stale any more)."""
+        await page.wait_for_function(
+            "() => !document.querySelector('[data-stale=\"true\"]') && "
+            '!document.querySelector(\'[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]\')',
+            timeout=ACTION_TIMEOUT_MS,
+            polling=100,
+        )
+
+
+def notches(index: int) -> int:
+    """How far a visitor moves the learning rate: 1 to 4 notches, so that visitors who picked the same preset
+    mostly ask for different runs (not all from the shared cache)."""
+    return 1 + index % 4
+
+
+async def pause(rng: random.Random, think: tuple[float, float]) -> None:
+    await asyncio.sleep(rng.uniform(*think))
+
+
+async def open_playground(visitor: Visitor, url: str) -> None:
+    page = visitor.page
+    await visitor.timed("open Playground", page, RACE, None, lambda: page.goto(url))
+
+
+async def pick_preset(visitor: Visitor, title: str) -> None:
+    page = visitor.page
+    before = await visitor.signature(page, RACE)
+
+    async def act():
+        await page.locator(".st-key-pg_preset input[role='combobox']").click()
+        await page.get_by_role("option", name=title, exact=True).click()
+
+    await visitor.timed("pick a preset", page, RACE, before, act)
+
+
+async def change_lr(visitor: Visitor, notches: int) -> None:
+    """The first optimizer's learning rate ``notches`` steps up its slider (a log grid), from the keyboard;
+    timed until the chart shows the run with the final value (the address bar then holds it too)."""
+    page = visitor.page
+    before = await visitor.signature(page, RACE)
+    slider = page.locator('div[class*="st-key-pg_o0_"][class*="_lr"] input[type="range"]').first
+    start = time.perf_counter()
+    visitor.last_big_frame = 0.0
+    await slider.focus()
+    for _ in range(notches):
+        await slider.press("ArrowRight")
+    final = await slider.get_attribute("aria-valuetext")
+    await page.wait_for_function(
+        f"([sel, before, lr]) => {{ const s = ({SIGNATURE_JS})(sel); return s !== null && s !== before && "
+        "new URLSearchParams(location.search).get('o1.lr') === lr; }",
+        arg=[RACE, before, final],
+        timeout=ACTION_TIMEOUT_MS,
+        polling=50,
+    )
+    visitor.report.add("change a hyper-parameter", time.perf_counter() - start)
+    if visitor.last_big_frame > start:
+        visitor.report.arrivals.setdefault("change a hyper-parameter", []).append(visitor.last_big_frame - start)
+    await visitor.settle(page)
+    await visitor.check_page(page, "change a hyper-parameter")
+
+
+async def shared_link(page) -> str:
+    """The link the page offers to share (its "Link to this scenario" box), else the address bar, which holds
+    the same link."""
+    box = page.locator("input[aria-label='Link to this scenario']")
+    if await box.count():
+        text = (await box.first.input_value()).strip()
+        if text.startswith("http"):
+            return text
+    return page.url
+
+
+async def open_shared_link(visitor: Visitor) -> None:
+    """The page's share link, opened in a new tab (a new session): the same scenario must come back."""
+    page = visitor.page
+    link = await shared_link(page)
+    lr = await page.locator('div[class*="st-key-pg_o0_"][class*="_lr"] input[type="range"]').first.get_attribute(
+        "aria-valuetext"
+    )
+    tab = await visitor.new_page()
+    try:
+        await visitor.timed("open a shared link", tab, RACE, None, lambda: tab.goto(link))
+        shown = await tab.locator('div[class*="st-key-pg_o0_"][class*="_lr"] input[type="range"]').first.get_attribute(
+            "aria-valuetext"
+        )
+        if shown != lr:
+            visitor._error(f"the shared link shows lr {shown}, the page it came from {lr}")
+    finally:
+        await tab.close()
+
+
+async def visit(visitor: Visitor, title: str, selectors: tuple[str, ...], action: str) -> None:
+    """Follow the sidebar's link to a page and time it until every chart of the page is drawn."""
+    page = visitor.page
+    start = time.perf_counter()
+    visitor.last_big_frame = 0.0
+    await page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    for selector in selectors:
+        await visitor.wait_chart(page, selector, None)
+    visitor.report.add(action, time.perf_counter() - start)
+    if visitor.last_big_frame > start:
+        visitor.report.arrivals.setdefault(action, []).append(visitor.last_big_frame - start)
+    await visitor.settle(page)
+    await visitor.check_page(page, action)
+
+
+async def journey(browser, url: str, index: int, report: Report, args) -> None:
+    """One visitor's session, from arrival (after a share of the ramp-up) to leaving."""
+    rng = random.Random(args.seed * 1000 + index)
+    await asyncio.sleep(args.ramp_s * index / max(args.sessions, 1))
+    visitor = Visitor(f"visitor {index + 1}", report)
+    think = (args.think_min_s, args.think_max_s)
+    try:
+        await visitor.open(browser)
+        for round_ in range(args.rounds):
+            await open_playground(visitor, url)
+            await pause(rng, think)
+            await pick_preset(visitor, PRESET_TITLES[(index + round_) % len(PRESET_TITLES)])
+            await pause(rng, think)
+            await change_lr(visitor, notches(index))
+            await pause(rng, think)
+            await open_shared_link(visitor)
+            await pause(rng, think)
+            await visit(visitor, "Schedules", SCHEDULES_CHARTS, "visit Schedules")
+            await pause(rng, think)
+            await visit(visitor, "Landscape Lab", (LAB_CHART,), "visit Landscape Lab")
+            await pause(rng, think)
+            await visit(visitor, "Playground", (RACE,), "back to the Playground")
+    except Exception as error:  # noqa: BLE001 -- a visitor who could not go on is an error of the run
+        report.errors.append(f"visitor {index + 1}: {type(error).__name__}: {str(error)[:300]}")
+    finally:
+        await visitor.close()
+
+
+async def rerun_many(browser, url: str, index: int, count: int, report: Report, server: Server, samples) -> None:
+    """``count`` reruns, each with a new start point (never seen before, so never cached)."""
+    visitor = Visitor(f"memory session {index + 1}", report)
+    try:
+        await visitor.open(browser)
+        page = visitor.page
+        await visitor.timed("memory: open", page, RACE, None, lambda: page.goto(url))
+        box = page.locator(".st-key-pg_x0_0 input")
+        for k in range(count):
+            value = f"{-4.9 + 0.0173 * k + 0.0011 * index:.4f}"
+            before = await visitor.signature(page, RACE)
+
+            async def act(value=value):
+                await box.fill(value)
+                await box.press("Enter")
+
+            await visitor.timed("memory: rerun", page, RACE, before, act)
+            report.reruns += 1
+            if report.reruns % 50 == 0:
+                samples.append((report.reruns, round(server.rss_mb(), 1)))
+    except Exception as error:  # noqa: BLE001
+        report.errors.append(f"memory session {index + 1}: {type(error).__name__}: {str(error)[:300]}")
+    finally:
+        await visitor.close()
+
+
+# -- one visitor as a websocket client ---------------------------------------------------------------------
+class WsVisitor:
+    """A visitor speaking Streamlit's own protocol (protobuf BackMsg / ForwardMsg over /_stcore/stream).
+
+    No browser: the time measured is the server's (script run, figure, serialization) plus the transfer,
+    up to the moment the chart's message has arrived; drawing it is the visitor's machine's business.
+    A rerun sends only the widget that changed; Streamlit keeps the others' previous values.
+    """
+
+    def __init__(self, url: str, name: str, report: Report):
+        self.url, self.name, self.report = url, name, report
+        self.ws = None
+        self.receiver: asyncio.Task | None = None
+        self.query = ""  # the address bar's query string, as the server last set it
+        self.pages: dict[str, str] = {}  # page name -> page_script_hash
+        self.widgets: dict[str, tuple[str, Any]] = {}  # user key -> (element kind, element proto)
+        self.charts: dict[str, float] = {}  # chart key -> perf_counter of its arrival in this run
+        self.sent_before: dict[str, str] = {}  # message hash -> chart key, for the server's references
+        self.finished = asyncio.Event()
+        self.status, self.kinds = None, []
+
+    async def open(self, query: str = "") -> None:
+        from websockets.asyncio.client import connect
+
+        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = await connect(ws_url, subprotocols=["streamlit"], origin=self.url, max_size=None)
+        self.receiver = asyncio.create_task(self._receive())
+        self.query = query
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.receiver is not None:
+            self.receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.receiver
+
+    async def _receive(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for data in self.ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                key = self._element(msg.delta.new_element)
+                if key is not None and msg.hash:
+                    self.sent_before[msg.hash] = key
+            elif kind == "ref_hash" and msg.ref_hash in self.sent_before:
+                # a message this session already has (the same figure again): the server sends its hash only
+                self.charts[self.sent_before[msg.ref_hash]] = time.perf_counter()
+            elif kind == "navigation":
+                self.pages = {page.page_name: page.page_script_hash for page in msg.navigation.app_pages}
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "page_not_found":
+                self.report.errors.append(f"{self.name}: page not found")
+            elif kind == "session_event" and msg.session_event.WhichOneof("type") == "script_compilation_exception":
+                self.report.errors.append(f"{self.name}: script compilation exception")
+            elif kind == "script_finished":
+                self.status = msg.script_finished
+                # a run cut short by another one (Streamlit may start one more run of its own) is not the end:
+                # the browser, too, waits for the run that finishes
+                if msg.script_finished != msg.FINISHED_EARLY_FOR_RERUN:
+                    self.finished.set()
+            self.kinds.append(kind if kind != "delta" else msg.delta.WhichOneof("type"))
+
+    def _element(self, element) -> str | None:
+        """Record a widget or a chart of the run; returns a chart's key."""
+        kind = element.WhichOneof("type")
+        inner = getattr(element, kind)
+        if kind == "exception":
+            self.report.errors.append(f"{self.name}: stException {inner.type}: {inner.message[:300]}")
+            return None
+        widget_id = getattr(inner, "id", "")
+        if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
+            key = widget_id.split("-", 2)[-1]
+            self.widgets[key] = (kind, inner)
+            if kind == "plotly_chart":
+                self.charts[key] = time.perf_counter()
+                return key
+        return None
+
+    async def rerun(self, action: str, charts: tuple[str, ...], states=(), page: str | None = None, query=None):
+        """Send a rerun (widget states, a page, a query string); time it until every chart in ``charts`` arrived."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if query is not None:  # the address bar changed (a link opened, a page switched)
+            self.query = query
+        msg = BackMsg()
+        msg.rerun_script.query_string = self.query
+        msg.rerun_script.page_script_hash = self.pages.get(page, "") if page else ""
+        for state in states:
+            msg.rerun_script.widget_states.widgets.append(state)
+        self.charts, self.finished, self.kinds = {}, asyncio.Event(), []
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        await asyncio.wait_for(self.finished.wait(), timeout=ACTION_TIMEOUT_MS / 1000)
+        missing = [key for key in charts if key not in self.charts]
+        if missing:
+            self.report.errors.append(
+                f"{self.name}: {action}: no chart {missing} in the run (status {self.status}; {self.kinds[:40]})"
+            )
+            return
+        self.report.add(action, max(self.charts[key] for key in charts) - start)
+
+    def state(self, key: str):
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        kind, proto = self.widgets[key]
+        return WidgetState(id=proto.id), kind, proto
+
+
+async def ws_journey(url: str, index: int, report: Report, args) -> None:
+    """The browser journey's sequence, as a websocket client."""
+    rng = random.Random(args.seed * 1000 + index)
+    await asyncio.sleep(args.ramp_s * index / max(args.sessions, 1))
+    think = (args.think_min_s, args.think_max_s)
+    visitor = WsVisitor(url, f"visitor {index + 1}", report)
+    try:
+        await visitor.open()
+        for round_ in range(args.rounds):
+            await visitor.rerun("open Playground", ("pg_race",), query="")
+            await pause(rng, think)
+            state, _, _ = visitor.state("pg_preset")
+            state.string_value = PRESET_TITLES[(index + round_) % len(PRESET_TITLES)]
+            await visitor.rerun("pick a preset", ("pg_race",), [state])
+            await pause(rng, think)
+            lr_key = next(k for k in visitor.widgets if k.startswith("pg_o0_") and k.endswith("_lr"))
+            state, _, proto = visitor.state(lr_key)
+            options = list(proto.options)
+            current = options.index(proto.raw_value[0]) if proto.raw_value else 0
+            state.string_array_value.data.append(options[min(current + notches(index), len(options) - 1)])
+            await visitor.rerun("change a hyper-parameter", ("pg_race",), [state])
+            await pause(rng, think)
+            shared = WsVisitor(url, f"visitor {index + 1} (shared link)", report)
+            try:
+                await shared.open()
+                await shared.rerun("open a shared link", ("pg_race",), query=visitor.query)
+                if shared.query != visitor.query:
+                    report.errors.append(f"visitor {index + 1}: the shared link came back as another scenario")
+            finally:
+                await shared.close()
+            await pause(rng, think)
+            await visitor.rerun("visit Schedules", SCHEDULES_KEYS, page="Schedules", query="")
+            await pause(rng, think)
+            await visitor.rerun("visit Landscape Lab", ("lab_stability_chart",), page="Landscape Lab", query="")
+            await pause(rng, think)
+            await visitor.rerun("back to the Playground", ("pg_race",), page="Playground", query="")
+    except Exception as error:  # noqa: BLE001 -- a visitor who could not go on is an error of the run
+        report.errors.append(f"visitor {index + 1}: {type(error).__name__}: {str(error)[:300]}")
+    finally:
+        await visitor.close()
+
+
+async def ws_rerun_many(url: str, index: int, count: int, report: Report, server: Server, samples) -> None:
+    visitor = WsVisitor(url, f"memory session {index + 1}", report)
+    try:
+        await visitor.open()
+        await visitor.rerun("memory: open", ("pg_race",), query="")
+        for k in range(count):
+            state, _, _ = visitor.state("pg_x0_0")
+            state.double_value = round(-4.9 + 0.0173 * k + 0.0011 * index, 4)
+            await visitor.rerun("memory: rerun", ("pg_race",), [state])
+            report.reruns += 1
+            if report.reruns % 50 == 0:
+                samples.append((report.reruns, round(server.rss_mb(), 1)))
+    except Exception as error:  # noqa: BLE001
+        report.errors.append(f"memory session {index + 1}: {type(error).__name__}: {str(error)[:300]}")
+    finally:
+        await visitor.close()
+
+
+def preset_titles() -> tuple[str, ...]:
+    sys.path.insert(0, str(ROOT))
+    from ui.presets import PRESETS
+
+    return tuple(PRESETS[key].title for key in PRESET_KEYS if key in PRESETS)
+
+
+PRESET_TITLES: tuple[str, ...] = ()
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {"n": 0}
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {
+        "n": len(ordered),
+        "p50": round(statistics.median(ordered), 3),
+        "p95": round(p95, 3),
+        "max": round(ordered[-1], 3),
+    }
+
+
+async def warm_up(args, server: Server, browser, result: dict) -> list[str]:
+    """The first run imports the app and fills the shared caches, as on a demo that is already running."""
+    warm = Report()
+    start = time.perf_counter()
+    if args.client == "browser":
+        visitor = Visitor("warm-up", warm)
+        await visitor.open(browser)
+        await open_playground(visitor, server.url)
+        result["cold_start_s"] = round(time.perf_counter() - start, 2)
+        await visit(visitor, "Schedules", SCHEDULES_CHARTS, "visit Schedules")
+        await visit(visitor, "Landscape Lab", (LAB_CHART,), "visit Landscape Lab")
+    else:
+        visitor = WsVisitor(server.url, "warm-up", warm)
+        await visitor.open()
+        await visitor.rerun("open Playground", ("pg_race",), query="")
+        result["cold_start_s"] = round(time.perf_counter() - start, 2)
+        await visitor.rerun("visit Schedules", SCHEDULES_KEYS, page="Schedules", query="")
+        await visitor.rerun("visit Landscape Lab", ("lab_stability_chart",), page="Landscape Lab", query="")
+    await visitor.close()
+    return warm.errors
+
+
+async def main_async(args, server: Server) -> dict:
+    from playwright.async_api import async_playwright
+
+    result: dict = {
+        "url": server.url,
+        "client": args.client,
+        "sessions": args.sessions,
+        "rounds": args.rounds,
+        "think_s": [args.think_min_s, args.think_max_s],
+        "ramp_s": args.ramp_s,
+        "cores": os.cpu_count(),
+    }
+    rss = {"start": round(server.rss_mb(), 1)}
+    async with contextlib.AsyncExitStack() as stack:
+        browser = None
+        if args.client == "browser":
+            pw = await stack.enter_async_context(async_playwright())
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            stack.push_async_callback(browser.close)
+        report = Report(errors=await warm_up(args, server, browser, result))
+        rss["after_warm_up"] = round(server.rss_mb(), 1)
+
+        result["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
+        if args.sessions:
+            start, cpu = time.perf_counter(), server.cpu_s()
+            if args.client == "browser":
+                visitors = [journey(browser, server.url, i, report, args) for i in range(args.sessions)]
+            else:
+                visitors = [ws_journey(server.url, i, report, args) for i in range(args.sessions)]
+            await asyncio.gather(*visitors)
+            wall = time.perf_counter() - start
+            result["load_wall_s"] = round(wall, 1)
+            # the server's share of one core over the load: near 1.0 means its one Python interpreter was busy
+            # all the time (the GIL lets a Streamlit server use about one core for Python work)
+            result["server_cpu_share_of_one_core"] = round((server.cpu_s() - cpu) / wall, 2)
+            result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
+            rss["after_load"] = round(server.rss_mb(), 1)
+        result["timings"] = {action: summary(values) for action, values in report.timings.items()}
+        load_values = [v for a, values in report.timings.items() if not a.startswith("memory") for v in values]
+        result["all_actions"] = summary(load_values)
+        result["chart_message_arrived"] = {a: summary(v) for a, v in report.arrivals.items()}
+
+        memory: dict = {"reruns_asked": args.reruns}
+        if args.reruns:
+            samples: list[tuple[int, float]] = []
+            before = server.rss_mb()
+            sessions = max(1, args.memory_sessions)
+            shares = [args.reruns // sessions + (1 if i < args.reruns % sessions else 0) for i in range(sessions)]
+            start = time.perf_counter()
+            if args.client == "browser":
+                work = [rerun_many(browser, server.url, i, n, report, server, samples) for i, n in enumerate(shares)]
+            else:
+                work = [ws_rerun_many(server.url, i, n, report, server, samples) for i, n in enumerate(shares)]
+            await asyncio.gather(*work)
+            after = server.rss_mb()
+            memory |= {
+                "reruns": report.reruns,
+                "sessions": sessions,
+                "wall_s": round(time.perf_counter() - start, 1),
+                "rss_before_mb": round(before, 1),
+                "rss_after_mb": round(after, 1),
+                "growth_mb": round(after - before, 1),
+                "samples": samples,
+                "rerun_time": summary(report.timings.get("memory: rerun", [])),
+            }
+            rss["after_memory"] = round(after, 1)
+        result["memory"] = memory
+        result["errors"] = report.errors
+    result["rss_mb"] = rss
+    return result
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--client",
+        choices=("ws", "browser"),
+        default="ws",
+        help="ws: websocket clients (the server's time until the chart arrives); browser: Chromium contexts "
+        "(until the chart is drawn, the browsers sharing this machine's cores with the server)",
+    )
+    parser.add_argument("--sessions", type=int, default=20, help="concurrent visitors (default 20)")
+    parser.add_argument("--rounds", type=int, default=1, help="times each visitor goes through the sequence")
+    parser.add_argument("--reruns", type=int, default=500, help="reruns of the memory check (0: skip it)")
+    parser.add_argument("--memory-sessions", type=int, default=5, help="sessions sharing the reruns")
+    parser.add_argument("--ramp-s", type=float, default=20.0, help="visitors arrive evenly over this many seconds")
+    # a visitor looks at the new chart (or watches it play) before the next click: a few seconds
+    parser.add_argument("--think-min-s", type=float, default=3.0, help="shortest pause between two actions")
+    parser.add_argument("--think-max-s", type=float, default=8.0, help="longest pause between two actions")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the visitors' pauses")
+    parser.add_argument("--deadline-s", type=float, default=1500.0, help="the whole run stops after this")
+    parser.add_argument("--p95-target-s", type=float, default=3.0)
+    parser.add_argument("--rss-growth-mb", type=float, default=100.0)
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    args = parser.parse_args(argv)
+    for name in ("sessions", "rounds", "reruns"):
+        if not 0 <= getattr(args, name) <= 10_000:
+            parser.error(f"--{name} must be in [0, 10000]")
+    if not 0 <= args.think_min_s <= args.think_max_s <= 60:
+        parser.error("need 0 <= --think-min-s <= --think-max-s <= 60")
+    return args
+
+
+def verdict(result: dict, args) -> dict:
+    p95 = result.get("all_actions", {}).get("p95", float("inf")) if args.sessions else 0.0
+    growth = result.get("memory", {}).get("growth_mb", 0.0)
+    checks = {
+        "no errors": not result["errors"] and not result["server_log_problems"],
+        f"p95 <= {args.p95_target_s:g} s": p95 <= args.p95_target_s,
+        f"RSS growth < {args.rss_growth_mb:g} MB": growth < args.rss_growth_mb,
+    }
+    if args.reruns:
+        checks["every rerun done"] = result["memory"].get("reruns") == args.reruns
+    return checks
+
+
+def print_report(result: dict, checks: dict) -> None:
+    print(
+        f"\ngdviz load test: {result['sessions']} {result['client']} sessions × {result['rounds']} round(s) on "
+        f"{result['url']}, arriving over {result['ramp_s']:g} s, pausing {result['think_s']} s between actions"
+    )
+    print(f"machine: {result['cores']} cores; cold start (first chart of a fresh server): {result['cold_start_s']} s")
+    print(f"{'action':32s} {'n':>4s} {'p50 s':>7s} {'p95 s':>7s} {'max s':>7s}   (chart message arrived: p50 / p95)")
+    for action, s in result["timings"].items():
+        if not s.get("n"):
+            continue
+        arrived = result["chart_message_arrived"].get(action, {})
+        extra = f"{arrived['p50']:.2f} / {arrived['p95']:.2f}" if arrived.get("n") else "—"
+        print(f"{action:32s} {s['n']:4d} {s['p50']:7.2f} {s['p95']:7.2f} {s['max']:7.2f}   {extra}")
+    a = result["all_actions"]
+    if a.get("n"):
+        print(f"{'all load actions':32s} {a['n']:4d} {a['p50']:7.2f} {a['p95']:7.2f} {a['max']:7.2f}")
+    if "load_wall_s" in result:
+        print(
+            f"load phase: {result['load_wall_s']} s; server busy {result['server_cpu_share_of_one_core']:.0%} of one core; "
+            f"machine load average before {result['load_average_before']}, after {result['load_average_after']}"
+        )
+    print(f"server RSS (MB): {result['rss_mb']}")
+    memory = result["memory"]
+    if memory.get("reruns") is not None:
+        print(
+            f"memory: {memory['reruns']} reruns in {memory['sessions']} sessions, {memory['wall_s']} s: RSS "
+            f"{memory['rss_before_mb']} -> {memory['rss_after_mb']} MB (growth {memory['growth_mb']} MB); "
+            f"samples (reruns, MB) {memory['samples']}; time per rerun p50 {memory['rerun_time'].get('p50')} s, "
+            f"p95 {memory['rerun_time'].get('p95')} s"
+        )
+    print(f"errors: {len(result['errors'])}; server log problems: {len(result['server_log_problems'])}")
+    for line in (result["errors"] + result["server_log_problems"])[:20]:
+        print(f"  {line}")
+    for name, ok in checks.items():
+        print(f"  [{'ok' if ok else 'FAIL'}] {name}")
+
+
+def main(argv=None) -> int:
+    global PRESET_TITLES
+    args = parse_args(argv)
+    PRESET_TITLES = preset_titles()
+    if args.client == "browser" and not Path(CHROMIUM).exists():
+        print(f"no Chromium at {CHROMIUM} (set GDVIZ_CHROMIUM)", file=sys.stderr)
+        return 2
+    server = Server()
+    try:
+        server.start()
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(asyncio.wait_for(main_async(args, server), timeout=args.deadline_s))
+    except TimeoutError:
+        print(f"the run passed its deadline of {args.deadline_s:g} s", file=sys.stderr)
+        server.stop()
+        return 1
+    finally:
+        server.stop()
+    result["server_log_problems"] = server.log_problems()
+    checks = verdict(result, args)
+    result["checks"] = checks
+    result["ok"] = all(checks.values())
+    print_report(result, checks)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
