@@ -120,6 +120,10 @@ def _shown(page) -> dict:
     chart = page.locator(".st-key-pg_race .main-svg").first
     expect(chart).to_be_visible(timeout=LOAD_MS)
     page.wait_for_function(f"() => ({SIGNATURE_JS})() !== null", timeout=LOAD_MS)
+    # the chart is sent before the sidebar: wait for the rerun to finish before reading the widgets
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LOAD_MS)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=LOAD_MS)
+    expect(page.locator(".st-key-pg_formula input")).not_to_have_value("", timeout=LOAD_MS)
 
     def slider(key: str) -> str | None:
         return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
