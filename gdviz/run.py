@@ -197,8 +197,8 @@ def race(
     losses = np.empty((steps + 1 if keep_path else 2, total))
     grads = np.zeros((steps if keep_all else 0, total, dim))
     lrs = np.empty((steps if keep_path else 0, total))
-    seconds = [0.0] * len(optimizers)
-    shared_seconds = 0.0  # gradient evaluations and bookkeeping, split evenly at the end
+    # the clock before each step's first update and after every update, turned into seconds at the end
+    marks: list[float] = []
     diverged = np.full(total, -1, dtype=np.int64)
     plan = [(i, opt.update, sl, opt.max_grad_norm) for i, (opt, sl) in enumerate(zip(optimizers, slices))]
     any_clipping = any(opt.max_grad_norm is not None for opt in optimizers)
@@ -228,8 +228,8 @@ def race(
             lrs[:] = base_lr
         step_lrs = [lr_now[sl, None] if lr is None else lr for sl, lr in zip(slices, constant_lrs)]
         dead = None  # (N,) bool once some run has diverged
-        clock = time.perf_counter
-        tick = clock()
+        clock, mark = time.perf_counter, marks.append
+        started = clock()
         for t in range(1, steps + 1):
             if sched_state is not None:
                 lr_now = sched_state["lr"]
@@ -244,16 +244,12 @@ def race(
             hess = surface.hessian(x) if needs_hessian else None
             x_new = xs[t] if keep_path else np.empty_like(x)
             previous_states = history[-1] if keep_all else states[:]
-            now = clock()
-            shared_seconds += now - tick
-            tick = now
+            mark(clock())
             for i, update, sl, _ in plan:
                 x_new[sl], states[i] = update(
                     x[sl], g_used[sl], states[i], step_lrs[i], t, None if hess is None else hess[sl]
                 )
-                now = clock()
-                seconds[i] += now - tick
-                tick = now
+                mark(clock())
             loss_before = loss
             loss, g_next = value_and_grad(x_new)
             if dead is not None or not _all_healthy(x_new, loss, g_next, x_limit):
@@ -284,9 +280,7 @@ def race(
             if sched_state is not None:
                 sched_state = schedule.step(sched_state, loss_before if schedule.needs_metric else None)
             x, g = x_new, g_next
-        shared_seconds += clock() - tick
-        for i in range(len(optimizers)):
-            seconds[i] += shared_seconds / len(optimizers)
+        seconds = _split_seconds(marks, clock() - started, len(optimizers))
         if not keep_path and steps == 0:
             xs[1], losses[1] = xs[0], losses[0]
 
@@ -316,6 +310,15 @@ def race(
             )
         )
     return results
+
+
+def _split_seconds(marks: list[float], total: float, count: int) -> list[float]:
+    """Each optimizer's update time, plus an even share of the rest of the loop (gradients, bookkeeping)."""
+    if not marks:
+        return [total / count] * count
+    spans = np.diff(np.reshape(marks, (-1, count + 1)), axis=1).sum(axis=0)  # (count,)
+    shared = total - float(spans.sum())
+    return [float(span) + shared / count for span in spans]
 
 
 def _check_arguments(surface, optimizers, schedule, steps, seed, batch_size, noise, record):
