@@ -136,8 +136,11 @@ def test_dockerfile_steps_in_a_fresh_virtualenv(tmp_path):
     cmd = json.loads(by_keyword("CMD")[-1])
     cmd = [str(bin_dir / cmd[0])] + [a for a in cmd[1:] if not a.startswith("--server.port")]
     cmd = [a if not a.startswith("--server.address") else "--server.address=127.0.0.1" for a in cmd]
+    # the server's output goes to a file: an unread pipe can fill up and stall it, and must be closed
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
-        [*cmd, f"--server.port={port}"], cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*cmd, f"--server.port={port}"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 90
@@ -148,7 +151,7 @@ def test_dockerfile_steps_in_a_fresh_virtualenv(tmp_path):
                         break
             except OSError:
                 pass
-            assert server.poll() is None, server.stdout.read().decode(errors="replace")[-3000:]
+            assert server.poll() is None, log_path.read_text(errors="replace")[-3000:]
             assert time.monotonic() < deadline, "the app did not become healthy within 90 s"
             time.sleep(0.5)
         health = json.loads(by_keyword("HEALTHCHECK")[0].split("CMD", 1)[1].strip())
@@ -160,6 +163,8 @@ def test_dockerfile_steps_in_a_fresh_virtualenv(tmp_path):
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+        log.close()
 
 
 def test_hadolint_passes():
