@@ -201,7 +201,7 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     )
 
 
-def _evaluate(surface: Surface, points: np.ndarray) -> np.ndarray:
+def surface_values(surface: Surface, points: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         values = np.asarray(surface.f(points), dtype=np.float64)
     return np.where(np.isfinite(values), values, np.nan)
@@ -229,16 +229,34 @@ def _colorize(t: np.ndarray) -> np.ndarray:
     return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
 
 
-def _grid(lo, hi, n: int) -> tuple[np.ndarray, np.ndarray]:
+def cell_grid(lo, hi, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Cell-centred samples of the window: (n,) x and y."""
     step = (np.asarray(hi) - np.asarray(lo)) / n
     return lo[0] + (np.arange(n) + 0.5) * step[0], lo[1] + (np.arange(n) + 0.5) * step[1]
 
 
+def image_layout(source: str, lo, hi, **extra) -> dict:
+    """A layout image (data URI) stretched over the window (lo, hi), under the traces."""
+    return dict(
+        source=source,
+        xref="x",
+        yref="y",
+        x=float(lo[0]),
+        y=float(hi[1]),
+        sizex=float(hi[0] - lo[0]),
+        sizey=float(hi[1] - lo[1]),
+        sizing="stretch",
+        layer="below",
+        xanchor="left",
+        yanchor="top",
+        **extra,
+    )
+
+
 def surface_image(surface: Surface, lo, hi, pixels: int = IMAGE_PIXELS):
     """The surface over the window as a PNG data URI, and the f -> [0, 1] colour map it used."""
-    gx, gy = _grid(lo, hi, pixels)
-    z = _evaluate(surface, np.stack(np.meshgrid(gx, gy), axis=-1))  # (ny, nx), row 0 at the bottom
+    gx, gy = cell_grid(lo, hi, pixels)
+    z = surface_values(surface, np.stack(np.meshgrid(gx, gy), axis=-1))  # (ny, nx), row 0 at the bottom
     shade = _equalizer(z)
     rgb = _colorize(np.where(np.isnan(z), np.nan, shade(z)))[::-1]  # PNG rows run top to bottom
     return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii"), shade
@@ -330,7 +348,7 @@ def _chains(segs: list[list[int]]) -> list[list[int]]:
     return chains
 
 
-def _levels(z: np.ndarray, n: int = N_LEVELS) -> list[float]:
+def iso_levels(z: np.ndarray, n: int = N_LEVELS) -> list[float]:
     """Iso-levels at evenly spaced quantiles of f over the window: evenly spaced in colour too."""
     finite = z[np.isfinite(z)]
     if finite.size == 0 or finite.max() == finite.min():
@@ -437,7 +455,7 @@ class _Race:
             self.view_lo, self.view_hi = self.lo, self.hi
         else:
             curve_x = np.linspace(self.lo[0], self.hi[0], 400)
-            self.curve = (curve_x, _evaluate(surface, curve_x[:, None]))
+            self.curve = (curve_x, surface_values(surface, curve_x[:, None]))
             finite = self.curve[1][np.isfinite(self.curve[1])]
             y_lo, y_hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             pad = 0.06 * max(y_hi - y_lo, 1e-9)
@@ -602,22 +620,10 @@ class _Race:
             )
             return [curve], [], {}
         source, _ = surface_image(s, lo, hi)
-        image = dict(
-            source=source,
-            xref="x",
-            yref="y",
-            x=float(lo[0]),
-            y=float(hi[1]),
-            sizex=float(hi[0] - lo[0]),
-            sizey=float(hi[1] - lo[1]),
-            sizing="stretch",
-            layer="below",
-            xanchor="left",
-            yanchor="top",
-        )
-        gx, gy = _grid(lo, hi, CONTOUR_GRID)
-        z = _evaluate(s, np.stack(np.meshgrid(gx, gy), axis=-1))
-        levels = _levels(z)
+        image = image_layout(source, lo, hi)
+        gx, gy = cell_grid(lo, hi, CONTOUR_GRID)
+        z = surface_values(s, np.stack(np.meshgrid(gx, gy), axis=-1))
+        levels = iso_levels(z)
         lx: list = []
         ly: list = []
         for level in levels:
@@ -635,14 +641,14 @@ class _Race:
             showlegend=False,
             line=dict(color="rgba(30,30,30,0.3)", width=1),
         )
-        hx, hy = _grid(lo, hi, HOVER_GRID)
+        hx, hy = cell_grid(lo, hi, HOVER_GRID)
         mesh = np.stack(np.meshgrid(hx, hy), axis=-1).reshape(-1, 2)
         # invisible points make the picture hoverable, and clickable for st.plotly_chart selections
         grid = dict(
             type="scatter",
             x=_fixed(mesh[:, 0], self.decimals[0]),
             y=_fixed(mesh[:, 1], self.decimals[1]),
-            customdata=sig(_evaluate(s, mesh), 5),
+            customdata=sig(surface_values(s, mesh), 5),
             mode="markers",
             name="surface",
             showlegend=False,
@@ -660,7 +666,7 @@ class _Race:
         def place(points: np.ndarray) -> np.ndarray:
             if self.dim == 2:
                 return points
-            return np.stack([points[:, 0], np.nan_to_num(_evaluate(s, points))], axis=-1)
+            return np.stack([points[:, 0], np.nan_to_num(surface_values(s, points))], axis=-1)
 
         kinds = (
             (
@@ -677,7 +683,7 @@ class _Race:
                 continue
             points = points.reshape(-1, self.dim)
             x, y = self._xy(_clip_drawing(place(points), self.view_lo, self.view_hi))
-            rows = [[*sig(p), v] for p, v in zip(points, sig(_evaluate(s, points)))]
+            rows = [[*sig(p), v] for p, v in zip(points, sig(surface_values(s, points)))]
             template = f"{name}<br>x* = ({coords})<br>f = %{{customdata[{self.dim}]:.6g}}<extra></extra>"
             out.append(
                 dict(
@@ -866,7 +872,7 @@ def surface_3d_figure(surface: Surface, trajectories, labels, *, height: int = 6
     runs = runs_of(trajectories, labels)
     lo, hi = _window(surface, runs)
     gx, gy = np.linspace(lo[0], hi[0], 70), np.linspace(lo[1], hi[1], 70)
-    z = _evaluate(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
+    z = surface_values(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
     shade = _equalizer(z)
     anchors = _VIRIDIS * (1 - _WASH) + 255 * _WASH
     scale = [[k / (len(anchors) - 1), f"rgb({r:.0f},{g:.0f},{b:.0f})"] for k, (r, g, b) in enumerate(anchors)]
@@ -932,7 +938,7 @@ def surface_3d_figure(surface: Surface, trajectories, labels, *, height: int = 6
             go.Scatter3d(
                 x=sig(minima[:, 0]),
                 y=sig(minima[:, 1]),
-                z=sig(_evaluate(surface, minima) + lift),
+                z=sig(surface_values(surface, minima) + lift),
                 mode="markers",
                 name="global minimum",
                 marker=dict(symbol="diamond", size=6, color="white", line=dict(color="#111", width=2)),

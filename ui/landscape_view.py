@@ -19,7 +19,18 @@ import plotly.graph_objects as go
 from gdviz.critical import CriticalPoint
 from gdviz.landscape import DIVERGED, NOT_CONVERGED, Annealing, Basins, Restarts, StabilityMap, Tuned
 from gdviz.surfaces.base import Surface
-from ui.figures import DIVERGED_COLOR, color_of, contour_lines, png_bytes, sig, surface_image
+from ui.figures import (
+    DIVERGED_COLOR,
+    cell_grid,
+    color_of,
+    contour_lines,
+    image_layout,
+    iso_levels,
+    png_bytes,
+    sig,
+    surface_image,
+    surface_values,
+)
 
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
 NOT_CONVERGED_COLOR = "#BDBDBD"
@@ -57,18 +68,12 @@ def window(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
     return bounds[:, 0], bounds[:, 1]
 
 
-def values_of(surface: Surface, points: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        values = np.asarray(surface.f(np.asarray(points, dtype=np.float64)), dtype=np.float64)
-    return np.where(np.isfinite(values), values, np.nan)
-
-
 def place(surface: Surface, points: np.ndarray) -> tuple[list, list]:
     """Plot coordinates of points (..., dim): (x1, x2) in 2-D, (x, f(x)) in 1-D."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, surface.dim)
     if surface.dim == 2:
         return sig(points[:, 0]), sig(points[:, 1])
-    return sig(points[:, 0]), sig(values_of(surface, points))
+    return sig(points[:, 0]), sig(surface_values(surface, points))
 
 
 def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int = 14) -> None:
@@ -79,7 +84,7 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
         fig.add_trace(
             go.Scatter(
                 x=sig(x),
-                y=sig(values_of(surface, x[:, None])),
+                y=sig(surface_values(surface, x[:, None])),
                 mode="lines",
                 name="f(x)",
                 line=dict(color="#555", width=2.5),
@@ -90,18 +95,14 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
         return
     if picture:
         picture_below(fig, surface_image(surface, lo, hi)[0], lo, hi)
-    n = 90
-    gx = lo[0] + (np.arange(n) + 0.5) * (hi[0] - lo[0]) / n
-    gy = lo[1] + (np.arange(n) + 0.5) * (hi[1] - lo[1]) / n
-    z = values_of(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
-    finite = z[np.isfinite(z)]
+    gx, gy = cell_grid(lo, hi, 90)
+    z = surface_values(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
     xs: list = []
     ys: list = []
-    if finite.size and finite.max() > finite.min():
-        for level in np.unique(sig(np.quantile(finite, (np.arange(levels) + 0.5) / levels), 3)):
-            for line in contour_lines(gx, gy, z, level):
-                xs += sig(line[:, 0], 5) + [None]
-                ys += sig(line[:, 1], 5) + [None]
+    for level in iso_levels(z, levels):
+        for line in contour_lines(gx, gy, z, level):
+            xs += sig(line[:, 0], 5) + [None]
+            ys += sig(line[:, 1], 5) + [None]
     fig.add_trace(
         go.Scatter(
             x=xs,
@@ -121,18 +122,7 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
 
 def picture_below(fig: go.Figure, source: str, lo: np.ndarray, hi: np.ndarray, opacity: float = 1.0) -> None:
     """An image (data URI) stretched over the window (lo, hi), under the traces."""
-    fig.add_layout_image(
-        source=source,
-        xref="x",
-        yref="y",
-        x=float(lo[0]),
-        y=float(hi[1]),
-        sizex=float(hi[0] - lo[0]),
-        sizey=float(hi[1] - lo[1]),
-        sizing="stretch",
-        layer="below",
-        opacity=opacity,
-    )
+    fig.add_layout_image(image_layout(source, lo, hi, opacity=opacity))
 
 
 def click_grid(fig: go.Figure, xs: np.ndarray, ys: np.ndarray, customdata: list, hover: list | str, name: str) -> None:
