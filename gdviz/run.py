@@ -207,11 +207,9 @@ def race(
     constant_lrs = [
         None if schedule is not None or isinstance(opt.lr, np.ndarray) else float(opt.lr) for opt in optimizers
     ]
-    value_and_grad = surface.value_and_grad if surface.f_and_grad is None else surface.f_and_grad
 
     with np.errstate(all="ignore"):
-        loss = np.asarray(surface.f(x), dtype=np.float64)
-        g = np.asarray(surface.grad(x), dtype=np.float64)
+        loss, g = (np.asarray(a, dtype=np.float64) for a in surface.value_and_grad(x))
         if not np.all(np.isfinite(loss)) or not np.all(np.isfinite(g)):
             raise ValueError("f or its gradient is not finite at the start point; pick another start")
         sched_state = schedule.init(base_lr) if schedule is not None else None
@@ -251,7 +249,7 @@ def race(
                 )
                 mark(clock())
             loss_before = loss
-            loss, g_next = value_and_grad(x_new)
+            loss, g_next = surface.value_and_grad(x_new)
             if dead is not None or not _all_healthy(x_new, loss, g_next, x_limit):
                 # freeze runs that went bad now or earlier at their last good iterate, loss and state
                 ok = _healthy_rows(x_new, loss, g_next, x_limit)
