@@ -270,10 +270,10 @@ def share(race: Race) -> None:
         key="pg_dl_json",
         on_click="ignore",
     )
-    surface = race.surface
     columns[2].download_button(
         "Animated figure (HTML)",
-        data=lambda: figure_html(race_figure(surface, trajectories, labels)),
+        # the figure on screen (cached), not a second build of it
+        data=lambda: figure_html(_race_figure(key_of(race.scenario), race)),
         file_name=f"gdviz-{name}.html",
         mime="text/html",
         key="pg_dl_html",
