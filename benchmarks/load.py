@@ -46,32 +46,22 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT))
+
+from tests.app_server import CHART_SIGNATURE_JS as SIGNATURE_JS  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 1000}
-HOST = "127.0.0.1"  # loopback only: the load never leaves this machine
-SERVER_START_S = 120.0
 ACTION_TIMEOUT_MS = 120_000
 # presets the visitors pick, round-robin (titles as the preset box shows them; see ui/presets.py)
 PRESET_KEYS = ("saddle", "ravine", "cliff", "local-trap", "d2l-momentum", "d2l-polynomial")
@@ -82,96 +72,14 @@ RACE = ".st-key-pg_race"
 SCHEDULES_CHARTS = (".st-key-sc_lr_chart", ".st-key-sc_band_chart", ".st-key-sc_paths_chart")
 LAB_CHART = ".st-key-lab_stability_chart"
 SCHEDULES_KEYS = ("sc_lr_chart", "sc_band_chart", "sc_paths_chart")
-# what a chart shows, as a string: trace names, point counts and the last point of each trace; it changes
-# whenever the result drawn changes (a new path, a new surface, new labels)
-SIGNATURE_JS = """sel => {
-    const el = document.querySelector(sel + ' .js-plotly-plot');
-    if (!el || !el.data || !el.querySelector('.main-svg')) return null;
-    return el.data.map(t => {
-        const x = t.x || [], y = t.y || [];
-        return [t.name || '', x.length, x[x.length - 1], y[y.length - 1]].join(':');
-    }).join('|');
-}"""
 
 
 # -- the server ------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+class Server(AppServer):
+    """The shared launcher, logging to a fresh temporary folder; plus the log lines that count as errors."""
 
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-class Server:
-    """``streamlit run app.py`` on 127.0.0.1, its log in a file, its RSS from /proc."""
-
-    def __init__(self, port: int | None = None, log_dir: Path | None = None):
-        self.port = port or free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.log_path = Path(log_dir or tempfile.mkdtemp(prefix="gdviz-load-")) / "server.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            HOST,
-            "--server.port",
-            str(self.port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ]
-        with open(self.log_path, "a") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + SERVER_START_S
-        while not healthy(self.url):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"streamlit did not answer within {SERVER_START_S:.0f} s:\n{self.log()[-3000:]}")
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    def rss_mb(self) -> float:
-        """Resident memory of the server process, in MB (VmRSS from /proc)."""
-        assert self.process is not None
-        text = Path(f"/proc/{self.process.pid}/status").read_text()
-        kilobytes = int(re.search(r"^VmRSS:\s+(\d+) kB", text, flags=re.MULTILINE).group(1))
-        return kilobytes / 1024
-
-    def cpu_s(self) -> float:
-        """CPU seconds the server process has used (user + system, all its threads)."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+    def __init__(self):
+        super().__init__(Path(tempfile.mkdtemp(prefix="gdviz-load-")) / "server.log")
 
     def log_problems(self) -> list[str]:
         return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
@@ -590,7 +498,6 @@ async def ws_rerun_many(url: str, index: int, count: int, report: Report, server
 
 
 def preset_titles() -> tuple[str, ...]:
-    sys.path.insert(0, str(ROOT))
     from ui.presets import PRESETS
 
     return tuple(PRESETS[key].title for key in PRESET_KEYS if key in PRESETS)

@@ -9,27 +9,13 @@ Environment:
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.app_server import CHROMIUM_ARGS, ROOT, AppServer, chromium_path
+
 SERVER_START_TIMEOUT_S = 90.0
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -38,32 +24,11 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def chromium_path() -> str | None:
-    explicit = os.environ.get("GDVIZ_CHROMIUM")
-    if explicit:
-        return explicit
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def _missing(reason: str):
     """Skip on a developer's machine without a browser; under CI a missing browser is a failure."""
     if in_ci():
         pytest.fail(f"{reason} (CI is set, so the browser tests may not be skipped)")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -88,50 +53,15 @@ def app_url(browser, tmp_path_factory):
     script = os.environ.get("GDVIZ_APP", "app.py")
     if not (ROOT / script).exists() and not Path(script).is_absolute():
         pytest.fail(f"{ROOT / script} does not exist")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        script,
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    server = AppServer(tmp_path_factory.mktemp("streamlit") / "server.log", script=script)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            try:
-                server.wait(timeout=0.25)  # doubles as the pause between health checks
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                pytest.fail(f"streamlit exited with code {server.returncode}:\n{log_path.read_text()[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer {url}/_stcore/health within {SERVER_START_TIMEOUT_S:.0f} s:\n"
-                    f"{log_path.read_text()[-4000:]}"
-                )
-        yield url
+        server.start(timeout_s=SERVER_START_TIMEOUT_S)
+    except RuntimeError as problem:
+        pytest.fail(str(problem))
+    try:
+        yield server.url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        server.stop()
 
 
 @pytest.fixture(scope="session")

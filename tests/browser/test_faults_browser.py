@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.app_server import CHART_SIGNATURE_JS, AppServer
+
 pytestmark = pytest.mark.browser
+RACE = ".st-key-pg_race"
 
 ROOT = Path(__file__).resolve().parents[2]
 LOAD_MS = 120_000
@@ -43,72 +42,12 @@ SCENARIO = {
     "o3.lr": "0.03",
     "o3.label": "rms",
 }
-# what the race chart shows: trace names, point counts and last points
-SIGNATURE_JS = """() => {
-    const el = document.querySelector('.st-key-pg_race .js-plotly-plot');
-    if (!el || !el.data || !el.querySelector('.main-svg')) return null;
-    return el.data.map(t => {
-        const x = t.x || [], y = t.y || [];
-        return [t.name || '', x.length, x[x.length - 1], y[y.length - 1]].join(':');
-    }).join('|');
-}"""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-class Server:
-    """``streamlit run app.py`` on a fixed port of 127.0.0.1, that can be stopped and started again."""
-
-    def __init__(self, log_path: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-        command += ["--server.address", "127.0.0.1", "--server.port", str(self.port)]
-        command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        with open(self.log_path, "a") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_S
-        while not _healthy(self.url):
-            if self.process.poll() is not None:
-                pytest.fail(f"streamlit exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start within {START_S:.0f} s:\n{self.log()[-3000:]}")
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @pytest.fixture
 def own_server(browser, tmp_path):
-    server = Server(tmp_path / "server.log")
-    server.start()
+    server = AppServer(tmp_path / "server.log")
+    server.start(timeout_s=START_S)
     yield server
     server.stop()
 
@@ -119,7 +58,7 @@ def _shown(page) -> dict:
 
     chart = page.locator(".st-key-pg_race .main-svg").first
     expect(chart).to_be_visible(timeout=LOAD_MS)
-    page.wait_for_function(f"() => ({SIGNATURE_JS})() !== null", timeout=LOAD_MS)
+    page.wait_for_function(f"sel => ({CHART_SIGNATURE_JS})(sel) !== null", arg=RACE, timeout=LOAD_MS)
     # the chart is sent before the sidebar: wait for the rerun to finish before reading the widgets
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LOAD_MS)
     expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=LOAD_MS)
@@ -129,7 +68,7 @@ def _shown(page) -> dict:
         return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
 
     return {
-        "chart": page.evaluate(SIGNATURE_JS),
+        "chart": page.evaluate(CHART_SIGNATURE_JS, RACE),
         "formula": page.locator(".st-key-pg_formula input").input_value(),
         "x0": [page.locator(f".st-key-pg_x0_{i} input").input_value() for i in range(2)],
         "steps": slider("pg_steps"),
@@ -168,7 +107,9 @@ def test_a_server_restart_loses_nothing(browser, own_server):
         slider = page.locator(".st-key-pg_o0_SGD_lr input[type='range']").first
         slider.focus()
         slider.press("ArrowRight")
-        page.wait_for_function(f"before => ({SIGNATURE_JS})() !== before", arg=before["chart"], timeout=LOAD_MS)
+        page.wait_for_function(
+            f"before => ({CHART_SIGNATURE_JS})({RACE!r}) !== before", arg=before["chart"], timeout=LOAD_MS
+        )
         expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=LOAD_MS)
         after = _shown(page)
         assert after["lr"][0] != before["lr"][0] and after["link"] != before["link"]
