@@ -807,6 +807,35 @@ def race_figure(
     minima. 1-D: the curve f(x) with each optimizer's point and trail on it. The figure itself shows
     ``current_step`` (default: the last), with that step's update, gradient and momentum arrows.
     """
+    spec = race_spec(
+        surface,
+        trajectories,
+        labels,
+        current_step=current_step,
+        max_frames=max_frames,
+        show_glyphs=show_glyphs,
+        height=height,
+    )
+    # plotly.py validates every attribute of every frame (~0.5 s here); the tests push the same dicts
+    # through a validating go.Figure, so the app skips that on each rerun
+    return go.Figure(**spec, _validate=False)
+
+
+def race_spec(
+    surface: Surface,
+    trajectories,
+    labels,
+    *,
+    current_step: int | None = None,
+    max_frames: int = 120,
+    show_glyphs: bool = True,
+    height: int = 620,
+) -> dict:
+    """:func:`race_figure` as the plain dict ``{"data", "layout", "frames"}`` it is made of.
+
+    The page hands this to Streamlit as it is (see ui/plain_figure.py): wrapping its ~2,000 frame traces
+    in plotly.py objects and copying them back out costs three times what building them does.
+    """
     if not isinstance(surface, Surface):
         raise ValueError("surface must be a gdviz Surface")
     if surface.dim not in (1, 2):
@@ -858,9 +887,7 @@ def race_figure(
         view=[[float(a), float(b)] for a, b in zip(lo, hi)],
         **extra,
     )
-    # plotly.py validates every attribute of every frame (~0.5 s here); the tests push the same dicts
-    # through a validating go.Figure, so the app skips that on each rerun
-    return go.Figure(data=static + animated, layout=layout, frames=frames, _validate=False)
+    return dict(data=static + animated, layout=layout, frames=frames)
 
 
 # -- the surface in 3-D ---------------------------------------------------------------------------

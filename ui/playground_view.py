@@ -24,8 +24,9 @@ import streamlit as st
 
 from ui import controls, limits
 from ui.export import figure_html, trajectories_csv, trajectories_json
-from ui.figures import panels_figure, race_figure, results_rows, surface_3d_figure
+from ui.figures import panels_figure, race_spec, results_rows, surface_3d_figure
 from ui.inspector import LABELS, display, inspect
+from ui.plain_figure import PlainFigure
 from ui.presets import PRESETS, matching_preset
 from ui.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
 from ui.simulate import Race, divergence_messages, formula_dim, key_of
@@ -150,13 +151,15 @@ def _on_click() -> None:
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
 def _race_figure(key: str, _race: Race) -> go.Figure:
     # building the animated figure is most of a rerun's time; it is never mutated after this, so one
-    # instance per scenario can serve every rerun (Streamlit serializes a copy of it)
-    return race_figure(_race.surface, _race.trajectories, _race.labels)
+    # instance per scenario can serve every rerun, as a plain dict that Streamlit serializes without
+    # copying it first (ui/plain_figure.py)
+    return PlainFigure(race_spec(_race.surface, _race.trajectories, _race.labels))
 
 
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
 def _panels_figure(key: str, log_loss: bool, cursor: int, tolerance: float, _race: Race) -> go.Figure:
-    return panels_figure(_race.trajectories, _race.labels, log_loss=log_loss, current_step=cursor, tolerance=tolerance)
+    fig = panels_figure(_race.trajectories, _race.labels, log_loss=log_loss, current_step=cursor, tolerance=tolerance)
+    return PlainFigure(fig.to_dict())  # copied once here, not again on every rerun that shows it
 
 
 def race_chart(race: Race) -> None:
