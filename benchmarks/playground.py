@@ -9,7 +9,9 @@ The scenario is the default one's shape: four optimizers × 100 steps on x1² + 
            playback (``redraw: false``) or pays for a full redraw of every frame
 
 Printed: payload bytes, bytes per frame, build time (median of ``--repeat`` builds, CPU and wall),
-the server-side serialization Streamlit adds (``to_dict`` + ``to_json``) and naive / ours ratios.
+the server-side serialization Streamlit adds (``to_dict`` + ``to_json``) and naive / ours ratios; then
+what an uncached rerun of the page pays for the race chart, build and Streamlit's serialization
+together, with the page's plain-dict figure (ui/plain_figure.py) against the same figure as a go.Figure.
 ``--browser`` also plays both as standalone pages in headless Chromium and reports ms per frame and
 whether the surface is still visible after playback (needs Playwright and Chromium).
 
@@ -36,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
 from ui.export import figure_html  # noqa: E402
-from ui.figures import PALETTE, PLAY_MS, race_figure  # noqa: E402
+from ui.figures import PALETTE, PLAY_MS, race_figure, race_spec  # noqa: E402
+from ui.plain_figure import PlainFigure  # noqa: E402
 
 LABELS = ["GD", "momentum", "Adam", "RMSprop"]
 
@@ -111,6 +114,16 @@ def measure(build, repeat: int) -> dict:
     }
 
 
+def page_path_ms(build, repeat: int) -> float:
+    """Median wall ms of what st.plotly_chart does with a freshly built figure: its to_dict(), then to_json."""
+    times = []
+    for _ in range(repeat):
+        tick = time.perf_counter()
+        pio.to_json(build().to_dict(), validate=False)
+        times.append(time.perf_counter() - tick)
+    return statistics.median(times) * 1e3
+
+
 def play_in_browser(fig: go.Figure, workdir: Path, name: str) -> dict:
     """Open the figure as a standalone page, press Play, time the frames, check the surface's pixels."""
     from PIL import Image
@@ -174,6 +187,13 @@ def main() -> None:
         print(f"{title:24s}{fmt.format(ours[key]):>14s}{fmt.format(naive[key]):>14s}{ratio:>12.2f}")
     print(
         f"\npayload target ≤ 2 MB: {'met' if ours['bytes'] <= 2_000_000 else 'MISSED'} ({ours['bytes'] / 1e6:.2f} MB)"
+    )
+
+    as_go = page_path_ms(lambda: race_figure(surface, race, LABELS), args.repeat)
+    plain = page_path_ms(lambda: PlainFigure(race_spec(surface, race, LABELS)), args.repeat)
+    print(
+        f"\nper uncached rerun, build + Streamlit's to_dict/to_json: plain dict {plain:.0f} ms, "
+        f"go.Figure {as_go:.0f} ms ({as_go / plain:.1f}x)"
     )
 
     if args.browser:
