@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import plotly.io as pio
 import pytest
+from _plotly_utils.utils import convert_to_base64
 from streamlit.testing.v1 import AppTest
 
 import gdviz
 from ui.figures import panels_figure, race_figure, race_spec
-from ui.plain_figure import PlainFigure
+from ui.plain_figure import PlainFigure, typed_arrays
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LABELS = ["GD", "momentum", "Adam"]
@@ -68,3 +70,29 @@ def test_streamlit_sends_the_whole_race_figure():
     assert meta["kind"] == "race" and len(race_chart["frames"]) == meta["frames"] > 1
     assert len(race_chart["data"]) > meta["paths"][-1]
     assert panels["layout"]["meta"]["kind"] == "panels" and len(panels["data"]) >= 4
+
+
+def test_typed_arrays_match_plotly_conversion():
+    column = np.arange(12, dtype=np.float64).reshape(4, 3)
+    figure = {
+        "data": [
+            {"x": np.linspace(0, 1, 7, dtype=np.float32), "y": np.linspace(-1, 1, 7), "customdata": column},
+            {"x": column[:, 1], "y": np.arange(5), "z": np.arange(3, dtype=np.int64) * 10**12},
+            {"x": np.array([], dtype=np.float64), "y": np.array([True, False]), "text": np.array(["a", "b"])},
+            {"x": [np.arange(3.0)], "marker": {"size": np.full(3, 5, dtype=np.uint8)}},
+        ],
+        "layout": {"xaxis": {"range": np.array([0.0, 1.0])}, "mapbox": {"layers": [{"source": np.arange(2.0)}]}},
+    }
+    ours, theirs = _copy(figure), _copy(figure)
+    typed_arrays(ours)
+    convert_to_base64(theirs)
+    assert pio.to_json(ours, validate=False) == pio.to_json(theirs, validate=False)
+    assert ours["data"][0]["x"]["dtype"] == "f4" and ours["data"][0]["customdata"]["shape"] == "4, 3"
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value.copy() if isinstance(value, np.ndarray) else value
