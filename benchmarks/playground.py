@@ -38,8 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
 from ui.export import figure_html  # noqa: E402
-from ui.figures import PALETTE, PLAY_MS, race_figure, race_spec  # noqa: E402
+from ui.figures import PALETTE  # noqa: E402
 from ui.plain_figure import PlainFigure  # noqa: E402
+from ui.race_figure import PLAY_MS, race_figure, race_spec  # noqa: E402
 
 LABELS = ["GD", "momentum", "Adam", "RMSprop"]
 

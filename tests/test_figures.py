@@ -14,17 +14,13 @@ import pytest
 
 import gdviz
 from gdviz.surfaces.base import Surface
-from ui import figures
 from ui.export import figure_html, trajectories_csv, trajectories_json
-from ui.figures import (
-    PALETTE,
-    contour_lines,
-    panels_figure,
-    png_bytes,
-    race_figure,
-    results_rows,
-    surface_3d_figure,
-)
+from ui.figures import DIVERGED_COLOR, PALETTE
+from ui.panels_figure import panels_figure, results_rows
+from ui.race_figure import race_figure
+from ui.race_traces import FRAME_POINT_BUDGET
+from ui.surface_3d_figure import surface_3d_figure
+from ui.surface_picture import IMAGE_PIXELS, contour_lines, png_bytes
 
 LABELS = ["GD", "momentum", "Adam", "RMSprop"]
 
@@ -145,7 +141,7 @@ def test_surface_is_a_layout_image_that_frames_never_touch(default_fig, quadrati
     assert image.source.startswith("data:image/png;base64,")
     png = Image.open(io.BytesIO(base64.b64decode(image.source.split(",", 1)[1])))
     pixels = np.asarray(png.convert("RGB"))
-    assert pixels.shape == (figures.IMAGE_PIXELS, figures.IMAGE_PIXELS, 3)
+    assert pixels.shape == (IMAGE_PIXELS, IMAGE_PIXELS, 3)
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # a real picture, not a flat fill
     # the image covers exactly the axis ranges
     x_range, y_range = default_fig.layout.xaxis.range, default_fig.layout.yaxis.range
@@ -217,7 +213,7 @@ def test_long_runs_are_subsampled_within_budget(quadratic):
         np.testing.assert_allclose(np.asarray(path.x, dtype=float), traj.xs[steps, 0], atol=1e-4)
         np.testing.assert_allclose(np.asarray(path.y, dtype=float), traj.xs[steps, 1], atol=1e-4)
     prefix_points = sum(len(f.data[k].x) for f in fig.frames for k in range(2))
-    assert prefix_points <= figures.FRAME_POINT_BUDGET * 1.1
+    assert prefix_points <= FRAME_POINT_BUDGET * 1.1
     assert len(fig.to_json()) < 2_000_000
 
 
@@ -304,7 +300,7 @@ def test_divergence_is_marked(quadratic, diverging):
     assert len(path.x) == dead_at  # points 0 .. dead_at-1, the last good iterate
     assert path.customdata[-1][-1] == f"<br><b>diverged at step {dead_at}</b>"
     heads = fig.data[meta["heads"]]
-    assert heads.marker.symbol[0] == "x" and heads.marker.color[0] == figures.DIVERGED_COLOR
+    assert heads.marker.symbol[0] == "x" and heads.marker.color[0] == DIVERGED_COLOR
     assert heads.marker.symbol[1] == "circle" and heads.marker.color[1] == PALETTE[1]
     assert f"diverged at step {dead_at}" in heads.customdata[0][-1]
     # before the divergence the head is still an ordinary point

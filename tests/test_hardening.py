@@ -32,10 +32,12 @@ import ui
 from ui import lab, limits
 from ui import page_state as ps
 from ui.export import trajectories_csv, trajectories_json
-from ui.figures import panels_figure, race_figure, results_rows, surface_3d_figure
 from ui.inspector import inspect
+from ui.panels_figure import panels_figure, results_rows
+from ui.race_figure import race_figure
 from ui.scenario import from_query
 from ui.simulate import divergence_messages, simulate
+from ui.surface_3d_figure import surface_3d_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -223,19 +225,20 @@ CONSTANT_TABLES = {
     "gdviz.surfaces.multimodal.SURFACES": "the module's surfaces, registered once (read-only registry)",
     "gdviz.surfaces.rugged.SURFACES": "the module's surfaces, registered once (read-only registry)",
     "ui.figures._FONT": "plotly font settings",
-    "ui.figures._CASES": "critical point kind -> marker style",
-    "ui.figures._SADDLES": "saddle marker style",
     "ui.inspector.LABELS": "state name -> label",
     "ui.inspector.FORMATTERS": "state name -> number format",
     "ui.lab.CACHE": "st.cache_data arguments",
     "ui.lab.VIEW_TITLES": "view -> title",
     "ui.landscape_view.FONT": "plotly font settings",
     "ui.landscape_view.KIND_STYLE": "critical point kind -> marker style",
+    "ui.plain_figure._SHORT_TYPES": "NumPy dtype name -> plotly.js typed-array name",
     "ui.presets.PRESETS": "key -> frozen Preset",
     "ui.regression_view._FONT": "plotly font settings",
     "ui.regression_view.AXES": "axis key -> title",
     "ui.regression_view.CACHE": "st.cache_data arguments",
     "ui.scenario._SYMBOLS": "parameter name -> legend symbol",
+    "ui.surface_picture._CASES": "marching-squares case -> the cell edges its iso-line crosses",
+    "ui.surface_picture._SADDLES": "saddle case -> its edge pairs, by the cell centre's side",
 }
 # memo tables: they fill at run time, but each value is a pure function of its key (an immutable surface),
 # held weakly, so they carry nothing from one visitor to another (checked in tests/app/test_hostile_app.py)
@@ -243,7 +246,7 @@ PURE_MEMOS = {"gdviz.critical._CURVATURE": "surface -> its median Hessian norm"}
 # constant arrays (module-level ndarrays)
 CONSTANT_ARRAYS = {
     "gdviz.surfaces.defects.NONE": "the empty (0, 2) 'no minima' array",
-    "ui.figures._VIRIDIS": "a colour scale",
+    "ui.surface_picture._VIRIDIS": "a colour scale",
 }
 REGISTRIES = ("OPTIMIZERS", "SCHEDULES", "SURFACES")
 

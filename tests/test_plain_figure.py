@@ -12,8 +12,9 @@ from _plotly_utils.utils import convert_to_base64
 from streamlit.testing.v1 import AppTest
 
 import gdviz
-from ui.figures import panels_figure, race_figure, race_spec
+from ui.panels_figure import panels_figure
 from ui.plain_figure import PlainFigure, typed_arrays
+from ui.race_figure import race_figure, race_spec
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LABELS = ["GD", "momentum", "Adam"]

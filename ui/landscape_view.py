@@ -1,6 +1,6 @@
 """Figure builders for the Schedules and Landscape Lab pages: arrays in, plotly Figures out (no Streamlit).
 
-2-D surfaces are drawn as in the Playground (ui/figures.py): the surface as a PNG in
+2-D surfaces are drawn as in the Playground (ui/surface_picture.py): the surface as a PNG in
 ``layout.images`` with iso-lines as scatter traces. A 1-D surface is its curve f(x), and points on it
 are drawn at (x, f(x)). Maps that can be clicked carry an invisible grid of markers whose
 ``customdata`` says which cell, start or point a click means: plotly heatmaps and images send no
@@ -19,15 +19,13 @@ import plotly.graph_objects as go
 from gdviz.critical import CriticalPoint
 from gdviz.landscape import DIVERGED, NOT_CONVERGED, Annealing, Basins, Restarts, StabilityMap, Tuned
 from gdviz.surfaces.base import Surface
-from ui.figures import (
-    DIVERGED_COLOR,
+from ui.figures import DIVERGED_COLOR, color_of, sig
+from ui.surface_picture import (
     cell_grid,
-    color_of,
     contour_lines,
     image_layout,
     iso_levels,
     png_bytes,
-    sig,
     surface_image,
     surface_values,
 )

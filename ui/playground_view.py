@@ -24,12 +24,14 @@ import streamlit as st
 
 from ui import controls, limits
 from ui.export import figure_html, trajectories_csv, trajectories_json
-from ui.figures import panels_figure, race_spec, results_rows, surface_3d_figure
 from ui.inspector import LABELS, display, inspect
+from ui.panels_figure import panels_figure, results_rows
 from ui.plain_figure import PlainFigure
 from ui.presets import PRESETS, matching_preset
+from ui.race_figure import race_spec
 from ui.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
 from ui.simulate import Race, divergence_messages, formula_dim, key_of
+from ui.surface_3d_figure import surface_3d_figure
 
 K_RACE = "pg_race"
 K_RERUN = "pg_sidebar_rerun"  # set while the one rerun that realigns the chart with the sidebar is pending

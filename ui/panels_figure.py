@@ -1,0 +1,209 @@
+"""The Playground's views over the step axis: the four linked panels and the results table."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures import DIVERGED_COLOR, base_layout, runs_of, sig
+
+# -- the four panels ------------------------------------------------------------------------------
+PANEL_POINTS = 1500
+LOG_FLOOR = 1e-16
+
+
+def _subsample(n: int, cap: int = PANEL_POINTS) -> np.ndarray:
+    return np.arange(n) if n <= cap else np.unique(np.round(np.linspace(0, n - 1, cap)).astype(int))
+
+
+def panels_figure(
+    trajectories, labels, *, log_loss: bool = True, current_step: int | None = None, tolerance: float | None = None
+) -> go.Figure:
+    """Four panels over the step axis: loss (f − f* when f* is known), distance to the nearest known
+    minimum, the learning rate η_t, and ‖∇f‖ — with a cursor at ``current_step`` on all four."""
+    trajectories = list(trajectories)
+    runs = runs_of(trajectories, labels)
+    if current_step is not None and (isinstance(current_step, bool) or not isinstance(current_step, (int, np.integer))):
+        raise ValueError(f"current_step must be an integer step or None, got {current_step!r}")
+    surfaces = {id(t.surface): t.surface for t in trajectories}
+    surface = next(iter(surfaces.values()), None)
+    f_min = float(surface.f_min) if surface is not None else float("nan")
+    known_min = np.isfinite(f_min)
+    # the loss panel plots f − reference: f* when known; on a log axis with f* unknown and f ≤ 0
+    # somewhere, the lowest loss any run reached (so the picture still shows progress)
+    reference, loss_name = (f_min, "f(x) − f*") if known_min else (0.0, "f(x)")
+    lowest = min((float(np.min(r.losses)) for r in runs), default=0.0)
+    if not known_min and log_loss and lowest <= 0:
+        reference, loss_name = lowest, "f(x) − lowest f reached"
+    has_minima = surface is not None and np.size(surface.minima) > 0
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        shared_xaxes=True,
+        vertical_spacing=0.13,
+        horizontal_spacing=0.09,
+        subplot_titles=(
+            "loss",
+            "distance to the nearest minimum",
+            "learning rate η<sub>t</sub>",
+            "gradient norm ‖∇f(x)‖",
+        ),
+    )
+    clipped = {"loss": False, "distance": False, "grad": False}
+
+    def floor(values: np.ndarray, key: str, log: bool) -> np.ndarray:
+        if log and np.any(values <= LOG_FLOOR):
+            clipped[key] = True
+            return np.maximum(values, LOG_FLOOR)
+        return values
+
+    for r, trajectory in zip(runs, trajectories):
+        distance = np.asarray(trajectory.distance_to_minimum(), dtype=np.float64)
+        distance = distance if trajectory.batched else distance[:, None]
+        series = {
+            (1, 1): floor(r.losses - reference, "loss", log_loss),
+            (1, 2): floor(distance, "distance", log_loss) if has_minima else None,
+            (2, 1): r.lrs,
+            (2, 2): floor(r.grad_norms, "grad", True),
+        }
+        for (row, col), values in series.items():
+            if values is None:
+                continue
+            first = 1 if (row, col) == (2, 1) else 0  # lrs[t-1] belongs to step t
+            xs: list = []
+            ys: list = []
+            for k, last in enumerate(r.last.tolist()):
+                n = min(last + 1, values.shape[0] + first) - first
+                keep = _subsample(max(n, 0))
+                xs += (keep + first).tolist() + [None]
+                ys += sig(values[keep, k]) + [None]
+            fig.add_trace(
+                go.Scatter(
+                    x=xs[:-1],
+                    y=ys[:-1],
+                    mode="lines",
+                    name=r.text,
+                    legendgroup=r.text,
+                    showlegend=(row, col) == (1, 1),
+                    line=dict(color=r.color, width=2.2),
+                    hovertemplate=f"{r.text}: %{{y:.4g}}<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )
+        dead = [(k, int(d)) for k, d in enumerate(r.diverged.tolist()) if d >= 0]
+        if dead:
+            loss = series[(1, 1)]
+            fig.add_trace(
+                go.Scatter(
+                    x=[d - 1 for _, d in dead],
+                    y=sig([loss[d - 1, k] for k, d in dead]),
+                    mode="markers",
+                    name=f"{r.text} diverged",
+                    legendgroup=r.text,
+                    showlegend=False,
+                    marker=dict(symbol="x", size=13, color=DIVERGED_COLOR, line=dict(color="#111", width=1)),
+                    hovertemplate=[f"{r.text}: diverged at step {d}<extra></extra>" for _, d in dead],
+                ),
+                row=1,
+                col=1,
+            )
+    note = f" (values ≤ {LOG_FLOOR:g} shown at {LOG_FLOOR:g})"
+    loss_title = loss_name + (note if clipped["loss"] else "")
+    fig.update_yaxes(title_text=loss_title, type="log" if log_loss else "linear", row=1, col=1)
+    fig.update_yaxes(
+        title_text="‖x − x*‖" + (note if clipped["distance"] else ""),
+        row=1,
+        col=2,
+        type="log" if log_loss else "linear",
+    )
+    fig.update_yaxes(title_text="η<sub>t</sub>", row=2, col=1)
+    fig.update_yaxes(title_text="‖∇f‖" + (note if clipped["grad"] else ""), type="log", row=2, col=2)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    fig.update_xaxes(title_text="step", row=2, col=2)
+    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, showline=True, linecolor="#999")
+    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False, showline=True, linecolor="#999")
+    if not has_minima:
+        fig.add_annotation(
+            text="no known minimum",
+            xref="x2 domain",
+            yref="y2 domain",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font=dict(size=16, color="#777"),
+        )
+    if tolerance is not None and known_min and tolerance > 0 and runs:
+        fig.add_hline(
+            y=tolerance,
+            line=dict(color="#777", dash="dot", width=1),
+            row=1,
+            col=1,
+            annotation_text=f"f* + {tolerance:g}",
+            annotation_position="bottom right",
+        )
+    steps = max((r.steps for r in runs), default=0)
+    cursor = None if current_step is None else int(np.clip(current_step, 0, steps))
+    if cursor is not None:
+        for axis in ("", "2", "3", "4"):
+            fig.add_shape(
+                type="line",
+                x0=cursor,
+                x1=cursor,
+                y0=0,
+                y1=1,
+                xref=f"x{axis}",
+                yref=f"y{axis} domain",
+                line=dict(color="#333", width=1.5, dash="dash"),
+                name="cursor",
+            )
+    fig.update_layout(
+        base_layout(
+            520,
+            hovermode="x unified",
+            margin=dict(l=96, r=24, t=80, b=72),  # room for ticks and legend: see race_spec's (ui/race_figure.py)
+            legend=dict(orientation="h", x=0.0, y=1.08, xanchor="left", yanchor="bottom"),
+        ),
+        meta=dict(kind="panels", cursor=cursor, log_loss=bool(log_loss), clipped=clipped, f_min_known=bool(known_min)),
+    )
+    return fig
+
+
+# -- the results table -----------------------------------------------------------------------------
+def results_rows(trajectories, labels, tolerance: float) -> list[dict]:
+    """One row per optimizer (per run for a batch): what it reached, how fast, whether it diverged.
+
+    "final" is the last good iterate (a diverged run is frozen there); "steps to f* + tol" is the
+    first step within ``tolerance`` of the known minimum value ("—" if never, or if f* is unknown);
+    "wall time (ms)" is the optimizer's whole update time (all its runs).
+    """
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.integer, np.floating)):
+        raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    trajectories = list(trajectories)
+    runs = runs_of(trajectories, labels)
+    batched = any(r.n_runs > 1 for r in runs)
+    rows = []
+    for r, trajectory in zip(runs, trajectories):
+        distance = np.asarray(trajectory.distance_to_minimum(), dtype=np.float64).reshape(r.steps + 1, r.n_runs)
+        reached = np.atleast_1d(
+            np.asarray(trajectory.steps_to(tolerance) if np.isfinite(trajectory.surface.f_min) else -1, dtype=object)
+        )
+        for k in range(r.n_runs):
+            hit = reached[k] if reached.size > 1 else reached[0]
+            hit = -1 if hit is None else int(hit)
+            row = {"optimizer": r.label}
+            if batched:
+                row["run"] = k
+            row |= {
+                "final loss": sig([r.losses[-1, k]])[0],
+                "final x": "(" + ", ".join(f"{v:.5g}" for v in r.xs[-1, k]) + ")",
+                "distance to minimum": sig([distance[-1, k]])[0],
+                "steps to f* + tol": str(hit) if hit >= 0 else "—",
+                "diverged at": str(int(r.diverged[k])) if r.diverged[k] >= 0 else "—",
+                "wall time (ms)": round(r.seconds * 1000, 3),
+            }
+            rows.append(row)
+    return rows

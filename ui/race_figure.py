@@ -1,0 +1,177 @@
+"""The animated race: the optimizers' paths over the surface, with Play/Pause, speeds and a step slider.
+
+Why the race animation is built the way it is: plotly drops a contour or heatmap trace from the
+picture when an animation frame touches only the path traces with ``redraw: false``, and
+``redraw: true`` re-renders the whole figure every frame (benchmarks/playground.py measures both).
+So the surface is not a trace at all: it is a PNG painted into ``layout.images`` (frames never touch
+the layout), its iso-lines are ordinary scatter traces computed by marching squares
+(ui/surface_picture.py), and an invisible grid of points makes it hoverable and clickable. Frames
+then update only scatter traces and can use ``redraw: false``. The traces themselves, and how the
+frames are kept small, are in ui/race_traces.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from gdviz.surfaces.base import Surface
+from ui.figures import axis_style, base_layout, runs_of
+from ui.race_traces import RaceTraces
+
+# frame durations in ms; the browser adds its drawing time (~10-35 ms here) on top of each
+SPEEDS = (("×¼", 100), ("×½", 50), ("×1", 20), ("max", 0))
+PLAY_MS = 20
+
+
+def _animate_args(duration: int, fromcurrent: bool = True) -> dict:
+    return dict(
+        frame=dict(duration=duration, redraw=False),
+        transition=dict(duration=0),
+        mode="immediate",
+        fromcurrent=fromcurrent,
+    )
+
+
+def _controls(frame_steps: list[int], current: int) -> dict:
+    """Play/Pause buttons, a speed menu and the step slider, all driving frames with redraw off."""
+    play = dict(label="▶ Play", method="animate", args=[None, _animate_args(PLAY_MS)])
+    pause = dict(label="❚❚ Pause", method="animate", args=[[None], _animate_args(0, fromcurrent=False)])
+    speeds = [dict(label=f"▶ {name}", method="animate", args=[None, _animate_args(ms)]) for name, ms in SPEEDS]
+    buttons = dict(
+        type="buttons",
+        direction="left",
+        showactive=False,
+        buttons=[play, pause],
+        x=0.0,
+        y=0.0,
+        xanchor="left",
+        yanchor="top",
+        pad=dict(t=72, r=6),
+        bgcolor="#f2f2f2",
+    )
+    speed = dict(
+        type="dropdown",
+        direction="up",
+        showactive=True,
+        buttons=speeds,
+        x=0.0,
+        y=0.0,
+        xanchor="left",
+        yanchor="top",
+        pad=dict(t=114),
+        active=[n for n, _ in SPEEDS].index("×1"),
+        bgcolor="#f2f2f2",
+    )
+    slider_args = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    slider = dict(
+        active=frame_steps.index(current),
+        x=0.2,
+        len=0.8,
+        y=0.0,
+        yanchor="top",
+        pad=dict(t=62, b=6),
+        currentvalue=dict(prefix="step ", font=dict(size=15)),
+        transition=dict(duration=0),
+        steps=[dict(label=str(s), method="animate", args=[[str(s)], slider_args]) for s in frame_steps],
+    )
+    return dict(updatemenus=[buttons, speed], sliders=[slider])
+
+
+def race_figure(
+    surface: Surface,
+    trajectories,
+    labels,
+    *,
+    current_step: int | None = None,
+    max_frames: int = 120,
+    show_glyphs: bool = True,
+    height: int = 620,
+) -> go.Figure:
+    """The optimizers racing over the surface, animated, with Play/Pause, speeds and a step slider.
+
+    2-D: the surface as a picture with iso-lines, every optimizer's path, the start and the known
+    minima. 1-D: the curve f(x) with each optimizer's point and trail on it. The figure itself shows
+    ``current_step`` (default: the last), with that step's update, gradient and momentum arrows.
+    """
+    spec = race_spec(
+        surface,
+        trajectories,
+        labels,
+        current_step=current_step,
+        max_frames=max_frames,
+        show_glyphs=show_glyphs,
+        height=height,
+    )
+    # plotly.py validates every attribute of every frame (~0.5 s here); the tests push the same dicts
+    # through a validating go.Figure, so the app skips that on each rerun
+    return go.Figure(**spec, _validate=False)
+
+
+def race_spec(
+    surface: Surface,
+    trajectories,
+    labels,
+    *,
+    current_step: int | None = None,
+    max_frames: int = 120,
+    show_glyphs: bool = True,
+    height: int = 620,
+) -> dict:
+    """:func:`race_figure` as the plain dict ``{"data", "layout", "frames"}`` it is made of.
+
+    The page hands this to Streamlit as it is (see ui/plain_figure.py): wrapping its ~2,000 frame traces
+    in plotly.py objects and copying them back out costs three times what building them does.
+    """
+    if not isinstance(surface, Surface):
+        raise ValueError("surface must be a gdviz Surface")
+    if surface.dim not in (1, 2):
+        raise ValueError(f"race_figure draws 1-D and 2-D surfaces; {surface.name} has dimension {surface.dim}")
+    if isinstance(max_frames, bool) or not isinstance(max_frames, (int, np.integer)) or max_frames < 1:
+        raise ValueError(f"max_frames must be an integer >= 1, got {max_frames!r}")
+    if current_step is not None and (isinstance(current_step, bool) or not isinstance(current_step, (int, np.integer))):
+        raise ValueError(f"current_step must be an integer step or None, got {current_step!r}")
+    trajectories = list(trajectories)
+    runs = runs_of(trajectories, labels)
+    for r in runs:
+        if r.xs.shape[2] != surface.dim:
+            raise ValueError(f"{r.label}: the trajectory is {r.xs.shape[2]}-D but {surface.name} is {surface.dim}-D")
+    race = RaceTraces(surface, runs, current_step, max_frames, show_glyphs)
+    surface_data, images, extra = race.surface_traces()
+    static = surface_data + race.landmark_traces()
+    animated = [style | data for style, data in zip(race.animated_styles(), race.animated(race.current))]
+    first = len(static)
+    animated_idx = list(range(first, first + len(animated)))
+    frames = [dict(name=str(s), data=race.animated(s), traces=animated_idx) for s in race.frame_steps]
+    titles = ("x₁", "x₂") if surface.dim == 2 else ("x", "f(x)")
+    lo, hi = race.view_lo, race.view_hi
+    layout = base_layout(
+        height,
+        # what the tick labels, the legend (two rows in the page's main column) and the controls below
+        # need: plotly grows margins that are too small for them and then draws the whole figure again
+        margin=dict(l=80, r=16, t=80, b=160 if frames else 56, pad=0),
+        images=images,
+        uirevision=surface.name,
+        xaxis=axis_style(range=[float(lo[0]), float(hi[0])], title=dict(text=titles[0])),
+        yaxis=axis_style(range=[float(lo[1]), float(hi[1])], title=dict(text=titles[1])),
+    )
+    if frames:
+        layout |= _controls(race.frame_steps, race.current)
+    n_paths = len(runs)
+    layout["meta"] = dict(
+        kind="race",
+        surface=surface.name,
+        dim=surface.dim,
+        steps=race.steps,
+        frames=len(frames),
+        frame_steps=race.frame_steps,
+        current_step=race.current,
+        path_points=int(len(race.points)),
+        paths=list(range(first, first + n_paths)),
+        heads=first + n_paths if runs else None,
+        glyphs={key: first + n_paths + 1 + k for k, key in enumerate(race.kinds)},
+        grid=1 if surface.dim == 2 else None,
+        view=[[float(a), float(b)] for a, b in zip(lo, hi)],
+        **extra,
+    )
+    return dict(data=static + animated, layout=layout, frames=frames)
