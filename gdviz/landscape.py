@@ -378,30 +378,18 @@ def random_restarts(
 
 @dataclass(frozen=True, eq=False)
 class Annealing:
-    """``runs`` noisy runs whose gradient-noise σ decays. sigmas: (steps,) the σ each step used;
-    xs (steps+1, runs, dim), losses (steps+1, runs); chunk_starts: the steps where σ was lowered."""
+    """``runs`` noisy runs whose gradient-noise σ decays. sigmas: (steps,) read-only, the σ each step
+    used (entry t-1 for step t); xs (steps+1, runs, dim), losses (steps+1, runs); diverged_at (runs,)
+    the step a run diverged at (it stays where it stopped), -1 where it did not."""
 
     sigmas: np.ndarray
     xs: np.ndarray
     losses: np.ndarray
     diverged_at: np.ndarray
-    chunk_starts: np.ndarray
 
     @property
     def final_loss(self) -> np.ndarray:
         return self.losses[-1]
-
-
-def noise_levels(noise: float, decay: float, steps: int, ratio: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
-    """The piecewise-constant σ per step that approximates σ_t = noise · decay^t, and where each piece
-    starts: a new piece begins once the exact σ has fallen by ``ratio`` since the piece began."""
-    starts = [0]
-    for t in range(1, steps):
-        if decay**t * ratio <= decay ** starts[-1]:
-            starts.append(t)
-    starts_arr = np.array(starts, dtype=np.int64)
-    sigmas = np.repeat(noise * decay ** starts_arr.astype(np.float64), np.diff(np.append(starts_arr, steps)))
-    return sigmas, starts_arr
 
 
 def annealed_noise_run(
@@ -414,43 +402,29 @@ def annealed_noise_run(
     runs: int = 16,
     seed: int = 0,
 ) -> Annealing:
-    r"""Gradient noise that cools down, as in simulated annealing: :math:`\sigma_t = \sigma_0 \gamma^t`.
+    r"""Gradient noise that cools down, as in simulated annealing: step :math:`t = 1, \dots, T` uses
+    :math:`\sigma_t = \sigma_0 \gamma^{t-1}` (the first step has the full :math:`\sigma_0`).
 
     Early on the noise kicks the iterate over the ridges between minima; as it fades the run settles
-    in the basin it last fell into. ``runs`` runs from the same start, each with its own noise.
-
-    Warning: ``gdviz.run`` takes one constant σ, so σ is lowered in pieces (a new run from where the
-    last ended, whenever σ has fallen by 1.5×); the optimizer's state (momentum, Adam's moments) starts
-    afresh with each piece. Plain SGD has no state, so for it the pieces are exactly one run.
+    in the basin it last fell into. ``runs`` runs from the same start, each with its own noise. It is
+    one :func:`gdviz.run` with that σ schedule, so the optimizer's state (momentum, Adam's moments)
+    carries through the whole cooling, and ``decay=1`` is exactly ``gdviz.run(..., noise=noise)``.
 
     References: Kirkpatrick, Gelatt & Vecchi (1983), "Optimization by simulated annealing"; seed 001.
     """
     if not isinstance(surface, Surface):
         raise ValueError("surface must be a gdviz Surface (see gdviz.surface)")
     steps, runs = _check_positive_int(steps, "steps"), _check_positive_int(runs, "runs")
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+    if isinstance(noise, bool) or not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    if not (isinstance(decay, (int, float)) and 0 < decay <= 1):
+    if isinstance(decay, bool) or not (isinstance(decay, (int, float)) and 0 < decay <= 1):
         raise ValueError(f"decay must be in (0, 1], got {decay!r}")
-    sigmas, chunk_starts = noise_levels(float(noise), float(decay), steps)
+    sigmas = float(noise) * float(decay) ** np.arange(steps, dtype=np.float64)  # (steps,)
     x0 = np.asarray(surface.default_start if start is None else start, dtype=np.float64).reshape(-1)
-    x = np.tile(x0, (runs, 1))
-    seeds = np.random.SeedSequence(_check_positive_int(seed, "seed", 0)).generate_state(len(chunk_starts))
-    xs, losses = [], []
-    diverged_at = np.full(runs, -1, dtype=np.int64)
-    for first, last, chunk_seed in zip(chunk_starts, np.append(chunk_starts[1:], steps), seeds):
-        traj = run(surface, optimizer, x, int(last - first), None, float(sigmas[first]), int(chunk_seed), record="path")
-        fresh = (traj.diverged_step >= 0) & (diverged_at < 0)
-        diverged_at[fresh] = first + traj.diverged_step[fresh]
-        xs.append(traj.xs if not xs else traj.xs[1:])
-        losses.append(traj.losses if not losses else traj.losses[1:])
-        x = traj.xs[-1]
-    xs_all, losses_all = np.concatenate(xs), np.concatenate(losses)
-    # a run that diverged stays where it stopped, even though the next piece started it again
-    for r in np.flatnonzero(diverged_at >= 0):
-        stop = diverged_at[r] - 1
-        xs_all[stop:, r], losses_all[stop:, r] = xs_all[stop, r], losses_all[stop, r]
-    return Annealing(sigmas, xs_all, losses_all, diverged_at, chunk_starts)
+    seed = _check_positive_int(seed, "seed", 0)
+    # run freezes a diverged run at its last good iterate, so nothing is left to patch here
+    traj = run(surface, optimizer, np.tile(x0, (runs, 1)), steps, None, sigmas, seed, record="path")
+    return Annealing(traj.noise_sigmas, traj.xs, traj.losses, traj.diverged_step)
 
 
 # -- fair comparison -------------------------------------------------------------------------------

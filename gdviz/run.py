@@ -6,8 +6,10 @@ optimizers side by side in the same loop: they share one gradient evaluation per
 their runs and, with the same seed, the same noise (common random numbers).
 
 Stochastic gradients follow d2l 12.4: g = ∇f(x) + ε with ε ~ N(0, σ²/b) per coordinate, where σ is
-``noise`` and b the effective ``batch_size``. Noise is drawn per run index, so run r sees the
-same noise sequence whatever else is in the batch.
+``noise`` and b the effective ``batch_size``. ``noise`` is one σ for every step, or a schedule: one
+σ_t per step (entry t-1 for step t), e.g. noise that cools down as in simulated annealing. Noise is
+drawn per run index, so run r sees the same standard normals whatever else is in the batch and
+whatever the σ_t; a schedule only scales them.
 
 A run that diverges (an iterate, its loss or its gradient non-finite, or the iterate flung
 beyond ``EXPLODE_FACTOR`` times the plot window) is frozen at its last good iterate: its arrays
@@ -18,6 +20,7 @@ keep the finite prefix and repeat the last value, its gradients are padded with 
 from __future__ import annotations
 
 import math
+import reprlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +51,10 @@ class Trajectory:
     diverged_at: None or the first bad step; for a batch a list with one entry per run.
     seconds: wall time spent in this optimizer's updates (gradient evaluations shared in a race
         are split evenly).
+    noise: the gradient-noise σ; for a schedule its largest σ_t, so ``noise > 0`` still says
+        whether any step was noisy.
+    noise_sigmas: None when ``noise`` was one number (σ_t = noise at every step), else the schedule
+        as given: (steps,) read-only, entry t-1 the σ of step t.
     """
 
     surface: Surface
@@ -62,6 +69,7 @@ class Trajectory:
     seconds: float
     batched: bool
     noise: float = 0.0
+    noise_sigmas: np.ndarray | None = None
     batch_size: int = 1
     seed: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
@@ -136,7 +144,7 @@ def run(
     start: Any = None,
     steps: int = 100,
     schedule: Schedule | None = None,
-    noise: float = 0.0,
+    noise: float | Sequence[float] | np.ndarray = 0.0,
     seed: int = 0,
     batch_size: int = 1,
     record: str = "all",
@@ -147,7 +155,7 @@ def run(
     point is shared by all runs. ``None`` uses the surface's default start. ``record`` says what to
     keep: ``"all"`` (every array), ``"path"`` (iterates, losses and lrs; no grads or states) or
     ``"final"`` (only the start and the final iterate and loss, for large sweeps; ``diverged_at``
-    is still exact).
+    is still exact). ``noise`` is a σ >= 0, or a schedule of ``steps`` of them (step t uses entry t-1).
     """
     return race(surface, [optimizer], start, steps, schedule, noise, seed, batch_size, record)[0]
 
@@ -158,7 +166,7 @@ def race(
     start: Any = None,
     steps: int = 100,
     schedule: Schedule | None = None,
-    noise: float = 0.0,
+    noise: float | Sequence[float] | np.ndarray = 0.0,
     seed: int = 0,
     batch_size: int = 1,
     record: str = "all",
@@ -185,11 +193,16 @@ def race(
 
     window = max(1.0, float(np.max(np.abs(surface.bounds))), float(np.max(np.abs(x0))))
     x_limit = EXPLODE_FACTOR * window
+    # a float, or (steps,) for a schedule: the same IEEE division either way, so a constant schedule is
+    # bit for bit the float
     noise_std = noise / math.sqrt(batch_size)
-    if noise_std > 0:
-        # (N, steps, dim): run r of every optimizer draws the same stream, whatever the batch holds
+    noisy = bool(np.any(noise_std > 0))
+    if noisy:
+        # (N, steps, dim): run r of every optimizer draws the same stream, whatever the batch holds;
+        # a schedule scales it here, once, so the loop does the same work for both kinds of noise
         draws = np.random.default_rng(seed).standard_normal((max(sizes), steps, dim))
-        eps = np.concatenate([draws[:n] for n in sizes]) * noise_std
+        scale = noise_std if isinstance(noise_std, float) else noise_std[:, None]  # (steps, 1)
+        eps = np.concatenate([draws[:n] for n in sizes]) * scale
     needs_hessian = any(opt.needs_hessian for opt in optimizers)
     keep_all, keep_path = record == "all", record in ("all", "path")
 
@@ -233,7 +246,7 @@ def race(
                 lr_now = sched_state["lr"]
                 lr_col = lr_now[:, None]
                 step_lrs = [lr_col[sl] for sl in slices]
-            g_used = g + eps[:, t - 1] if noise_std > 0 else g
+            g_used = g + eps[:, t - 1] if noisy else g
             if any_clipping:
                 g_used = g_used.copy()
                 for _, _, sl, max_norm in plan:
@@ -282,7 +295,13 @@ def race(
         if not keep_path and steps == 0:
             xs[1], losses[1] = xs[0], losses[0]
 
-    settings = {"noise": float(noise), "batch_size": batch_size, "seed": seed}
+    schedule_given = isinstance(noise, np.ndarray)
+    settings = {
+        "noise": float(noise.max(initial=0.0)) if schedule_given else noise,
+        "noise_sigmas": noise if schedule_given else None,
+        "batch_size": batch_size,
+        "seed": seed,
+    }
     results = []
     for i, (opt, sl) in enumerate(zip(optimizers, slices)):
         batched = x0.ndim == 2 or opt.batch > 1
@@ -331,11 +350,36 @@ def _check_arguments(surface, optimizers, schedule, steps, seed, batch_size, noi
     steps = _check_int(steps, "steps", 0)
     seed = _check_int(seed, "seed", 0)
     batch_size = _check_int(batch_size, "batch_size", 1)
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+    return steps, seed, batch_size, _check_noise(noise, steps)
+
+
+def _check_noise(noise: Any, steps: int) -> float | np.ndarray:
+    """A constant σ as a float, or a schedule as a read-only (steps,) float64 copy."""
+    if isinstance(noise, (bool, np.bool_)):
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    if not (math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return steps, seed, batch_size, float(noise)
+    if isinstance(noise, (int, float, np.integer, np.floating)):
+        if not (math.isfinite(noise) and noise >= 0):
+            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+        return float(noise)
+    try:
+        sigmas = np.array(noise)  # a copy, so later edits of the caller's array change nothing here
+    except (TypeError, ValueError):
+        sigmas = None  # ragged nesting
+    if sigmas is None or sigmas.dtype.kind not in "iuf" or sigmas.ndim != 1:
+        raise ValueError(
+            f"noise must be a number >= 0 or a schedule of {steps} of them (one σ per step), got {reprlib.repr(noise)}"
+        )
+    if sigmas.shape[0] != steps:
+        raise ValueError(f"a noise schedule needs one σ per step: {steps} values, got {sigmas.shape[0]}")
+    sigmas = sigmas.astype(np.float64, copy=False)
+    bad = np.flatnonzero(~(np.isfinite(sigmas) & (sigmas >= 0)))
+    if bad.size:
+        first = int(bad[0])
+        raise ValueError(
+            f"noise schedule values must be finite and >= 0; step {first + 1} has {float(sigmas[first])!r}"
+        )
+    sigmas.flags.writeable = False
+    return sigmas
 
 
 def _rows_of(opt: Optimizer, x0: np.ndarray) -> int:

@@ -136,32 +136,40 @@ def test_random_restarts_find_all_himmelblau_minima_and_the_best():
     np.testing.assert_array_equal(again.xs, r.xs)
 
 
-def test_noise_levels_follow_the_geometric_cooling():
-    sigmas, starts = L.noise_levels(2.0, 0.99, 300)
-    assert sigmas.shape == (300,) and starts[0] == 0
-    exact = 2.0 * 0.99 ** np.arange(300)
-    assert np.all(sigmas >= exact - 1e-12) and np.all(sigmas <= 1.5 * exact + 1e-12)
-    np.testing.assert_array_equal(sigmas[starts], 2.0 * 0.99 ** starts.astype(float))
-    constant, one = L.noise_levels(1.0, 1.0, 50)
-    assert one.tolist() == [0] and np.all(constant == 1.0)
-
-
-def test_annealing_pieces_join_into_one_run():
-    """Without noise the pieces must reproduce one plain run exactly (SGD keeps no state)."""
+@pytest.mark.parametrize("name, hyper", [("SGD", {"lr": 1e-3, "momentum": 0.9}), ("Adam", {"lr": 0.02})])
+def test_annealing_is_one_run_with_the_cooling_schedule(name, hyper):
+    """One gdviz.run with σ_t = σ0·γ^(t-1): momentum and Adam's moments carry through the cooling."""
     s = gdviz.surface("rosenbrock")
-    opt = gdviz.optimizer("SGD", lr=1e-3)
-    a = L.annealed_noise_run(s, opt, start=(-1.5, 2.0), steps=200, noise=0.0, decay=0.97, runs=3)
-    assert len(a.chunk_starts) > 5
-    plain = gdviz.run(s, opt, start=(-1.5, 2.0), steps=200)
-    for r in range(3):
-        np.testing.assert_array_equal(a.xs[:, r], plain.xs)
+    opt = gdviz.optimizer(name, **hyper)
+    start, steps = (-1.5, 2.0), 200
+    a = L.annealed_noise_run(s, opt, start=start, steps=steps, noise=1.0, decay=0.98, runs=3, seed=5)
+    sigmas = 1.0 * 0.98 ** np.arange(steps)
+    np.testing.assert_array_equal(a.sigmas, sigmas)
+    direct = gdviz.run(s, opt, start=np.tile(start, (3, 1)), steps=steps, noise=sigmas, seed=5)
+    np.testing.assert_array_equal(a.xs, direct.xs)
+    np.testing.assert_array_equal(a.losses, direct.losses)
+    # without noise it is the plain run, which a restart of the optimizer halfway would not be
+    calm = L.annealed_noise_run(s, opt, start=start, steps=steps, noise=0.0, decay=0.97, runs=2)
+    plain = gdviz.run(s, opt, start=start, steps=steps)
+    for r in range(2):
+        np.testing.assert_array_equal(calm.xs[:, r], plain.xs)
+    restarted = gdviz.run(s, opt, start=plain.xs[steps // 2], steps=steps - steps // 2)
+    assert not np.allclose(restarted.xs[-1], plain.xs[-1])
+
+
+def test_annealing_without_decay_is_a_constant_noise_run():
+    s = gdviz.surface("rosenbrock")
+    opt = gdviz.optimizer("Adam", lr=0.02)
     constant = L.annealed_noise_run(s, opt, start=(-1.5, 2.0), steps=50, noise=0.5, decay=1.0, runs=4, seed=9)
-    single = gdviz.run(s, opt, start=np.tile([-1.5, 2.0], (4, 1)), steps=50, noise=0.5, seed=constant_seed(9))
+    single = gdviz.run(s, opt, start=np.tile([-1.5, 2.0], (4, 1)), steps=50, noise=0.5, seed=9)
     np.testing.assert_array_equal(constant.xs, single.xs)
+    np.testing.assert_array_equal(constant.sigmas, np.full(50, 0.5))
 
 
-def constant_seed(seed: int) -> int:
-    return int(np.random.SeedSequence(seed).generate_state(1)[0])
+@pytest.mark.parametrize("kwargs", [{"noise": -1.0}, {"noise": True}, {"decay": 0.0}, {"decay": 1.5}, {"runs": 0}])
+def test_annealing_rejects_bad_settings(kwargs):
+    with pytest.raises(ValueError):
+        L.annealed_noise_run(gdviz.surface("quadratic"), gdviz.optimizer("SGD", lr=0.1), steps=10, **kwargs)
 
 
 def test_annealing_escapes_the_local_trap_where_plain_gd_stays():

@@ -89,6 +89,103 @@ def test_noise_of_a_run_does_not_depend_on_the_batch(quadratic):
     assert not np.allclose(many.xs[:, 1], one.xs)
 
 
+RACERS = [("SGD", {"lr": 0.05}), ("SGD", {"lr": 0.05, "momentum": 0.5}), ("Adam", {"lr": 0.1})]
+
+
+def test_constant_noise_schedule_is_bit_identical_to_the_number(quadratic):
+    """A schedule scales the same draws, so σ_t = σ at every step is exactly ``noise=σ``."""
+    opts = [gdviz.optimizer(name, **hyper) for name, hyper in RACERS]
+    common = dict(start=(-5.0, -2.0), steps=40, seed=11, batch_size=3)
+    by_number = gdviz.race(quadratic, opts, noise=0.7, **common)
+    schedule = np.full(40, 0.7)
+    for given in (schedule, [0.7] * 40):
+        by_schedule = gdviz.race(quadratic, opts, noise=given, **common)
+        for a, b in zip(by_number, by_schedule):
+            for name in ("xs", "losses", "grads", "lrs"):
+                np.testing.assert_array_equal(getattr(b, name), getattr(a, name))
+            for name in a.states:
+                np.testing.assert_array_equal(b.states[name], a.states[name])
+            assert b.noise == a.noise == 0.7
+            assert a.noise_sigmas is None
+            np.testing.assert_array_equal(b.noise_sigmas, schedule)
+    # the recorded schedule is a read-only copy: editing the caller's array later changes nothing
+    traj = gdviz.run(quadratic, opts[0], steps=40, noise=schedule)
+    schedule[:] = 9.0
+    assert traj.noise_sigmas[0] == 0.7 and not traj.noise_sigmas.flags.writeable
+
+
+def test_noise_schedule_scales_each_steps_draws_by_its_sigma(quadratic):
+    """At the fixed origin (∇f = 0, lr = 0) the gradient used is the noise: draw[r, t-1] · σ_t / √b."""
+    runs, steps, b, seed = 5, 30, 4, 2
+    sigmas = 3.0 * 0.8 ** np.arange(steps)
+    sigmas[7] = 0.0  # a silent step in the middle
+    traj = gdviz.run(
+        quadratic,
+        gdviz.optimizer("SGD", lr=0.0),
+        start=np.zeros((runs, 2)),
+        steps=steps,
+        noise=sigmas,
+        seed=seed,
+        batch_size=b,
+    )
+    draws = np.random.default_rng(seed).standard_normal((runs, steps, 2))
+    expected = draws * (sigmas / math.sqrt(b))[:, None]  # (runs, steps, 2)
+    np.testing.assert_array_equal(traj.grads, expected.transpose(1, 0, 2))
+    assert np.all(traj.grads[7] == 0.0)
+    scale = np.sqrt(np.mean(traj.grads**2, axis=(1, 2)))  # (steps,) the empirical σ_t/√b
+    assert scale[-1] < 1e-2 * scale[0]
+    assert traj.noise == 3.0
+
+
+def test_common_random_numbers_hold_with_a_schedule(quadratic):
+    opts = [gdviz.optimizer(name, **hyper) for name, hyper in RACERS]
+    sigmas = np.linspace(2.0, 0.1, 30)
+    trajs = gdviz.race(quadratic, opts, start=(-5.0, -2.0), steps=30, noise=sigmas, seed=3)
+    noises = [t.grads - quadratic.grad(t.xs[:-1]) for t in trajs]
+    np.testing.assert_allclose(noises[1], noises[0], atol=1e-12)
+    np.testing.assert_allclose(noises[2], noises[0], atol=1e-12)
+    alone = gdviz.run(quadratic, opts[2], start=(-5.0, -2.0), steps=30, noise=sigmas, seed=3)
+    np.testing.assert_array_equal(alone.xs, trajs[2].xs)
+
+
+def test_all_zero_noise_schedule_is_the_noiseless_run(quadratic):
+    opt = gdviz.optimizer("Adam", lr=0.1)
+    quiet = gdviz.run(quadratic, opt, start=(-5.0, -2.0), steps=25, noise=np.zeros(25), seed=4)
+    plain = gdviz.run(quadratic, opt, start=(-5.0, -2.0), steps=25)
+    np.testing.assert_array_equal(quiet.xs, plain.xs)
+    np.testing.assert_array_equal(quiet.grads, plain.grads)
+    assert quiet.noise == 0.0
+
+
+@pytest.mark.parametrize(
+    "noise, message",
+    [
+        (np.ones(3), "one σ per step: 4 values, got 3"),
+        ([1.0] * 5, "one σ per step: 4 values, got 5"),
+        ([1.0, -0.5, 1.0, 1.0], "step 2 has -0.5"),
+        ([1.0, 1.0, float("nan"), 1.0], "finite"),
+        ([1.0, 1.0, 1.0, float("inf")], "step 4 has inf"),
+        (True, "noise must be a number"),
+        (np.bool_(True), "noise must be a number"),
+        ([True, False, True, True], "schedule of 4"),
+        ("0.5", "schedule of 4"),
+        (None, "schedule of 4"),
+        (np.ones((4, 1)), "schedule of 4"),
+        ([1.0, [1.0, 2.0], 1.0, 1.0], "schedule of 4"),
+        ([1j, 1.0, 1.0, 1.0], "schedule of 4"),
+    ],
+)
+def test_bad_noise_schedules_raise_value_error(quadratic, noise, message):
+    with pytest.raises(ValueError, match=message):
+        gdviz.run(quadratic, gdviz.optimizer("SGD", lr=0.1), steps=4, noise=noise)
+
+
+def test_a_long_bad_schedule_gives_a_short_message(quadratic):
+    with pytest.raises(ValueError) as error:
+        gdviz.run(quadratic, gdviz.optimizer("SGD", lr=0.1), steps=4, noise=np.ones((1000, 2)))
+    assert len(str(error.value)) < 200
+
+
 def test_gradient_clipping_matches_torch_rule(quadratic):
     max_norm = 0.5
     traj = gdviz.run(quadratic, gdviz.optimizer("SGD", lr=0.1, max_grad_norm=max_norm), start=(-5.0, -2.0), steps=5)
