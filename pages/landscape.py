@@ -342,11 +342,6 @@ def escape_view() -> None:
             row["runs within 1e-2 of f*"] = f"{int(np.sum(finals - f_ref <= 1e-2))}/{len(finals)}"
         rows.append(row)
     st.dataframe(rows, hide_index=True)
-    if optimizer[0] != "SGD" or dict(optimizer[1]).get("momentum"):
-        st.caption(
-            "The engine takes one constant σ per run, so σ is lowered in pieces (a new piece each time it "
-            "falls by 1.5×) and this optimizer's state restarts with each piece; plain SGD keeps no state."
-        )
     ps.playground_link(
         lab.link(surface.name, values["es.x0"], steps, [(optimizer[0], optimizer[1], "")], noise=sigma, seed=seed),
         f"Open the constant-noise run (σ = {sigma:g}) in the Playground",
