@@ -78,34 +78,17 @@ def _controls(frame_steps: list[int], current: int) -> dict:
     return dict(updatemenus=[buttons, speed], sliders=[slider])
 
 
-def race_figure(
-    surface: Surface,
-    trajectories,
-    labels,
-    *,
-    current_step: int | None = None,
-    max_frames: int = 120,
-    show_glyphs: bool = True,
-    height: int = 620,
-) -> go.Figure:
+def race_figure(surface: Surface, trajectories, labels, **options) -> go.Figure:
     """The optimizers racing over the surface, animated, with Play/Pause, speeds and a step slider.
 
     2-D: the surface as a picture with iso-lines, every optimizer's path, the start and the known
     minima. 1-D: the curve f(x) with each optimizer's point and trail on it. The figure itself shows
     ``current_step`` (default: the last), with that step's update, gradient and momentum arrows.
+    ``options`` are :func:`race_spec`'s keywords.
     """
-    spec = race_spec(
-        surface,
-        trajectories,
-        labels,
-        current_step=current_step,
-        max_frames=max_frames,
-        show_glyphs=show_glyphs,
-        height=height,
-    )
     # plotly.py validates every attribute of every frame (~0.5 s here); the tests push the same dicts
     # through a validating go.Figure, so the app skips that on each rerun
-    return go.Figure(**spec, _validate=False)
+    return go.Figure(**race_spec(surface, trajectories, labels, **options), _validate=False)
 
 
 def race_spec(
