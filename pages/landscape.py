@@ -6,8 +6,10 @@ import streamlit as st
 import gdviz
 from gdviz import landscape
 from ui import lab, limits
-from ui import landscape_view as view
 from ui import page_state as ps
+from ui.escape_figures import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
+from ui.fair_figures import fair_curves_figure, fair_lr_figure, fair_paths_figure, fair_rows
+from ui.map_figures import basins_figure, critical_figure, stability_figure
 
 PAGE = "lab"
 FIELDS = lab.LAB_FIELDS
@@ -188,7 +190,7 @@ def stability_view() -> None:
     remembered = state.get("lab_cell")
     clicked_cell = remembered[1] if remembered and remembered[0] == signature else None
     picked = clicked_cell or m.best()
-    fig = view.stability_figure(m, log_x, log_y, selected=picked, bound=bound)
+    fig = stability_figure(m, log_x, log_y, selected=picked, bound=bound)
     event = st.plotly_chart(fig, key="lab_stability_chart", on_select="rerun", selection_mode="points")
     clicked = lab.new_click(event, fig, "cells", "lab_stability_chart")
     if clicked is not None:
@@ -248,7 +250,7 @@ def basins_view() -> None:
         labels.append(label)
         paths = [lab.single_path(surface.name, values[field], tuple(start), steps)] if start is not None else []
         with column:
-            fig = view.basins_figure(surface, b, f"{'AB'[i]}: {label}", paths=paths)
+            fig = basins_figure(surface, b, f"{'AB'[i]}: {label}", paths=paths)
             chart = f"lab_basins_chart_{i}"
             event = st.plotly_chart(fig, key=chart, on_select="rerun", selection_mode="points")
             clicked = lab.new_click(event, fig, "starts", chart)
@@ -305,9 +307,9 @@ def escape_view() -> None:
     st.subheader("Random restarts")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(view.restarts_figure(surface, r), key="lab_restarts_chart")
+        st.plotly_chart(restarts_figure(surface, r), key="lab_restarts_chart")
     with right:
-        st.plotly_chart(view.restarts_summary_figure(r), key="lab_restarts_summary")
+        st.plotly_chart(restarts_summary_figure(r), key="lab_restarts_summary")
         best = r.best
         st.markdown(
             f"Best of {len(r.final_loss)}: f = {lab.fmt(float(r.final_loss[best]))} at "
@@ -326,9 +328,9 @@ def escape_view() -> None:
     ]
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(view.annealing_figure(surface, settings), key="lab_anneal_chart")
+        st.plotly_chart(annealing_figure(surface, settings), key="lab_anneal_chart")
     with right:
-        st.plotly_chart(view.annealing_curves(settings, surface.f_min), key="lab_anneal_curves")
+        st.plotly_chart(annealing_curves(settings, surface.f_min), key="lab_anneal_curves")
     f_ref = surface.f_min
     rows = []
     for label, a in settings:
@@ -362,7 +364,7 @@ def critical_view() -> None:
     inspected = gdviz.critical_point(surface, spot) if spot is not None else (points[0] if points else None)
     left, right = st.columns([3, 2])
     with left:
-        fig = view.critical_figure(surface, points, clicked=inspected if spot is not None else None)
+        fig = critical_figure(surface, points, clicked=inspected if spot is not None else None)
         event = st.plotly_chart(fig, key="lab_critical_chart", on_select="rerun", selection_mode="points")
         clicked = lab.new_click(event, fig, "points", "lab_critical_chart")
         if clicked is not None and len(clicked) == surface.dim:
@@ -420,11 +422,11 @@ def fair_view() -> None:
     tol = float(values["fc.tol"])
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(view.fair_paths_figure(surface, tuned), key="lab_fair_paths")
+        st.plotly_chart(fair_paths_figure(surface, tuned), key="lab_fair_paths")
     with right:
-        st.plotly_chart(view.fair_lr_figure(tuned, tol), key="lab_fair_lrs")
-        st.plotly_chart(view.fair_curves_figure(tuned), key="lab_fair_curves")
-    st.dataframe(view.fair_rows(tuned, tol), hide_index=True)
+        st.plotly_chart(fair_lr_figure(tuned, tol), key="lab_fair_lrs")
+        st.plotly_chart(fair_curves_figure(tuned), key="lab_fair_curves")
+    st.dataframe(fair_rows(tuned, tol), hide_index=True)
     if not np.isfinite(surface.f_min):
         st.caption("This surface has no known minimum value: f* is the lowest loss any run reached.")
     if any(t.at_edge for t in tuned):

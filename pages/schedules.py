@@ -5,9 +5,9 @@ import streamlit as st
 
 import gdviz
 from ui import lab, limits
-from ui import landscape_view as view
 from ui import page_state as ps
 from ui.scenario import to_query
+from ui.schedule_figures import band_figure, lr_figure, paths_figure
 
 PAGE = "sc"
 FIELDS = lab.SCHEDULE_FIELDS
@@ -97,7 +97,7 @@ progress.empty()
 left, right = st.columns([3, 2])
 with left:
     st.subheader("η(t)")
-    st.plotly_chart(view.lr_figure(list(zip(labels, [r["lrs"] for r in results]))), key="sc_lr_chart")
+    st.plotly_chart(lr_figure(list(zip(labels, [r["lrs"] for r in results]))), key="sc_lr_chart")
 with right:
     st.subheader("Formulas")
     for label, (name, _) in zip(labels, chosen):
@@ -109,10 +109,10 @@ what = "distance to the minimum ‖x − x*‖" if has_minimum else "f(x) (this 
 st.subheader(f"Noisy SGD: {what}")
 st.caption(f"Mean over {values['seeds']} runs (each with its own noise), band: 10% to 90% of the runs.")
 bands = [(label, r["mean"], r["low"], r["high"]) for label, r in zip(labels, results)]
-st.plotly_chart(view.band_figure(bands, "‖x − x*‖" if has_minimum else "f(x)", log=has_minimum), key="sc_band_chart")
+st.plotly_chart(band_figure(bands, "‖x − x*‖" if has_minimum else "f(x)", log=has_minimum), key="sc_band_chart")
 
 st.subheader("One run of each (the first seed)")
-st.plotly_chart(view.paths_figure(surface, list(zip(labels, [r["path"] for r in results]))), key="sc_paths_chart")
+st.plotly_chart(paths_figure(surface, list(zip(labels, [r["path"] for r in results]))), key="sc_paths_chart")
 rows = [
     {
         "schedule": label,

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 import gdviz
 from gdviz import landscape as L
-from ui import lab, limits
-from ui import landscape_view as view
+from ui import escape_figures, fair_figures, lab, lab_canvas, limits, map_figures, schedule_figures
 from ui import page_state as ps
 
 FIELDS = lab.LAB_FIELDS + lab.SCHEDULE_FIELDS[1:]  # every kind of field, keys unique
@@ -107,7 +106,7 @@ def test_stability_figure_cells_and_bound():
     lr, mu = bound
     np.testing.assert_allclose(lr, 0.5 * (1 + mu))
     assert lab.stability_bound("rosenbrock", ("SGD", ()), m) is None  # not a quadratic
-    fig = view.stability_figure(m, True, False, selected=m.best(), bound=bound)
+    fig = map_figures.stability_figure(m, True, False, selected=m.best(), bound=bound)
     go.Figure(fig)  # validates
     names = [t.name for t in fig.data]
     cells = fig.data[names.index("cells")]
@@ -118,8 +117,8 @@ def test_stability_figure_cells_and_bound():
 
 
 def test_click_grid_is_thinned_on_a_large_map():
-    assert len(view.picks(128)) == 43 and view.picks(128)[0] == 1
-    assert list(view.picks(10)) == list(range(10))
+    assert len(lab_canvas.picks(128)) == 43 and lab_canvas.picks(128)[0] == 1
+    assert list(lab_canvas.picks(10)) == list(range(10))
 
 
 @pytest.mark.parametrize("name", ["himmelblau", "x2_1_sin"])
@@ -127,7 +126,7 @@ def test_basins_figure_in_two_and_one_dimensions(name):
     s = gdviz.surface(name)
     b = L.basins(s, gdviz.optimizer("SGD", lr=0.005), grid=30, steps=300)
     path = gdviz.run(s, gdviz.optimizer("SGD", lr=0.005), steps=50).xs
-    fig = view.basins_figure(s, b, "title", paths=[path])
+    fig = map_figures.basins_figure(s, b, "title", paths=[path])
     go.Figure(fig)
     assert (len(fig.layout.images) == 1) == (s.dim == 2)
     legend = [t.name for t in fig.data if t.name and t.name.startswith("min ")]
@@ -139,16 +138,16 @@ def test_basins_figure_in_two_and_one_dimensions(name):
 def test_critical_figure_draws_two_eigenvectors_per_point():
     s = gdviz.surface("himmelblau")
     points = gdviz.find_critical_points(s)
-    fig = view.critical_figure(s, points, clicked=gdviz.critical_point(s, (0.0, 0.0)))
+    fig = map_figures.critical_figure(s, points, clicked=gdviz.critical_point(s, (0.0, 0.0)))
     go.Figure(fig)
     segments = sum(t.x.count(None) for t in fig.data if t.name and t.name.startswith("eigenvector"))
     assert segments == 2 * (len(points) + 1)
-    kinds = {t.name for t in fig.data if t.name and "(" in t.name and t.name.split(" ")[0] in view.KIND_STYLE}
+    kinds = {t.name for t in fig.data if t.name and "(" in t.name and t.name.split(" ")[0] in map_figures.KIND_STYLE}
     assert kinds == {"minimum (4)", "saddle (4)", "maximum (1)"}
 
 
 def test_label_colours_are_distinct():
-    colors = view.label_colors(24)
+    colors = map_figures.label_colors(24)
     assert len(set(colors)) == 24 and all(c.startswith("#") and len(c) == 7 for c in colors)
 
 
@@ -159,18 +158,18 @@ def test_other_figures_build():
     a = L.annealed_noise_run(s, opt, steps=50, noise=1.0, decay=0.95, runs=3)
     tuned = L.tune_lr(s, ["SGD", "Adam"], L.log_grid(1e-3, 1.0, 5), steps=40)
     figures = [
-        view.restarts_figure(s, r),
-        view.restarts_summary_figure(r),
-        view.annealing_figure(s, [("a", a)]),
-        view.annealing_curves([("a", a)], s.f_min),
-        view.fair_paths_figure(s, tuned),
-        view.fair_lr_figure(tuned, 1e-3),
-        view.fair_curves_figure(tuned),
-        view.lr_figure([("c", np.full(10, 0.1))]),
-        view.band_figure([("c", np.ones(11), np.zeros(11), np.full(11, 2.0))], "d"),
-        view.paths_figure(s, [("p", r.xs[:, 0])]),
+        escape_figures.restarts_figure(s, r),
+        escape_figures.restarts_summary_figure(r),
+        escape_figures.annealing_figure(s, [("a", a)]),
+        escape_figures.annealing_curves([("a", a)], s.f_min),
+        fair_figures.fair_paths_figure(s, tuned),
+        fair_figures.fair_lr_figure(tuned, 1e-3),
+        fair_figures.fair_curves_figure(tuned),
+        schedule_figures.lr_figure([("c", np.full(10, 0.1))]),
+        schedule_figures.band_figure([("c", np.ones(11), np.zeros(11), np.full(11, 2.0))], "d"),
+        schedule_figures.paths_figure(s, [("p", r.xs[:, 0])]),
     ]
     for fig in figures:
         go.Figure(fig)
-    rows = view.fair_rows(tuned, 1e-3)
+    rows = fair_figures.fair_rows(tuned, 1e-3)
     assert [row["optimizer"] for row in rows] == ["SGD", "Adam"]

@@ -1,0 +1,129 @@
+"""Figures of the Landscape Lab's two ways out of a local minimum: random restarts (keep the best of
+many starts) and annealed gradient noise (arrays in, plotly Figures out; no Streamlit)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from gdviz.landscape import Annealing, Restarts
+from gdviz.surfaces.base import Surface
+from ui.figures import color_of, sig
+from ui.lab_canvas import axis, canvas, layout, minima_trace, path_trace
+
+
+def restarts_figure(surface: Surface, r: Restarts, height: int = 460) -> go.Figure:
+    """Every restart's path (grey), the best one highlighted, starts as open circles."""
+    fig = go.Figure()
+    canvas(fig, surface)
+    for k in range(r.xs.shape[1]):
+        best = k == r.best
+        path_trace(
+            fig,
+            surface,
+            r.xs[:, k],
+            "best restart" if best else "restart",
+            color_of(1) if best else "rgba(40,40,40,0.55)",
+            legendgroup="best" if best else "restarts",
+            showlegend=best or k == (1 if r.best == 0 else 0),
+        )
+    minima_trace(fig, surface, surface.minima)
+    fig.update_layout(layout(height), meta=dict(kind="restarts", best=r.best))
+    return fig
+
+
+def restarts_summary_figure(r: Restarts, height: int = 320) -> go.Figure:
+    """Final losses of the restarts (histogram) and the best found as restarts are added."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("final f per restart", "best so far"))
+    finals = r.final_loss[r.diverged_at < 0]
+    # binned here: plotly's automatic bins break down when values like 1e-42 and -4.5 are mixed
+    counts, edges = (
+        np.histogram(finals, bins=min(30, max(1, finals.size))) if finals.size else (np.zeros(0), np.zeros(1))
+    )
+    fig.add_trace(
+        go.Bar(
+            x=sig((edges[:-1] + edges[1:]) / 2),
+            y=counts.tolist(),
+            width=sig(np.diff(edges)) if edges.size > 1 and np.ptp(edges) > 0 else None,
+            marker_color=color_of(0),
+            name="final f",
+            hovertemplate="final f ≈ %{x:.4g}: %{y} restarts<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    best = r.best_so_far
+    fig.add_trace(
+        go.Scatter(
+            x=list(range(1, len(best) + 1)),
+            y=sig(np.where(np.isfinite(best), best, np.nan)),
+            mode="lines+markers",
+            line=dict(color=color_of(1), shape="hv"),
+            name="best so far",
+        ),
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title_text="final f", row=1, col=1)
+    fig.update_xaxes(title_text="restarts", row=1, col=2)
+    fig.update_layout(layout(height, showlegend=False, margin=dict(l=56, r=16, t=40, b=48)))
+    return fig
+
+
+def annealing_figure(surface: Surface, runs: Sequence[tuple[str, Annealing]], shown: int = 4, height: int = 460):
+    """A few runs of each noise setting over the surface (the same run indices for each setting)."""
+    fig = go.Figure()
+    canvas(fig, surface)
+    for i, (label, a) in enumerate(runs):
+        for k in range(min(shown, a.xs.shape[1])):
+            path_trace(fig, surface, a.xs[:, k], label, color_of(i), legendgroup=label, showlegend=k == 0, opacity=0.8)
+    minima_trace(fig, surface, surface.minima)
+    fig.update_layout(layout(height))
+    return fig
+
+
+def annealing_curves(runs: Sequence[tuple[str, Annealing]], f_ref: float, height: int = 360) -> go.Figure:
+    """Mean f − f* over the runs of each setting (left axis) and the noise σ_t (right axis, dotted)."""
+    fig = go.Figure()
+    for i, (label, a) in enumerate(runs):
+        gap = a.losses - f_ref if math.isfinite(f_ref) else a.losses
+        steps = list(range(a.losses.shape[0]))
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=sig(np.mean(gap, axis=1)),
+                mode="lines",
+                name=label,
+                legendgroup=label,
+                line=dict(color=color_of(i), width=2.5),
+            )
+        )
+        if np.any(a.sigmas > 0):
+            fig.add_trace(
+                go.Scatter(
+                    x=steps[1:],
+                    y=sig(a.sigmas),
+                    mode="lines",
+                    name=f"σ<sub>t</sub> ({label})",
+                    legendgroup=label,
+                    showlegend=False,
+                    line=dict(color=color_of(i), width=1.5, dash="dot"),
+                    yaxis="y2",
+                    hovertemplate=f"{label}<br>step %{{x}}: σ = %{{y:.3g}}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        layout(
+            height,
+            xaxis=axis(title="step"),
+            yaxis=axis(title="mean f − f*" if math.isfinite(f_ref) else "mean f"),
+            yaxis2=dict(title="noise σ<sub>t</sub> (dotted)", overlaying="y", side="right", showgrid=False),
+            margin=dict(l=64, r=64, t=48, b=48),
+        )
+    )
+    return fig

@@ -1,0 +1,83 @@
+"""Figures of the Schedules page: η_t of each schedule, the spread of noisy SGD under it, and one path
+of each over the surface (arrays in, plotly Figures out; no Streamlit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from gdviz.surfaces.base import Surface
+from ui.figures import color_of, sig
+from ui.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
+
+
+def lr_figure(curves: Sequence[tuple[str, np.ndarray]], height: int = 360) -> go.Figure:
+    """η_t of every schedule against the step t = 1..T."""
+    fig = go.Figure()
+    for i, (label, lrs) in enumerate(curves):
+        steps = np.arange(1, len(lrs) + 1)
+        fig.add_trace(
+            go.Scatter(
+                x=steps.tolist(),
+                y=sig(lrs),
+                mode="lines",
+                name=label,
+                line=dict(color=color_of(i), width=2.5),
+                hovertemplate=f"{label}<br>step %{{x}}: η = %{{y:.4g}}<extra></extra>",
+            )
+        )
+    fig.update_layout(layout(height, xaxis=axis(title="step t"), yaxis=axis(title="learning rate η<sub>t</sub>")))
+    return fig
+
+
+def band_figure(
+    bands: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]], y_title: str, log: bool = True, height: int = 400
+) -> go.Figure:
+    """Mean lines with a shaded band per series: (label, mean, low, high), each (T+1,) over steps 0..T."""
+    fig = go.Figure()
+    for i, (label, mean, low, high) in enumerate(bands):
+        color = color_of(i)
+        steps = np.arange(len(mean)).tolist()
+        floor = (lambda v: np.maximum(v, LOG_FLOOR)) if log else (lambda v: v)
+        rgb = tuple(int(color[k : k + 2], 16) for k in (1, 3, 5))
+        fig.add_trace(
+            go.Scatter(
+                x=steps + steps[::-1],
+                y=sig(floor(high)) + sig(floor(low))[::-1],
+                fill="toself",
+                fillcolor=f"rgba({rgb[0]},{rgb[1]},{rgb[2]},0.18)",
+                line=dict(width=0),
+                hoverinfo="skip",
+                legendgroup=label,
+                showlegend=False,
+                name=f"{label} band",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=sig(floor(mean)),
+                mode="lines",
+                name=label,
+                legendgroup=label,
+                line=dict(color=color, width=2.5),
+                hovertemplate=f"{label}<br>step %{{x}}: mean %{{y:.4g}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        layout(height, xaxis=axis(title="step"), yaxis=axis(title=y_title, type="log" if log else "linear"))
+    )
+    return fig
+
+
+def paths_figure(surface: Surface, paths: Sequence[tuple[str, np.ndarray]], height: int = 460) -> go.Figure:
+    """Paths (each (steps+1, dim)) drawn over the surface, one colour each, with its known minima."""
+    fig = go.Figure()
+    canvas(fig, surface)
+    for i, (label, xs) in enumerate(paths):
+        path_trace(fig, surface, xs, label, color_of(i))
+    minima_trace(fig, surface, surface.minima)
+    fig.update_layout(layout(height))
+    return fig
