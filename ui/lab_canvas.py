@@ -19,7 +19,15 @@ import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
 from ui.figures import sig
-from ui.surface_picture import cell_grid, contour_lines, image_layout, iso_levels, surface_image, surface_values
+from ui.surface_picture import (
+    cell_grid,
+    contour_lines,
+    contour_trace,
+    image_layout,
+    iso_levels,
+    surface_image,
+    surface_values,
+)
 
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
 CLICK_GRID = 48  # invisible markers per axis: enough to aim, few enough for a light page
@@ -84,17 +92,7 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
         for line in contour_lines(gx, gy, z, level):
             xs += sig(line[:, 0], 5) + [None]
             ys += sig(line[:, 1], 5) + [None]
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="lines",
-            name="contours",
-            hoverinfo="skip",
-            showlegend=False,
-            line=dict(color="rgba(30,30,30,0.3)", width=1),
-        )
-    )
+    fig.add_trace(contour_trace(xs, ys))
     fig.update_layout(
         xaxis=axis(title="x₁", range=[float(lo[0]), float(hi[0])]),
         yaxis=axis(title="x₂", range=[float(lo[1]), float(hi[1])]),

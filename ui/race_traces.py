@@ -16,7 +16,15 @@ import numpy as np
 
 from gdviz.surfaces.base import Surface
 from ui.figures import DIVERGED_COLOR, Runs, clip_drawing, hover_rows, hover_template, plot_window, sig
-from ui.surface_picture import cell_grid, contour_lines, image_layout, iso_levels, surface_image, surface_values
+from ui.surface_picture import (
+    cell_grid,
+    contour_lines,
+    contour_trace,
+    image_layout,
+    iso_levels,
+    surface_image,
+    surface_values,
+)
 
 # (key, legend name, dash) of the arrows drawn at the current step
 GLYPHS = (
@@ -268,16 +276,7 @@ class RaceTraces:
                 x, y = self._xy(line)
                 lx += x + [None]
                 ly += y + [None]
-        contours = dict(
-            type="scatter",
-            x=lx,
-            y=ly,
-            mode="lines",
-            name="contours",
-            hoverinfo="skip",
-            showlegend=False,
-            line=dict(color="rgba(30,30,30,0.3)", width=1),
-        )
+        contours = contour_trace(lx, ly)
         hx, hy = cell_grid(lo, hi, HOVER_GRID)
         mesh = np.stack(np.meshgrid(hx, hy), axis=-1).reshape(-1, 2)
         # invisible points make the picture hoverable, and clickable for st.plotly_chart selections

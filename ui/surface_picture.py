@@ -224,3 +224,17 @@ def iso_levels(z: np.ndarray, n: int = N_LEVELS) -> list[float]:
         return []
     levels = np.unique(sig(np.quantile(finite, (np.arange(n) + 0.5) / n), 6))
     return [float(v) for v in levels if finite.min() < v < finite.max()]
+
+
+def contour_trace(xs: list, ys: list) -> dict:
+    """The iso-lines as one thin grey scatter trace (lines separated by None), not hoverable."""
+    return dict(
+        type="scatter",
+        x=xs,
+        y=ys,
+        mode="lines",
+        name="contours",
+        hoverinfo="skip",
+        showlegend=False,
+        line=dict(color="rgba(30,30,30,0.3)", width=1),
+    )
