@@ -1,0 +1,39 @@
+"""Landscape experiments: thousands of runs as one vectorized engine call, summarised as a picture.
+
+- :mod:`~gdviz.landscape.stability`: :func:`stability_map`, the final loss over a grid of two
+  hyper-parameters (lr against momentum, say), from one start.
+- :mod:`~gdviz.landscape.basins`: :func:`basins` / :func:`compare_basins`, which minimum each start
+  point of a grid ends in.
+- :mod:`~gdviz.landscape.escape`: :func:`random_restarts` and :func:`annealed_noise_run`, two ways
+  out of a local minimum.
+- :mod:`~gdviz.landscape.tuning`: :func:`tune_lr`, a comparison where every optimizer gets the same
+  grid of learning rates.
+
+Every function validates loudly and returns a small frozen dataclass of arrays; nothing here draws.
+"""
+
+from gdviz.landscape.basins import DIVERGED, NOT_CONVERGED, Basins, attractors, basins, compare_basins, grid_starts
+from gdviz.landscape.escape import Annealing, Restarts, annealed_noise_run, random_restarts
+from gdviz.landscape.stability import StabilityMap, axis_spec, stability_map, sweep_axes
+from gdviz.landscape.tuning import Tuned, log_grid, tune_lr
+
+__all__ = [
+    "DIVERGED",
+    "NOT_CONVERGED",
+    "Annealing",
+    "Basins",
+    "Restarts",
+    "StabilityMap",
+    "Tuned",
+    "annealed_noise_run",
+    "attractors",
+    "axis_spec",
+    "basins",
+    "compare_basins",
+    "grid_starts",
+    "log_grid",
+    "random_restarts",
+    "stability_map",
+    "sweep_axes",
+    "tune_lr",
+]
