@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import plotly.io as pio
 import pytest
 from _plotly_utils.utils import convert_to_base64
-from streamlit.testing.v1 import AppTest
 
 import gdviz
+from tests.app.apptest import open_app
 from ui.panels_figure import panels_figure
 from ui.plain_figure import PlainFigure, typed_arrays
 from ui.race_figure import race_figure, race_spec
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LABELS = ["GD", "momentum", "Adam"]
 
 
@@ -64,7 +62,7 @@ def test_panels_as_plain_figure_match(race):
 
 def test_streamlit_sends_the_whole_race_figure():
     """If Streamlit stopped reading to_dict() the chart would arrive empty: the element must carry every frame."""
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = open_app()
     assert not at.exception
     race_chart, panels = (json.loads(element.proto.spec) for element in at.get("plotly_chart"))
     meta = race_chart["layout"]["meta"]

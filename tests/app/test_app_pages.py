@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import gdviz
+from tests.app.apptest import ok, open_app, query_of
 from ui.presets import PRESETS
 from ui.scenario import Scenario, entry, escape_markdown, from_query, to_query
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-TIMEOUT = 120
-
-
-def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _query(at: AppTest) -> dict[str, str]:
-    return {key: (value[-1] if isinstance(value, list) else value) for key, value in at.query_params.items()}
 
 
 def _plotly_specs(at: AppTest) -> list[str]:
@@ -35,11 +16,11 @@ def _plotly_specs(at: AppTest) -> list[str]:
 
 
 def test_playground_runs_and_the_url_holds_the_default_scenario():
-    at = _app()
-    _ok(at)
+    at = open_app()
+    ok(at)
     assert at.title[0].value == "Optimizer playground"
     assert len(_plotly_specs(at)) == 2  # the race and the linked panels
-    scenario, notices = from_query(_query(at))
+    scenario, notices = from_query(query_of(at))
     assert notices == []
     assert scenario.optimizers == Scenario().optimizers and scenario.surface == Scenario().surface
     assert not at.error and not at.warning
@@ -47,60 +28,60 @@ def test_playground_runs_and_the_url_holds_the_default_scenario():
 
 
 def test_about_page_lists_every_rule():
-    at = _app()
+    at = open_app()
     at.switch_page("pages/about.py").run()
-    _ok(at)
+    ok(at)
     assert len(at.latex) >= len(gdviz.OPTIMIZERS) + len(gdviz.SCHEDULES)
     at.switch_page("pages/playground.py").run()
-    _ok(at)
+    ok(at)
 
 
 def test_widgets_by_key_change_the_scenario_and_the_link():
-    at = _app()
+    at = open_app()
     at.select_slider(key="pg_steps").set_value(200).run()
     at.select_slider(key="pg_o0_SGD_lr").set_value(0.05).run()
     at.selectbox(key="pg_surface").set_value("rosenbrock").run()
-    _ok(at)
-    query = _query(at)
+    ok(at)
+    query = query_of(at)
     assert query["steps"] == "200" and query["o1.lr"] == "0.05" and query["s"] == "rosenbrock"
     assert query["x0"] == ",".join(f"{v:g}" for v in gdviz.surface("rosenbrock").default_start)
 
 
 def test_add_remove_and_switch_optimizers():
-    at = _app()
+    at = open_app()
     count = len(Scenario().optimizers)
     at.button(key="pg_add").click().run()
-    assert f"o{count + 1}" in _query(at)
+    assert f"o{count + 1}" in query_of(at)
     at.button(key="pg_o0_remove").click().run()
-    query = _query(at)
+    query = query_of(at)
     assert f"o{count + 1}" not in query and query["o1"] == Scenario().optimizers[1].name
     at.selectbox(key="pg_o0_name").set_value("RMSprop").run()
-    _ok(at)
-    query = _query(at)
+    ok(at)
+    query = query_of(at)
     assert query["o1"] == "RMSprop" and query["o1.lr"] == "0.1"  # a new algorithm keeps the slot's lr
     at.checkbox(key="pg_o0_clip_on").check().run()
-    assert _query(at)["o1.clip"] == "1"
+    assert query_of(at)["o1.clip"] == "1"
 
 
 def test_schedule_widgets_are_generated_from_the_spec():
-    at = _app()
+    at = open_app()
     at.selectbox(key="pg_sched").set_value("CosineAnnealingLR").run()
-    _ok(at)
+    ok(at)
     assert at.number_input(key="pg_sched_CosineAnnealingLR_T_max").value == Scenario().steps
     at.selectbox(key="pg_sched").set_value("StepLR").run()
     at.number_input(key="pg_sched_StepLR_step_size").set_value(7).run()
-    _ok(at)
-    query = _query(at)
+    ok(at)
+    query = query_of(at)
     assert query["sched"] == "StepLR" and query["sched.step_size"] == "7"
 
 
 @pytest.mark.parametrize("key", sorted(PRESETS))
 def test_choosing_a_preset_loads_it_with_its_story(key):
-    at = _app()
+    at = open_app()
     at.selectbox(key="pg_preset").set_value(key).run()
-    _ok(at)
+    ok(at)
     preset = PRESETS[key]
-    assert _query(at) == to_query(preset.scenario)
+    assert query_of(at) == to_query(preset.scenario)
     assert any(escape_markdown(preset.title) in info.value for info in at.info)
     diverging = {"fixed-lr", "d2l-momentum", "newton-saddle"}
     assert bool(at.error) == (key in diverging), [e.value for e in at.error]
@@ -117,9 +98,9 @@ def test_a_link_restores_the_scenario_and_round_trips():
         optimizers=(entry("Adam", lr=0.05, betas=(0.8, 0.99)), entry("SGD", lr=0.01, momentum=0.9, label="heavy ball")),
     )
     query = to_query(scenario)
-    at = _app(query)
-    _ok(at)
-    assert _query(at) == query
+    at = open_app(query)
+    ok(at)
+    assert query_of(at) == query
     assert not at.warning
     assert at.select_slider(key="pg_steps").value == 60
     assert at.slider(key="pg_o0_Adam_betas_0").value == 0.8
@@ -127,12 +108,12 @@ def test_a_link_restores_the_scenario_and_round_trips():
 
 
 def test_a_garbage_query_string_shows_notices_and_no_exception():
-    at = _app({"steps": "lots", "o1": "Quantum", "o2": "SGD", "o2.lr": "1e999", "x0": "a,b", "zzz": "1"})
-    _ok(at)
+    at = open_app({"steps": "lots", "o1": "Quantum", "o2": "SGD", "o2.lr": "1e999", "x0": "a,b", "zzz": "1"})
+    ok(at)
     text = " ".join(w.value for w in at.warning)
     assert "Steps" in text and "Quantum" in text and "zzz" in text and "Start point" in text
     assert _plotly_specs(at)
-    scenario, notices = from_query(_query(at))
+    scenario, notices = from_query(query_of(at))
     assert notices == [] and scenario.optimizers[0].name == "SGD"
 
 
@@ -141,57 +122,57 @@ def test_a_garbage_query_string_shows_notices_and_no_exception():
     ["__import__('os').system('ls')", "().__class__.__bases__[0]", "9**9**9", "x" * 301, "lambda: 1", "x +* y"],
 )
 def test_a_hostile_formula_shows_an_error_not_a_traceback(formula):
-    at = _app({"f": formula})
-    _ok(at)
+    at = open_app({"f": formula})
+    ok(at)
     assert at.error
     assert all("Traceback" not in e.value for e in at.error)
 
 
 def test_a_custom_formula_runs_and_has_its_own_start():
-    at = _app({"f": "x^2 + 3*y^2", "x0": "2,1"})
-    _ok(at)
+    at = open_app({"f": "x^2 + 3*y^2", "x0": "2,1"})
+    ok(at)
     assert not at.error
     assert at.text_input(key="pg_formula").value == "x^2 + 3*y^2"
-    assert _query(at)["f"] == "x^2 + 3*y^2" and _query(at)["x0"] == "2,1"
+    assert query_of(at)["f"] == "x^2 + 3*y^2" and query_of(at)["x0"] == "2,1"
 
 
 def test_more_starts_run_every_optimizer_from_each_point():
-    at = _app({"s": "himmelblau", "x0": "0.08,-0.57", "o1": "SGD", "o1.lr": "0.01"})
+    at = open_app({"s": "himmelblau", "x0": "0.08,-0.57", "o1": "SGD", "o1.lr": "0.01"})
     at.text_input(key="pg_more_starts").input("-0.62, -0.57; -0.62, -1.27; bad").run()
-    _ok(at)
-    assert _query(at)["x0"] == "0.08,-0.57;-0.62,-0.57;-0.62,-1.27"
+    ok(at)
+    assert query_of(at)["x0"] == "0.08,-0.57;-0.62,-0.57;-0.62,-1.27"
     assert any("left out" in w.value for w in at.warning)
     at.selectbox(key="pg_insp_run").set_value(2).run()
-    _ok(at)
+    ok(at)
     at.select_slider(key="pg_noise").set_value(0.5).run()
-    _ok(at)
-    assert _query(at)["noise"] == "0.5"
+    ok(at)
+    assert query_of(at)["noise"] == "0.5"
 
 
 def test_a_single_step_race_has_no_degenerate_sliders():
-    at = _app({"steps": "1", "o1": "Adam", "o1.lr": "0.1"})
-    _ok(at)
-    assert _query(at)["steps"] == "1"
+    at = open_app({"steps": "1", "o1": "Adam", "o1.lr": "0.1"})
+    ok(at)
+    assert query_of(at)["steps"] == "1"
     assert any(r"\hat m_t" in element.value for element in at.latex)
 
 
 def test_the_scenario_survives_a_visit_to_another_page():
-    at = _app()
+    at = open_app()
     at.select_slider(key="pg_steps").set_value(300).run()
     at.switch_page("pages/about.py").run()
     at.switch_page("pages/playground.py").run()
-    _ok(at)
+    ok(at)
     assert at.select_slider(key="pg_steps").value == 300
 
 
 def test_panels_and_inspector_widgets_rerun_without_errors():
-    at = _app()
+    at = open_app()
     at.toggle(key="pg_log").set_value(False).run()
     at.slider(key="pg_cursor").set_value(10).run()
     at.selectbox(key="pg_insp_opt").set_value(2).run()
     at.slider(key="pg_insp_step").set_value(5).run()
-    _ok(at)
+    ok(at)
     assert any(r"\hat m_t" in element.value for element in at.latex)
     at.toggle(key="pg_3d").set_value(True).run()
-    _ok(at)
+    ok(at)
     assert len(_plotly_specs(at)) == 3

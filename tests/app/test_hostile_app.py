@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import gdviz
 from gdviz import critical
+from tests.app.apptest import APP, TIMEOUT, ok, query_of
 from tests.test_formula_hostile import HOSTILE
 from tests.test_hardening import NUMERIC_CASES, shared_state
 from ui import limits
@@ -27,8 +28,6 @@ from ui.presets import PRESETS
 from ui.scenario import from_query
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-TIMEOUT = 120
 
 # one of each kind of the engine's corpus (tests/test_formula_hostile.py), picked by content so that the
 # corpus may grow: attribute and dunder access, imports, lambdas, comprehensions, huge powers, deep nesting,
@@ -52,17 +51,9 @@ HOSTILE_SAMPLE = list(
 )
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def _texts(elements) -> str:
     """The elements' text as the visitor reads it (the page escapes Markdown in untrusted text)."""
     return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
-
-
-def _query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
 
 
 def _strict(text: str):
@@ -104,7 +95,7 @@ def other_page(page: str, query: dict | None = None) -> AppTest:
 @pytest.mark.parametrize("formula", HOSTILE_SAMPLE, ids=[ascii(t)[:30] for t in HOSTILE_SAMPLE])
 def test_a_hostile_formula_in_a_link_is_refused_with_a_message(formula):
     at = playground({"f": formula})
-    _ok(at)
+    ok(at)
     assert "The formula is not accepted" in _texts(at.error)
     assert "Traceback" not in _texts(at.error)
     assert _charts(at) == []  # nothing ran
@@ -118,13 +109,13 @@ def test_hostile_formulas_typed_into_the_box_and_then_a_good_one():
     for formula in HOSTILE_SAMPLE[:6]:
         at.text_input(key="pg_formula").input(formula[: limits.MAX_FORMULA_CHARS])
         _run(at)
-        _ok(at)
+        ok(at)
         assert "The formula is not accepted" in _texts(at.error), formula
     at.text_input(key="pg_formula").input("x^2 + 3*y^2")
     _run(at)
-    _ok(at)
+    ok(at)
     assert not at.error and len(_charts(at)) == 2
-    assert _query(at)["f"] == "x^2 + 3*y^2"
+    assert query_of(at)["f"] == "x^2 + 3*y^2"
 
 
 # -- hostile links ----------------------------------------------------------------------------------------------
@@ -160,10 +151,10 @@ PLAYGROUND_LINKS = {
 @pytest.mark.parametrize("name", PLAYGROUND_LINKS, ids=list(PLAYGROUND_LINKS))
 def test_a_hostile_playground_link_gives_notices_and_a_valid_page(name):
     at = playground(PLAYGROUND_LINKS[name])
-    _ok(at)
+    ok(at)
     assert at.warning, "every refused or clamped value is named in a notice"
     assert len(_charts(at)) == 2  # the race and the panels, drawn from a valid scenario
-    scenario, notices = from_query(_query(at))
+    scenario, notices = from_query(query_of(at))
     assert notices == []  # the address bar now holds a clean link
     assert limits.MIN_STEPS <= scenario.steps <= limits.MAX_STEPS
     assert len(scenario.optimizers) <= limits.MAX_OPTIMIZERS
@@ -187,7 +178,7 @@ def test_hostile_links_to_schedules_are_clamped_with_notices():
         "\x00": "1",
     }
     at = other_page("pages/schedules.py", query)
-    _ok(at)
+    ok(at)
     assert at.warning and len(_charts(at)) == 3
     assert at.number_input(key="sc_steps").value == limits.MAX_SCHEDULE_STEPS
     assert at.number_input(key="sc_n").value == limits.MAX_SCHEDULES_COMPARED
@@ -208,7 +199,7 @@ def test_hostile_links_to_the_landscape_lab_are_clamped_with_notices():
         "st.x0": "1,2,3,4",
     }
     at = other_page("pages/landscape.py", query)
-    _ok(at)
+    ok(at)
     assert at.warning and len(_charts(at)) == 1
     assert at.slider(key="lab_st_n").value == 4
     assert at.number_input(key="lab_st_steps").value == limits.MAX_LAB_STEPS
@@ -228,7 +219,7 @@ def test_hostile_links_to_the_regression_page_are_clamped_with_notices():
         "seed": "1e400",
     }
     at = other_page("pages/regression.py", query)
-    _ok(at)
+    ok(at)
     text = _texts(at.warning)
     assert "out of range" in text and "unknown" in text.lower()
     assert at.number_input(key="rg_n").value == 2
@@ -263,11 +254,11 @@ def _upload(name: str, data: bytes) -> AppTest:
 )
 def test_an_unusable_upload_is_a_message_and_the_page_goes_on(name, data, message):
     at = _upload(name, data)
-    _ok(at)
+    ok(at)
     assert message in _texts(at.error)
     at.radio(key="rg_src").set_value("synthetic")
     _run(at)
-    _ok(at)
+    ok(at)
     assert not at.error and _charts(at)
 
 
@@ -276,25 +267,25 @@ def test_an_unusable_upload_is_a_message_and_the_page_goes_on(name, data, messag
 def test_the_playground_says_what_went_wrong_and_draws_finite_charts(case):
     query, expected = NUMERIC_CASES[case]
     at = playground(query)
-    _ok(at)
+    ok(at)
     charts = _charts(at)
     assert len(charts) == 2
     if expected is not None:
         assert expected in _texts(at.error), _texts(at.error)
     at.toggle(key="pg_log").set_value(False)
     _run(at)
-    _ok(at)
+    ok(at)
     _charts(at)
     if len(query.get("x0", "0,0").split(";")[0].split(",")) == 2:
         at.toggle(key="pg_3d").set_value(True)
         _run(at)
-        _ok(at)
+        ok(at)
         assert len(_charts(at)) == 3
 
 
 def test_a_formula_undefined_at_the_start_says_so():
     at = playground({"f": "log(x) + sqrt(y)", "x0": "-1,-1"})
-    _ok(at)
+    ok(at)
     assert "not finite at the start point" in _texts(at.error)
 
 
@@ -303,8 +294,8 @@ def test_sessions_are_isolated():
     """What one visitor sets never shows in another's session, though they share the caches."""
     first = playground({"f": "x^2 + 3*y^2", "x0": "2,1", "steps": "300"})
     second = playground()
-    _ok(first)
-    _ok(second)
+    ok(first)
+    ok(second)
     assert second.selectbox(key="pg_surface").value != "custom"
     assert second.select_slider(key="pg_steps").value == limits.DEFAULT_STEPS
     second.select_slider(key="pg_steps").set_value(50)
@@ -312,11 +303,11 @@ def test_sessions_are_isolated():
     second.text_input(key="pg_o0_label").input("mine")
     _run(second)
     _run(first)  # the first visitor's next rerun
-    _ok(first)
+    ok(first)
     assert first.text_input(key="pg_formula").value == "x^2 + 3*y^2"
     assert first.select_slider(key="pg_steps").value == 300
     assert first.text_input(key="pg_o0_label").value == ""
-    assert _query(first)["steps"] == "300" and _query(second)["steps"] == "50"
+    assert query_of(first)["steps"] == "300" and query_of(second)["steps"] == "50"
     third = playground({"f": "x^2 + 3*y^2", "x0": "2,1", "steps": "300"})  # the same link: the same picture
     assert third.get("plotly_chart")[0].proto.spec == first.get("plotly_chart")[0].proto.spec
 
@@ -331,7 +322,7 @@ def test_visits_leave_shared_state_unchanged():
     _run(at)
     at.selectbox(key="pg_o0_name").set_value("Adam")
     _run(at)
-    _ok(at)
+    ok(at)
     for query in (
         {"view": "stability", "st.n": "8", "st.steps": "40"},
         {"view": "basins", "ba.n": "8", "ba.steps": "40"},
@@ -339,9 +330,9 @@ def test_visits_leave_shared_state_unchanged():
         {"view": "critical", "cp.s": "himmelblau"},
         {"view": "fair", "fc.n": "3", "fc.steps": "40"},
     ):
-        _ok(other_page("pages/landscape.py", query))
-    _ok(other_page("pages/schedules.py", {"steps": "50", "seeds": "2"}))
-    _ok(other_page("pages/regression.py", {"opt": "Newton", "epochs": "2", "n": "20"}))
+        ok(other_page("pages/landscape.py", query))
+    ok(other_page("pages/schedules.py", {"steps": "50", "seeds": "2"}))
+    ok(other_page("pages/regression.py", {"opt": "Newton", "epochs": "2", "n": "20"}))
     after = shared_state()
     changed = sorted(name for name in before if before[name] != after.get(name))
     assert changed == []

@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import ok, open_page, query_of
 from ui import lab, limits
 from ui.scenario import from_query
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/landscape.py"
 CHARTS = {"stability": 1, "basins": 2, "escape": 4, "critical": 1, "fair": 3}
 
 
-def _page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.query_params.clear()  # a browser drops the Playground's query parameters on a page switch
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+def _open(query: dict[str, str] | None = None) -> AppTest:
+    return open_page(PAGE, query)
 
 
 def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    ok(at)
     assert not at.error, [e.value for e in at.error]
-
-
-def _query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
 
 
 def _scenarios(at: AppTest) -> list:
@@ -49,17 +38,17 @@ def _scenarios(at: AppTest) -> list:
 
 @pytest.mark.parametrize("view", lab.VIEWS)
 def test_every_view_runs_and_links_to_the_playground(view):
-    at = _page({"view": view})
+    at = _open({"view": view})
     _ok(at)
     assert not at.warning, [w.value for w in at.warning]
     assert at.title[0].value == "Landscape Lab"
     assert len(at.get("plotly_chart")) == CHARTS[view]
     assert _scenarios(at), "each view offers a way into the Playground"
-    assert _query(at) == ({} if view == "stability" else {"view": view})
+    assert query_of(at) == ({} if view == "stability" else {"view": view})
 
 
 def test_stability_link_is_the_best_cell_and_the_map_matches_the_bound():
-    at = _page({"st.n": "24"})
+    at = _open({"st.n": "24"})
     _ok(at)
     (scenario,) = _scenarios(at)
     hyper = dict(scenario.optimizers[0].hyper)
@@ -74,13 +63,13 @@ def test_stability_link_is_the_best_cell_and_the_map_matches_the_bound():
 
 def test_url_parameters_set_each_view():
     query = {"view": "basins", "ba.s": "six_hump_camel", "ba.o1": "Adam", "ba.o1.lr": "0.05", "ba.n": "20"}
-    at = _page(query)
+    at = _open(query)
     _ok(at)
     assert not at.warning
     assert at.selectbox(key="lab_ba_s").value == "six_hump_camel"
     assert at.selectbox(key="lab_ba_o1").value == "Adam"
     assert at.slider(key="lab_ba_n").value == 20
-    assert _query(at) == query
+    assert query_of(at) == query
     a, _ = _scenarios(at)[0].optimizers
     assert a.name == "Adam" and dict(a.hyper)["lr"] == 0.05
 
@@ -96,7 +85,7 @@ def test_bad_url_values_get_notices_and_safe_values():
         "fc.o": "SGD,Nope,Adam",
         "junk": "<script>",
     }
-    at = _page(query)
+    at = _open(query)
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     assert "Unknown view 'nowhere'; using stability" in text
@@ -109,12 +98,12 @@ def test_bad_url_values_get_notices_and_safe_values():
     assert "'junk'" in text
     # 128² runs × 2000 steps is over the work budget: the steps are cut, and the page says so
     assert any("more work than the server allows" in i.value for i in at.info)
-    assert _query(at)["st.n"] == str(limits.MAX_MAP_GRID)
-    assert "junk" not in _query(at) and "view" not in _query(at)
+    assert query_of(at)["st.n"] == str(limits.MAX_MAP_GRID)
+    assert "junk" not in query_of(at) and "view" not in query_of(at)
 
 
 def test_an_axis_the_optimizer_lacks_falls_back_to_one_it_has():
-    at = _page({"st.o": "Adam", "st.o.lr": "0.1", "st.ay": "momentum", "st.n": "8", "st.steps": "50"})
+    at = _open({"st.o": "Adam", "st.o.lr": "0.1", "st.ay": "momentum", "st.n": "8", "st.steps": "50"})
     _ok(at)
     assert at.selectbox(key="lab_st_ay").value in ("betas[0]", "betas[1]", "eps", "weight_decay")
     assert at.selectbox(key="lab_st_ax").value == "lr"
@@ -122,11 +111,11 @@ def test_an_axis_the_optimizer_lacks_falls_back_to_one_it_has():
 
 
 def test_changing_views_keeps_every_setting_and_the_link_follows():
-    at = _page({"view": "basins", "ba.n": "16", "ba.steps": "100"})
+    at = _open({"view": "basins", "ba.n": "16", "ba.steps": "100"})
     _ok(at)
     at.radio(key="lab_view").set_value("critical").run()
     _ok(at)
-    assert _query(at) == {"view": "critical", "ba.n": "16", "ba.steps": "100"}
+    assert query_of(at) == {"view": "critical", "ba.n": "16", "ba.steps": "100"}
     at.selectbox(key="lab_cp_s").set_value("six_hump_camel").run()
     _ok(at)
     kinds = at.dataframe[0].value["kind"].value_counts().to_dict()
@@ -134,11 +123,11 @@ def test_changing_views_keeps_every_setting_and_the_link_follows():
     at.radio(key="lab_view").set_value("basins").run()
     _ok(at)
     assert at.slider(key="lab_ba_n").value == 16
-    assert _query(at) == {"view": "basins", "ba.n": "16", "ba.steps": "100", "cp.s": "six_hump_camel"}
+    assert query_of(at) == {"view": "basins", "ba.n": "16", "ba.steps": "100", "cp.s": "six_hump_camel"}
 
 
 def test_fair_comparison_reports_every_optimizer_on_the_same_grid():
-    at = _page({"view": "fair", "fc.s": "quadratic", "fc.o": "SGD,Adam", "fc.n": "13", "fc.steps": "200"})
+    at = _open({"view": "fair", "fc.s": "quadratic", "fc.o": "SGD,Adam", "fc.n": "13", "fc.steps": "200"})
     _ok(at)
     rows = at.dataframe[0].value
     assert list(rows["optimizer"]) == ["SGD", "Adam"]
@@ -153,7 +142,7 @@ def test_fair_comparison_reports_every_optimizer_on_the_same_grid():
 
 
 def test_escape_view_shows_annealing_beating_plain_gd_on_the_trap():
-    at = _page({"view": "escape", "es.runs": "8", "es.n": "10"})
+    at = _open({"view": "escape", "es.runs": "8", "es.n": "10"})
     _ok(at)
     rows = {row["noise"]: row for row in at.dataframe[0].value.to_dict("records")}
     plain = rows["no noise"]["runs within 1e-2 of f*"]

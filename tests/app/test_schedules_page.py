@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import ok, open_page, query_of
 from ui import limits
 from ui.scenario import from_query
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/schedules.py"
 
 
-def _page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    # a browser drops the Playground's query parameters on a page switch; AppTest keeps them
-    at.query_params.clear()
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def _query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+def _open(query: dict[str, str] | None = None) -> AppTest:
+    return open_page(PAGE, query)
 
 
 def _links(at: AppTest) -> list[dict[str, str]]:
@@ -48,13 +32,13 @@ def _table(at: AppTest) -> dict[str, dict]:
 
 
 def test_default_is_d2ls_experiment_and_tells_its_story():
-    at = _page()
-    _ok(at)
+    at = _open()
+    ok(at)
     assert at.title[0].value == "Learning-rate schedules"
     assert not at.warning and not at.error
     assert len(at.get("plotly_chart")) == 3  # lr(t), the distance band, one path each
     assert len(at.latex) == 3
-    assert _query(at) == {}  # every value is a default: the link is the bare page
+    assert query_of(at) == {}  # every value is a default: the link is the bare page
     rows = _table(at)
     distance = {name: float(row["mean final ‖x − x*‖"]) for name, row in rows.items()}
     constant, exponential, polynomial = (
@@ -68,7 +52,7 @@ def test_default_is_d2ls_experiment_and_tells_its_story():
 
 
 def test_links_open_each_schedule_in_the_playground():
-    at = _page()
+    at = _open()
     links = _links(at)
     assert len(links) == 3
     scenarios = []
@@ -84,15 +68,15 @@ def test_links_open_each_schedule_in_the_playground():
 
 def test_url_parameters_set_the_page():
     query = {"n": "2", "sc1": "CosineAnnealingLR", "sc1.T_max": "50", "s": "himmelblau", "lr": "0.05", "seeds": "4"}
-    at = _page(query)
-    _ok(at)
+    at = _open(query)
+    ok(at)
     assert not at.warning
     assert at.selectbox(key="sc_sc1").value == "CosineAnnealingLR"
     assert at.number_input(key="sc_sc1_CosineAnnealingLR_T_max").value == 50
     assert at.selectbox(key="sc_s").value == "himmelblau"
     assert at.slider(key="sc_seeds").value == 4
     assert len(at.latex) == 2
-    assert _query(at) == query
+    assert query_of(at) == query
     assert "CosineAnnealingLR(T_max=50" in at.dataframe[0].value["schedule"][0]
 
 
@@ -106,8 +90,8 @@ def test_bad_url_values_are_clamped_or_replaced_with_a_notice():
         "x0": "1,2,3",
         "bogus": "1",
     }
-    at = _page(query)
-    _ok(at)
+    at = _open(query)
+    ok(at)
     text = " ".join(w.value for w in at.warning)
     assert f"clamped to {limits.MAX_SCHEDULES_COMPARED}" in text
     assert "lam=9 is out of range; clamped to 0.2" in text
@@ -117,28 +101,28 @@ def test_bad_url_values_are_clamped_or_replaced_with_a_notice():
     assert "Start point '1,2,3' is not valid" in text
     assert "'bogus'" in text
     assert at.slider(key="sc_ExponentialDecay_lam".replace("sc_", "sc_sc2_")).value == 0.2
-    assert _query(at)["n"] == str(limits.MAX_SCHEDULES_COMPARED)
-    assert "bogus" not in _query(at)
+    assert query_of(at)["n"] == str(limits.MAX_SCHEDULES_COMPARED)
+    assert "bogus" not in query_of(at)
 
 
 def test_widgets_update_the_link_and_the_notices_go_once_settled():
-    at = _page({"steps": "abc"})
+    at = _open({"steps": "abc"})
     assert at.warning
     at.select_slider(key="sc_lr").set_value(0.05).run()
-    _ok(at)
-    assert _query(at) == {"lr": "0.05"}
+    ok(at)
+    assert query_of(at) == {"lr": "0.05"}
     assert not at.warning
     at.selectbox(key="sc_sc1").set_value("StepLR").run()
-    _ok(at)
+    ok(at)
     assert at.number_input(key="sc_sc1_StepLR_step_size").value == 30  # torch's default
-    assert _query(at)["sc1"] == "StepLR"
+    assert query_of(at)["sc1"] == "StepLR"
 
 
 def test_settings_survive_a_visit_to_another_page():
-    at = _page({"lr": "0.2", "n": "2"})
+    at = _open({"lr": "0.2", "n": "2"})
     at.switch_page("pages/about.py").run()
-    _ok(at)
+    ok(at)
     at.switch_page(PAGE).run()
-    _ok(at)
+    ok(at)
     assert at.select_slider(key="sc_lr").value == 0.2
     assert at.number_input(key="sc_n").value == 2
