@@ -298,6 +298,18 @@ async def journey(browser, url: str, index: int, report: Report, args) -> None:
         await visitor.close()
 
 
+def memory_start(k: int, session: int) -> float:
+    """The start x1 of a memory session's k-th rerun: new every time, so nothing comes from a cache."""
+    return -4.9 + 0.0173 * k + 0.0011 * session
+
+
+def count_rerun(report: Report, server: Server, samples: list) -> None:
+    """One more memory rerun done; the server's RSS sampled every 50."""
+    report.reruns += 1
+    if report.reruns % 50 == 0:
+        samples.append((report.reruns, round(server.rss_mb(), 1)))
+
+
 async def rerun_many(browser, url: str, index: int, count: int, report: Report, server: Server, samples) -> None:
     """``count`` reruns, each with a new start point (never seen before, so never cached)."""
     visitor = Visitor(f"memory session {index + 1}", report)
@@ -307,7 +319,7 @@ async def rerun_many(browser, url: str, index: int, count: int, report: Report, 
         await visitor.timed("memory: open", page, RACE, None, lambda: page.goto(url))
         box = page.locator(".st-key-pg_x0_0 input")
         for k in range(count):
-            value = f"{-4.9 + 0.0173 * k + 0.0011 * index:.4f}"
+            value = f"{memory_start(k, index):.4f}"
             before = await visitor.signature(page, RACE)
 
             async def act(value=value):
@@ -315,9 +327,7 @@ async def rerun_many(browser, url: str, index: int, count: int, report: Report, 
                 await box.press("Enter")
 
             await visitor.timed("memory: rerun", page, RACE, before, act)
-            report.reruns += 1
-            if report.reruns % 50 == 0:
-                samples.append((report.reruns, round(server.rss_mb(), 1)))
+            count_rerun(report, server, samples)
     except Exception as error:  # noqa: BLE001
         report.errors.append(f"memory session {index + 1}: {type(error).__name__}: {str(error)[:300]}")
     finally:
@@ -486,11 +496,9 @@ async def ws_rerun_many(url: str, index: int, count: int, report: Report, server
         await visitor.rerun("memory: open", ("pg_race",), query="")
         for k in range(count):
             state, _, _ = visitor.state("pg_x0_0")
-            state.double_value = round(-4.9 + 0.0173 * k + 0.0011 * index, 4)
+            state.double_value = round(memory_start(k, index), 4)
             await visitor.rerun("memory: rerun", ("pg_race",), [state])
-            report.reruns += 1
-            if report.reruns % 50 == 0:
-                samples.append((report.reruns, round(server.rss_mb(), 1)))
+            count_rerun(report, server, samples)
     except Exception as error:  # noqa: BLE001
         report.errors.append(f"memory session {index + 1}: {type(error).__name__}: {str(error)[:300]}")
     finally:
