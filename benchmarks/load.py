@@ -63,7 +63,7 @@ from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E4
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 1000}
 ACTION_TIMEOUT_MS = 120_000
-# presets the visitors pick, round-robin (titles as the preset box shows them; see ui/presets.py)
+# presets the visitors pick, round-robin (titles as the preset box shows them; see ui/playground/presets.py)
 PRESET_KEYS = ("saddle", "ravine", "cliff", "local-trap", "d2l-momentum", "d2l-polynomial")
 # server log lines that count as errors: tracebacks, exceptions, errors and warnings of any kind
 LOG_PROBLEM = re.compile(r"Traceback|Exception|Error|Warning|WARNING|ERROR|CRITICAL")
@@ -506,7 +506,7 @@ async def ws_rerun_many(url: str, index: int, count: int, report: Report, server
 
 
 def preset_titles() -> tuple[str, ...]:
-    from ui.presets import PRESETS
+    from ui.playground.presets import PRESETS
 
     return tuple(PRESETS[key].title for key in PRESET_KEYS if key in PRESETS)
 

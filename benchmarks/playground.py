@@ -11,7 +11,7 @@ The scenario is the default one's shape: four optimizers × 100 steps on x1² + 
 Printed: payload bytes, bytes per frame, build time (median of ``--repeat`` builds, CPU and wall),
 the server-side serialization Streamlit adds (``to_dict`` + ``to_json``) and naive / ours ratios; then
 what an uncached rerun of the page pays for the race chart, build and Streamlit's serialization
-together, with the page's plain-dict figure (ui/plain_figure.py) against the same figure as a go.Figure.
+together, with the page's plain-dict figure (ui/figures/plain.py) against the same figure as a go.Figure.
 ``--browser`` also plays both as standalone pages in headless Chromium and reports ms per frame and
 whether the surface is still visible after playback (needs Playwright and Chromium).
 
@@ -37,10 +37,10 @@ import plotly.io as pio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
-from ui.export import figure_html  # noqa: E402
-from ui.figures import PALETTE  # noqa: E402
-from ui.plain_figure import PlainFigure  # noqa: E402
-from ui.race_figure import PLAY_MS, race_figure, race_spec  # noqa: E402
+from ui.figures.plain import PlainFigure  # noqa: E402
+from ui.figures.race import PLAY_MS, race_figure, race_spec  # noqa: E402
+from ui.figures.style import PALETTE  # noqa: E402
+from ui.playground.export import figure_html  # noqa: E402
 
 LABELS = ["GD", "momentum", "Adam", "RMSprop"]
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import gdviz
-from ui.inspector import display
+from ui.playground.inspector import display
 
 st.title("About gdviz")
 st.markdown(

@@ -5,11 +5,12 @@ import streamlit as st
 
 import gdviz
 from gdviz import landscape
-from ui import lab, limits
-from ui import page_state as ps
-from ui.escape_figures import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
-from ui.fair_figures import fair_curves_figure, fair_lr_figure, fair_paths_figure, fair_rows
-from ui.map_figures import basins_figure, critical_figure, stability_figure
+from ui import limits
+from ui.figures.escape import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
+from ui.figures.fair import fair_curves_figure, fair_lr_figure, fair_paths_figure, fair_rows
+from ui.figures.maps import basins_figure, critical_figure, stability_figure
+from ui.lab import fields as lab
+from ui.state import fields as ps
 
 PAGE = "lab"
 FIELDS = lab.LAB_FIELDS

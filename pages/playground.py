@@ -2,14 +2,13 @@
 
 The race chart is sent before the sidebar is built: every widget keeps its value in session state, so
 the scenario can be read first, and the browser starts loading the charting code while the sidebar,
-the panels and the inspector are still being produced (see ui/playground_view.py).
+the panels and the inspector are still being produced (see ui/playground/view.py).
 """
 
 import streamlit as st
 
-from ui import controls
-from ui import playground_view as view
-from ui.simulate import simulate
+from ui.playground import controls, view
+from ui.playground.simulate import simulate
 
 state = st.session_state
 controls.restore(state, st.query_params)

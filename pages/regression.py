@@ -8,9 +8,9 @@ import streamlit as st
 import gdviz
 from gdviz import regression as reg
 from ui import limits
-from ui import page_state as ps
-from ui import regression_view as view
-from ui.controls import playable_schedules
+from ui.playground.controls import playable_schedules
+from ui.regression import view
+from ui.state import fields as ps
 
 PAGE = "rg"
 A = limits.REGRESSION_MAX_ABS_PARAM

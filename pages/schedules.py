@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 import gdviz
-from ui import lab, limits
-from ui import page_state as ps
-from ui.scenario import to_query
-from ui.schedule_figures import band_figure, lr_figure, paths_figure
+from ui import limits
+from ui.figures.schedules import band_figure, lr_figure, paths_figure
+from ui.lab import fields as lab
+from ui.playground.scenario import to_query
+from ui.state import fields as ps
 
 PAGE = "sc"
 FIELDS = lab.SCHEDULE_FIELDS

@@ -14,13 +14,13 @@ import pytest
 
 import gdviz
 from gdviz.surfaces.base import Surface
-from ui.export import figure_html, trajectories_csv, trajectories_json
-from ui.figures import DIVERGED_COLOR, PALETTE
-from ui.panels_figure import panels_figure, results_rows
-from ui.race_figure import race_figure
-from ui.race_traces import FRAME_POINT_BUDGET
-from ui.surface_3d_figure import surface_3d_figure
-from ui.surface_picture import IMAGE_PIXELS, contour_lines, png_bytes
+from ui.figures.panels import panels_figure, results_rows
+from ui.figures.race import race_figure
+from ui.figures.race_traces import FRAME_POINT_BUDGET
+from ui.figures.style import DIVERGED_COLOR, PALETTE
+from ui.figures.surface_3d import surface_3d_figure
+from ui.figures.surface_picture import IMAGE_PIXELS, contour_lines, png_bytes
+from ui.playground.export import figure_html, trajectories_csv, trajectories_json
 
 LABELS = ["GD", "momentum", "Adam", "RMSprop"]
 

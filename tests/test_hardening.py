@@ -29,15 +29,16 @@ from hypothesis import strategies as st
 
 import gdviz
 import ui
-from ui import lab, limits
-from ui import page_state as ps
-from ui.export import trajectories_csv, trajectories_json
-from ui.inspector import inspect
-from ui.panels_figure import panels_figure, results_rows
-from ui.race_figure import race_figure
-from ui.scenario import from_query
-from ui.simulate import divergence_messages, simulate
-from ui.surface_3d_figure import surface_3d_figure
+from ui import limits
+from ui.figures.panels import panels_figure, results_rows
+from ui.figures.race import race_figure
+from ui.figures.surface_3d import surface_3d_figure
+from ui.lab import fields as lab
+from ui.playground.export import trajectories_csv, trajectories_json
+from ui.playground.inspector import inspect
+from ui.playground.scenario import from_query
+from ui.playground.simulate import divergence_messages, simulate
+from ui.state import fields as ps
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +86,7 @@ DYNAMIC_ATTRIBUTES_REVIEWED = {
     # reads .shape of an array argument with a default
     "gdviz/regression/training.py": {"getattr(X, 'shape', ())"},
     # ``name`` runs over the constant tuple _ARRAYS
-    "ui/simulate.py": {"getattr(t, name)"},
+    "ui/playground/simulate.py": {"getattr(t, name)"},
 }
 
 
@@ -224,21 +225,21 @@ CONSTANT_TABLES = {
     "gdviz.surfaces.defects.SURFACES": "the module's surfaces, registered once (read-only registry)",
     "gdviz.surfaces.multimodal.SURFACES": "the module's surfaces, registered once (read-only registry)",
     "gdviz.surfaces.rugged.SURFACES": "the module's surfaces, registered once (read-only registry)",
-    "ui.figures._FONT": "plotly font settings",
-    "ui.inspector.LABELS": "state name -> label",
-    "ui.inspector.FORMATTERS": "state name -> number format",
-    "ui.lab.CACHE": "st.cache_data arguments",
-    "ui.lab.VIEW_TITLES": "view -> title",
-    "ui.lab_canvas.FONT": "plotly font settings",
-    "ui.map_figures.KIND_STYLE": "critical point kind -> marker style",
-    "ui.plain_figure._SHORT_TYPES": "NumPy dtype name -> plotly.js typed-array name",
-    "ui.presets.PRESETS": "key -> frozen Preset",
-    "ui.regression_view._FONT": "plotly font settings",
-    "ui.regression_view.AXES": "axis key -> title",
-    "ui.regression_view.CACHE": "st.cache_data arguments",
-    "ui.scenario._SYMBOLS": "parameter name -> legend symbol",
-    "ui.surface_picture._CASES": "marching-squares case -> the cell edges its iso-line crosses",
-    "ui.surface_picture._SADDLES": "saddle case -> its edge pairs, by the cell centre's side",
+    "ui.figures.style._FONT": "plotly font settings",
+    "ui.playground.inspector.LABELS": "state name -> label",
+    "ui.playground.inspector.FORMATTERS": "state name -> number format",
+    "ui.lab.fields.CACHE": "st.cache_data arguments",
+    "ui.lab.fields.VIEW_TITLES": "view -> title",
+    "ui.figures.lab_canvas.FONT": "plotly font settings",
+    "ui.figures.maps.KIND_STYLE": "critical point kind -> marker style",
+    "ui.figures.plain._SHORT_TYPES": "NumPy dtype name -> plotly.js typed-array name",
+    "ui.playground.presets.PRESETS": "key -> frozen Preset",
+    "ui.regression.view._FONT": "plotly font settings",
+    "ui.regression.view.AXES": "axis key -> title",
+    "ui.regression.view.CACHE": "st.cache_data arguments",
+    "ui.playground.scenario._SYMBOLS": "parameter name -> legend symbol",
+    "ui.figures.surface_picture._CASES": "marching-squares case -> the cell edges its iso-line crosses",
+    "ui.figures.surface_picture._SADDLES": "saddle case -> its edge pairs, by the cell centre's side",
 }
 # memo tables: they fill at run time, but each value is a pure function of its key (an immutable surface),
 # held weakly, so they carry nothing from one visitor to another (checked in tests/app/test_hostile_app.py)
@@ -246,7 +247,7 @@ PURE_MEMOS = {"gdviz.critical._CURVATURE": "surface -> its median Hessian norm"}
 # constant arrays (module-level ndarrays)
 CONSTANT_ARRAYS = {
     "gdviz.surfaces.defects.NONE": "the empty (0, 2) 'no minima' array",
-    "ui.surface_picture._VIRIDIS": "a colour scale",
+    "ui.figures.surface_picture._VIRIDIS": "a colour scale",
 }
 REGISTRIES = ("OPTIMIZERS", "SCHEDULES", "SURFACES")
 

@@ -10,8 +10,14 @@ from hypothesis import strategies as st
 
 import gdviz
 from gdviz import landscape as L
-from ui import escape_figures, fair_figures, lab, lab_canvas, limits, map_figures, schedule_figures
-from ui import page_state as ps
+from ui import limits
+from ui.figures import escape as escape_figures
+from ui.figures import fair as fair_figures
+from ui.figures import lab_canvas
+from ui.figures import maps as map_figures
+from ui.figures import schedules as schedule_figures
+from ui.lab import fields as lab
+from ui.state import fields as ps
 
 FIELDS = lab.LAB_FIELDS + lab.SCHEDULE_FIELDS[1:]  # every kind of field, keys unique
 KEYS = sorted({f.key for f in FIELDS} | {"st.o.lr", "ba.o1.betas", "sc2.lam", "sc1.milestones", "x0"})

@@ -11,9 +11,9 @@ from _plotly_utils.utils import convert_to_base64
 
 import gdviz
 from tests.app.apptest import open_app
-from ui.panels_figure import panels_figure
-from ui.plain_figure import PlainFigure, typed_arrays
-from ui.race_figure import race_figure, race_spec
+from ui.figures.panels import panels_figure
+from ui.figures.plain import PlainFigure, typed_arrays
+from ui.figures.race import race_figure, race_spec
 
 LABELS = ["GD", "momentum", "Adam"]
 

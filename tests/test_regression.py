@@ -604,7 +604,7 @@ def test_an_uploaded_table_trains():
 
 # ----- the page's figures (pure functions of arrays) ------------------------------------------------
 def test_fit_figure_subsamples_points_and_animates_every_epoch_up_to_a_cap():
-    from ui import regression_view as view
+    from ui.regression import view
 
     x = np.linspace(-1, 1, 5000)
     lines = np.column_stack([np.linspace(0, 2, 301), np.linspace(0, 1, 301)])
@@ -616,7 +616,7 @@ def test_fit_figure_subsamples_points_and_animates_every_epoch_up_to_a_cap():
 
 
 def test_loss_figure_uses_log_time_and_drops_the_zero():
-    from ui import regression_view as view
+    from ui.regression import view
 
     X, y = reg.make_data(50, seed=0)
     result = reg.train(X, y, lr=1e-3, batch_size=5, epochs=2)
@@ -631,7 +631,7 @@ def test_loss_figure_uses_log_time_and_drops_the_zero():
 
 
 def test_landscape_figure_has_its_minimum_at_the_closed_form():
-    from ui import regression_view as view
+    from ui.regression import view
 
     X, y = reg.make_data(100, seed=0, dtype="float64")
     closed = reg.solve(X, y)
@@ -646,7 +646,7 @@ def test_landscape_figure_has_its_minimum_at_the_closed_form():
 
 
 def test_comparison_and_closed_form_tables():
-    from ui import regression_view as view
+    from ui.regression import view
 
     X, y = reg.make_data(60, d=2, seed=1)
     rows = reg.compare(X, y, reg.default_modes(60, None, 1e-3), epochs=1)
@@ -660,7 +660,7 @@ def test_comparison_and_closed_form_tables():
 
 
 def test_cache_keys_round_trip():
-    from ui import regression_view as view
+    from ui.regression import view
 
     settings = {"optimizer": "Adam", "betas": (0.9, 0.99), "schedule": ("StepLR", {"step_size": 3, "gamma": 0.5})}
     frozen = view.frozen(settings)
@@ -670,6 +670,6 @@ def test_cache_keys_round_trip():
 
 @pytest.mark.parametrize("seconds, text", [(3.7e-5, "37 µs"), (0.0042, "4.2 ms"), (1.25, "1.25 s"), (math.nan, "–")])
 def test_durations_read_well(seconds, text):
-    from ui import regression_view as view
+    from ui.regression import view
 
     assert view.fmt_seconds(seconds) == text

@@ -7,8 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 import gdviz
 from tests.app.apptest import ok, open_app, query_of
-from ui.presets import PRESETS
-from ui.scenario import Scenario, entry, escape_markdown, from_query, to_query
+from ui.playground.presets import PRESETS
+from ui.playground.scenario import Scenario, entry, escape_markdown, from_query, to_query
 
 
 def _plotly_specs(at: AppTest) -> list[str]:

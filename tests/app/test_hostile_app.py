@@ -24,8 +24,8 @@ from tests.app.apptest import APP, TIMEOUT, ok, query_of
 from tests.test_formula_hostile import HOSTILE
 from tests.test_hardening import NUMERIC_CASES, shared_state
 from ui import limits
-from ui.presets import PRESETS
-from ui.scenario import from_query
+from ui.playground.presets import PRESETS
+from ui.playground.scenario import from_query
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gdviz
-from ui.inspector import FORMATTERS, Inspection, display, inspect, num, vec
+from ui.playground.inspector import FORMATTERS, Inspection, display, inspect, num, vec
 
 # settings that switch on every branch a formatter has (weight decay, momentum, Nesterov, AMSGrad, ...)
 VARIANTS = {

@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.apptest import ok, open_page, query_of
-from ui import lab, limits
-from ui.scenario import from_query
+from ui import limits
+from ui.lab import fields as lab
+from ui.playground.scenario import from_query
 
 PAGE = "pages/landscape.py"
 CHARTS = {"stability": 1, "basins": 2, "escape": 4, "critical": 1, "fair": 3}

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import gdviz
-from ui.presets import PRESETS, matching_preset
-from ui.scenario import from_query, to_query
-from ui.simulate import divergence_messages, simulate
+from ui.playground.presets import PRESETS, matching_preset
+from ui.playground.scenario import from_query, to_query
+from ui.playground.simulate import divergence_messages, simulate
 
 
 def _race(key):

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 import gdviz
 from gdviz.optimizers import optimizer_class
 from ui import limits
-from ui.controls import playable_schedules
-from ui.scenario import (
+from ui.playground.controls import playable_schedules
+from ui.playground.scenario import (
     CUSTOM,
     OptimizerEntry,
     Scenario,
@@ -25,7 +25,7 @@ from ui.scenario import (
     schedule_params,
     to_query,
 )
-from ui.specs import bounds, canonical_value, full_params
+from ui.state.values import bounds, canonical_value, full_params
 
 FORMULAS = ("x^2 + 2*y^2", "x*cos(0.15*pi*x)", "(1 - x)^2 + 100*(y - x^2)^2", "sin(x1) * x2^2")
 

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.apptest import ok, open_page, query_of
 from ui import limits
-from ui.scenario import from_query
+from ui.playground.scenario import from_query
 
 PAGE = "pages/schedules.py"
 

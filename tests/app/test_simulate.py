@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui.scenario import Scenario, entry
-from ui.simulate import divergence_messages, formula_dim, resolve_surface, simulate
+from ui.playground.scenario import Scenario, entry
+from ui.playground.simulate import divergence_messages, formula_dim, resolve_surface, simulate
 
 
 def _race(**fields):

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from ui.scenario import from_query
+from ui.playground.scenario import from_query
 
 pytestmark = pytest.mark.browser
 LOAD_MS = 90_000

@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 import gdviz
-from ui.presets import PRESETS
-from ui.scenario import Scenario, auto_labels, entry, to_query
+from ui.playground.presets import PRESETS
+from ui.playground.scenario import Scenario, auto_labels, entry, to_query
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ REDRAW_S = float(os.environ.get("GDVIZ_REDRAW_BUDGET_S", "1.0"))
 ENFORCE_TARGETS = os.environ.get("GDVIZ_ENFORCE_TARGETS") == "1"
 LOAD_MS = 60_000
 RACE = ".st-key-pg_race"
-# the race figure's own description of what it shows (ui.race_figure.race_spec writes layout.meta)
+# the race figure's own description of what it shows (ui.figures.race.race_spec writes layout.meta)
 META_JS = """() => {
     const gd = document.querySelector('.st-key-pg_race .js-plotly-plot');
     return gd && gd.layout && gd.layout.meta ? gd.layout.meta : null;

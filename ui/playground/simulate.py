@@ -18,7 +18,7 @@ import gdviz
 from gdviz.run import Trajectory
 from gdviz.surfaces.base import Surface
 from ui import limits
-from ui.scenario import Scenario, auto_labels, to_query
+from ui.playground.scenario import Scenario, auto_labels, to_query
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
 

@@ -6,8 +6,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
-from ui.figures import DIVERGED_COLOR, base_layout, clip_drawing, hover_rows, hover_template, plot_window, runs_of, sig
-from ui.surface_picture import equalizer, surface_values, washed_viridis
+from ui.figures.style import (
+    DIVERGED_COLOR,
+    base_layout,
+    clip_drawing,
+    hover_rows,
+    hover_template,
+    plot_window,
+    runs_of,
+    sig,
+)
+from ui.figures.surface_picture import equalizer, surface_values, washed_viridis
 
 
 def surface_3d_figure(surface: Surface, trajectories, labels, *, height: int = 620) -> go.Figure:

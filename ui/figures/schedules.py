@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
-from ui.figures import color_of, sig
-from ui.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
+from ui.figures.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
+from ui.figures.style import color_of, sig
 
 
 def lr_figure(curves: Sequence[tuple[str, np.ndarray]], height: int = 360) -> go.Figure:

@@ -16,8 +16,8 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.query_reader import parse_points
-from ui.scenario import (
+from ui.playground.query_reader import parse_points
+from ui.playground.scenario import (
     CUSTOM,
     OptimizerEntry,
     Scenario,
@@ -28,7 +28,7 @@ from ui.scenario import (
     from_query,
     to_query,
 )
-from ui.specs import canonical_value, clamp_value, format_number, full_params
+from ui.state.values import canonical_value, clamp_value, format_number, full_params
 
 State = MutableMapping[str, Any]
 

@@ -1,13 +1,13 @@
 """The pieces the Schedules and Landscape Lab figures are drawn with: layout, axes, the surface canvas,
 paths, minima and the click grid (arrays in, plotly traces out; no Streamlit).
 
-2-D surfaces are drawn as in the Playground (ui/surface_picture.py): the surface as a PNG in
+2-D surfaces are drawn as in the Playground (ui/figures/surface_picture.py): the surface as a PNG in
 ``layout.images`` with iso-lines as scatter traces. A 1-D surface is its curve f(x), and points on it
 are drawn at (x, f(x)).
 
-The figures built from them: ui/schedule_figures.py (the Schedules page), and for the Landscape Lab
-ui/map_figures.py (stability map, basins, critical points), ui/escape_figures.py (restarts, annealing)
-and ui/fair_figures.py (the fair comparison).
+The figures built from them: ui/figures/schedules.py (the Schedules page), and for the Landscape Lab
+ui/figures/maps.py (stability map, basins, critical points), ui/figures/escape.py (restarts, annealing)
+and ui/figures/fair.py (the fair comparison).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
-from ui.figures import sig
-from ui.surface_picture import (
+from ui.figures.style import sig
+from ui.figures.surface_picture import (
     cell_grid,
     contour_lines,
     contour_trace,

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import DIVERGED_COLOR, base_layout, runs_of, sig
+from ui.figures.style import DIVERGED_COLOR, base_layout, runs_of, sig
 
 # -- the four panels ------------------------------------------------------------------------------
 PANEL_POINTS = 1500
@@ -162,7 +162,7 @@ def panels_figure(
         base_layout(
             520,
             hovermode="x unified",
-            margin=dict(l=96, r=24, t=80, b=72),  # room for ticks and legend: see race_spec's (ui/race_figure.py)
+            margin=dict(l=96, r=24, t=80, b=72),  # room for ticks and legend: see race_spec's (ui/figures/race.py)
             legend=dict(orientation="h", x=0.0, y=1.08, xanchor="left", yanchor="bottom"),
         ),
         meta=dict(kind="panels", cursor=cursor, log_loss=bool(log_loss), clipped=clipped, f_min_known=bool(known_min)),

@@ -19,10 +19,10 @@ import gdviz
 from gdviz import landscape
 from gdviz.optimizers import optimizer_class
 from ui import limits
-from ui.controls import playable_schedules
-from ui.page_state import Choice, Entry, Names, Number, Point
-from ui.scenario import Scenario, auto_labels, entry, to_query
-from ui.specs import Params, bounds
+from ui.playground.controls import playable_schedules
+from ui.playground.scenario import Scenario, auto_labels, entry, to_query
+from ui.state.fields import Choice, Entry, Names, Number, Point
+from ui.state.values import Params, bounds
 
 CACHE = dict(max_entries=limits.LAB_CACHE_MAX_ENTRIES, show_spinner=False)
 PLANAR = tuple(sorted(name for name, s in gdviz.SURFACES.items() if s.dim in (1, 2)))

@@ -5,9 +5,9 @@ picture when an animation frame touches only the path traces with ``redraw: fals
 ``redraw: true`` re-renders the whole figure every frame (benchmarks/playground.py measures both).
 So the surface is not a trace at all: it is a PNG painted into ``layout.images`` (frames never touch
 the layout), its iso-lines are ordinary scatter traces computed by marching squares
-(ui/surface_picture.py), and an invisible grid of points makes it hoverable and clickable. Frames
+(ui/figures/surface_picture.py), and an invisible grid of points makes it hoverable and clickable. Frames
 then update only scatter traces and can use ``redraw: false``. The traces themselves, and how the
-frames are kept small, are in ui/race_traces.py.
+frames are kept small, are in ui/figures/race_traces.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
-from ui.figures import axis_style, base_layout, runs_of
-from ui.race_traces import RaceTraces
+from ui.figures.race_traces import RaceTraces
+from ui.figures.style import axis_style, base_layout, runs_of
 
 # frame durations in ms; the browser adds its drawing time (~10-35 ms here) on top of each
 SPEEDS = (("×¼", 100), ("×½", 50), ("×1", 20), ("max", 0))
@@ -103,7 +103,7 @@ def race_spec(
 ) -> dict:
     """:func:`race_figure` as the plain dict ``{"data", "layout", "frames"}`` it is made of.
 
-    The page hands this to Streamlit as it is (see ui/plain_figure.py): wrapping its ~2,000 frame traces
+    The page hands this to Streamlit as it is (see ui/figures/plain.py): wrapping its ~2,000 frame traces
     in plotly.py objects and copying them back out costs three times what building them does.
     """
     if not isinstance(surface, Surface):

@@ -1,7 +1,7 @@
 """The surface as a picture: a PNG of f over the window, and its iso-lines by marching squares.
 
 The race and the Lab pages' maps paint this picture into ``layout.images`` and draw the iso-lines as
-ordinary scatter traces, not as a contour or heatmap trace: ui/race_figure.py says why. Colours are
+ordinary scatter traces, not as a contour or heatmap trace: ui/figures/race.py says why. Colours are
 spread evenly over the picture's area (f is mapped through its own quantiles), and the iso-levels sit
 at the same quantiles, so they are evenly spaced in colour too.
 """
@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy as np
 
 from gdviz.surfaces.base import Surface
-from ui.figures import sig
+from ui.figures.style import sig
 
 # viridis anchors, washed towards white so that saturated paths stand out on top of them
 _VIRIDIS = np.array(

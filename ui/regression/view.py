@@ -17,7 +17,7 @@ import streamlit as st
 
 from gdviz import regression as reg
 from ui import limits
-from ui.figures import color_of
+from ui.figures.style import color_of
 
 _FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
 DATA_COLOR = "#7f7f7f"

@@ -9,7 +9,7 @@ with the current value inserted when it is off the grid. Dragging then moves mul
 learning rate should, and any exact value from a link or a preset (η = 0.4, 0.6, 0.03) is shown as is;
 a ``number_input`` would step additively (0.001 → 0.002 → … is useless over five decades). Other
 floats are sliders, ints number inputs, bools checkboxes, choices select boxes, pairs two sliders,
-lists a comma-separated text input. Ranges come from :func:`ui.specs.bounds`, the same ones a link
+lists a comma-separated text input. Ranges come from :func:`ui.state.values.bounds`, the same ones a link
 is clamped to.
 """
 
@@ -25,9 +25,9 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.params import HyperParam
 from ui import limits
-from ui.inspector import display
-from ui.scenario import CUSTOM, OptimizerEntry, Scenario, escape_markdown
-from ui.sidebar_state import (  # noqa: F401 -- the page reads the state through this module
+from ui.playground.inspector import display
+from ui.playground.scenario import CUSTOM, OptimizerEntry, Scenario, escape_markdown
+from ui.playground.sidebar_state import (  # noqa: F401 -- the page reads the state through this module
     K_BATCH,
     K_COUNT,
     K_FORMULA,
@@ -52,9 +52,9 @@ from ui.sidebar_state import (  # noqa: F401 -- the page reads the state through
     write_params,
     write_scenario,
 )
-from ui.specs import bounds, canonical_value, clamp_value, full_params
+from ui.state.values import bounds, canonical_value, clamp_value, full_params
 
-# ui/page_state.py (Schedules, Landscape Lab) reuses these two under their first, private names
+# ui/state/fields.py (Schedules, Landscape Lab) reuses these two under their first, private names
 _read_params, _write_params = read_params, write_params
 # int schedule parameters that name the horizon of the run: set to the step count when the schedule is chosen
 HORIZON_PARAMS = ("T_max", "total_steps")

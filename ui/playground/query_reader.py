@@ -18,7 +18,7 @@ from gdviz.optimizers import optimizer_class
 from gdviz.params import HyperParam
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.scenario import (
+from ui.playground.scenario import (
     CUSTOM,
     QUERY_VERSION,
     OptimizerEntry,
@@ -29,14 +29,14 @@ from ui.scenario import (
     fit_budget,
     shown,
 )
-from ui.specs import Params, clamp_value, encode_value, full_params, parse_number, parse_value
+from ui.state.values import Params, clamp_value, encode_value, full_params, parse_number, parse_value
 
 # keys Streamlit itself puts in app URLs
 _STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
 
 def read_query(params: Mapping[str, Any]) -> tuple[Scenario, list[str]]:
-    """See :func:`ui.scenario.from_query`."""
+    """See :func:`ui.playground.scenario.from_query`."""
     notices: list[str] = []
     try:
         return _from_query(_plain(params, notices), notices), notices

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.surfaces.base import Surface
-from ui.figures import DIVERGED_COLOR, Runs, clip_drawing, hover_rows, hover_template, plot_window, sig
-from ui.surface_picture import (
+from ui.figures.style import DIVERGED_COLOR, Runs, clip_drawing, hover_rows, hover_template, plot_window, sig
+from ui.figures.surface_picture import (
     cell_grid,
     contour_lines,
     contour_trace,

@@ -1,6 +1,6 @@
 """The Playground's sections: the sidebar, the race, the linked panels, the inspector, sharing and downloads.
 
-Each function draws one section from a :class:`~ui.simulate.Race`. The panels and the inspector are
+Each function draws one section from a :class:`~ui.playground.simulate.Race`. The panels and the inspector are
 ``st.fragment``s: their own widgets (log scale, tolerance, cursor; optimizer and step) rerun only
 the fragment, never the simulation or the race figure. Untrusted text (labels, notices that quote a
 link) is escaped before it reaches Markdown.
@@ -22,16 +22,17 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import controls, limits
-from ui.export import figure_html, trajectories_csv, trajectories_json
-from ui.inspector import LABELS, display, inspect
-from ui.panels_figure import panels_figure, results_rows
-from ui.plain_figure import PlainFigure
-from ui.presets import PRESETS, matching_preset
-from ui.race_figure import race_spec
-from ui.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
-from ui.simulate import Race, divergence_messages, formula_dim, key_of
-from ui.surface_3d_figure import surface_3d_figure
+from ui import limits
+from ui.figures.panels import panels_figure, results_rows
+from ui.figures.plain import PlainFigure
+from ui.figures.race import race_spec
+from ui.figures.surface_3d import surface_3d_figure
+from ui.playground import controls
+from ui.playground.export import figure_html, trajectories_csv, trajectories_json
+from ui.playground.inspector import LABELS, display, inspect
+from ui.playground.presets import PRESETS, matching_preset
+from ui.playground.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
+from ui.playground.simulate import Race, divergence_messages, formula_dim, key_of
 
 K_RACE = "pg_race"
 K_RERUN = "pg_sidebar_rerun"  # set while the one rerun that realigns the chart with the sidebar is pending
@@ -154,7 +155,7 @@ def _on_click() -> None:
 def _race_figure(key: str, _race: Race) -> go.Figure:
     # building the animated figure is most of a rerun's time; it is never mutated after this, so one
     # instance per scenario can serve every rerun, as a plain dict that Streamlit serializes without
-    # copying it first (ui/plain_figure.py)
+    # copying it first (ui/figures/plain.py)
     return PlainFigure(race_spec(_race.surface, _race.trajectories, _race.labels))
 
 

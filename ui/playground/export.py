@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import Runs, runs_of
+from ui.figures.style import Runs, runs_of
 
 
 def _cell(value: float) -> str:

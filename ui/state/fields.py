@@ -7,7 +7,7 @@ out-of-range one gives a notice and the default (or the clamped value). :func:`t
 what differs from the defaults, so a link stays short.
 
 Widget state lives in ``st.session_state`` and is written from the values before the widgets are
-drawn, never through ``value=`` (see ui/controls.py for the same pattern). Widgets that a page does
+drawn, never through ``value=`` (see ui/playground/controls.py for the same pattern). Widgets that a page does
 not draw in a run lose their state in Streamlit; :func:`load` puts them back from the last values, so
 switching a view or a page keeps every setting.
 """
@@ -25,9 +25,9 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.controls import _read_params, _write_params, params_widgets
-from ui.scenario import checked_entry, checked_schedule, entry, shown
-from ui.specs import Params, clamp_value, encode_value, format_number, full_params, parse_number, parse_value
+from ui.playground.controls import _read_params, _write_params, params_widgets
+from ui.playground.scenario import checked_entry, checked_schedule, entry, shown
+from ui.state.values import Params, clamp_value, encode_value, format_number, full_params, parse_number, parse_value
 
 State = MutableMapping[str, Any]
 CONSTANT = "constant"
@@ -456,7 +456,7 @@ def playground_url(query: Mapping[str, str]) -> str:
 
 
 def playground_link(query: Mapping[str, str], label: str) -> None:
-    """A button that opens the Playground with the scenario ``query`` (see ui.scenario.to_query).
+    """A button that opens the Playground with the scenario ``query`` (see ui.playground.scenario.to_query).
 
     It opens a new tab, that is a new session: the Playground reads a link on a session's first run,
     and the page the visitor is on stays as it is.

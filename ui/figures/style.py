@@ -1,10 +1,10 @@
 """What every Playground figure shares: the palette, trajectories as batches of runs, rounding, the
 plot window, hover rows and the base layout (no Streamlit).
 
-The figures themselves live in their own modules: the animated race in ui/race_figure.py (its traces
-in ui/race_traces.py), the surface as a picture with iso-lines in ui/surface_picture.py, the 3-D view
-in ui/surface_3d_figure.py, and the panels over the step axis and the results table in
-ui/panels_figure.py. Index ``t`` of every per-step array below is the iterate after torch step ``t``
+The figures themselves live in their own modules: the animated race in ui/figures/race.py (its traces
+in ui/figures/race_traces.py), the surface as a picture with iso-lines in ui/figures/surface_picture.py, the 3-D view
+in ui/figures/surface_3d.py, and the panels over the step axis and the results table in
+ui/figures/panels.py. Index ``t`` of every per-step array below is the iterate after torch step ``t``
 (``t = 0`` the start).
 """
 

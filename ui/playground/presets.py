@@ -1,6 +1,6 @@
 """Scenarios that tell a story, one click each: the seed's six defects of vanilla GD and d2l ch. 12.
 
-Each preset is an ordinary :class:`~ui.scenario.Scenario` (so it is also a link) with a title and a
+Each preset is an ordinary :class:`~ui.playground.scenario.Scenario` (so it is also a link) with a title and a
 one-paragraph story. The numbers in the stories were measured with the engine (see
 tests/app/test_presets.py, which re-checks every claim that a story makes about who wins).
 Schedules apply to the whole race, so d2l's constant / exponential / polynomial comparison is three
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import gdviz
-from ui.scenario import OptimizerEntry, Scenario, entry, schedule_params
+from ui.playground.scenario import OptimizerEntry, Scenario, entry, schedule_params
 
 
 @dataclass(frozen=True)

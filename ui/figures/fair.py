@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 
 from gdviz.landscape import Tuned
 from gdviz.surfaces.base import Surface
-from ui.figures import DIVERGED_COLOR, color_of, sig
-from ui.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
+from ui.figures.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
+from ui.figures.style import DIVERGED_COLOR, color_of, sig
 
 
 def fair_paths_figure(surface: Surface, tuned: Sequence[Tuned], height: int = 480) -> go.Figure:

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 
 from gdviz.landscape import Annealing, Restarts
 from gdviz.surfaces.base import Surface
-from ui.figures import color_of, sig
-from ui.lab_canvas import axis, canvas, layout, minima_trace, path_trace
+from ui.figures.lab_canvas import axis, canvas, layout, minima_trace, path_trace
+from ui.figures.style import color_of, sig
 
 
 def restarts_figure(surface: Surface, r: Restarts, height: int = 460) -> go.Figure:

@@ -1,7 +1,7 @@
 """The Landscape Lab's maps: the stability map over two hyper-parameters, the basins of attraction and
 the critical points with their Hessian's eigenvectors (arrays in, plotly Figures out; no Streamlit).
 
-Each map can be clicked: it carries an invisible grid of markers (ui.lab_canvas.click_grid) whose
+Each map can be clicked: it carries an invisible grid of markers (ui.figures.lab_canvas.click_grid) whose
 ``customdata`` says which cell, start or point a click means: plotly heatmaps and images send no
 selection events to Streamlit, markers do.
 """
@@ -18,8 +18,7 @@ import plotly.graph_objects as go
 from gdviz.critical import CriticalPoint
 from gdviz.landscape import DIVERGED, NOT_CONVERGED, Basins, StabilityMap
 from gdviz.surfaces.base import Surface
-from ui.figures import DIVERGED_COLOR, color_of, sig
-from ui.lab_canvas import (
+from ui.figures.lab_canvas import (
     CLICK_GRID,
     LOG_FLOOR,
     axis,
@@ -32,7 +31,8 @@ from ui.lab_canvas import (
     place,
     window,
 )
-from ui.surface_picture import png_bytes
+from ui.figures.style import DIVERGED_COLOR, color_of, sig
+from ui.figures.surface_picture import png_bytes
 
 NOT_CONVERGED_COLOR = "#BDBDBD"
 KIND_STYLE = {

@@ -28,7 +28,7 @@ from gdviz.optimizers import optimizer_class
 from gdviz.params import HyperParam
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.specs import (
+from ui.state.values import (
     Params,
     canonical_value,
     encode_value,
@@ -259,6 +259,6 @@ def from_query(params: Mapping[str, Any]) -> tuple[Scenario, list[str]]:
 
     The reader lives in :mod:`ui.query_reader`; it builds Scenarios, so it is imported here, on use.
     """
-    from ui.query_reader import read_query
+    from ui.playground.query_reader import read_query
 
     return read_query(params)
