@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 
 import gdviz
 from gdviz.optimizers import OPTIMIZERS
@@ -23,7 +22,7 @@ from gdviz.optimizers.newton import Newton
 from gdviz.optimizers.radam import RAdam
 from gdviz.optimizers.yogi import Yogi
 from gdviz.surfaces.base import Surface
-from tests.torch_reference import path_error, torch_path
+from tests.torch_reference import path_error, torch, torch_path
 
 TOLERANCE = 1e-9
 TORCH_FAMILY = (Adam, AdamW, Adamax, NAdam, RAdam)

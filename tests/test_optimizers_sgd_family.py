@@ -14,11 +14,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import gdviz
 from gdviz.optimizers import OPTIMIZERS
-from tests.torch_reference import path_error, torch_hyper, torch_path
+from tests.torch_reference import path_error, torch, torch_hyper, torch_path
 
 TOLERANCE = 1e-9
 QUADRATIC_START = (-5.0, -2.0)

@@ -8,14 +8,13 @@ import sys
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
 import gdviz
 from gdviz import regression as reg
 from gdviz.regression.training import epoch_order
+from tests.torch_reference import torch
 
-CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+CUDA = pytest.mark.skipif("not torch.cuda.is_available()", reason="needs a CUDA device")
 TORCH_BACKED = sorted(name for name, cls in gdviz.OPTIMIZERS.items() if cls.torch_class)
 ENGINE_ONLY = sorted(name for name, cls in gdviz.OPTIMIZERS.items() if not cls.torch_class)
 
@@ -23,10 +22,10 @@ ENGINE_ONLY = sorted(name for name, cls in gdviz.OPTIMIZERS.items() if not cls.t
 def seed_loop(X, y, epochs, opt_name="SGD", seed=0, scheduler=None, **hyper):
     """The seed's training loop, written by hand: nn.Linear, nn.MSELoss, torch.optim, full batch."""
     torch.manual_seed(seed)
-    model = nn.Linear(X.shape[1], 1).to(X.dtype)
+    model = torch.nn.Linear(X.shape[1], 1).to(X.dtype)
     optimizer = getattr(torch.optim, opt_name)(model.parameters(), **hyper)
     sched = scheduler(optimizer) if scheduler else None
-    loss_fn = nn.MSELoss()
+    loss_fn = torch.nn.MSELoss()
     losses = []
     for _ in range(epochs):
         loss = loss_fn(model(X), y)
@@ -76,7 +75,7 @@ def test_make_data_refuses_bad_input(kwargs, message):
 
 
 # ----- training matches the hand-written loop -------------------------------------------------
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("d", [1, 3])
 def test_full_batch_gd_matches_the_seed_loop_exactly(dtype, d):
     X, y = reg.make_data(100, d=d, seed=3, dtype=dtype)
@@ -116,14 +115,14 @@ def test_minibatches_use_one_permutation_per_epoch_like_a_shuffled_loop():
     """A loop over torch.randperm with the same generator, batches cut in order, gives identical parameters."""
     X, y = reg.make_data(103, seed=4, dtype="float64")
     torch.manual_seed(0)
-    model = nn.Linear(1, 1).double()
+    model = torch.nn.Linear(1, 1).double()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(0)
     for _ in range(3):
         perm = torch.randperm(103, generator=generator)
         for lo in range(0, 103, 10):
             idx = perm[lo : lo + 10]
-            loss = nn.MSELoss()(model(X[idx]), y[idx])
+            loss = torch.nn.MSELoss()(model(X[idx]), y[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -430,7 +429,7 @@ def test_devices_report_cpu_and_the_reason_others_are_missing():
         reg.resolve_device("tpu")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown where CUDA is missing")
+@pytest.mark.skipif("torch.cuda.is_available()", reason="checks the message shown where CUDA is missing")
 def test_unavailable_cuda_says_why():
     with pytest.raises(reg.UnavailableDevice, match="CUDA is unavailable: "):
         reg.resolve_device("cuda")
@@ -439,13 +438,16 @@ def test_unavailable_cuda_says_why():
 
 
 @pytest.mark.parametrize(
-    "error",
+    "make_error",
     [
-        torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
-        RuntimeError("MPS backend out of memory (MPS allocated: 1.00 GB)"),
+        lambda: torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        lambda: RuntimeError("MPS backend out of memory (MPS allocated: 1.00 GB)"),
     ],
+    ids=["cuda", "mps"],
 )
-def test_out_of_memory_becomes_a_clear_message(monkeypatch, error):
+def test_out_of_memory_becomes_a_clear_message(monkeypatch, make_error):
+    error = make_error()
+
     def boom(*args, **kwargs):
         raise error
 

@@ -10,12 +10,12 @@ import copy
 
 import numpy as np
 import pytest
-import torch
 
 import gdviz
 from gdviz.schedules import SCHEDULES, schedule
 from gdviz.schedules.sequential import SequentialLR
 from gdviz.surfaces.base import Surface
+from tests.torch_reference import torch
 
 STEPS = 300
 RTOL = 1e-12
@@ -234,8 +234,6 @@ def test_polynomial_decay_closed_form(alpha, beta):
 def test_step_is_pure_and_specs_are_consistent(name):
     cls = SCHEDULES[name]
     assert cls.name == name and cls.formula and cls.reference and cls.__doc__
-    if cls.torch_class:
-        assert hasattr(torch.optim.lr_scheduler, cls.torch_class)
     for spec in cls.spec:
         low, high = spec.slider_range()
         if spec.kind in ("float", "int"):
@@ -251,6 +249,11 @@ def test_step_is_pure_and_specs_are_consistent(name):
     for key, value in before.items():
         assert str(state[key]) == str(value), key  # the input state is untouched
     assert new["lr"].shape == (2,)
+
+
+@pytest.mark.parametrize("name", TORCH_BACKED)
+def test_torch_class_names_a_torch_scheduler(name):
+    assert hasattr(torch.optim.lr_scheduler, SCHEDULES[name].torch_class)
 
 
 @pytest.mark.parametrize(

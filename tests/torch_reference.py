@@ -2,15 +2,36 @@
 
 Feeding torch the same analytic gradient (instead of autograd of a torch re-implementation of the
 surface) makes the comparison about the optimizers alone.
+
+torch is optional for the test suite: test modules take ``torch`` from here, a stand-in that imports
+it on first use, so a module with torch-free tests is collected without torch, and only the tests
+that touch torch are skipped (with a reason) where it is not installed.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
+import pytest
 
 from gdviz.optimizers.base import Optimizer
 from gdviz.surfaces.base import Surface
+
+SKIP_REASON = "needs torch, which is not installed"
+
+
+class _Torch:
+    """``torch`` imported on first attribute access; the test that asks is skipped if torch is missing."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # tools probing any object (pytest's fixture scan) must not import torch
+            raise AttributeError(name)
+        return getattr(pytest.importorskip("torch", reason=SKIP_REASON), name)
+
+    def __repr__(self) -> str:
+        return "<torch, imported on first use>"
+
+
+torch = _Torch()
 
 
 def torch_hyper(opt: Optimizer) -> dict:

@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
-import torch
 from streamlit.testing.v1 import AppTest
 
 from gdviz import regression as reg
+from tests.torch_reference import SKIP_REASON
+
+torch = pytest.importorskip("torch", reason=f"the page trains with torch: {SKIP_REASON}")
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "regression.py")
 
