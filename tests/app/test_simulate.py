@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from ui.playground import simulate as simulate_module
 from ui.playground.scenario import Scenario, entry
 from ui.playground.simulate import divergence_messages, formula_dim, resolve_surface, simulate
 
@@ -88,9 +91,21 @@ def test_typed_formulas_resolve_or_explain():
     assert race is None and error  # f is not finite at the start: a message, no exception
 
 
-def test_the_race_is_cached_by_scenario():
-    scenario = Scenario(surface="booth", steps=30, optimizers=(entry("Adam", lr=0.5),))
+def test_the_race_is_cached_by_scenario(monkeypatch):
+    calls = []
+    race = simulate_module.gdviz.race
+
+    def counted_race(*args, **kwargs):
+        calls.append(kwargs["steps"])
+        return race(*args, **kwargs)
+
+    monkeypatch.setattr(simulate_module.gdviz, "race", counted_race)
+    # a scenario no other test runs, so that the first call cannot be a hit left by another test
+    scenario = Scenario(surface="booth", start=(3.25, -4.75), steps=37, optimizers=(entry("Adam", lr=0.375),))
     first, _ = simulate(scenario)
     second, _ = simulate(scenario)
+    assert calls == [37]  # one engine call for two visits
     assert first.trajectories[0].xs is not second.trajectories[0].xs  # rebuilt around cached copies
     assert np.array_equal(first.trajectories[0].xs, second.trajectories[0].xs)
+    simulate(replace(scenario, steps=38))
+    assert calls == [37, 38]  # another scenario is another key
