@@ -23,12 +23,12 @@ import math
 import reprlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gdviz.optimizers.base import Optimizer
+from gdviz.optimizers.base import Optimizer, State
 from gdviz.schedules.base import Schedule
 from gdviz.surfaces.base import Surface
 
@@ -72,7 +72,6 @@ class Trajectory:
     noise_sigmas: np.ndarray | None = None
     batch_size: int = 1
     seed: int = 0
-    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -179,66 +178,151 @@ def race(
     steps, seed, batch_size, noise = _check_arguments(
         surface, optimizers, schedule, steps, seed, batch_size, noise, record
     )
-    dim = surface.dim
-    x0 = _as_start(surface.default_start if start is None else start, dim)
-    sizes = [_rows_of(opt, x0) for opt in optimizers]
-    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    slices = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
-    total = int(edges[-1])
-    # every optimizer's runs laid out in one (N, dim) batch, so one gradient call serves them all
-    x = np.concatenate([x0] * len(optimizers)) if x0.ndim == 2 else np.tile(x0, (total, 1))
-    base_lr = np.concatenate(
-        [np.broadcast_to(np.ravel(np.asarray(o.lr, float)), (n,)) for o, n in zip(optimizers, sizes)]
-    )
+    x0 = _as_start(surface.default_start if start is None else start, surface.dim)
+    layout = _Layout.of(optimizers, x0)
+    eps = _noise_draws(noise, batch_size, seed, layout.sizes, steps, surface.dim)
+    tape = _Tape.empty(record, steps, layout.total, surface.dim)
+    with np.errstate(all="ignore"):
+        loop = _Loop(surface, optimizers, schedule, layout, eps, tape, _explode_limit(surface, x0))
+        loop.run(steps)
+    return [
+        _trajectory(surface, opt, schedule, tape, loop, i, sl, x0.ndim == 2 or opt.batch > 1, noise, batch_size, seed)
+        for i, (opt, sl) in enumerate(zip(optimizers, layout.slices))
+    ]
 
+
+@dataclass(frozen=True)
+class _Layout:
+    """Every optimizer's runs laid out in one (N, dim) batch, so one gradient call serves them all."""
+
+    sizes: list[int]  # runs per optimizer
+    slices: list[slice]  # each optimizer's rows of the batch
+    x: np.ndarray  # (N, dim) the start of every run
+    base_lr: np.ndarray  # (N,) every run's lr before any schedule
+
+    @property
+    def total(self) -> int:
+        return self.x.shape[0]
+
+    @classmethod
+    def of(cls, optimizers: Sequence[Optimizer], x0: np.ndarray) -> _Layout:
+        sizes = [_rows_of(opt, x0) for opt in optimizers]
+        edges = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        slices = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+        total = int(edges[-1])
+        x = np.concatenate([x0] * len(optimizers)) if x0.ndim == 2 else np.tile(x0, (total, 1))
+        base_lr = np.concatenate(
+            [np.broadcast_to(np.ravel(np.asarray(o.lr, float)), (n,)) for o, n in zip(optimizers, sizes)]
+        )
+        return cls(sizes, slices, x, base_lr)
+
+
+def _explode_limit(surface: Surface, x0: np.ndarray) -> float:
+    """How far from the origin an iterate may go before its run counts as diverged."""
     window = max(1.0, float(np.max(np.abs(surface.bounds))), float(np.max(np.abs(x0))))
-    x_limit = EXPLODE_FACTOR * window
+    return EXPLODE_FACTOR * window
+
+
+def _noise_draws(
+    noise: float | np.ndarray, batch_size: int, seed: int, sizes: list[int], steps: int, dim: int
+) -> np.ndarray | None:
+    """(N, steps, dim) the noise added to each run's gradient at each step, or None without noise.
+
+    Run r of every optimizer draws the same stream, whatever the batch holds; a schedule scales it
+    here, once, so the loop does the same work for both kinds of noise.
+    """
     # a float, or (steps,) for a schedule: the same IEEE division either way, so a constant schedule is
     # bit for bit the float
     noise_std = noise / math.sqrt(batch_size)
-    noisy = bool(np.any(noise_std > 0))
-    if noisy:
-        # (N, steps, dim): run r of every optimizer draws the same stream, whatever the batch holds;
-        # a schedule scales it here, once, so the loop does the same work for both kinds of noise
-        draws = np.random.default_rng(seed).standard_normal((max(sizes), steps, dim))
-        scale = noise_std if isinstance(noise_std, float) else noise_std[:, None]  # (steps, 1)
-        eps = np.concatenate([draws[:n] for n in sizes]) * scale
-    needs_hessian = any(opt.needs_hessian for opt in optimizers)
-    keep_all, keep_path = record == "all", record in ("all", "path")
+    if not np.any(noise_std > 0):
+        return None
+    draws = np.random.default_rng(seed).standard_normal((max(sizes), steps, dim))
+    scale = noise_std if isinstance(noise_std, float) else noise_std[:, None]  # (steps, 1)
+    return np.concatenate([draws[:n] for n in sizes]) * scale
 
-    xs = np.empty((steps + 1 if keep_path else 2, total, dim))
-    losses = np.empty((steps + 1 if keep_path else 2, total))
-    grads = np.zeros((steps if keep_all else 0, total, dim))
-    lrs = np.empty((steps if keep_path else 0, total))
-    # the clock before each step's first update and after every update, turned into seconds at the end
-    marks: list[float] = []
-    diverged = np.full(total, -1, dtype=np.int64)
-    plan = [(i, opt.update, sl, opt.max_grad_norm) for i, (opt, sl) in enumerate(zip(optimizers, slices))]
-    any_clipping = any(opt.max_grad_norm is not None for opt in optimizers)
-    # without a schedule, an optimizer whose runs share one lr gets it as a Python float: every use of
-    # it is then plain float arithmetic instead of a NumPy call on an (R, 1) column
-    constant_lrs = [
-        None if schedule is not None or isinstance(opt.lr, np.ndarray) else float(opt.lr) for opt in optimizers
-    ]
 
-    with np.errstate(all="ignore"):
-        loss, g = (np.asarray(a, dtype=np.float64) for a in surface.value_and_grad(x))
-        if not np.all(np.isfinite(loss)) or not np.all(np.isfinite(g)):
-            raise ValueError("f or its gradient is not finite at the start point; pick another start")
-        sched_state = schedule.init(base_lr) if schedule is not None else None
-        # the first step's lr, which torch's Rprop and ASGD read when they build their state
-        lr_now = base_lr if sched_state is None else sched_state["lr"]
-        states = [
-            opt.init(x[sl], lr_now[sl, None] if lr is None else lr)
-            for opt, sl, lr in zip(optimizers, slices, constant_lrs)
+@dataclass
+class _Tape:
+    """The arrays a race fills, as many as ``record`` keeps: shapes (steps+1 or 2, N, dim) and so on."""
+
+    keep_all: bool  # grads and states too
+    keep_path: bool  # every iterate, loss and lr; else only the start and the last
+    xs: np.ndarray
+    losses: np.ndarray
+    grads: np.ndarray
+    lrs: np.ndarray
+
+    @classmethod
+    def empty(cls, record: str, steps: int, total: int, dim: int) -> _Tape:
+        keep_all, keep_path = record == "all", record in ("all", "path")
+        kept = steps + 1 if keep_path else 2
+        return cls(
+            keep_all,
+            keep_path,
+            xs=np.empty((kept, total, dim)),
+            losses=np.empty((kept, total)),
+            grads=np.zeros((steps if keep_all else 0, total, dim)),
+            lrs=np.empty((steps if keep_path else 0, total)),
+        )
+
+    def start(self, x: np.ndarray, loss: np.ndarray, base_lr: np.ndarray, scheduled: bool) -> None:
+        self.xs[0], self.losses[0] = x, loss
+        if self.keep_path and not scheduled:
+            self.lrs[:] = base_lr
+
+    def iterate_buffer(self, t: int, x: np.ndarray) -> np.ndarray:
+        """Where step t's updates write the new iterate: its row of the record, or scratch space."""
+        return self.xs[t] if self.keep_path else np.empty_like(x)
+
+    def write(self, t: int, x_new: np.ndarray, loss: np.ndarray, g_used: np.ndarray, lr: np.ndarray | None) -> None:
+        """Step t's results (``lr``: the scheduled lr, None when ``start`` wrote the constant ones)."""
+        if self.keep_all:
+            self.grads[t - 1] = g_used
+        if self.keep_path:
+            self.losses[t] = loss
+            if lr is not None:
+                self.lrs[t - 1] = lr
+        else:
+            self.losses[1] = loss
+            self.xs[1] = x_new
+
+    def finish(self, steps: int) -> None:
+        if not self.keep_path and steps == 0:
+            self.xs[1], self.losses[1] = self.xs[0], self.losses[0]
+
+
+class _Loop:
+    """The loop of a race: one gradient per step for every run, each optimizer updating its own rows.
+
+    Its state after ``run``: ``history`` (every optimizer's state after each step, when the tape keeps
+    all), ``diverged`` (N,) the step each run diverged at or -1, ``seconds`` per optimizer.
+    """
+
+    def __init__(self, surface, optimizers, schedule, layout, eps, tape, x_limit):
+        self.surface, self.optimizers, self.schedule = surface, optimizers, schedule
+        self.layout, self.eps, self.tape, self.x_limit = layout, eps, tape, x_limit
+        self.diverged = np.full(layout.total, -1, dtype=np.int64)
+        self.history: list[list[State]] = []
+        self.seconds: list[float] = []
+
+    def run(self, steps: int) -> None:
+        surface, schedule, tape, eps, slices = self.surface, self.schedule, self.tape, self.eps, self.layout.slices
+        plan = [(i, opt.update, sl) for i, (opt, sl) in enumerate(zip(self.optimizers, slices))]
+        clipping = [
+            (sl, opt.max_grad_norm) for opt, sl in zip(self.optimizers, slices) if opt.max_grad_norm is not None
         ]
-        # every optimizer's state after each step, stacked once at the end (cheaper than a copy into place per step)
-        history: list[list[dict[str, np.ndarray]]] = [states[:]]
-        xs[0], losses[0] = x, loss
-        if keep_path and sched_state is None:
-            lrs[:] = base_lr
-        step_lrs = [lr_now[sl, None] if lr is None else lr for sl, lr in zip(slices, constant_lrs)]
+        needs_hessian = any(opt.needs_hessian for opt in self.optimizers)
+        x = self.layout.x
+        loss, g = _start_gradient(surface, x)
+        sched_state = schedule.init(self.layout.base_lr) if schedule is not None else None
+        states, step_lrs = self._init_states(sched_state)
+        history = self.history
+        history.append(states[:])
+        tape.start(x, loss, self.layout.base_lr, scheduled=sched_state is not None)
+        lr_now = None
         dead = None  # (N,) bool once some run has diverged
+        # the clock before each step's first update and after every update, turned into seconds at the end
+        marks: list[float] = []
         clock, mark = time.perf_counter, marks.append
         started = clock()
         for t in range(1, steps + 1):
@@ -246,87 +330,113 @@ def race(
                 lr_now = sched_state["lr"]
                 lr_col = lr_now[:, None]
                 step_lrs = [lr_col[sl] for sl in slices]
-            g_used = g + eps[:, t - 1] if noisy else g
-            if any_clipping:
-                g_used = g_used.copy()
-                for _, _, sl, max_norm in plan:
-                    if max_norm is not None:
-                        g_used[sl] = _clip_rows(g_used[sl], max_norm)
+            g_used = g + eps[:, t - 1] if eps is not None else g
+            if clipping:
+                g_used = _clip_gradients(g_used, clipping)
             hess = surface.hessian(x) if needs_hessian else None
-            x_new = xs[t] if keep_path else np.empty_like(x)
-            previous_states = history[-1] if keep_all else states[:]
+            x_new = tape.iterate_buffer(t, x)
+            previous_states = history[-1] if tape.keep_all else states[:]
             mark(clock())
-            for i, update, sl, _ in plan:
+            for i, update, sl in plan:
                 x_new[sl], states[i] = update(
                     x[sl], g_used[sl], states[i], step_lrs[i], t, None if hess is None else hess[sl]
                 )
                 mark(clock())
             loss_before = loss
             loss, g_next = surface.value_and_grad(x_new)
-            if dead is not None or not _all_healthy(x_new, loss, g_next, x_limit):
-                # freeze runs that went bad now or earlier at their last good iterate, loss and state
-                ok = _healthy_rows(x_new, loss, g_next, x_limit)
-                frozen = ~ok if dead is None else (~ok | dead)
-                if frozen.any():
-                    diverged[frozen & (diverged < 0)] = t
+            if dead is not None or not _all_healthy(x_new, loss, g_next, self.x_limit):
+                frozen = self._frozen(t, x_new, loss, g_next, dead)
+                if frozen is not None:
                     dead = frozen
+                    # runs that went bad now or earlier stay at their last good iterate, loss and state
                     np.copyto(x_new, x, where=frozen[:, None])
                     loss = np.where(frozen, loss_before, loss)
                     g_next = np.where(frozen[:, None], g, g_next)
                     g_used = np.where(frozen[:, None], 0.0, g_used)
-                    for i, _, sl, _ in plan:
-                        rows = frozen[sl]
-                        if rows.any():
-                            states[i] = _restore_rows(states[i], previous_states[i], rows)
-            if keep_all:
-                grads[t - 1] = g_used
+                    _restore_runs(states, previous_states, frozen, slices)
+            tape.write(t, x_new, loss, g_used, lr_now)
+            if tape.keep_all:
                 history.append(states[:])
-            if keep_path:
-                losses[t] = loss
-                if sched_state is not None:
-                    lrs[t - 1] = lr_now
-            else:
-                losses[1] = loss
-                xs[1] = x_new
             if sched_state is not None:
                 sched_state = schedule.step(sched_state, loss_before if schedule.needs_metric else None)
             x, g = x_new, g_next
-        seconds = _split_seconds(marks, clock() - started, len(optimizers))
-        if not keep_path and steps == 0:
-            xs[1], losses[1] = xs[0], losses[0]
+        self.seconds = _split_seconds(marks, clock() - started, len(plan))
+        tape.finish(steps)
 
-    schedule_given = isinstance(noise, np.ndarray)
-    settings = {
-        "noise": float(noise.max(initial=0.0)) if schedule_given else noise,
-        "noise_sigmas": noise if schedule_given else None,
-        "batch_size": batch_size,
-        "seed": seed,
-    }
-    results = []
-    for i, (opt, sl) in enumerate(zip(optimizers, slices)):
-        batched = x0.ndim == 2 or opt.batch > 1
+    def _init_states(self, sched_state) -> tuple[list[State], list[float | np.ndarray]]:
+        """Every optimizer's initial state and first lr: a Python float where its runs share one constant lr.
 
-        def pick(a, _sl=sl, _batched=batched):
-            return a[:, _sl] if _batched else a[:, _sl.start]
+        Without a schedule, an optimizer whose runs share one lr gets it as a Python float: every use
+        of it is then plain float arithmetic instead of a NumPy call on an (R, 1) column.
+        """
+        # the first step's lr, which torch's Rprop and ASGD read when they build their state
+        lr_now = self.layout.base_lr if sched_state is None else sched_state["lr"]
+        step_lrs = [
+            float(opt.lr) if sched_state is None and not isinstance(opt.lr, np.ndarray) else lr_now[sl, None]
+            for opt, sl in zip(self.optimizers, self.layout.slices)
+        ]
+        x = self.layout.x
+        states = [opt.init(x[sl], lr) for opt, sl, lr in zip(self.optimizers, self.layout.slices, step_lrs)]
+        return states, step_lrs
 
-        runs = [None if d < 0 else int(d) for d in diverged[sl]]
-        results.append(
-            Trajectory(
-                surface=surface,
-                optimizer=opt,
-                schedule=schedule,
-                xs=pick(xs),
-                losses=pick(losses),
-                grads=pick(grads),
-                lrs=pick(lrs),
-                states=_stack_states([step[i] for step in history], batched) if keep_all else {},
-                diverged_at=runs if batched else runs[0],
-                seconds=seconds[i],
-                batched=batched,
-                **settings,
-            )
-        )
-    return results
+    def _frozen(self, t, x_new, loss, g_next, dead) -> np.ndarray | None:
+        """(N,) the runs to freeze at step t (bad now or earlier), recording new ones; None on a false alarm."""
+        ok = _healthy_rows(x_new, loss, g_next, self.x_limit)
+        frozen = ~ok if dead is None else (~ok | dead)
+        if not frozen.any():
+            return None
+        self.diverged[frozen & (self.diverged < 0)] = t
+        return frozen
+
+
+def _start_gradient(surface: Surface, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    loss, g = (np.asarray(a, dtype=np.float64) for a in surface.value_and_grad(x))
+    if not np.all(np.isfinite(loss)) or not np.all(np.isfinite(g)):
+        raise ValueError("f or its gradient is not finite at the start point; pick another start")
+    return loss, g
+
+
+def _clip_gradients(g: np.ndarray, clipping: list[tuple[slice, float]]) -> np.ndarray:
+    """A copy of g with each clipping optimizer's rows clipped to its max_grad_norm."""
+    g = g.copy()
+    for sl, max_norm in clipping:
+        g[sl] = _clip_rows(g[sl], max_norm)
+    return g
+
+
+def _restore_runs(states: list[State], previous: list[State], frozen: np.ndarray, slices: list[slice]) -> None:
+    """Put the frozen runs of every optimizer's state back to their previous values, in ``states``."""
+    for i, sl in enumerate(slices):
+        rows = frozen[sl]
+        if rows.any():
+            states[i] = _restore_rows(states[i], previous[i], rows)
+
+
+def _trajectory(surface, opt, schedule, tape, loop, i, sl, batched, noise, batch_size, seed) -> Trajectory:
+    """Optimizer i's Trajectory: its rows of the tape (the run axis dropped for a single run)."""
+
+    def pick(a):
+        return a[:, sl] if batched else a[:, sl.start]
+
+    runs = [None if d < 0 else int(d) for d in loop.diverged[sl]]
+    noise_schedule = isinstance(noise, np.ndarray)
+    return Trajectory(
+        surface=surface,
+        optimizer=opt,
+        schedule=schedule,
+        xs=pick(tape.xs),
+        losses=pick(tape.losses),
+        grads=pick(tape.grads),
+        lrs=pick(tape.lrs),
+        states=_stack_states([step[i] for step in loop.history], batched) if tape.keep_all else {},
+        diverged_at=runs if batched else runs[0],
+        seconds=loop.seconds[i],
+        batched=batched,
+        noise=float(noise.max(initial=0.0)) if noise_schedule else noise,
+        noise_sigmas=noise if noise_schedule else None,
+        batch_size=batch_size,
+        seed=seed,
+    )
 
 
 def _split_seconds(marks: list[float], total: float, count: int) -> list[float]:

@@ -116,7 +116,6 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
             noise=scenario.noise,
             batch_size=scenario.batch_size,
             seed=scenario.seed,
-            settings=opt.settings(),
             **data,
         )
         for opt, data in zip(optimizers, arrays, strict=True)
