@@ -65,16 +65,11 @@ FIGURE_CACHE_MAX_ENTRIES = 6
 FORMULA_CACHE_MAX_ENTRIES = 128
 
 # -- later pages (Schedules, Landscape Lab, Linear Regression) -----------------------------------------
-# contour / heatmap grid per axis: 400² = 160k evaluations stays well under 100 ms
-MAX_GRID_POINTS = 400
-# hyper-parameter sweep (e.g. lr × momentum convergence map): runs per axis, 50² = 2500 runs
-MAX_SWEEP_POINTS = 50
 # seeds averaged for a mean ± sd band
 MAX_SEEDS = 32
 # steps a schedule plot may show
 MAX_SCHEDULE_STEPS = 10_000
-# linear regression: samples N, features d, epochs, upload size and rows
-MAX_SAMPLES = 100_000
+# linear regression: features d, epochs, upload size and rows (samples: REGRESSION_MAX_SAMPLES below)
 MAX_FEATURES = 1_000
 MAX_EPOCHS = 500
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

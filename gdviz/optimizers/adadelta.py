@@ -51,18 +51,14 @@ class Adadelta(Optimizer):
     def prepare(self):
         rho = self.h("rho")
         self._rho, self._decay, self._eps = operand(rho), operand(1 - rho), operand(self.h("eps"))
-        self._maximize = self.h("maximize")
-        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
 
     def init(self, x0, lr):
         return {"square_avg": np.zeros_like(x0), "acc_delta": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
         rho, decay, eps = self._rho, self._decay, self._eps
-        if self._maximize:
-            g = -g
-        if self._weight_decay is not None:
-            g = g + self._weight_decay * x
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         square_avg = state["square_avg"] * rho + decay * g * g
         std = np.sqrt(square_avg + eps)
         delta = np.sqrt(state["acc_delta"] + eps) / std * g

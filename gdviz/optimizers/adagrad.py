@@ -49,18 +49,15 @@ class Adagrad(Optimizer):
     state_names = ("sum",)
 
     def prepare(self):
-        self._maximize, self._eps = self.h("maximize"), operand(self.h("eps"))
-        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
+        self._eps = operand(self.h("eps"))
         self._lr_decay = None if self.all_zero("lr_decay") else self.h("lr_decay")
 
     def init(self, x0, lr):
         return {"sum": np.zeros_like(x0) + self.h("initial_accumulator_value")}
 
     def update(self, x, g, state, lr, t, hess):
-        if self._maximize:
-            g = -g
-        if self._weight_decay is not None:
-            g = g + self._weight_decay * x
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         # without lr_decay clr is lr exactly (a division by 1), so skip the division
         clr = lr if self._lr_decay is None else lr / (1 + (t - 1) * self._lr_decay)
         total = state["sum"] + g * g

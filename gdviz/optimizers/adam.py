@@ -81,12 +81,7 @@ class AdamLike(Optimizer):
         weight = 1 - beta1
         self._near = operand(weight) if isinstance(weight, float) and abs(weight) < 0.5 else None
         self._far = operand(1 - weight) if isinstance(weight, float) and abs(weight) >= 0.5 else None
-        self._maximize = self.hyper.get("maximize", False)
         self._eps = operand(self.hyper.get("eps", 0.0))
-        # None when there is no weight decay in any run, so that update can skip the call
-        off = "weight_decay" not in self.hyper or self.all_zero("weight_decay")
-        self._weight_decay = None if off else self.h("weight_decay")
-        self._weight_decay_operand = None if off else operand(self._weight_decay)
 
     def beta_powers(self, t: int) -> tuple[float | np.ndarray, float | np.ndarray]:
         """(β1^t, β2^t): Python floats, or (R, 1) columns when a beta is swept."""
@@ -103,15 +98,6 @@ class AdamLike(Optimizer):
         else:
             exp_avg = lerp(exp_avg, g, 1 - self._beta1)
         return exp_avg, exp_avg_sq * self._beta2_operand + self._decay2 * g * g
-
-    def decay_weights(self, x: np.ndarray, g: np.ndarray, lr: float | np.ndarray, decoupled: bool):
-        """L2 penalty as torch applies it: x ← x(1 - ηλ) when decoupled (AdamW), else g ← g + λx.
-
-        Call it only when ``self._weight_decay`` is not None.
-        """
-        if decoupled:
-            return x * (1 - lr * self._weight_decay), g
-        return x, g + self._weight_decay_operand * x
 
 
 def power(base: float | np.ndarray, exponent: float | np.ndarray) -> float | np.ndarray:
@@ -188,20 +174,15 @@ class Adam(AdamLike):
 
     def prepare(self):
         super().prepare()
-        self._amsgrad, self._decoupled = self.h("amsgrad"), self.decoupled()
-
-    def decoupled(self) -> bool:
-        return self.h("decoupled_weight_decay")
+        self._amsgrad = self.h("amsgrad")
 
     def init(self, x0, lr):
         # max_exp_avg_sq stays zero unless amsgrad, so that every run has the same state names
         return {name: np.zeros_like(x0) for name in self.state_names}
 
     def update(self, x, g, state, lr, t, hess):
-        if self._maximize:
-            g = -g
-        if self._weight_decay is not None:
-            x, g = self.decay_weights(x, g, lr, self._decoupled)
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
         max_exp_avg_sq = state["max_exp_avg_sq"]
         second = exp_avg_sq

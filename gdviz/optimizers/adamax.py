@@ -45,11 +45,8 @@ class Adamax(AdamLike):
 
     def update(self, x, g, state, lr, t, hess):
         beta1, beta2 = self.h("betas")
-        weight_decay = self.h("weight_decay")
-        if self.h("maximize"):
-            g = -g
-        if not self.all_zero("weight_decay"):
-            g = g + weight_decay * x
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         exp_avg = lerp(state["exp_avg"], g, 1 - beta1)
         exp_inf = np.maximum(state["exp_inf"] * beta2, np.abs(g) + self.h("eps"))
         clr = lr / (1 - power(beta1, t))

@@ -65,12 +65,10 @@ class ASGD(Optimizer):
         return {"eta": eta, "mu": np.ones((rows, 1)), "ax": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
-        lambd, alpha, t0, weight_decay = self.h("lambd"), self.h("alpha"), self.h("t0"), self.h("weight_decay")
+        lambd, alpha, t0 = self.h("lambd"), self.h("alpha"), self.h("t0")
         eta, mu, ax = state["eta"], state["mu"], state["ax"]
-        if self.h("maximize"):
-            g = -g
-        if not self.all_zero("weight_decay"):
-            g = g + weight_decay * x
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         x_new = x * (1 - lambd * eta) - eta * g
         # torch copies the iterate while mu == 1 rather than averaging with weight 1
         ax = np.where(mu != 1, ax + (x_new - ax) * mu, x_new)

@@ -9,6 +9,9 @@ The learning rate reaches ``init`` and ``update`` either as an ``(R, 1)`` column
 sweep) or as a Python float (the run loop's fast path when every run has the same constant lr);
 every optimizer accepts both and gives the same bits for both.
 
+Every update starts as torch's do, with :meth:`Optimizer.preamble`: ``maximize`` negates the
+gradient and ``weight_decay`` adds λx to it (or, decoupled as in AdamW, shrinks x by 1 - ηλ).
+
 Speed: a race updates a handful of runs thousands of times, so an update costs what its NumPy calls
 cost (~0.3 µs each on a few numbers), not what its arithmetic costs. ``prepare`` therefore works out
 once, at construction, every constant the update needs, and :func:`operand` stores scalar ones as
@@ -69,6 +72,7 @@ class Optimizer:
                 raise ValueError(f"Invalid max_grad_norm value: {max_grad_norm} (must be a positive number)")
             max_grad_norm = float(max_grad_norm)
         self.max_grad_norm: float | None = max_grad_norm
+        self._prepare_preamble()
         self.prepare()
 
     # -- to implement -------------------------------------------------------------------------
@@ -90,6 +94,35 @@ class Optimizer:
         Returns the new iterate (R, dim) and the new state.
         """
         raise NotImplementedError
+
+    # -- the preamble: maximize and weight decay, as torch applies them ----------------------
+    def decoupled(self) -> bool:
+        """Weight decay shrinks x by (1 - ηλ) (AdamW) instead of adding λx to the gradient (torch's L2)."""
+        return bool(self.hyper.get("decoupled_weight_decay", False))
+
+    def _prepare_preamble(self) -> None:
+        # decided once here, so that the common case (no maximize, no decay) costs update one check
+        self._maximize = bool(self.hyper.get("maximize", False))
+        off = "weight_decay" not in self.hyper or self.all_zero("weight_decay")
+        self._weight_decay = None if off else self.hyper["weight_decay"]
+        self._weight_decay_operand = None if off else operand(self._weight_decay)
+        self._decoupled = self.decoupled()
+        self.needs_preamble: bool = self._maximize or self._weight_decay is not None
+
+    def preamble(self, x: np.ndarray, g: np.ndarray, lr: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """torch's first lines of every step: maximize negates g; weight decay adds λx to g, or (decoupled) shrinks x.
+
+        An update calls it as ``if self.needs_preamble: x, g = self.preamble(x, g, lr)``: the check
+        keeps the call out of the hot loop when neither is on.
+        """
+        if self._maximize:
+            g = -g
+        if self._weight_decay is not None:
+            if self._decoupled:
+                x = x * (1 - lr * self._weight_decay)
+            else:
+                g = g + self._weight_decay_operand * x
+        return x, g
 
     # -- shared helpers -----------------------------------------------------------------------
     @property
@@ -133,10 +166,6 @@ def operand(value: float | np.ndarray) -> np.ndarray:
     Same bits either way; a 0-d array only spares NumPy the conversion of the float at every use.
     """
     return np.asarray(value, dtype=np.float64)
-
-
-def zeros_like_batch(x0: np.ndarray) -> np.ndarray:
-    return np.zeros_like(x0, dtype=np.float64)
 
 
 def column(value: float | np.ndarray, rows: int) -> np.ndarray:

@@ -40,11 +40,15 @@ class Lion(AdamLike):
     def init(self, x0, lr):
         return {"exp_avg": np.zeros_like(x0)}
 
+    def decoupled(self):
+        return True
+
     def update(self, x, g, state, lr, t, hess):
         beta1, beta2 = self.h("betas")
-        weight_decay = self.h("weight_decay")
         exp_avg = state["exp_avg"]
         direction = np.sign(beta1 * exp_avg + (1 - beta1) * g)
-        if not self.all_zero("weight_decay"):
-            direction = direction + weight_decay * x
+        # the paper's form of decoupled decay, η(sign + λx), not the shared preamble's x(1 - ηλ): the
+        # same step in exact arithmetic, rounded differently
+        if self._weight_decay is not None:
+            direction = direction + self._weight_decay * x
         return x - lr * direction, {"exp_avg": beta2 * exp_avg + (1 - beta2) * g}

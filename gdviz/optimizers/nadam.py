@@ -54,7 +54,6 @@ class NAdam(AdamLike):
     def prepare(self):
         super().prepare()
         self._momentum_decay = self.h("momentum_decay")
-        self._decoupled = self.h("decoupled_weight_decay")
         self._scalar_powers = self._scalar_betas and not isinstance(self._momentum_decay, np.ndarray)
 
     def init(self, x0, lr):
@@ -66,8 +65,8 @@ class NAdam(AdamLike):
 
     def update(self, x, g, state, lr, t, hess):
         beta1, momentum_decay = self._beta1, self._momentum_decay
-        if self._maximize:
-            g = -g
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         if self._scalar_powers:
             power2, decay_now, decay_next = (
                 self._beta2**t,
@@ -78,8 +77,6 @@ class NAdam(AdamLike):
             power2 = power(self._beta2, t)
             decay_now, decay_next = power(0.96, t * momentum_decay), power(0.96, (t + 1) * momentum_decay)
         bias_correction2 = 1 - power2
-        if self._weight_decay is not None:
-            x, g = self.decay_weights(x, g, lr, self._decoupled)
         mu = beta1 * (1.0 - 0.5 * decay_now)
         mu_next = beta1 * (1.0 - 0.5 * decay_next)
         exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])

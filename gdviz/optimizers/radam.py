@@ -52,7 +52,6 @@ class RAdam(AdamLike):
 
     def prepare(self):
         super().prepare()
-        self._decoupled = self.h("decoupled_weight_decay")
         # the maximum length of the approximated SMA
         self._rho_inf = 2 / (1 - self._beta2) - 1
 
@@ -60,10 +59,8 @@ class RAdam(AdamLike):
         return {"exp_avg": np.zeros_like(x0), "exp_avg_sq": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
-        if self._maximize:
-            g = -g
-        if self._weight_decay is not None:
-            x, g = self.decay_weights(x, g, lr, self._decoupled)
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
         new_state = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
         power1, power2 = self.beta_powers(t)

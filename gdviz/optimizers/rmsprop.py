@@ -56,8 +56,7 @@ class RMSprop(Optimizer):
     def prepare(self):
         alpha = self.h("alpha")
         self._alpha, self._decay = operand(alpha), operand(1 - alpha)
-        self._maximize, self._centered, self._eps = self.h("maximize"), self.h("centered"), operand(self.h("eps"))
-        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
+        self._centered, self._eps = self.h("centered"), operand(self.h("eps"))
         self._momentum = None if self.all_zero("momentum") else operand(self.h("momentum"))
         self._mixed_momentum = self.some_zero("momentum") and self._momentum is not None
 
@@ -66,10 +65,8 @@ class RMSprop(Optimizer):
 
     def update(self, x, g, state, lr, t, hess):
         momentum = self._momentum
-        if self._maximize:
-            g = -g
-        if self._weight_decay is not None:
-            g = g + self._weight_decay * x
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         square_avg = state["square_avg"] * self._alpha + self._decay * g * g
         grad_avg = state["grad_avg"]
         if self._centered:

@@ -75,8 +75,8 @@ class Rprop(Optimizer):
 
     def update(self, x, g, state, lr, t, hess):
         (etaminus, etaplus), (step_min, step_max) = self.h("etas"), self.h("step_sizes")
-        if self.h("maximize"):
-            g = -g
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         sign = np.sign(g * state["prev"])
         factor = np.where(sign > 0, etaplus, np.where(sign < 0, etaminus, 1.0))
         step_size = np.minimum(np.maximum(state["step_size"] * factor, step_min), step_max)

@@ -48,10 +48,9 @@ class SGD(Optimizer):
 
     def prepare(self):
         # what update needs, worked out once: None switches a term off in every run
-        self._maximize, self._nesterov = self.h("maximize"), self.h("nesterov")
+        self._nesterov = self.h("nesterov")
         self._momentum = None if self.all_zero("momentum") else operand(self.h("momentum"))
         self._mixed_momentum = self.some_zero("momentum") and self._momentum is not None
-        self._weight_decay = None if self.all_zero("weight_decay") else operand(self.h("weight_decay"))
         # torch adds the gradient with alpha = 1 - dampening; times 1.0 is exact, so skip it then
         self._keep = None if self.all_zero("dampening") else operand(1 - self.h("dampening"))
 
@@ -60,10 +59,8 @@ class SGD(Optimizer):
 
     def update(self, x, g, state, lr, t, hess):
         momentum = self._momentum
-        if self._maximize:
-            g = -g
-        if self._weight_decay is not None:
-            g = g + self._weight_decay * x
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
         if momentum is None:
             return x - lr * g, state
         if t == 1:
