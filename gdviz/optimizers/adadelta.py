@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -33,6 +34,8 @@ class Adadelta(Optimizer):
     name = "Adadelta"
     torch_class = "Adadelta"
     reference = "Zeiler 2012; d2l 12.9; torch.optim.Adadelta"
+    demo = MappingProxyType({"lr": 0.5})
+    demo_steps = 10000  # its first steps have size ~√ε (see above), so it takes longer to get going
     spec = (
         replace(LR, default=1.0, ui_min=1e-3, ui_max=10.0),
         HyperParam("rho", 0.9, minimum=0.0, maximum=1.0, ui_min=0.5, ui_max=0.999, help="decay ρ of both averages"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -31,6 +32,7 @@ class Adagrad(Optimizer):
     name = "Adagrad"
     torch_class = "Adagrad"
     reference = "Duchi, Hazan & Singer 2011; d2l 12.7; torch.optim.Adagrad"
+    demo = MappingProxyType({"lr": 0.5})
     spec = (
         replace(LR, default=1e-2),
         HyperParam("lr_decay", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.1, help="lr decay δ: η / (1 + (t-1)δ)"),

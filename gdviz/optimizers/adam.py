@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,7 @@ class Adam(AdamLike):
     name = "Adam"
     torch_class = "Adam"
     reference = "Kingma & Ba 2015; Reddi et al. 2018 (AMSGrad); torch.optim.Adam"
+    demo = MappingProxyType({"lr": 0.05})
     spec = (LR, betas_param(), EPS, WEIGHT_DECAY, AMSGRAD, MAXIMIZE, DECOUPLED)
     rule = (
         r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
@@ -209,6 +211,7 @@ class AdamW(Adam):
     name = "AdamW"
     torch_class = "AdamW"
     reference = "Loshchilov & Hutter 2019; torch.optim.AdamW"
+    demo = MappingProxyType({"lr": 0.05, "weight_decay": 0.0})
     spec = (LR, betas_param(), EPS, dataclasses.replace(WEIGHT_DECAY, default=1e-2), AMSGRAD, MAXIMIZE)
     rule = (
         r"x_{t-1} \leftarrow (1-\eta\lambda)\, x_{t-1}\\"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from gdviz.optimizers.adam import AdamLike, adam_step, betas_param
@@ -33,6 +35,7 @@ class AdamThenSGD(AdamLike):
     name = "AdamThenSGD"
     torch_class = None
     reference = "Keskar & Socher 2017 (SWATS), with a fixed switch step; torch.optim.Adam then torch.optim.SGD"
+    demo = MappingProxyType({"lr": 0.05, "switch_step": 500, "sgd_lr": 0.001})
     spec = (
         HyperParam("lr", 0.1, minimum=0.0, ui_min=1e-5, ui_max=2.0, log=True, help="Adam's learning rate η"),
         betas_param(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 
 import numpy as np
 
@@ -31,6 +32,7 @@ class Adamax(AdamLike):
     name = "Adamax"
     torch_class = "Adamax"
     reference = "Kingma & Ba 2015, Section 7.1; torch.optim.Adamax"
+    demo = MappingProxyType({"lr": 0.05})
     spec = (_LR, betas_param(), EPS, WEIGHT_DECAY, MAXIMIZE)
     rule = (
         r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"

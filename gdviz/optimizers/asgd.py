@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -42,6 +43,7 @@ class ASGD(Optimizer):
     name = "ASGD"
     torch_class = "ASGD"
     reference = "Polyak & Juditsky 1992; Bottou 2012; torch.optim.ASGD"
+    demo = MappingProxyType({"lr": 0.01})
     # torch does not check lambd, alpha or t0; negative values make the step grow (or turn complex)
     spec = (
         replace(LR, default=1e-2),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 
 import numpy as np
 
@@ -29,6 +30,7 @@ class Lion(AdamLike):
     name = "Lion"
     torch_class = None
     reference = "Chen et al. 2023, Symbolic Discovery of Optimization Algorithms, Algorithm 2"
+    demo = MappingProxyType({"lr": 0.01})
     spec = (dataclasses.replace(LR, default=1e-4), betas_param((0.9, 0.99)), WEIGHT_DECAY)
     rule = (
         r"c_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class NAdam(AdamLike):
     name = "NAdam"
     torch_class = "NAdam"
     reference = "Dozat 2016; torch.optim.NAdam"
+    demo = MappingProxyType({"lr": 0.05})
     spec = (_LR, betas_param(), EPS, WEIGHT_DECAY, MOMENTUM_DECAY, DECOUPLED, MAXIMIZE)
     rule = (
         r"\mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{t\psi}\bigr)\\"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from gdviz.optimizers.base import Optimizer
@@ -56,6 +58,7 @@ class Newton(Optimizer):
     torch_class = None
     needs_hessian = True
     reference = "d2l 12.3; Nocedal & Wright 2006, Section 3.4; Levenberg 1944"
+    demo = MappingProxyType({"lr": 1.0})
     spec = (
         HyperParam("lr", 1.0, minimum=0.0, ui_min=1e-3, ui_max=2.0, log=True, help="step size η (1: full Newton step)"),
         HyperParam("damping", 0.0, minimum=0.0, ui_min=0.0, ui_max=10.0, help="λ added to the Hessian's diagonal"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from gdviz.optimizers.adam import DECOUPLED, AdamLike, betas_param, root
@@ -40,6 +42,7 @@ class RAdam(AdamLike):
     name = "RAdam"
     torch_class = "RAdam"
     reference = "Liu et al. 2020; torch.optim.RAdam"
+    demo = MappingProxyType({"lr": 0.05})
     spec = (LR, betas_param(), EPS, WEIGHT_DECAY, DECOUPLED, MAXIMIZE)
     rule = (
         r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"

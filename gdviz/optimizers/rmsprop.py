@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class RMSprop(Optimizer):
     name = "RMSprop"
     torch_class = "RMSprop"
     reference = "Tieleman & Hinton 2012; Graves 2013; d2l 12.8; torch.optim.RMSprop"
+    demo = MappingProxyType({"lr": 0.01})
     spec = (
         replace(LR, default=1e-2),
         # torch accepts any alpha >= 0, but alpha > 1 makes the average of squares negative; below

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -34,6 +35,7 @@ class Rprop(Optimizer):
     name = "Rprop"
     torch_class = "Rprop"
     reference = "Riedmiller & Braun 1993; Igel & Hüsken 2000; torch.optim.Rprop"
+    demo = MappingProxyType({"lr": 0.01})
     spec = (
         replace(LR, default=1e-2, help="initial step size η of every coordinate"),
         # no range here: check() reports a bad pair with torch's wording

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from gdviz.optimizers.base import LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
@@ -26,6 +28,7 @@ class SGD(Optimizer):
     name = "SGD"
     torch_class = "SGD"
     reference = "Polyak 1964; Sutskever et al. 2013; torch.optim.SGD"
+    demo = MappingProxyType({"lr": 0.01, "momentum": 0.9})
     spec = (
         LR,
         HyperParam("momentum", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.99, help="momentum factor μ"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class Yogi(AdamLike):
     name = "Yogi"
     torch_class = None
     reference = "Zaheer et al. 2018, Adaptive Methods for Nonconvex Optimization (NeurIPS), Algorithm 2"
+    demo = MappingProxyType({"lr": 0.05})
     spec = (
         dataclasses.replace(LR, default=1e-2),
         betas_param(),

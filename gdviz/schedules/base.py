@@ -8,6 +8,8 @@ vectorized over R runs, and reproduces ``get_last_lr()`` of the torch scheduler 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,6 +28,10 @@ class Schedule:
         formula: lr as a function of the step in LaTeX (η0 is the optimizer's lr).
         torch_class: the torch scheduler it must match, or None (d2l's schedules).
         needs_metric: ``step`` uses the run's loss (ReduceLROnPlateau).
+        reference: where the schedule comes from.
+        demo: the arguments the schedule needs to be built (a read-only mapping, ``cls(**cls.demo)``),
+            for the generic tests: empty unless a parameter is required (OneCycleLR's ``total_steps``,
+            SequentialLR's ``schedulers``); the rest keep their defaults.
     """
 
     name: ClassVar[str]
@@ -34,6 +40,7 @@ class Schedule:
     torch_class: ClassVar[str | None] = None
     needs_metric: ClassVar[bool] = False
     reference: ClassVar[str] = ""
+    demo: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     def __init__(self, **params: Any):
         self.params: dict[str, Any] = validate_all(self.spec, params, self.name)

@@ -10,6 +10,7 @@ only, as if ``cycle_momentum=False``.
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 import numpy as np
 
@@ -135,6 +136,7 @@ class OneCycleLR(TorchSchedule):
 
     name = torch_class = "OneCycleLR"
     reference = "Smith & Topin 2019; torch.optim.lr_scheduler.OneCycleLR"
+    demo = MappingProxyType({"total_steps": 100})
     has_closed_form = False
     spec = (
         _lr("max_lr", "peak lr (absolute); None: the optimizer's lr", 1e-3),

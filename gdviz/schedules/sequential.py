@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from types import MappingProxyType
 from typing import Any
 
 from gdviz.params import HyperParam
@@ -29,6 +30,7 @@ class SequentialLR(Schedule):
 
     name = torch_class = "SequentialLR"
     reference = "torch.optim.lr_scheduler.SequentialLR; Goyal et al. 2017"
+    demo = MappingProxyType({"schedulers": ("LinearLR", "ExponentialLR"), "milestones": (5,)})
     spec = (HyperParam("milestones", (), kind="list", minimum=0, help="steps at which the next scheduler takes over"),)
     formula = r"\eta_t = \text{scheduler}_i(t - m_{i-1}) \quad \text{for } m_{i-1} \le t < m_i"
 
