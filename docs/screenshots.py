@@ -1,0 +1,178 @@
+"""Screenshots of the running app: README's picture of the Playground, and every page at three sizes for review.
+
+Starts ``streamlit run app.py`` on a free port of 127.0.0.1 (the browser tests' launcher, tests/app_server.py),
+drives headless Chromium with Playwright, and waits for each page's script to finish and its charts to be
+drawn before taking a picture.
+
+- ``docs/playground.png``: the Playground at 1400x1000 after its race has played to the end; README shows it.
+- ``--all``: every page of the sidebar, each at
+  - ``1440x900``: a laptop;
+  - ``1280x720-zoom150``: a 1280x720 window at 150 % browser zoom. Chromium's zoom is emulated as the
+    browser does it: the page is laid out in an 853x480 CSS-pixel viewport and drawn with a device scale
+    factor of 1.5, so the picture is 1280x720 pixels;
+  - ``390x844-phone``: a phone (mobile viewport, touch, device scale factor 3);
+  each as ``<page>-<size>.png`` (the page named by its sidebar link) (what the window shows) and ``<page>-<size>-full.png`` (the whole page).
+
+Usage (from the repository root)::
+
+    python3 docs/screenshots.py                      # rewrites docs/playground.png
+    python3 docs/screenshots.py --out /tmp/shots --all
+
+Needs Playwright (requirements-dev.txt) and Chromium (Debian: ``apt-get install chromium``; another binary
+through GDVIZ_CHROMIUM). Exit status 0 when every page ran without an exception, 1 otherwise, 2 when the
+server or the browser could not be started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+
+README_VIEWPORT = {"width": 1400, "height": 1000}
+# name: browser context options
+SIZES = {
+    "1440x900": {"viewport": {"width": 1440, "height": 900}},
+    "1280x720-zoom150": {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5},
+    "390x844-phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+LOAD_TIMEOUT_MS = 180_000
+SETTLE_MS = 1_000  # a page may rerun once after its first run (e.g. to correct its link): look twice
+FULL_PAGE_MAX_PX = 10_000  # CSS pixels: the longest page picture
+
+# the script has finished, every element is drawn (Streamlit shows a skeleton while one loads its code) and
+# so is every chart
+READY_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stStatusWidgetRunningIcon"]')) return false;
+    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
+}"""
+# Streamlit scrolls the page inside its main container, not the document: the height of what it holds
+CONTENT_HEIGHT_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
+    return Math.max(main.scrollHeight, document.scrollingElement.scrollHeight);
+}"""
+# press the race chart's Play button and resolve when plotly's animation has finished
+PLAY_JS = """gd => new Promise(resolve => {
+    gd.on('plotly_animated', () => resolve(true));
+    [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.includes('Play'))
+        .dispatchEvent(new MouseEvent('click', {bubbles: true}));
+})"""
+
+
+def wait_until_ready(page) -> None:
+    page.wait_for_function(READY_JS, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(SETTLE_MS)
+    page.wait_for_function(READY_JS, timeout=LOAD_TIMEOUT_MS)
+
+
+def exceptions(page) -> list[str]:
+    return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+def readme_picture(browser, url: str, path: Path) -> list[str]:
+    """The Playground at README's size after the race has played to the end."""
+    context = browser.new_context(viewport=README_VIEWPORT)
+    page = context.new_page()
+    page.goto(url)
+    wait_until_ready(page)
+    race = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".updatemenu-button")).first
+    race.locator(".js-plotly-plot").first.evaluate(PLAY_JS)
+    page.screenshot(path=str(path), full_page=True)
+    found = exceptions(page)
+    context.close()
+    return found
+
+
+def page_links(browser, url: str) -> list[tuple[str, str]]:
+    """(name, address) of every page in the sidebar, in its order: a new page is picked up by itself."""
+    context = browser.new_context(viewport=SIZES["1440x900"]["viewport"])
+    page = context.new_page()
+    page.goto(url)
+    wait_until_ready(page)
+    links = page.locator('[data-testid="stSidebarNav"] a').evaluate_all(
+        """links => links.map(a => {
+            const label = a.cloneNode(true);  // the link's text without its icon's name
+            label.querySelectorAll('[data-testid="stIconMaterial"]').forEach(icon => icon.remove());
+            return [label.innerText, a.href];
+        })"""
+    )
+    context.close()
+    return [("-".join(re.findall(r"[a-z0-9]+", text.lower())), link) for text, link in links]
+
+
+def review_pictures(browser, links: list[tuple[str, str]], out: Path) -> list[str]:
+    """Every page at every size: what the window shows, and the whole page."""
+    problems = []
+    for size, options in SIZES.items():
+        context = browser.new_context(**options)
+        page = context.new_page()
+        for name, link in links:
+            page.set_viewport_size(options["viewport"])
+            page.goto(link)
+            wait_until_ready(page)
+            page.screenshot(path=str(out / f"{name}-{size}.png"))
+            height = min(int(page.evaluate(CONTENT_HEIGHT_JS)), FULL_PAGE_MAX_PX)
+            page.set_viewport_size({"width": options["viewport"]["width"], "height": height})
+            wait_until_ready(page)
+            page.screenshot(path=str(out / f"{name}-{size}-full.png"))
+            problems += [f"{name} at {size}: {text}" for text in exceptions(page)]
+            print(f"{name} at {size}: written", flush=True)
+        context.close()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default: docs/)")
+    parser.add_argument("--all", action="store_true", help="also every page at 1440x900, 150 %% zoom and phone width")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    chromium = chromium_path()
+    if chromium is None or not Path(chromium).exists():
+        print("no Chromium found: apt-get install chromium, or set GDVIZ_CHROMIUM", file=sys.stderr)
+        return 2
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("Playwright is not installed: python3 -m pip install -r requirements-dev.txt", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory() as scratch:
+        server = AppServer(Path(scratch) / "server.log")
+        try:
+            server.start()
+        except RuntimeError as problem:
+            print(problem, file=sys.stderr)
+            return 2
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                problems = readme_picture(browser, server.url, args.out / "playground.png")
+                print(f"playground.png written to {args.out}", flush=True)
+                if args.all:
+                    problems += review_pictures(browser, page_links(browser, server.url), args.out)
+                browser.close()
+        finally:
+            server.stop()
+    for problem in problems:
+        print(f"exception shown: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
