@@ -4,6 +4,8 @@ every spec is coherent, and every optimizer and schedule carries what the UI sho
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 import pytest
 
@@ -11,56 +13,36 @@ import gdviz
 from gdviz.optimizers import OPTIMIZERS
 from gdviz.schedules import SCHEDULES
 
-# one setting per optimizer, used on every problem (no per-problem tuning)
-SETTINGS = {
-    "SGD": {"lr": 0.01, "momentum": 0.9},
-    "Adagrad": {"lr": 0.5},
-    "RMSprop": {"lr": 0.01},
-    "Adadelta": {"lr": 0.5},
-    "Rprop": {"lr": 0.01},
-    "ASGD": {"lr": 0.01},
-    "Adam": {"lr": 0.05},
-    "AdamW": {"lr": 0.05, "weight_decay": 0.0},
-    "Adamax": {"lr": 0.05},
-    "NAdam": {"lr": 0.05},
-    "RAdam": {"lr": 0.05},
-    "Newton": {"lr": 1.0},
-    "Lion": {"lr": 0.01},
-    "Yogi": {"lr": 0.05},
-    "AdamThenSGD": {"lr": 0.05, "switch_step": 500, "sgd_lr": 0.001},
-}
-# problem: (start, convex) — Newton heads for the nearest critical point, so it gets the convex ones
+# problem: (start, convex) — Newton heads for the nearest critical point, so it gets the convex ones.
+# Each optimizer runs its own ``demo`` setting for ``demo_steps`` steps on every problem (no per-problem tuning).
 PROBLEMS = {
     "quadratic": ((-5.0, -2.0), True),
     "booth": ((-5.0, 5.0), True),
     "three_hump_camel": ((1.0, 0.5), False),
     "himmelblau": ((0.5, -0.5), False),
 }
-STEPS = {"Adadelta": 10000}
-
-
-def test_every_optimizer_has_a_convergence_setting():
-    assert set(SETTINGS) == set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_converges_to_a_known_minimum(name, problem):
     start, convex = PROBLEMS[problem]
-    if name == "Newton" and not convex:
-        pytest.skip("Newton's method converges to the nearest critical point, not necessarily a minimum")
+    cls = OPTIMIZERS[name]
+    if cls.needs_hessian and not convex:
+        pytest.skip("Newton-type steps head for the nearest critical point, not necessarily a minimum")
     surface = gdviz.surface(problem)
-    traj = gdviz.run(surface, gdviz.optimizer(name, **SETTINGS[name]), start=start, steps=STEPS.get(name, 3000))
-    assert traj.diverged_at is None
+    traj = gdviz.run(surface, cls(**cls.demo), start=start, steps=cls.demo_steps)
+    hint = f"{name}(**{dict(cls.demo)}) for {cls.demo_steps} steps: tune the class's demo / demo_steps"
+    assert traj.diverged_at is None, hint
     initial_gap = traj.losses[0] - surface.f_min
-    assert traj.losses[-1] - surface.f_min <= 2e-3 * initial_gap
-    assert traj.distance_to_minimum()[-1] < 0.1
+    assert traj.losses[-1] - surface.f_min <= 2e-3 * initial_gap, hint
+    assert traj.distance_to_minimum()[-1] < 0.1, hint
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_loss_goes_down_in_20_steps(name):
     surface = gdviz.surface("quadratic")
-    traj = gdviz.run(surface, gdviz.optimizer(name, **SETTINGS[name]), start=(-5.0, -2.0), steps=20)
+    traj = gdviz.run(surface, gdviz.optimizer(name, **OPTIMIZERS[name].demo), start=(-5.0, -2.0), steps=20)
     assert traj.losses[-1] < traj.losses[0]
 
 
@@ -76,23 +58,17 @@ def test_optimizer_spec_is_coherent(name):
         if spec.kind in ("float", "pair", "int"):
             assert spec.minimum <= low <= high <= spec.maximum, spec
             assert not spec.log or low > 0, spec
+    assert isinstance(cls.demo, MappingProxyType) and isinstance(cls.demo_steps, int) and cls.demo_steps > 0
     opt = cls()  # the defaults are valid
     state = opt.init(np.zeros((3, 2)), np.full((3, 1), 1e-3))
     assert set(state) == set(cls.state_names)
 
 
-# schedules whose torch counterpart has required arguments
-REQUIRED = {
-    "OneCycleLR": {"total_steps": 100},
-    "SequentialLR": {"schedulers": [("LinearLR", {}), ("ExponentialLR", {})], "milestones": [5]},
-}
-
-
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_schedule_spec_is_coherent(name):
     cls = SCHEDULES[name]
-    assert cls.name == name and cls.formula
-    sched = gdviz.schedule(name.lower(), **REQUIRED.get(name, {}))
+    assert cls.name == name and cls.formula and isinstance(cls.demo, MappingProxyType)
+    sched = gdviz.schedule(name.lower(), **cls.demo)  # what it needs to be built (torch's required arguments)
     assert sched.name == name
     lrs = sched.lrs(0.1, 50, metrics=np.ones(50))
     assert lrs.shape == (50,) and np.all(np.isfinite(lrs)) and np.all(lrs >= 0)
