@@ -18,6 +18,7 @@ from gdviz.critical import KINDS
 from gdviz.surfaces import SURFACES
 
 NAMES = sorted(SURFACES)
+# the surfaces the product brief asks for, each under its category (a new surface needs no entry here)
 REQUIRED = {
     "d2l": ["quadratic", "ill_conditioned", "parabola", "xcos", "cosh", "x2_1_sin"],
     "defect": ["saddle", "monkey_saddle", "cubic", "plateau", "local_trap", "cliff", "ravine"],
@@ -37,7 +38,6 @@ REQUIRED = {
         "mccormick",
     ],
 }
-QUADRATICS = {"quadratic", "ill_conditioned", "parabola", "saddle", "ravine", "booth", "matyas"}
 unit = st.floats(0.0, 1.0)
 
 
@@ -220,8 +220,8 @@ def test_values_and_derivatives_are_finite_over_the_window(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_quadratic_flag_marks_exactly_the_quadratics(name):
+    """``quadratic`` is set exactly where the Hessian is the same at 50 random points of the window."""
     s = SURFACES[name]
-    assert s.quadratic == (name in QUADRATICS)
     rng = np.random.default_rng(7)
     box = np.array(s.bounds)
     xs = box[:, 0] + rng.random((50, s.dim)) * (box[:, 1] - box[:, 0])
