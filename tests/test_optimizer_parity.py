@@ -7,12 +7,14 @@ lot when the start is nudged by 1e-14), the tolerance is bounded by that sensiti
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
 import gdviz
 from gdviz.optimizers import OPTIMIZERS
-from tests.torch_reference import path_error, torch_path
+from tests.torch_reference import path_error, torch, torch_path
 
 STEPS = 300
 TOLERANCE = 1e-9
@@ -56,6 +58,19 @@ def _draw(rng, low, high, log):
     if log and low > 0:
         return float(np.exp(rng.uniform(np.log(low), np.log(high))))
     return float(rng.uniform(low, high))
+
+
+@pytest.mark.parametrize("name", TORCH_BACKED)
+def test_spec_has_torchs_names_and_defaults(name):
+    """Every hyper-parameter has torch's name and default, and torch has no other (its speed flags aside)."""
+    cls = OPTIMIZERS[name]
+    torch_params = inspect.signature(getattr(torch.optim, cls.torch_class).__init__).parameters
+    for spec in cls.spec:
+        assert spec.name in torch_params, spec.name
+        default = torch_params[spec.name].default
+        assert spec.default == (tuple(default) if isinstance(default, tuple) else default), spec.name
+    left_out = {"self", "params", "foreach", "fused", "capturable", "differentiable"}
+    assert {spec.name for spec in cls.spec} == set(torch_params) - left_out
 
 
 @pytest.mark.parametrize("surface_name", sorted(PARITY_SURFACES))

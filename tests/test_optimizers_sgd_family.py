@@ -9,7 +9,6 @@ torch's own sensitivity bounds the comparison.
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -81,19 +80,6 @@ def test_registered_with_torch_names():
         cls = OPTIMIZERS[name]
         assert cls.name == cls.torch_class == name
         assert cls.state_names and cls.rule and cls.reference
-
-
-@pytest.mark.parametrize("name", FAMILY)
-def test_defaults_are_torchs(name):
-    """Every hyper-parameter has torch's name and default (torch's extra flags aside)."""
-    cls = OPTIMIZERS[name]
-    torch_params = inspect.signature(getattr(torch.optim, name)).parameters
-    for spec in cls.spec:
-        assert spec.name in torch_params, spec.name
-        default = torch_params[spec.name].default
-        assert (tuple(default) if isinstance(default, tuple) else default) == spec.default, spec.name
-    skipped = {"params", "foreach", "fused", "capturable", "differentiable"}
-    assert set(torch_params) - skipped == {spec.name for spec in cls.spec}
 
 
 @pytest.mark.parametrize("name", FAMILY)

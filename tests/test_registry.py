@@ -50,6 +50,7 @@ def test_loss_goes_down_in_20_steps(name):
 def test_optimizer_spec_is_coherent(name):
     cls = OPTIMIZERS[name]
     assert cls.name == name and cls.rule and cls.spec
+    assert cls.reference and "References" in cls.__doc__, "document where the update rule comes from"
     assert gdviz.optimizer(name.upper()).name == name  # case-insensitive lookup
     names = [spec.name for spec in cls.spec]
     assert len(names) == len(set(names))
@@ -58,10 +59,14 @@ def test_optimizer_spec_is_coherent(name):
         if spec.kind in ("float", "pair", "int"):
             assert spec.minimum <= low <= high <= spec.maximum, spec
             assert not spec.log or low > 0, spec
+            for default in spec.default if spec.kind == "pair" else (spec.default,):
+                assert low <= default <= high, spec  # the slider offers the default
     assert isinstance(cls.demo, MappingProxyType) and isinstance(cls.demo_steps, int) and cls.demo_steps > 0
     opt = cls()  # the defaults are valid
     state = opt.init(np.zeros((3, 2)), np.full((3, 1), 1e-3))
     assert set(state) == set(cls.state_names)
+    traj = gdviz.run(gdviz.surface("quadratic"), opt, start=(-5.0, -2.0), steps=5)
+    assert tuple(traj.states) == cls.state_names  # recorded in display order
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
