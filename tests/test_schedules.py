@@ -20,8 +20,10 @@ from tests.torch_reference import torch
 STEPS = 300
 RTOL = 1e-12
 TORCH_BACKED = sorted(name for name, cls in SCHEDULES.items() if cls.torch_class)
-# what SequentialLR may chain: every torch-backed schedule but itself and ReduceLROnPlateau
-CHAINABLE = sorted(name for name in TORCH_BACKED if name not in ("SequentialLR", "ReduceLROnPlateau"))
+# what SequentialLR may chain: every torch-backed schedule but the chains and those that need a metric
+CHAINABLE = sorted(
+    name for name in TORCH_BACKED if not issubclass(SCHEDULES[name], SequentialLR) and not SCHEDULES[name].needs_metric
+)
 
 
 # ----- torch side
@@ -59,12 +61,17 @@ def _milestones(rng, count: int) -> list[int]:
     return sorted(int(m) for m in rng.choice(np.arange(0, STEPS), size=count, replace=False))
 
 
-def _fits(name: str, params: dict) -> bool:
-    """Combinations the comparison needs: OneCycleLR's cycle must cover the whole comparison."""
+def horizon(name: str, params: dict) -> int:
+    """How many steps the schedule is defined for (torch raises past OneCycleLR's cycle), at most STEPS."""
     if name == "OneCycleLR":
         total = params.get("total_steps") or (params.get("epochs") or 0) * (params.get("steps_per_epoch") or 0)
-        return total >= STEPS
-    return True
+        return min(total, STEPS)
+    return STEPS
+
+
+def _fits(name: str, params: dict) -> bool:
+    """Random draws cover the whole comparison (OneCycleLR's cycle too)."""
+    return horizon(name, params) == STEPS
 
 
 def random_params(name: str, rng: np.random.Generator) -> dict:
@@ -98,15 +105,6 @@ def random_params(name: str, rng: np.random.Generator) -> dict:
     raise AssertionError(f"could not draw valid parameters for {name}")
 
 
-def required_params(name: str) -> dict:
-    """torch's defaults, plus what torch requires and gdviz cannot default."""
-    if name == "OneCycleLR":
-        return {"total_steps": STEPS}
-    if name == "SequentialLR":
-        return {"schedulers": [("LinearLR", {}), ("ExponentialLR", {})], "milestones": [5]}
-    return {}
-
-
 def plateau_metrics(rng: np.random.Generator, steps: int, runs: int) -> np.ndarray:
     """(steps, runs) losses with stretches of improvement (some below threshold), exact plateaus and setbacks."""
     out = np.empty((steps, runs))
@@ -129,14 +127,16 @@ def plateau_metrics(rng: np.random.Generator, steps: int, runs: int) -> np.ndarr
 @pytest.mark.parametrize("name", TORCH_BACKED)
 def test_matches_torch_step_for_step(name, draw):
     rng = np.random.default_rng([draw, *map(ord, name)])
-    params = random_params(name, rng) if draw else required_params(name)
+    # draw 0: the class's demo (torch's defaults plus what torch requires)
+    params = random_params(name, rng) if draw else dict(SCHEDULES[name].demo)
+    steps = horizon(name, params)
     sched = schedule(name, **params)
     base = 10 ** rng.uniform(-3, 0, size=1 + draw % 3)
-    metrics = plateau_metrics(rng, STEPS, base.size) if sched.needs_metric else None
-    ours = sched.lrs(base, STEPS, metrics=metrics)
-    assert ours.shape == (STEPS, base.size)
+    metrics = plateau_metrics(rng, steps, base.size) if sched.needs_metric else None
+    ours = sched.lrs(base, steps, metrics=metrics)
+    assert ours.shape == (steps, base.size)
     for r, lr in enumerate(base):
-        reference = torch_lrs(sched, float(lr), STEPS, None if metrics is None else metrics[:, r])
+        reference = torch_lrs(sched, float(lr), steps, None if metrics is None else metrics[:, r])
         np.testing.assert_allclose(ours[:, r], reference, rtol=RTOL, atol=0, err_msg=f"{sched!r}, lr={lr}")
 
 
@@ -240,7 +240,7 @@ def test_step_is_pure_and_specs_are_consistent(name):
             assert spec.minimum <= low <= high <= spec.maximum, spec.name
         if spec.default is not None:
             spec.validate(spec.default, name)
-    sched = schedule(name, **required_params(name))
+    sched = schedule(name, **SCHEDULES[name].demo)
     state = sched.init(np.array([0.1, 0.2]))
     before = copy.deepcopy(state)
     metric = np.array([1.0, 2.0]) if sched.needs_metric else None
