@@ -50,6 +50,12 @@ class Adadelta(Optimizer):
         r"x_t = x_{t-1} - \eta\, \Delta_t"
     )
     state_names = ("square_avg", "acc_delta")
+    explanation = (
+        r"v_t = \rho v_{t-1} + (1-\rho)\, g_t^2 = $square_avg",
+        r"\frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} = $_ratio, \quad \delta_t = $_ratio \odot $g = $_delta",
+        r"u_t = \rho u_{t-1} + (1-\rho)\, \delta_t^2 = $acc_delta",
+        r"\Delta x = -\eta\, \delta_t = -$lr \cdot $_delta",
+    )
 
     def prepare(self):
         rho = self.h("rho")
@@ -69,3 +75,15 @@ class Adadelta(Optimizer):
         # torch adds -lr times delta; with the paper's lr = 1 that product is delta exactly
         step = delta if isinstance(lr, float) and lr == 1.0 else lr * delta
         return x - step, {"square_avg": square_avg, "acc_delta": acc_delta}
+
+    def explain(self, x, g, before, after, lr, t, hess):
+        square_avg = after["square_avg"]
+        # the same operations as update's delta, in its order: sqrt(u + ε) / sqrt(v + ε), then times g
+        ratio = np.sqrt(before["acc_delta"] + self._eps) / np.sqrt(square_avg + self._eps)
+        return {
+            "square_avg": square_avg,
+            "acc_delta": after["acc_delta"],
+            "effective_lr_rule": lr * ratio,
+            "_ratio": ratio,
+            "_delta": ratio * g,
+        }

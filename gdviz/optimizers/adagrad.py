@@ -49,6 +49,12 @@ class Adagrad(Optimizer):
         r"x_t = x_{t-1} - \frac{\eta}{1 + (t-1)\,\delta}\,\frac{g_t}{\sqrt{s_t} + \epsilon}"
     )
     state_names = ("sum",)
+    explanation = (
+        r"\eta_t = \frac{\eta}{1 + (t-1)\,\text{lr\_decay}} = $_decayed_lr",
+        r"s_t = s_{t-1} + g_t^2 = $prev_sum + $_g_squared = $sum",
+        r"\eta_{\text{eff}} = \frac{\eta_t}{\sqrt{s_t} + \epsilon} = $effective_lr_rule",
+        r"\Delta x = -\eta_{\text{eff}} \odot g_t = -$effective_lr_rule \odot $g",
+    )
 
     def prepare(self):
         self._eps = operand(self.h("eps"))
@@ -60,9 +66,20 @@ class Adagrad(Optimizer):
     def update(self, x, g, state, lr, t, hess):
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
-        # without lr_decay clr is lr exactly (a division by 1), so skip the division
-        clr = lr if self._lr_decay is None else lr / (1 + (t - 1) * self._lr_decay)
+        # without lr_decay clr is lr exactly (a division by 1), so skip the division (and the call)
+        clr = lr if self._lr_decay is None else self._decayed_lr(lr, t)
         total = state["sum"] + g * g
         std = np.sqrt(total) + self._eps
         # torch's addcdiv multiplies by the step before dividing: (-clr * g) / std
         return x + (-clr * g) / std, {"sum": total}
+
+    def _decayed_lr(self, lr, t):
+        return lr / (1 + (t - 1) * self._lr_decay)
+
+    def explain(self, x, g, before, after, lr, t, hess):
+        clr = lr if self._lr_decay is None else self._decayed_lr(lr, t)
+        total = after["sum"]
+        shown = {"sum": total, "effective_lr_rule": clr / (np.sqrt(total) + self._eps), "_g_squared": g * g}
+        if self._lr_decay is not None:
+            shown["_decayed_lr"] = clr
+        return shown

@@ -173,6 +173,16 @@ class Adam(AdamLike):
         r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}"
     )
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    explanation = (
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t = $_beta1 \cdot $prev_exp_avg + $_decay1 \cdot $g = $exp_avg",
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 = $_beta2 \cdot $prev_exp_avg_sq + $_decay2 \cdot $_g_squared"
+        r" = $exp_avg_sq",
+        r"v_t^{\max} = \max(v_{t-1}^{\max}, v_t) = $max_exp_avg_sq",
+        r"\hat m_t = \frac{m_t}{1-\beta_1^{$t}} = \frac{$exp_avg}{$bias_correction1} = $m_hat, \quad"
+        r" \hat v_t = \frac{v_t}{1-\beta_2^{$t}} = \frac{$_second}{$bias_correction2} = $v_hat",
+        r"\eta_{\text{eff}} = \frac{\eta}{\sqrt{\hat v_t} + \epsilon} = $effective_lr_rule",
+        r"\Delta x = -\eta_{\text{eff}} \odot \hat m_t = -$effective_lr_rule \odot $m_hat",
+    )
 
     def prepare(self):
         super().prepare()
@@ -194,6 +204,31 @@ class Adam(AdamLike):
         x_new = adam_step(x, exp_avg, second, lr, 1 - power1, 1 - power2, self._eps)
         new_state: State = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq}
         return x_new, new_state
+
+    def explain(self, x, g, before, after, lr, t, hess):
+        exp_avg, exp_avg_sq = after["exp_avg"], after["exp_avg_sq"]
+        shown = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+        second = exp_avg_sq
+        if self._amsgrad:
+            shown["max_exp_avg_sq"] = second = after["max_exp_avg_sq"]
+        power1, power2 = self.beta_powers(t)
+        bias_correction1, bias_correction2 = np.float64(1 - power1), np.float64(1 - power2)
+        m_hat, v_hat = exp_avg / bias_correction1, second / bias_correction2
+        shown.update(
+            bias_correction1=bias_correction1,
+            bias_correction2=bias_correction2,
+            m_hat=m_hat,
+            v_hat=v_hat,
+            # the lr each coordinate of m̂ gets: η / (√v̂ + ε), the paper's form of adam_step's division
+            effective_lr_rule=lr / (np.sqrt(v_hat) + self._eps),
+            _beta1=self._beta1,
+            _decay1=1 - self._beta1,
+            _beta2=self._beta2,
+            _decay2=1 - self._beta2,
+            _g_squared=g * g,
+            _second=second,
+        )
+        return shown
 
 
 class AdamW(Adam):

@@ -54,6 +54,11 @@ class Optimizer:
             Newton on the convex ones). Generic tests read it, so a new optimizer needs no test edit.
             Empty: the defaults.
         demo_steps: the steps ``demo`` needs there.
+        explanation: LaTeX lines that show one step with its numbers (the Playground's inspector). Each
+            ``$name`` (``string.Template``) is filled with a value of :meth:`explain` or of the step itself:
+            ``x`` and ``g`` (after the preamble), ``lr``, ``t`` and ``prev_<state name>`` (the state before
+            the step). A line some of whose names are missing is left out, so ``explain`` picks the
+            lines by what it returns. Empty: the inspector shows every state array before and after.
     """
 
     name: ClassVar[str]
@@ -65,6 +70,7 @@ class Optimizer:
     reference: ClassVar[str] = ""
     demo: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     demo_steps: ClassVar[int] = 3000
+    explanation: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, max_grad_norm: float | None = None, **hyper: Any):
         self.hyper: dict[str, Any] = validate_all(self.spec, hyper, self.name)
@@ -104,6 +110,19 @@ class Optimizer:
         Returns the new iterate (R, dim) and the new state.
         """
         raise NotImplementedError
+
+    def explain(
+        self, x: np.ndarray, g: np.ndarray, before: State, after: State, lr: float | np.ndarray, t: int, hess
+    ) -> dict[str, Any]:
+        """The derived quantities of one step, for the inspector (never called by the run loop).
+
+        Arguments as ``update``'s, with ``x`` and ``g`` after :meth:`preamble`, ``before`` the state it
+        got and ``after`` the state it returned. Returns arrays with the run axis first (or scalars),
+        each shown under its name (bias corrections, m̂, the effective per-coordinate lr, ...); names
+        starting with ``_`` are only for the ``explanation`` lines (constants such as β1, text).
+        Compute them with the helpers ``update`` uses, so that the numbers shown are the ones used.
+        """
+        return {}
 
     # -- the preamble: maximize and weight decay, as torch applies them ----------------------
     def decoupled(self) -> bool:

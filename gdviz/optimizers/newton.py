@@ -65,6 +65,11 @@ class Newton(Optimizer):
     )
     rule = r"x_t = x_{t-1} - \eta\,\bigl(\nabla^2 f(x_{t-1}) + \lambda I\bigr)^{-1} \nabla f(x_{t-1})"
     state_names = ()
+    explanation = (
+        r"H + \lambda I = $hessian, \quad \text{eigenvalues } $eigenvalues: \text{ $_definiteness}",
+        r"(H + \lambda I)^{-1} g_t = $newton_direction, \quad"
+        r" \Delta x = -\eta\,(H + \lambda I)^{-1} g_t = -$lr \cdot $newton_direction",
+    )
 
     def init(self, x0, lr):
         return {}
@@ -72,10 +77,21 @@ class Newton(Optimizer):
     def update(self, x, g, state, lr, t, hess):
         if hess is None:
             raise ValueError("Newton needs the Hessian: pass hess, an (R, dim, dim) array")
-        damping = self.h("damping")
-        system = hess
-        if not self.all_zero("damping"):
-            system = hess + np.reshape(damping, (-1, 1, 1)) * np.eye(x.shape[1])
-        step = solve_or_nan(system, g)
+        step = solve_or_nan(self._system(hess), g)
         with np.errstate(all="ignore"):  # a near-singular system may overflow; the run loop catches it
             return x - lr * step, state
+
+    def _system(self, hess: np.ndarray) -> np.ndarray:
+        """H + λI for every run: (R, dim, dim)."""
+        if self.all_zero("damping"):
+            return hess
+        return hess + np.reshape(self.h("damping"), (-1, 1, 1)) * np.eye(hess.shape[-1])
+
+    def explain(self, x, g, before, after, lr, t, hess):
+        system = self._system(hess)
+        with np.errstate(all="ignore"):
+            eigenvalues = np.linalg.eigvalsh(system)
+            direction = solve_or_nan(system, g)
+        low, high = eigenvalues.min(axis=-1), eigenvalues.max(axis=-1)  # (R,)
+        kind = np.where(low > 0, "positive definite", np.where(high < 0, "negative definite", "indefinite"))
+        return {"hessian": system, "eigenvalues": eigenvalues, "newton_direction": direction, "_definiteness": kind}

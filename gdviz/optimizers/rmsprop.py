@@ -54,6 +54,16 @@ class RMSprop(Optimizer):
         r"b_t = \mu\, b_{t-1} + d_t,\quad x_t = x_{t-1} - \eta\, b_t"
     )
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
+    explanation = (
+        r"v_t = \alpha v_{t-1} + (1-\alpha)\, g_t^2 = $_alpha \cdot $prev_square_avg + $_decay \cdot $_g_squared"
+        r" = $square_avg",
+        r"\bar g_t = \alpha \bar g_{t-1} + (1-\alpha)\, g_t = $grad_avg",
+        r"\sqrt{v_t - \bar g_t^2} + \epsilon = $_centered_denominator",
+        r"\sqrt{v_t} + \epsilon = $_denominator",
+        r"\eta_{\text{eff}} = \eta / (\sqrt{v_t} + \epsilon) = $effective_lr_rule",
+        r"\Delta x = -\eta_{\text{eff}} \odot g_t = -$effective_lr_rule \odot $_gradient_step",
+        r"b_t = \mu b_{t-1} + g_t / (\sqrt{v_t} + \epsilon) = $momentum_buffer, \quad \Delta x = -\eta\, b_t",
+    )
 
     def prepare(self):
         alpha = self.h("alpha")
@@ -88,6 +98,25 @@ class RMSprop(Optimizer):
             buf = np.where(momentum == 0, 0.0, buf)
         new_state["momentum_buffer"] = buf
         return x_new, new_state
+
+    def explain(self, x, g, before, after, lr, t, hess):
+        square_avg, grad_avg = after["square_avg"], after["grad_avg"]
+        # update's denominator, from the state it returned (inline in update: a call per step would slow races)
+        if self._centered:
+            avg = np.sqrt(square_avg - grad_avg * grad_avg) + self._eps
+        else:
+            avg = np.sqrt(square_avg) + self._eps
+        shown = {"square_avg": square_avg, "_alpha": self._alpha, "_decay": self._decay, "_g_squared": g * g}
+        if self._centered:
+            shown.update(grad_avg=grad_avg, _centered_denominator=avg)
+        else:
+            shown["_denominator"] = avg
+        shown["effective_lr_rule"] = lr / avg
+        if self._momentum is None:
+            shown["_gradient_step"] = g
+        else:
+            shown["momentum_buffer"] = after["momentum_buffer"]
+        return shown
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight: float | np.ndarray) -> np.ndarray:

@@ -43,6 +43,13 @@ class SGD(Optimizer):
         r"x_t = x_{t-1} - \eta\, b_t \quad\text{(Nesterov: } x_t = x_{t-1} - \eta\,(g_t + \mu b_t)\text{)}"
     )
     state_names = ("momentum_buffer",)
+    explanation = (
+        r"\Delta x = -\eta\, g_t = -$lr \cdot $_gradient_step",
+        r"b_1 = g_1 = $_first_buffer",
+        r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t = $_mu \cdot $prev_momentum_buffer + $_keep \cdot $g = $momentum_buffer",
+        r"\Delta x = -\eta\,(g_t + \mu b_t) = -$lr \cdot $_nesterov_direction",
+        r"\Delta x = -\eta\, b_t = -$lr \cdot $_buffer_step",
+    )
 
     def check(self, hyper):
         momentum, dampening = hyper["momentum"], hyper["dampening"]
@@ -76,3 +83,18 @@ class SGD(Optimizer):
             direction = np.where(momentum == 0, g, direction)
             buf = np.where(momentum == 0, 0.0, buf)
         return x - lr * direction, {"momentum_buffer": buf}
+
+    def explain(self, x, g, before, after, lr, t, hess):
+        if self._momentum is None:
+            return {"_gradient_step": g}
+        buf = after["momentum_buffer"]
+        shown = {"momentum_buffer": buf}
+        if t == 1:
+            shown["_first_buffer"] = buf
+        else:
+            shown.update(_mu=self._momentum, _keep=1.0 if self._keep is None else self._keep)
+        if self._nesterov:
+            shown["_nesterov_direction"] = g + self._momentum * buf
+        else:
+            shown["_buffer_step"] = buf
+        return shown

@@ -1,4 +1,4 @@
-"""The inspector's substituted numbers are the trajectory's own numbers, for every registry optimizer."""
+"""The inspector's substituted numbers are the trajectory's own numbers, for every registry optimizer and a new one."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import gdviz
-from ui.playground.inspector import FORMATTERS, Inspection, display, inspect, num, vec
+from gdviz.optimizers.base import LR, Optimizer
+from ui.playground.inspector import Inspection, display, inspect, num, vec
 
-# settings that switch on every branch a formatter has (weight decay, momentum, Nesterov, AMSGrad, ...)
+# settings that switch on every branch an explanation has (weight decay, momentum, Nesterov, AMSGrad, ...)
 VARIANTS = {
     "SGD": [
         dict(lr=0.05),
@@ -61,10 +62,9 @@ def test_numbers_shown_are_the_trajectory_numbers(name, hyper, noise):
         for state_name, history in trajectory.states.items():
             if state_name in values:
                 assert _close(values[state_name], history[step]), (state_name, step)
-        if name in FORMATTERS:
-            # the rule, re-derived with the numbers shown, lands exactly where the optimizer went
-            assert _close(values["x_rule"], trajectory.xs[step])
-        else:
+        # the step replayed through the optimizer's update lands exactly where the run went
+        assert np.array_equal(values["x_rule"], trajectory.xs[step])
+        if not gdviz.OPTIMIZERS[name].explanation:
             assert set(trajectory.states) <= set(values)
         assert report.lines and all(isinstance(line, str) for line in report.lines)
         assert vec(trajectory.xs[step]) in report.lines[-2]
@@ -113,3 +113,54 @@ def test_number_formatting():
     cases = r"\eta = \begin{cases} 1 \\ 2 \end{cases}"
     assert display(cases) == cases
     assert display(cases + r" \\ x").startswith(r"\begin{gathered}")
+
+
+class _HalfStep(Optimizer):
+    """A registry newcomer: no explain, no explanation."""
+
+    name = "HalfStep"
+    spec = (LR,)
+    rule = r"x_t = x_{t-1} - \eta\, g_t / 2"
+    state_names = ("last_step",)
+
+    def init(self, x0, lr):
+        return {"last_step": np.zeros_like(x0)}
+
+    def update(self, x, g, state, lr, t, hess):
+        step = lr * g / 2
+        return x - step, {"last_step": step}
+
+
+def test_a_new_optimizer_is_inspected_from_its_own_code():
+    trajectory = gdviz.run(gdviz.surface("quadratic"), _HalfStep(lr=0.1), steps=3)
+    report = inspect(trajectory, 2)
+    assert np.array_equal(report.values["x_rule"], trajectory.xs[2])
+    assert np.array_equal(report.values["last_step"], trajectory.states["last_step"][2])
+    assert any(vec(trajectory.states["last_step"][1]) in line for line in report.lines)  # the state before
+
+
+def test_weight_decay_line_adds_to_the_gradient_before_decay():
+    trajectory = gdviz.run(gdviz.surface("quadratic"), gdviz.optimizer("SGD", lr=0.1, weight_decay=0.5), steps=2)
+    x, g = trajectory.xs[1], trajectory.grads[1]
+    line = next(line for line in inspect(trajectory, 2).lines if r"\lambda x_{t-1}" in line)
+    assert line.endswith(f"= {vec(g)} + {num(0.5)} \\cdot {vec(x)} = {vec(g + 0.5 * x)}")
+
+
+def test_a_swept_hyper_parameter_shows_each_runs_own_numbers():
+    momentum = np.array([0.5, 0.9])
+    trajectory = gdviz.run(gdviz.surface("quadratic"), gdviz.optimizer("SGD", lr=0.05, momentum=momentum), steps=3)
+    for run in (0, 1):
+        report = inspect(trajectory, 3, run=run)
+        assert np.array_equal(report.values["x_rule"], trajectory.xs[3, run])
+        assert np.array_equal(report.values["momentum_buffer"], trajectory.states["momentum_buffer"][3, run])
+        assert any(rf"= {num(momentum[run])} \cdot" in line for line in report.lines)
+
+
+def test_a_swept_weight_decay_shows_its_line_only_where_it_is_on():
+    trajectory = gdviz.run(
+        gdviz.surface("quadratic"), gdviz.optimizer("Adam", weight_decay=np.array([0.0, 0.1])), steps=2
+    )
+    off, on = (inspect(trajectory, 2, run=run) for run in (0, 1))
+    assert not any(r"\lambda x_{t-1}" in line for line in off.lines)
+    assert any(rf"+ {num(0.1)} \cdot" in line for line in on.lines)
+    assert np.array_equal(on.values["x_rule"], trajectory.xs[2, 1])
