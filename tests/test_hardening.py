@@ -16,6 +16,7 @@ import importlib
 import json
 import math
 import pkgutil
+import re
 import types
 import warnings
 import weakref
@@ -209,46 +210,20 @@ MUTABLE_TYPES = (
     weakref.WeakValueDictionary,
     weakref.WeakSet,
 )
-# module-level containers that are mutable by type but constant by use: lookup tables and presets built once
-# at import and only read afterwards (test_visits_leave_shared_state_unchanged in tests/app/ checks that
-# driving the app changes none of them); each with the reason it may stay a plain container
-CONSTANT_TABLES = {
-    "gdviz.custom._BUILDERS": "operator -> expression builder",
-    "gdviz.formula.tokenizer.VARIABLES": "variable names of the formula grammar",
-    "gdviz.formula.tokenizer.CONSTANTS": "pi and e",
-    "gdviz.formula.evaluation._UFUNCS": "function name -> NumPy ufunc",
-    "gdviz.formula.tokenizer._ASCII_HINTS": "look-alike characters -> the hint in the message",
-    "gdviz.formula.tokenizer._CONTROL_NAMES": "control character -> its name in the message",
-    "gdviz.formula.tree._LATEX_FUNCTIONS": "function name -> LaTeX",
-    "gdviz.surfaces.classics.SURFACES": "the module's surfaces, registered once (read-only registry)",
-    "gdviz.surfaces.d2l.SURFACES": "the module's surfaces, registered once (read-only registry)",
-    "gdviz.surfaces.defects.SURFACES": "the module's surfaces, registered once (read-only registry)",
-    "gdviz.surfaces.multimodal.SURFACES": "the module's surfaces, registered once (read-only registry)",
-    "gdviz.surfaces.rugged.SURFACES": "the module's surfaces, registered once (read-only registry)",
-    "ui.figures.style._FONT": "plotly font settings",
-    "ui.playground.inspector.LABELS": "state name -> label",
-    "ui.playground.inspector.FORMATTERS": "state name -> number format",
-    "ui.lab.fields.CACHE": "st.cache_data arguments",
-    "ui.lab.fields.VIEW_TITLES": "view -> title",
-    "ui.figures.lab_canvas.FONT": "plotly font settings",
-    "ui.figures.maps.KIND_STYLE": "critical point kind -> marker style",
-    "ui.figures.plain._SHORT_TYPES": "NumPy dtype name -> plotly.js typed-array name",
-    "ui.playground.presets.PRESETS": "key -> frozen Preset",
-    "ui.regression.view._FONT": "plotly font settings",
-    "ui.regression.view.AXES": "axis key -> title",
-    "ui.regression.view.CACHE": "st.cache_data arguments",
-    "ui.playground.scenario._SYMBOLS": "parameter name -> legend symbol",
-    "ui.figures.surface_picture._CASES": "marching-squares case -> the cell edges its iso-line crosses",
-    "ui.figures.surface_picture._SADDLES": "saddle case -> its edge pairs, by the cell centre's side",
-}
+# A module-level container (or writable array) under a CONSTANT_CASE name is a constant by convention: a
+# lookup table, a preset list, a surface tuple's parts, built once at import and only read afterwards. Two
+# checks hold the convention, so no list of tables is kept by hand: no function of the app writes to one
+# (test_no_function_writes_to_a_constant_table), and test_visits_leave_shared_state_unchanged in tests/app/
+# drives every page and finds every such table unchanged. Any other mutable module global fails.
+CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
 # memo tables: they fill at run time, but each value is a pure function of its key (an immutable surface),
 # held weakly, so they carry nothing from one visitor to another (checked in tests/app/test_hostile_app.py)
 PURE_MEMOS = {"gdviz.critical._CURVATURE": "surface -> its median Hessian norm"}
-# constant arrays (module-level ndarrays)
-CONSTANT_ARRAYS = {
-    "gdviz.surfaces.defects.NONE": "the empty (0, 2) 'no minima' array",
-    "ui.figures.surface_picture._VIRIDIS": "a colour scale",
-}
+# what writes to a container in place, when called on it
+MUTATING_METHODS = {
+    "append", "extend", "insert", "remove", "sort", "reverse", "update", "setdefault", "pop", "popitem",
+    "clear", "add", "discard", "fill", "resize", "put", "__setitem__", "__delitem__",
+}  # fmt: skip
 REGISTRIES = ("OPTIMIZERS", "SCHEDULES", "SURFACES")
 
 
@@ -270,18 +245,71 @@ def _is_mutable(value) -> bool:
     return isinstance(value, MUTABLE_TYPES)
 
 
-def test_module_globals_are_constants_or_reviewed_tables():
-    """No module keeps a mutable container that a run could write to, except the reviewed constant tables.
+def _constant_named(qualified_name: str) -> bool:
+    return CONSTANT_NAME.fullmatch(qualified_name.rsplit(".", 1)[1]) is not None
 
-    A new list, dict or set at module level fails here until it is frozen (a tuple, a frozenset, a
-    MappingProxyType) or reviewed and added above with its reason.
+
+def test_module_globals_are_constants_or_constant_tables():
+    """No module keeps a mutable container that a run could write to, except constant tables and pure memos.
+
+    A new list, dict or set at module level under a lower-case name fails here until it is frozen (a tuple, a
+    frozenset, a MappingProxyType) or, if it is a table built once and only read, named as a constant.
     """
-    allowed = set(CONSTANT_TABLES) | set(PURE_MEMOS) | set(CONSTANT_ARRAYS)
     everything = module_globals()
-    unexpected = [names for names, value in everything if _is_mutable(value) and not allowed & set(names)]
+    unexpected = [
+        names
+        for names, value in everything
+        if _is_mutable(value) and not set(PURE_MEMOS) & set(names) and not any(map(_constant_named, names))
+    ]
     assert unexpected == []
-    stale = allowed - {name for names, _ in everything for name in names}
-    assert stale == set(), "entries of the review lists that no longer exist: remove them"
+    stale = set(PURE_MEMOS) - {name for names, _ in everything for name in names}
+    assert stale == set(), "entries of PURE_MEMOS that no longer exist: remove them"
+
+
+def _module_constants(tree: ast.Module) -> set[str]:
+    """The CONSTANT_CASE names a module binds at its top level (assigned or imported)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.ImportFrom):
+            names |= {alias.asname or alias.name for alias in node.names}
+    return {name for name in names if CONSTANT_NAME.fullmatch(name)}
+
+
+def test_no_function_writes_to_a_constant_table():
+    """Inside a function, a module's CONSTANT_CASE global is only read: no item assignment or deletion, no
+    augmented assignment, no in-place method (the pure memos aside, which fill by design)."""
+    memos = {name.rsplit(".", 1)[1] for name in PURE_MEMOS}
+    writes = []
+    for path in app_sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        constants = _module_constants(tree) - memos
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            local = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            watched = constants - local
+            for node in ast.walk(function):
+                targets = []
+                if isinstance(node, (ast.Assign, ast.Delete)):
+                    targets = node.targets
+                elif isinstance(node, ast.AugAssign):
+                    targets = [node.target]
+                for target in targets:
+                    base = target.value if isinstance(target, (ast.Subscript, ast.Attribute)) else target
+                    if isinstance(base, ast.Name) and base.id in watched:
+                        writes.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+                call = node.func if isinstance(node, ast.Call) else None
+                if (
+                    isinstance(call, ast.Attribute)
+                    and call.attr in MUTATING_METHODS
+                    and isinstance(call.value, ast.Name)
+                    and call.value.id in watched
+                ):
+                    writes.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert writes == []
 
 
 @pytest.mark.parametrize("module", [gdviz, gdviz.optimizers, gdviz.schedules, gdviz.surfaces])
