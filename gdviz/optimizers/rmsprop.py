@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from gdviz.optimizers.adam import lerp
 from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
 
@@ -82,7 +83,7 @@ class RMSprop(Optimizer):
         square_avg = state["square_avg"] * self._alpha + self._decay * g * g
         grad_avg = state["grad_avg"]
         if self._centered:
-            grad_avg = _lerp(grad_avg, g, 1 - self.h("alpha"))
+            grad_avg = lerp(grad_avg, g, 1 - self.h("alpha"))
             avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = np.sqrt(square_avg)
@@ -117,12 +118,3 @@ class RMSprop(Optimizer):
         else:
             shown["momentum_buffer"] = after["momentum_buffer"]
         return shown
-
-
-def _lerp(start: np.ndarray, end: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
-    """torch.lerp: from whichever end is nearer, so a weight near 1 loses no precision."""
-    near_start = start + weight * (end - start)
-    if np.all(np.abs(weight) < 0.5):
-        return near_start
-    near_end = end - (end - start) * (1 - weight)
-    return np.where(np.abs(weight) < 0.5, near_start, near_end)
