@@ -9,6 +9,9 @@ The learning rate reaches ``init`` and ``update`` either as an ``(R, 1)`` column
 sweep) or as a Python float (the run loop's fast path when every run has the same constant lr);
 every optimizer accepts both and gives the same bits for both.
 
+The Playground's inspector replays a step through ``update`` and shows what :meth:`Optimizer.explain`
+derives from it, in the lines of ``explanation``; neither is used by the run loop.
+
 Every update starts as torch's do, with :meth:`Optimizer.preamble`: ``maximize`` negates the
 gradient and ``weight_decay`` adds λx to it (or, decoupled as in AdamW, shrinks x by 1 - ηλ).
 
