@@ -2,14 +2,34 @@
 
 Test modules take ``torch`` from tests/torch_reference.py (imported on first use), so they are collected
 without it. The engine imports torch lazily too (gdviz.regression), so a test reaches it only while it
-runs; the hooks below turn that ``ModuleNotFoundError`` into a skip instead of a failure.
+runs: the hooks below turn that ``ModuleNotFoundError`` into a skip instead of a failure, whether the test
+raised it or a page it drove in AppTest did (Streamlit logs a page's exception, and shows the visitor a
+redacted message, so the page's own error is read from the log).
 """
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.torch_reference import SKIP_REASON
+
+
+def _torch_missing(error: BaseException | None) -> bool:
+    return isinstance(error, ModuleNotFoundError) and error.name == "torch"
+
+
+class _PageErrors(logging.Handler):
+    """Remembers whether a page run in AppTest failed for want of torch."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.torch_missing = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and _torch_missing(record.exc_info[1]):
+            self.torch_missing = True
 
 
 @pytest.hookimpl(wrapper=True)
@@ -17,16 +37,21 @@ def pytest_runtest_setup(item):
     try:
         return (yield)
     except ModuleNotFoundError as error:
-        if error.name != "torch":
+        if not _torch_missing(error):
             raise
         pytest.skip(SKIP_REASON)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
+    page_errors = _PageErrors()
+    streamlit_errors = logging.getLogger("streamlit.error_util")  # where a page's uncaught exception goes
+    streamlit_errors.addHandler(page_errors)
     try:
         return (yield)
-    except ModuleNotFoundError as error:
-        if error.name != "torch":
+    except Exception as error:
+        if not (_torch_missing(error) or page_errors.torch_missing):
             raise
         pytest.skip(SKIP_REASON)
+    finally:
+        streamlit_errors.removeHandler(page_errors)

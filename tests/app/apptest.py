@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
-
-from tests.torch_reference import SKIP_REASON
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120
@@ -33,9 +30,6 @@ def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
 
 
 def ok(at: AppTest) -> None:
-    """The page ran without an exception (a page that trains with torch is skipped where torch is missing)."""
-    if any("No module named 'torch'" in str(e.value) for e in at.exception):
-        pytest.skip(f"the page trains with torch: {SKIP_REASON}")
     assert not at.exception, [e.value for e in at.exception]
 
 
