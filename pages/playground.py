@@ -7,18 +7,19 @@ the panels and the inspector are still being produced (see ui/playground/view.py
 
 import streamlit as st
 
-from ui.playground import controls, view
+from ui.playground import sidebar_state as sidebar
+from ui.playground import view
 from ui.playground.simulate import simulate
 
 state = st.session_state
-controls.restore(state, st.query_params)
+sidebar.restore(state, st.query_params)
 formula_error = view.check_formula(state)
-scenario, problems = controls.read_scenario(state)
-controls.remember(state, scenario, st.query_params)
+scenario, problems = sidebar.read_scenario(state)
+sidebar.remember(state, scenario, st.query_params)
 
 st.title("Optimizer playground")
 view.story(scenario)
-view.notices(controls.link_notices(state, scenario) + problems)
+view.notices(sidebar.link_notices(state, scenario) + problems)
 if formula_error:
     st.error(f"The formula is not accepted: {view.escape(formula_error)}")
 

@@ -22,7 +22,7 @@ def test_preset_runs_with_the_registries_and_is_its_own_link(key):
     preset = PRESETS[key]
     scenario = preset.scenario
     assert scenario.surface in gdviz.SURFACES
-    assert scenario.schedule == "" or scenario.schedule in gdviz.SCHEDULES
+    assert not scenario.has_schedule or scenario.schedule in gdviz.SCHEDULES
     assert all(item.name in gdviz.OPTIMIZERS for item in scenario.optimizers)
     dim = gdviz.SURFACES[scenario.surface].dim
     assert scenario.start is not None and all(len(p) == dim for p in (scenario.start, *scenario.more_starts))

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import gdviz
 from gdviz.optimizers import optimizer_class
 from ui import limits
-from ui.playground.controls import playable_schedules
 from ui.playground.scenario import (
     CUSTOM,
     OptimizerEntry,
@@ -25,7 +24,8 @@ from ui.playground.scenario import (
     schedule_params,
     to_query,
 )
-from ui.state.values import bounds, canonical_value, full_params
+from ui.state.values import NO_SCHEDULE, bounds, canonical_value, full_params
+from ui.state.widgets import playable_schedules
 
 FORMULAS = ("x^2 + 2*y^2", "x*cos(0.15*pi*x)", "(1 - x)^2 + 100*(y - x^2)^2", "sin(x1) * x2^2")
 
@@ -67,7 +67,7 @@ def scenarios(draw):
     coordinate = st.floats(-limits.MAX_ABS_START, limits.MAX_ABS_START, allow_nan=False)
     start = draw(st.one_of(st.none(), st.tuples(*[coordinate] * dim)))
     more = () if start is None else draw(st.lists(st.tuples(*[coordinate] * dim), max_size=limits.MAX_STARTS - 1))
-    schedule, params = "", ()
+    schedule, params = NO_SCHEDULE, ()
     if draw(st.booleans()):
         schedule = draw(st.sampled_from(playable_schedules()))
         specs = gdviz.SCHEDULES[schedule].spec
@@ -95,7 +95,7 @@ def test_every_valid_scenario_round_trips_through_the_link(scenario):
     query = to_query(scenario)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in query.items())
     restored, notices = from_query(query)
-    if scenario.schedule and notices:
+    if scenario.has_schedule and notices:
         # a schedule whose drawn parameters the engine refuses (e.g. CyclicLR base_lr > max_lr) falls back
         assert restored.schedule_params != scenario.schedule_params
         return
@@ -128,7 +128,7 @@ def test_any_query_gives_a_valid_scenario_and_never_raises(query):
     assert limits.MIN_SEED <= scenario.seed <= limits.MAX_SEED
     for item in scenario.optimizers:
         gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params)
-    if scenario.schedule:
+    if scenario.has_schedule:
         gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params))
     assert all(abs(v) <= limits.MAX_ABS_START for v in scenario.start or ())
     # what the reader produced encodes and reads back to itself without complaint

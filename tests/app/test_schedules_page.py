@@ -60,7 +60,7 @@ def test_links_open_each_schedule_in_the_playground():
         scenario, notices = from_query(query)
         assert notices == []
         scenarios.append(scenario)
-    assert [s.schedule for s in scenarios] == ["", "ExponentialDecay", "PolynomialDecay"]
+    assert [s.schedule for s in scenarios] == ["constant", "ExponentialDecay", "PolynomialDecay"]
     for s in scenarios:
         assert s.surface == "quadratic" and s.noise == 1.0 and s.optimizers[0].name == "SGD"
         assert dict(s.optimizers[0].hyper)["lr"] == 0.1

@@ -59,7 +59,7 @@ def test_schedules_page_draws_formulas_and_links(page, app_url):
         chart(page, key)
     expect(page.locator(".katex")).to_have_count(3, timeout=LOAD_MS)
     expect(page.locator('[data-testid="stLinkButton"]')).to_have_count(3)
-    assert [s.schedule for s in playground_links(page)] == ["", "ExponentialDecay", "PolynomialDecay"]
+    assert [s.schedule for s in playground_links(page)] == ["constant", "ExponentialDecay", "PolynomialDecay"]
 
 
 def test_a_click_on_the_stability_map_selects_a_cell_and_links_it(page, app_url):

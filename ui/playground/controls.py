@@ -1,21 +1,13 @@
-"""The Playground sidebar, built generically from the registries' hyper-parameter specs.
+"""The Playground sidebar: surface and start, run length and noise, schedule, and the optimizers.
 
-Every widget keeps its state in ``st.session_state`` under a ``pg_`` key (see :mod:`ui.sidebar_state`,
-which maps a Scenario to those keys and back); none gets a ``value=``. Adding an optimizer or a schedule
-to the engine's registry adds it here with no change.
-
-Widget per spec kind: a float with ``log=True`` is a ``select_slider`` over a 1-2-…-9 grid per decade,
-with the current value inserted when it is off the grid. Dragging then moves multiplicatively, as a
-learning rate should, and any exact value from a link or a preset (η = 0.4, 0.6, 0.03) is shown as is;
-a ``number_input`` would step additively (0.001 → 0.002 → … is useless over five decades). Other
-floats are sliders, ints number inputs, bools checkboxes, choices select boxes, pairs two sliders,
-lists a comma-separated text input. Ranges come from :func:`ui.state.values.bounds`, the same ones a link
-is clamped to.
+Every widget keeps its state in ``st.session_state`` under a ``pg_`` key (see
+:mod:`ui.playground.sidebar_state`, which maps a Scenario to those keys and back); none gets a
+``value=``. Hyper-parameter widgets are built from the registries' specs by :mod:`ui.state.widgets`,
+so adding an optimizer or a schedule to the engine's registry adds it here with no change.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -23,42 +15,28 @@ import streamlit as st
 
 import gdviz
 from gdviz.optimizers import optimizer_class
-from gdviz.params import HyperParam
 from ui import limits
 from ui.playground.inspector import display
 from ui.playground.scenario import CUSTOM, OptimizerEntry, Scenario, escape_markdown
-from ui.playground.sidebar_state import (  # noqa: F401 -- the page reads the state through this module
+from ui.playground.sidebar_state import (
     K_BATCH,
     K_COUNT,
     K_FORMULA,
     K_MORE,
     K_NOISE,
-    K_PRESET,
     K_SCHEDULE,
     K_SEED,
     K_START,
     K_STEPS,
     K_SURFACE,
-    NO_SCHEDULE,
     default_start,
-    link_notices,
     opt_key,
     opt_prefix,
-    param_key,
-    read_params,
     read_scenario,
-    remember,
-    restore,
-    write_params,
     write_scenario,
 )
-from ui.state.values import bounds, canonical_value, clamp_value, full_params
-
-# ui/state/fields.py (Schedules, Landscape Lab) reuses these two under their first, private names
-_read_params, _write_params = read_params, write_params
-# int schedule parameters that name the horizon of the run: set to the step count when the schedule is chosen
-HORIZON_PARAMS = ("T_max", "total_steps")
-_MANTISSAS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
+from ui.state.values import NO_SCHEDULE, clamp_value
+from ui.state.widgets import horizon_params, log_grid, log_slider, params_widgets, playable_schedules, switch_params
 
 
 # -- callbacks ------------------------------------------------------------------------------------
@@ -78,11 +56,7 @@ def _on_optimizer_change(slot: int, previous: str) -> None:
     """A new algorithm in a slot starts from its defaults, but keeps the slot's learning rate."""
     state = st.session_state
     name = state[opt_key(slot, "name")]
-    old_lr = state.get(param_key(opt_prefix(slot), previous, "lr"))
-    specs = {spec.name: spec for spec in optimizer_class(name).spec}
-    write_params(state, opt_prefix(slot), name, tuple(specs.values()), full_params(tuple(specs.values()), {}))
-    if old_lr is not None and "lr" in specs:
-        state[param_key(opt_prefix(slot), name, "lr")] = clamp_value(specs["lr"], float(old_lr))
+    switch_params(state, opt_prefix(slot), optimizer_class(name).spec, name, previous)
 
 
 def _on_add() -> None:
@@ -108,74 +82,6 @@ def _with_optimizers(scenario: Scenario, optimizers: tuple[OptimizerEntry, ...])
 
 
 # -- widgets --------------------------------------------------------------------------------------
-def log_grid(low: float, high: float) -> list[float]:
-    """1, 1.5, 2, 2.5, 3, …, 9 × 10^k between ``low`` and ``high`` (both included), as exact decimals."""
-    low = max(low, high * 1e-9) if low <= 0 else low
-    values = {low, high}
-    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for mantissa in _MANTISSAS:
-            value = float(f"{mantissa}e{exponent}")
-            if low <= value <= high:
-                values.add(value)
-    return sorted(values)
-
-
-def _slider_step(low: float, high: float) -> float:
-    span = high - low
-    return float(f"1e{math.floor(math.log10(span)) - 2}") if span > 0 else 1.0
-
-
-def _log_slider(label: str, key: str, low: float, high: float, help_text: str | None = None) -> None:
-    options = sorted(set(log_grid(low, high)) | {float(st.session_state[key])})
-    st.select_slider(label, options=options, key=key, help=help_text, format_func=lambda v: f"{v:g}")
-
-
-def _float_widget(spec: HyperParam, key: str, label: str, help_text: str) -> None:
-    low, high = bounds(spec)
-    st.session_state[key] = float(st.session_state[key])
-    if spec.log and high > 0:
-        _log_slider(label, key, low, high, help_text)
-    else:
-        step = _slider_step(low, high)
-        st.slider(label, min_value=low, max_value=high, step=step, key=key, help=help_text, format="%g")
-
-
-def param_widget(spec: HyperParam, key: str) -> None:
-    """One widget for ``spec`` with its state under ``key`` (two keys ``key_0``/``key_1`` for a pair)."""
-    state = st.session_state
-    help_text = spec.help or spec.name
-    default = canonical_value(spec, spec.default)
-    if spec.optional:
-        state.setdefault(key + "__on", default is not None)
-        if not st.checkbox(f"set {spec.name}", key=key + "__on", help=f"{help_text} (off: derived / unused)"):
-            return
-    if spec.kind == "pair":
-        for index, column in enumerate(st.columns(2)):
-            state.setdefault(f"{key}_{index}", default[index] if default is not None else bounds(spec)[0])
-            with column:
-                _float_widget(spec, f"{key}_{index}", f"{spec.name}[{index}]", help_text)
-        return
-    if spec.kind == "list":
-        state.setdefault(key, ", ".join(str(v) for v in (default or ())))
-        st.text_input(f"{spec.name} (comma-separated)", key=key, help=help_text, max_chars=400)
-        return
-    state.setdefault(key, default if default is not None else canonical_value(spec, bounds(spec)[0]))
-    if spec.kind == "bool":
-        st.checkbox(spec.name, key=key, help=help_text)
-    elif spec.kind == "choice":
-        st.selectbox(spec.name, options=list(spec.choices), key=key, help=help_text)
-    elif spec.kind == "int":
-        low, high = bounds(spec)
-        st.number_input(spec.name, min_value=int(low), max_value=int(high), step=1, key=key, help=help_text)
-    else:
-        _float_widget(spec, key, spec.name, help_text)
-
-
-def params_widgets(prefix: str, owner: str, specs) -> None:
-    for spec in specs:
-        param_widget(spec, param_key(prefix, owner, spec.name))
-
-
 def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str | None:
     """Surface picker, formula and start point. ``resolve_dim(formula)`` -> (dim, error); returns the error."""
     state = st.session_state
@@ -244,21 +150,6 @@ def run_widgets() -> None:
         st.number_input("seed", low, high, step=1, key=K_SEED, help=help_text)
 
 
-def playable_schedules() -> list[str]:
-    """Schedules whose parameters all have widgets (SequentialLR also needs sub-schedules: not offered)."""
-    names = []
-    for name, cls in sorted(gdviz.SCHEDULES.items()):
-        params = {s.name: limits.DEFAULT_STEPS for s in cls.spec if s.optional and s.kind == "int"}
-        for attempt in ({}, params):
-            try:
-                cls(**attempt)
-            except (ValueError, TypeError):
-                continue
-            names.append(name)
-            break
-    return names
-
-
 def _on_schedule_change() -> None:
     """A newly chosen schedule starts from its defaults, its horizon (T_max, total_steps) the run's length."""
     state = st.session_state
@@ -266,12 +157,10 @@ def _on_schedule_change() -> None:
     if name not in gdviz.SCHEDULES:
         return
     cls = gdviz.SCHEDULES[name]
-    write_params(state, "pg_sched", cls.name, cls.spec, full_params(cls.spec, {}))
-    for spec in cls.spec:
-        if spec.name in HORIZON_PARAMS and spec.kind == "int":
-            key = param_key("pg_sched", cls.name, spec.name)
-            state[key] = int(clamp_value(spec, int(state.get(K_STEPS, limits.DEFAULT_STEPS))))
-            state[key + "__on"] = True
+    specs = {spec.name: spec for spec in cls.spec}
+    steps = int(state.get(K_STEPS, limits.DEFAULT_STEPS))
+    given = {key: int(clamp_value(specs[key], value)) for key, value in horizon_params(cls.spec, steps).items()}
+    switch_params(state, "pg_sched", cls.spec, cls.name, cls.name, given)
 
 
 def schedule_widgets() -> None:
@@ -280,7 +169,12 @@ def schedule_widgets() -> None:
         st.session_state[K_SCHEDULE] = NO_SCHEDULE
     help_text = "scales every optimizer's lr, step by step (torch.optim.lr_scheduler and d2l 12.4)"
     choice = st.selectbox(
-        "Learning-rate schedule", names, key=K_SCHEDULE, help=help_text, on_change=_on_schedule_change
+        "Learning-rate schedule",
+        names,
+        key=K_SCHEDULE,
+        help=help_text,
+        on_change=_on_schedule_change,
+        format_func=lambda name: "(constant lr)" if name == NO_SCHEDULE else name,
     )
     if choice in gdviz.SCHEDULES:
         cls = gdviz.SCHEDULES[choice]
@@ -303,7 +197,7 @@ def optimizer_widgets(labels: list[str]) -> None:
             params_widgets(opt_prefix(slot), cls.name, cls.spec)
             help_text = "torch.nn.utils.clip_grad_norm_ before every step"
             if st.checkbox("clip gradient norm", key=opt_key(slot, "clip_on"), help=help_text):
-                _log_slider("max_grad_norm", opt_key(slot, "clip"), limits.MIN_CLIP, limits.MAX_CLIP)
+                log_slider("max_grad_norm", opt_key(slot, "clip"), limits.MIN_CLIP, limits.MAX_CLIP)
             placeholder = "legend label (optional)"
             st.text_input(
                 "label", key=opt_key(slot, "label"), max_chars=limits.MAX_LABEL_CHARS, placeholder=placeholder

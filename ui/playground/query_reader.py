@@ -27,35 +27,19 @@ from ui.playground.scenario import (
     checked_schedule,
     clean_label,
     fit_budget,
-    shown,
 )
-from ui.state.values import Params, clamp_value, encode_value, full_params, parse_number, parse_value
-
-# keys Streamlit itself puts in app URLs
-_STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
+from ui.state.query import parse_point, plain_query, shown, unknown_keys_notice
+from ui.state.values import NO_SCHEDULE, Params, clamp_value, encode_value, full_params, parse_number, parse_value
 
 
 def read_query(params: Mapping[str, Any]) -> tuple[Scenario, list[str]]:
     """See :func:`ui.playground.scenario.from_query`."""
     notices: list[str] = []
     try:
-        return _from_query(_plain(params, notices), notices), notices
+        return _from_query(plain_query(params, notices), notices), notices
     except Exception as error:  # noqa: BLE001 -- a last line of defence: a link must never break the page
         notices.append(f"The link could not be read ({type(error).__name__}); showing the default scenario.")
         return Scenario(), notices
-
-
-def _plain(params: Mapping[str, Any], notices: list[str]) -> dict[str, str]:
-    """Query parameters as str -> str (the last of repeated values), bounded in number."""
-    out: dict[str, str] = {}
-    for index, (key, value) in enumerate(params.items()):
-        if index >= limits.MAX_QUERY_KEYS:
-            notices.append(f"The link has more than {limits.MAX_QUERY_KEYS} parameters; the rest were ignored.")
-            break
-        if isinstance(value, (list, tuple)):
-            value = value[-1] if value else ""
-        out[str(key)] = str(value)
-    return out
 
 
 def _scalar(raw, key, notices, used, default, low, high, integer, what):
@@ -104,7 +88,7 @@ def _read_params(
 
 
 def _from_query(raw: dict[str, str], notices: list[str]) -> Scenario:
-    used: set[str] = {"v"} | (_STREAMLIT_KEYS & set(raw))
+    used: set[str] = {"v"}
     base = Scenario()
     if "v" in raw and raw["v"] != QUERY_VERSION:
         notices.append(f"This link was made by another version ({shown(raw['v'])}); read what could be read.")
@@ -133,11 +117,7 @@ def _from_query(raw: dict[str, str], notices: list[str]) -> Scenario:
     seed = _scalar(raw, "seed", notices, used, 0, limits.MIN_SEED, limits.MAX_SEED, True, "Seed")
     sched, sched_params = _read_schedule(raw, notices, used)
     optimizers = _read_optimizers(raw, notices, used) or base.optimizers
-    unknown = [key for key in raw if key not in used]
-    if unknown:
-        names = ", ".join(f"'{shown(k, 20)}'" for k in unknown[: limits.MAX_NOTICE_NAMES])
-        more = f" and {len(unknown) - limits.MAX_NOTICE_NAMES} more" if len(unknown) > limits.MAX_NOTICE_NAMES else ""
-        notices.append(f"Ignored unknown link parameter(s) {names}{more}.")
+    notices.extend(unknown_keys_notice(raw, used))
     scenario = Scenario(
         surface=surface,
         formula=formula,
@@ -165,14 +145,11 @@ def parse_points(text: str, dim: int | None, notices: list[str]) -> list[tuple[f
         notices.append(f"At most {limits.MAX_STARTS} start points; the rest were ignored.")
     for part in parts[: limits.MAX_STARTS]:
         try:
-            values = tuple(float(parse_number(v, False)) for v in part.split(","))
-            if (dim is not None and len(values) != dim) or len(values) not in (1, 2):
-                raise ValueError
+            clamped, was_clamped = parse_point(part, dim)
         except ValueError:
             notices.append(f"Start point '{shown(part)}' is not valid here; it was left out.")
             continue
-        clamped = tuple(limits.clamp(v, -cap, cap) for v in values)
-        if clamped != values:
+        if was_clamped:
             notices.append(f"Start point coordinates are limited to ±{cap:g}; clamped.")
         if points and len(clamped) != len(points[0]):
             notices.append(f"Start point '{shown(part)}' has another dimension than the first; it was left out.")
@@ -196,20 +173,22 @@ def _read_starts(raw, dim, notices, used) -> tuple[tuple[float, ...] | None, tup
 
 def _read_schedule(raw, notices, used) -> tuple[str, Params]:
     if "sched" not in raw:
-        return "", ()
+        return NO_SCHEDULE, ()
     used.add("sched")
     text = raw["sched"].strip()
-    if text.lower() in ("", "none", "constant"):
-        return "", ()
+    if text.lower() in ("", "none", NO_SCHEDULE):  # older links wrote "none" or nothing
+        return NO_SCHEDULE, ()
     try:
         cls = schedule_class(text[: limits.MAX_QUERY_VALUE_CHARS])
     except ValueError:
         notices.append(f"Unknown schedule '{shown(text)}'; using a constant learning rate.")
-        return "", ()
+        return NO_SCHEDULE, ()
     given = _read_params("sched", cls.name, cls.spec, raw, used, notices)
     name, params, problem = checked_schedule(cls.name, full_params(cls.spec, given))
     if problem:
-        notices.append(f"{cls.name}: {shown(problem, 120)} — using {'its defaults' if name else 'a constant lr'}.")
+        notices.append(
+            f"{cls.name}: {shown(problem, 120)} — using {'its defaults' if name != NO_SCHEDULE else 'a constant lr'}."
+        )
     return name, params
 
 

@@ -29,6 +29,7 @@ from gdviz.params import HyperParam
 from gdviz.schedules import schedule_class
 from ui import limits
 from ui.state.values import (
+    NO_SCHEDULE,
     Params,
     canonical_value,
     encode_value,
@@ -72,7 +73,7 @@ class Scenario:
     ``more_starts`` restarts every optimizer from further points (only with an explicit ``start``):
     each optimizer then runs once per start, as one batch.
 
-    ``schedule=""`` means a constant learning rate; ``formula`` non-empty means a custom surface
+    ``schedule=NO_SCHEDULE`` means a constant learning rate; ``formula`` non-empty means a custom surface
     (``surface`` is then :data:`CUSTOM`).
     """
 
@@ -84,9 +85,13 @@ class Scenario:
     noise: float = 0.0
     batch_size: int = 1
     seed: int = 0
-    schedule: str = ""
+    schedule: str = NO_SCHEDULE
     schedule_params: Params = ()
     optimizers: tuple[OptimizerEntry, ...] = field(default_factory=_default_optimizers)
+
+    @property
+    def has_schedule(self) -> bool:
+        return self.schedule != NO_SCHEDULE
 
     @property
     def is_custom(self) -> bool:
@@ -198,7 +203,7 @@ def to_query(scenario: Scenario) -> dict[str, str]:
         out["batch"] = str(scenario.batch_size)
     if scenario.seed:
         out["seed"] = str(scenario.seed)
-    if scenario.schedule:
+    if scenario.has_schedule:
         out["sched"] = scenario.schedule
         _encode_params("sched", schedule_class(scenario.schedule).spec, scenario.schedule_params, out)
     for number, item in enumerate(scenario.optimizers, start=1):
@@ -213,12 +218,6 @@ def to_query(scenario: Scenario) -> dict[str, str]:
 
 
 # -- decoding ---------------------------------------------------------------------------------------
-def shown(text: str, limit: int = 30) -> str:
-    """Untrusted text shortened and stripped of control characters, for a notice."""
-    text = re.sub(r"[\x00-\x1f\x7f]", "?", str(text))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
     """The entry if the engine accepts it, else its defaults (lr kept when that is accepted) and why."""
     try:
@@ -239,8 +238,8 @@ def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
 
 def checked_schedule(name: str, params: Params) -> tuple[str, Params, str | None]:
     """The schedule if the engine accepts it, else its defaults, else no schedule, and why."""
-    if not name:
-        return "", (), None
+    if name == NO_SCHEDULE:
+        return NO_SCHEDULE, (), None
     try:
         gdviz.schedule(name, **dict(params))
         return name, params, None
@@ -251,7 +250,7 @@ def checked_schedule(name: str, params: Params) -> tuple[str, Params, str | None
         gdviz.schedule(name, **dict(defaults))
         return name, defaults, message
     except ValueError:
-        return "", (), message
+        return NO_SCHEDULE, (), message
 
 
 def from_query(params: Mapping[str, Any]) -> tuple[Scenario, list[str]]:

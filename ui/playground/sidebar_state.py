@@ -28,7 +28,8 @@ from ui.playground.scenario import (
     from_query,
     to_query,
 )
-from ui.state.values import canonical_value, clamp_value, format_number, full_params
+from ui.state.values import NO_SCHEDULE, format_number, full_params, widget_number
+from ui.state.widgets import read_params, write_params
 
 State = MutableMapping[str, Any]
 
@@ -45,16 +46,11 @@ K_SEED = "pg_seed"
 K_SCHEDULE = "pg_sched"
 K_COUNT = "pg_n_opt"
 K_NOTICES = "pg_link_notices"
-NO_SCHEDULE = "(constant lr)"
 _SLOT_KEY = re.compile(r"pg_o[0-9]+_|pg_sched_")
 
 
 def opt_key(slot: int, field: str) -> str:
     return f"pg_o{slot}_{field}"
-
-
-def param_key(prefix: str, owner: str, name: str) -> str:
-    return f"{prefix}_{owner}_{name}"
 
 
 def opt_prefix(slot: int) -> str:
@@ -65,22 +61,6 @@ def opt_prefix(slot: int) -> str:
 def default_start(surface_name: str, dim: int = 2) -> tuple[float, ...]:
     found = gdviz.SURFACES.get(surface_name)
     return tuple(float(v) for v in found.default_start) if found is not None else (1.0,) * dim
-
-
-def write_params(state: State, prefix: str, owner: str, specs, params) -> None:
-    for spec, (name, value) in zip(specs, params, strict=True):
-        key = param_key(prefix, owner, name)
-        if spec.optional:
-            state[key + "__on"] = value is not None
-            value = spec.default if value is None else value
-            if value is None:
-                continue
-        if spec.kind == "pair":
-            state[key + "_0"], state[key + "_1"] = value
-        elif spec.kind == "list":
-            state[key] = ", ".join(str(v) for v in value)
-        else:
-            state[key] = value
 
 
 def write_scenario(state: State, scenario: Scenario) -> None:
@@ -95,8 +75,8 @@ def write_scenario(state: State, scenario: Scenario) -> None:
     state[K_MORE] = points_text(scenario.more_starts)
     state[K_STEPS], state[K_NOISE] = scenario.steps, scenario.noise
     state[K_BATCH], state[K_SEED] = scenario.batch_size, scenario.seed
-    state[K_SCHEDULE] = scenario.schedule or NO_SCHEDULE
-    if scenario.schedule:
+    state[K_SCHEDULE] = scenario.schedule
+    if scenario.has_schedule:
         cls = schedule_class(scenario.schedule)
         write_params(state, "pg_sched", cls.name, cls.spec, scenario.schedule_params)
     state[K_COUNT] = len(scenario.optimizers)
@@ -117,45 +97,13 @@ def points_text(points) -> str:
     return "; ".join(", ".join(format_number(v) for v in point) for point in points)
 
 
-def _round(value: float) -> float:
-    # a slider dragged in the browser can report 0.30000000000000004; links should say 0.3
-    return float(f"{float(value):.12g}")
-
-
-def read_params(state: State, prefix: str, owner: str, specs, problems: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for spec in specs:
-        key = param_key(prefix, owner, spec.name)
-        if spec.optional and not state.get(key + "__on", spec.default is not None):
-            out[spec.name] = None
-            continue
-        try:
-            if spec.kind == "pair":
-                value = (_round(state[key + "_0"]), _round(state[key + "_1"]))
-            elif spec.kind == "list":
-                text = str(state[key]).strip()
-                value = tuple(int(float(part)) for part in text.split(",")) if text else ()
-            elif spec.kind == "float":
-                value = _round(state[key])
-            else:
-                value = state[key]
-            spec.validate(list(value) if spec.kind == "list" else value, owner)
-        except KeyError:
-            value = spec.default
-        except (TypeError, ValueError) as error:
-            problems.append(f"{owner}: {spec.name}: {error}; using the default.")
-            value = spec.default
-        out[spec.name] = clamp_value(spec, canonical_value(spec, value))
-    return out
-
-
 def read_entry(state: State, slot: int, problems: list[str]) -> OptimizerEntry:
     name = state.get(opt_key(slot, "name"), "SGD")
     cls = optimizer_class(name)
     hyper = read_params(state, opt_prefix(slot), cls.name, cls.spec, problems)
     clip = None
     if state.get(opt_key(slot, "clip_on")):
-        clip = limits.clamp(_round(state.get(opt_key(slot, "clip"), 1.0)), limits.MIN_CLIP, limits.MAX_CLIP)
+        clip = limits.clamp(widget_number(state.get(opt_key(slot, "clip"), 1.0)), limits.MIN_CLIP, limits.MAX_CLIP)
     label = clean_label(state.get(opt_key(slot, "label"), ""))
     item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label))
     if problem:
@@ -173,9 +121,9 @@ def read_scenario(state: State) -> tuple[Scenario, list[str]]:
         problems.append("Type a formula for the custom surface; showing the default surface meanwhile.")
     dim = gdviz.SURFACES[surface].dim if surface in gdviz.SURFACES else int(state.get("pg_dim", 2))
     cap = limits.MAX_ABS_START
-    start = tuple(limits.clamp(_round(state.get(key, 0.0)), -cap, cap) for key in K_START[:dim])
+    start = tuple(limits.clamp(widget_number(state.get(key, 0.0)), -cap, cap) for key in K_START[:dim])
     steps = int(limits.clamp(int(state.get(K_STEPS, limits.DEFAULT_STEPS)), limits.MIN_STEPS, limits.MAX_STEPS))
-    noise = limits.clamp(_round(state.get(K_NOISE, 0.0)), limits.MIN_NOISE, limits.MAX_NOISE)
+    noise = limits.clamp(widget_number(state.get(K_NOISE, 0.0)), limits.MIN_NOISE, limits.MAX_NOISE)
     batch = int(limits.clamp(int(state.get(K_BATCH, 1)), limits.MIN_BATCH_SIZE, limits.MAX_BATCH_SIZE))
     seed = int(limits.clamp(int(state.get(K_SEED, 0)), limits.MIN_SEED, limits.MAX_SEED))
     sched_name, sched_params = state.get(K_SCHEDULE, NO_SCHEDULE), ()
@@ -184,9 +132,11 @@ def read_scenario(state: State) -> tuple[Scenario, list[str]]:
         given = read_params(state, "pg_sched", cls.name, cls.spec, problems)
         sched_name, sched_params, problem = checked_schedule(cls.name, full_params(cls.spec, given))
         if problem:
-            problems.append(f"{cls.name}: {problem} — using {'its defaults' if sched_name else 'a constant lr'}.")
+            problems.append(
+                f"{cls.name}: {problem} — using {'its defaults' if sched_name != NO_SCHEDULE else 'a constant lr'}."
+            )
     else:
-        sched_name = ""
+        sched_name = NO_SCHEDULE
     count = int(limits.clamp(int(state.get(K_COUNT, 1)), 1, limits.MAX_OPTIMIZERS))
     optimizers = tuple(read_entry(state, slot, problems) for slot in range(count))
     more_starts = tuple(parse_points(state.get(K_MORE, ""), dim, problems)) if state.get(K_MORE, "").strip() else ()

@@ -73,7 +73,7 @@ def _race_arrays(key: str, _scenario: Scenario) -> list[dict]:
     optimizers = [
         gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params) for item in _scenario.optimizers
     ]
-    schedule = gdviz.schedule(_scenario.schedule, **dict(_scenario.schedule_params)) if _scenario.schedule else None
+    schedule = gdviz.schedule(_scenario.schedule, **dict(_scenario.schedule_params)) if _scenario.has_schedule else None
     start = surface.default_start if _scenario.start is None else _scenario.start
     if _scenario.more_starts:
         start = np.array([start, *_scenario.more_starts], dtype=np.float64)  # (R, dim): one run per start
@@ -101,7 +101,9 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         scenario = replace(scenario, more_starts=())
     try:
         arrays = _race_arrays(key_of(scenario), scenario)
-        schedule = gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.schedule else None
+        schedule = (
+            gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.has_schedule else None
+        )
         optimizers = [
             gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params) for item in scenario.optimizers
         ]

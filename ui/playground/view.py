@@ -27,12 +27,13 @@ from ui.figures.panels import panels_figure, results_rows
 from ui.figures.plain import PlainFigure
 from ui.figures.race import race_spec
 from ui.figures.surface_3d import surface_3d_figure
-from ui.playground import controls
+from ui.playground import controls, sidebar_state
 from ui.playground.export import figure_html, trajectories_csv, trajectories_json
 from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim, key_of
+from ui.state.widgets import log_grid
 
 K_RACE = "pg_race"
 K_RERUN = "pg_sidebar_rerun"  # set while the one rerun that realigns the chart with the sidebar is pending
@@ -45,10 +46,10 @@ escape = escape_markdown
 
 # -- sidebar pieces that belong to the page, not to one control ------------------------------------
 def _on_preset() -> None:
-    key = st.session_state.get(controls.K_PRESET)
+    key = st.session_state.get(sidebar_state.K_PRESET)
     if key in PRESETS:
         controls.load(PRESETS[key].scenario)
-    st.session_state[controls.K_PRESET] = None  # so that picking the same story again reloads it
+    st.session_state[sidebar_state.K_PRESET] = None  # so that picking the same story again reloads it
 
 
 def preset_picker() -> None:
@@ -56,7 +57,7 @@ def preset_picker() -> None:
         "Scenario",
         list(PRESETS),
         index=None,
-        key=controls.K_PRESET,
+        key=sidebar_state.K_PRESET,
         format_func=lambda key: PRESETS[key].title,
         placeholder="Choose a story…",
         on_change=_on_preset,
@@ -67,9 +68,9 @@ def preset_picker() -> None:
 def check_formula(state: MutableMapping[str, Any]) -> str | None:
     """Before any widget: a custom formula's dimension where the scenario reader and the start inputs
     look for it, and the parser's message if it is not accepted (None otherwise)."""
-    if state.get(controls.K_SURFACE) != CUSTOM:
+    if state.get(sidebar_state.K_SURFACE) != CUSTOM:
         return None
-    dim, error = formula_dim(state.get(controls.K_FORMULA, ""))
+    dim, error = formula_dim(state.get(sidebar_state.K_FORMULA, ""))
     state["pg_dim"] = dim
     return error
 
@@ -90,7 +91,7 @@ def sidebar(scenario: Scenario) -> None:
         st.header("Optimizers")
         controls.optimizer_widgets(auto_labels(scenario.optimizers))
     state = st.session_state
-    if controls.read_scenario(state)[0] == scenario:
+    if sidebar_state.read_scenario(state)[0] == scenario:
         state.pop(K_RERUN, None)
     elif not state.get(K_RERUN):  # at most once in a row, whatever a widget does
         state[K_RERUN] = True
@@ -147,7 +148,7 @@ def _on_click() -> None:
     coordinates = [point.get("x")] if dim == 1 else [point.get("x"), point.get("y")]
     if any(not isinstance(v, (int, float)) or not np.isfinite(v) for v in coordinates):
         return
-    for key, value in zip(controls.K_START, coordinates, strict=False):
+    for key, value in zip(sidebar_state.K_START, coordinates, strict=False):
         st.session_state[key] = float(f"{limits.clamp(float(value), -cap, cap):.4g}")
 
 
@@ -186,7 +187,7 @@ def panels(race: Race) -> None:
     log_loss = left.toggle("log scale", value=True, key="pg_log")
     tolerance = middle.select_slider(
         "tolerance",
-        options=controls.log_grid(1e-10, 1.0),
+        options=log_grid(1e-10, 1.0),
         value=1e-4,
         key="pg_tol",
         format_func=lambda v: f"{v:g}",

@@ -7,7 +7,7 @@ out-of-range one gives a notice and the default (or the clamped value). :func:`t
 what differs from the defaults, so a link stays short.
 
 Widget state lives in ``st.session_state`` and is written from the values before the widgets are
-drawn, never through ``value=`` (see ui/playground/controls.py for the same pattern). Widgets that a page does
+drawn, never through ``value=`` (see ui/state/widgets.py). Widgets that a page does
 not draw in a run lose their state in Streamlit; :func:`load` puts them back from the last values, so
 switching a view or a page keeps every setting.
 """
@@ -25,15 +25,25 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.playground.controls import _read_params, _write_params, params_widgets
-from ui.playground.scenario import checked_entry, checked_schedule, entry, shown
-from ui.state.values import Params, clamp_value, encode_value, format_number, full_params, parse_number, parse_value
+from ui.playground.scenario import checked_entry, checked_schedule, entry
+from ui.state.query import parse_point, plain_query, shown, unknown_keys_notice
+from ui.state.values import (
+    NO_SCHEDULE,
+    Params,
+    clamp_value,
+    encode_value,
+    format_number,
+    full_params,
+    parse_number,
+    parse_value,
+    widget_number,
+)
+from ui.state.widgets import horizon_params, params_widgets, read_params, switch_params, write_params
 
 State = MutableMapping[str, Any]
-CONSTANT = "constant"
+CONSTANT = NO_SCHEDULE  # the option of a schedule Entry that means "no schedule"
 # the Playground's url_path, as app.py registers it with st.navigation
 PLAYGROUND_PATH = "playground"
-_STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class Number:
         return str(int(value)) if self.integer else format_number(value)
 
     def clean(self, value) -> float | int:
-        number = int(value) if self.integer else float(f"{float(value):.12g}")
+        number = int(value) if self.integer else widget_number(value)
         return type(number)(limits.clamp(number, self.low, self.high))
 
 
@@ -129,15 +139,12 @@ class Point:
 
     def read(self, text: str, notices: list[str]) -> tuple[float, ...] | None:
         try:
-            values = tuple(float(parse_number(part, False)) for part in text.split(","))
-            if len(values) not in (1, 2):
-                raise ValueError
+            clamped, was_clamped = parse_point(text, None)
         except ValueError:
             notices.append(f"{self.label} '{shown(text)}' is not valid; using the surface's default start.")
             return None
         cap = limits.MAX_ABS_START
-        clamped = tuple(limits.clamp(v, -cap, cap) for v in values)
-        if clamped != values:
+        if was_clamped:
             notices.append(f"{self.label} coordinates are limited to ±{cap:g}; clamped.")
         return clamped
 
@@ -228,7 +235,7 @@ class Entry:
 
     def horizon_params(self, name: str) -> dict[str, Any]:
         """A schedule's horizon (T_max, total_steps) defaults to the run's length."""
-        return {s.name: self.horizon for s in self.specs(name) if s.name in ("T_max", "total_steps")}
+        return horizon_params(self.specs(name), self.horizon)
 
     def encode_all(self, value: tuple[str, Params]) -> dict[str, str]:
         name, params = value
@@ -246,15 +253,6 @@ Field = Number | Choice | Names | Point | Entry
 
 
 # -- the query string ---------------------------------------------------------------------------------
-def _plain(params: Mapping[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in list(params.items())[: limits.MAX_QUERY_KEYS]:
-        if isinstance(value, (list, tuple)):
-            value = value[-1] if value else ""
-        out[str(key)] = str(value)[: limits.MAX_QUERY_VALUE_CHARS * 4]
-    return out
-
-
 def defaults(fields: Sequence[Field]) -> dict[str, Any]:
     return {f.key: f.default for f in fields}
 
@@ -263,10 +261,8 @@ def read_query(fields: Sequence[Field], params: Mapping[str, Any]) -> tuple[dict
     """Values for every field from untrusted query parameters, and a notice for each problem."""
     notices: list[str] = []
     try:
-        raw = _plain(params)
-        if len(params) > limits.MAX_QUERY_KEYS:
-            notices.append(f"The link has more than {limits.MAX_QUERY_KEYS} parameters; the rest were ignored.")
-        used = set(_STREAMLIT_KEYS & set(raw))
+        raw = plain_query(params, notices, limits.MAX_QUERY_VALUE_CHARS * 4)
+        used: set[str] = set()
         values = defaults(fields)
         for f in fields:
             if isinstance(f, Entry):
@@ -281,13 +277,7 @@ def read_query(fields: Sequence[Field], params: Mapping[str, Any]) -> tuple[dict
                     f"{f.label} has {len(point)} coordinate(s) but the surface has another dimension; using its default start."
                 )
                 values[f.key] = None
-        unknown = [k for k in raw if k not in used]
-        if unknown:
-            names = ", ".join(f"'{shown(k, 20)}'" for k in unknown[: limits.MAX_NOTICE_NAMES])
-            more = (
-                f" and {len(unknown) - limits.MAX_NOTICE_NAMES} more" if len(unknown) > limits.MAX_NOTICE_NAMES else ""
-            )
-            notices.append(f"Ignored unknown link parameter(s) {names}{more}.")
+        notices.extend(unknown_keys_notice(raw, used))
         return values, notices
     except Exception as error:  # noqa: BLE001 -- a link must never break the page
         return defaults(fields), notices + [f"The link could not be read ({type(error).__name__}); using defaults."]
@@ -327,7 +317,7 @@ def write_widgets(page: str, fields: Sequence[Field], values: Mapping[str, Any],
             name, params = value
             state[key] = name
             if name != CONSTANT:
-                _write_params(state, key, name, f.specs(name), params)
+                write_params(state, key, name, f.specs(name), params)
         elif isinstance(f, Names):
             state[key] = list(value)
         else:
@@ -348,7 +338,7 @@ def read_widgets(page: str, fields: Sequence[Field], state: State, fallback: Map
             if any(c is None for c in coords):
                 values[f.key] = old if old is not None and len(old) == surface.dim else None
                 continue
-            point = tuple(limits.clamp(float(f"{float(c):.12g}"), -cap, cap) for c in coords)
+            point = tuple(limits.clamp(widget_number(c), -cap, cap) for c in coords)
             values[f.key] = None if point == start_of(surface.name) else point
         elif isinstance(f, Entry):
             name = state.get(key, old[0])
@@ -356,7 +346,7 @@ def read_widgets(page: str, fields: Sequence[Field], state: State, fallback: Map
             if name == CONSTANT:
                 values[f.key] = (CONSTANT, ())
                 continue
-            given = _read_params(state, key, name, f.specs(name), problems)
+            given = read_params(state, key, name, f.specs(name), problems)
             values[f.key] = f.checked(*f.canonical(name, given), problems)
         else:
             values[f.key] = f.clean(state[key]) if key in state else old
@@ -382,6 +372,11 @@ def restore_missing(page: str, fields: Sequence[Field], values: Mapping[str, Any
         write_widgets(page, missing, values, state)
 
 
+def _address_query() -> dict[str, str]:
+    """The address bar's query, in the plain form the fields read (its notices are :func:`read_query`'s)."""
+    return plain_query(st.query_params.to_dict(), [], limits.MAX_QUERY_VALUE_CHARS * 4)
+
+
 # -- the page's life cycle ------------------------------------------------------------------------------
 def load(page: str, fields: Sequence[Field]) -> list[str]:
     """Call before drawing the widgets: a new link sets them; otherwise dropped widgets are restored.
@@ -390,7 +385,7 @@ def load(page: str, fields: Sequence[Field]) -> list[str]:
     :func:`publish` also knows whether the user has changed something since).
     """
     state = st.session_state
-    raw = _plain(st.query_params.to_dict())
+    raw = _address_query()
     values_key, link_key, notices_key = f"{page}__values", f"{page}__link", f"{page}__notices"
     if raw and raw != state.get(link_key):
         values, problems = read_query(fields, raw)
@@ -418,7 +413,7 @@ def publish(page: str, fields: Sequence[Field]) -> tuple[dict[str, Any], list[st
     if link != state.get(f"{page}__link"):
         state[f"{page}__notices"] = []  # the user changed something: the link's notices are settled
     state[f"{page}__values"], state[f"{page}__link"] = values, link
-    if _plain(st.query_params.to_dict()) != link:
+    if _address_query() != link:
         st.query_params.from_dict(link)
     return values, problems
 
@@ -430,13 +425,8 @@ def _on_entry_change(page: str, f: Entry, previous: str) -> None:
     state = st.session_state
     key = widget_key(page, f.key)
     name = state[key]
-    if name == CONSTANT:
-        return
-    old_lr = state.get(f"{key}_{previous}_lr")
-    params = dict(f.canonical(name, f.horizon_params(name))[1])
-    if old_lr is not None and "lr" in params:
-        params["lr"] = clamp_value({s.name: s for s in f.specs(name)}["lr"], float(old_lr))
-    _write_params(state, key, name, f.specs(name), f.canonical(name, params)[1])
+    if name != CONSTANT:
+        switch_params(state, key, f.specs(name), name, previous, f.horizon_params(name))
 
 
 def entry_widgets(page: str, f: Entry, hide: Sequence[str] = (), label: str | None = None) -> None:

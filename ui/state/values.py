@@ -135,3 +135,13 @@ def parse_value(spec: HyperParam, text: str) -> Any:
             return ()
         return tuple(parse_number(part, True) for part in text.split(",")[: limits.MAX_LIST_ITEMS + 1])
     return parse_number(text, spec.kind == "int")
+
+
+def widget_number(value: float) -> float:
+    """A float a widget reported, as a link should say it: a slider dragged in the browser can report
+    0.30000000000000004, which is 0.3 to 12 significant digits."""
+    return float(f"{float(value):.12g}")
+
+
+# the one spelling of "no schedule, a constant learning rate": in links, widgets and scenarios
+NO_SCHEDULE = "constant"
