@@ -63,6 +63,8 @@ CACHE_MAX_ENTRIES = 32
 FIGURE_CACHE_MAX_ENTRIES = 6
 # parsed custom formulas
 FORMULA_CACHE_MAX_ENTRIES = 128
+# engine optimizers built from a setting and shared by the checks and the runs (a few kB each)
+OPTIMIZER_CACHE_MAX_ENTRIES = 256
 
 # -- later pages (Schedules, Landscape Lab, Linear Regression) -----------------------------------------
 # seeds averaged for a mean ± sd band

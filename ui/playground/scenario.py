@@ -18,6 +18,7 @@ default and out-of-range ones are clamped to :mod:`ui.limits`, each with a notic
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from typing import Any
 
 import gdviz
 from gdviz.optimizers import optimizer_class
+from gdviz.optimizers.base import Optimizer
 from gdviz.params import HyperParam
 from gdviz.schedules import schedule_class
 from ui import limits
@@ -218,10 +220,23 @@ def to_query(scenario: Scenario) -> dict[str, str]:
 
 
 # -- decoding ---------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=limits.OPTIMIZER_CACHE_MAX_ENTRIES)
+def _built(name: str, hyper: Params, max_grad_norm: float | None) -> Optimizer:
+    return gdviz.optimizer(name, max_grad_norm=max_grad_norm, **dict(hyper))
+
+
+def build_optimizer(item: OptimizerEntry) -> Optimizer:
+    """The engine's optimizer for ``item``, built once per distinct setting in this process (raises
+    ValueError if the engine refuses it). Checking a scenario and running it then share one build: an
+    optimizer is never changed after construction (the engine's updates are pure), so one instance can
+    serve every rerun and every session."""
+    return _built(item.name, item.hyper, item.max_grad_norm)
+
+
 def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
     """The entry if the engine accepts it, else its defaults (lr kept when that is accepted) and why."""
     try:
-        gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params)
+        build_optimizer(item)
         return item, None
     except ValueError as error:
         message = str(error)
@@ -229,7 +244,7 @@ def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
     if "lr" in item.params:
         with_lr = replace(fallback, hyper=tuple((k, item.params["lr"] if k == "lr" else v) for k, v in fallback.hyper))
         try:
-            gdviz.optimizer(with_lr.name, max_grad_norm=with_lr.max_grad_norm, **with_lr.params)
+            build_optimizer(with_lr)
             fallback = with_lr
         except ValueError:
             pass

@@ -47,6 +47,15 @@ K_SCHEDULE = "pg_sched"
 K_COUNT = "pg_n_opt"
 K_NOTICES = "pg_link_notices"
 _SLOT_KEY = re.compile(r"pg_o[0-9]+_|pg_sched_")
+_SIDEBAR_KEYS = frozenset(
+    {K_SURFACE, K_FORMULA, *K_START, K_MORE, K_STEPS, K_NOISE, K_BATCH, K_SEED, K_SCHEDULE, K_COUNT}
+)
+
+
+def sidebar_snapshot(state: State) -> dict[str, Any]:
+    """The sidebar's widget values as they stand: equal before and after drawing the widgets unless a
+    widget changed its own state (then the scenario must be read again)."""
+    return {key: state[key] for key in list(state) if key in _SIDEBAR_KEYS or _SLOT_KEY.match(key)}
 
 
 def opt_key(slot: int, field: str) -> str:

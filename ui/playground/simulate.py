@@ -18,7 +18,7 @@ import gdviz
 from gdviz.run import Trajectory
 from gdviz.surfaces.base import Surface
 from ui import limits
-from ui.playground.scenario import Scenario, auto_labels, to_query
+from ui.playground.scenario import Scenario, auto_labels, build_optimizer, to_query
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
 
@@ -26,6 +26,7 @@ _ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
 @dataclass(frozen=True)
 class Race:
     scenario: Scenario
+    key: str  # the scenario's cache key (key_of), worked out once per rerun
     surface: Surface
     trajectories: list[Trajectory]
     labels: list[str]
@@ -66,14 +67,9 @@ def key_of(scenario: Scenario) -> str:
 
 
 @st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
-def _race_arrays(key: str, _scenario: Scenario) -> list[dict]:
-    surface, error = resolve_surface(_scenario)
-    if surface is None:
-        raise ValueError(error)
-    optimizers = [
-        gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params) for item in _scenario.optimizers
-    ]
-    schedule = gdviz.schedule(_scenario.schedule, **dict(_scenario.schedule_params)) if _scenario.has_schedule else None
+def _race_arrays(key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule) -> list[dict]:
+    # the engine objects come from simulate(), built once per rerun; ``key`` alone identifies the result
+    surface, optimizers, schedule = _surface, _optimizers, _schedule
     start = surface.default_start if _scenario.start is None else _scenario.start
     if _scenario.more_starts:
         start = np.array([start, *_scenario.more_starts], dtype=np.float64)  # (R, dim): one run per start
@@ -99,14 +95,13 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         scenario = replace(scenario, start=None, more_starts=())
     if scenario.start is None or any(len(p) != surface.dim for p in scenario.more_starts):
         scenario = replace(scenario, more_starts=())
+    key = key_of(scenario)
     try:
-        arrays = _race_arrays(key_of(scenario), scenario)
         schedule = (
             gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.has_schedule else None
         )
-        optimizers = [
-            gdviz.optimizer(item.name, max_grad_norm=item.max_grad_norm, **item.params) for item in scenario.optimizers
-        ]
+        optimizers = [build_optimizer(item) for item in scenario.optimizers]
+        arrays = _race_arrays(key, scenario, surface, optimizers, schedule)
     except ValueError as error:  # e.g. f not finite at the start point
         return None, str(error)
     trajectories = [
@@ -122,7 +117,7 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         )
         for opt, data in zip(optimizers, arrays, strict=True)
     ]
-    return Race(scenario, surface, trajectories, auto_labels(scenario.optimizers)), None
+    return Race(scenario, key, surface, trajectories, auto_labels(scenario.optimizers)), None
 
 
 # -- divergence -----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from ui.playground.export import figure_html, trajectories_csv, trajectories_jso
 from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
-from ui.playground.simulate import Race, divergence_messages, formula_dim, key_of
+from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.state.widgets import log_grid
 
 K_RACE = "pg_race"
@@ -82,6 +82,8 @@ def sidebar(scenario: Scenario) -> None:
     widget may still normalize its state as it is drawn (a schedule the sidebar does not offer falls back
     to a constant lr); then the page reruns once, so that the chart shows what the sidebar says.
     """
+    state = st.session_state
+    before = sidebar_state.sidebar_snapshot(state)
     with st.sidebar:
         st.header("Scenario")
         preset_picker()
@@ -90,8 +92,8 @@ def sidebar(scenario: Scenario) -> None:
         controls.schedule_widgets()
         st.header("Optimizers")
         controls.optimizer_widgets(auto_labels(scenario.optimizers))
-    state = st.session_state
-    if sidebar_state.read_scenario(state)[0] == scenario:
+    # reading the scenario again only when a widget did change its state while drawn
+    if sidebar_state.sidebar_snapshot(state) == before or sidebar_state.read_scenario(state)[0] == scenario:
         state.pop(K_RERUN, None)
     elif not state.get(K_RERUN):  # at most once in a row, whatever a widget does
         state[K_RERUN] = True
@@ -167,7 +169,7 @@ def _panels_figure(key: str, log_loss: bool, cursor: int, tolerance: float, _rac
 
 
 def race_chart(race: Race) -> None:
-    fig = _race_figure(key_of(race.scenario), race)
+    fig = _race_figure(race.key, race)
     st.plotly_chart(
         fig,
         key=K_RACE,
@@ -195,7 +197,7 @@ def panels(race: Race) -> None:
     )
     steps = race.scenario.steps
     cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor")
-    fig = _panels_figure(key_of(race.scenario), log_loss, cursor, tolerance, race)
+    fig = _panels_figure(race.key, log_loss, cursor, tolerance, race)
     st.plotly_chart(fig, key="pg_panels")
     rows = results_rows(race.trajectories, race.labels, tolerance)
     if rows:
@@ -280,7 +282,7 @@ def share(race: Race) -> None:
     columns[2].download_button(
         "Animated figure (HTML)",
         # the figure on screen (cached), not a second build of it
-        data=lambda: figure_html(_race_figure(key_of(race.scenario), race)),
+        data=lambda: figure_html(_race_figure(race.key, race)),
         file_name=f"gdviz-{name}.html",
         mime="text/html",
         key="pg_dl_html",
