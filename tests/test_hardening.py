@@ -34,7 +34,8 @@ from ui import limits
 from ui.figures.panels import panels_figure, results_rows
 from ui.figures.race import race_figure
 from ui.figures.surface_3d import surface_3d_figure
-from ui.lab import fields as lab
+from ui.lab import schedules, views
+from ui.lab.common import PLANAR
 from ui.playground.export import trajectories_csv, trajectories_json
 from ui.playground.inspector import inspect
 from ui.playground.scenario import from_query
@@ -443,7 +444,7 @@ def _queries(fields):
     return st.dictionaries(keys, _HOSTILE_VALUES | st.sampled_from(_FIELD_VALUES), max_size=12)
 
 
-_FIELD_VALUES = sorted(set(lab.VIEWS) | set(lab.PLANAR) | set(gdviz.OPTIMIZERS) | set(gdviz.SCHEDULES))
+_FIELD_VALUES = sorted(set(views.VIEWS) | set(PLANAR) | set(gdviz.OPTIMIZERS) | set(gdviz.SCHEDULES))
 
 
 def _check_values(fields, values: dict) -> None:
@@ -470,7 +471,7 @@ def _check_values(fields, values: dict) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(["lab", "schedules"]), st.data())
 def test_any_page_link_gives_values_within_the_caps(page, data):
-    fields = lab.LAB_FIELDS if page == "lab" else lab.SCHEDULE_FIELDS
+    fields = views.FIELDS if page == "lab" else schedules.FIELDS
     query = data.draw(_queries(fields))
     values, notices = ps.read_query(fields, query)
     assert not any("could not be read" in n for n in notices), notices  # no internal error behind a notice

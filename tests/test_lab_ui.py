@@ -16,10 +16,11 @@ from ui.figures import fair as fair_figures
 from ui.figures import lab_canvas
 from ui.figures import maps as map_figures
 from ui.figures import schedules as schedule_figures
-from ui.lab import fields as lab
+from ui.lab import schedules, stability, views
+from ui.lab.page import lab_steps
 from ui.state import fields as ps
 
-FIELDS = lab.LAB_FIELDS + lab.SCHEDULE_FIELDS[1:]  # every kind of field, keys unique
+FIELDS = views.FIELDS + schedules.FIELDS[1:]  # every kind of field, keys unique
 KEYS = sorted({f.key for f in FIELDS} | {"st.o.lr", "ba.o1.betas", "sc2.lam", "sc1.milestones", "x0"})
 
 
@@ -66,7 +67,7 @@ def test_pairs_lists_and_optional_parameters_round_trip():
 
 
 def test_a_start_point_must_fit_the_surface():
-    fields = lab.SCHEDULE_FIELDS
+    fields = schedules.FIELDS
     values, notices = ps.read_query(fields, {"s": "himmelblau", "x0": "1"})
     assert values["x0"] is None and any("coordinate" in n for n in notices)
     values, notices = ps.read_query(fields, {"s": "x2_1_sin", "x0": "1"})
@@ -81,13 +82,13 @@ def test_an_engine_rejection_falls_back_with_a_notice():
 
 
 def test_axis_values_follow_the_spec_and_say_when_clamped():
-    values, log, message = lab.axis_values("SGD", "lr", 1e-3, 1.0, 4)
+    values, log, message = stability.axis_values("SGD", "lr", 1e-3, 1.0, 4)
     np.testing.assert_allclose(values, [1e-3, 1e-2, 1e-1, 1.0])
     assert log and message is None
-    values, log, message = lab.axis_values("SGD", "momentum", -1.0, 5.0, 3)
+    values, log, message = stability.axis_values("SGD", "momentum", -1.0, 5.0, 3)
     assert not log and values[0] == 0.0 and values[-1] <= 0.99 and "changed" in message
-    assert lab.lab_steps(100, 300) == (300, None)
-    steps, message = lab.lab_steps(limits.MAX_BASIN_GRID**2, 10_000)
+    assert lab_steps(100, 300) == (300, None)
+    steps, message = lab_steps(limits.MAX_BASIN_GRID**2, 10_000)
     assert steps * limits.MAX_BASIN_GRID**2 <= limits.MAX_LAB_RUN_STEPS and message
 
 
@@ -100,7 +101,7 @@ def _map(name="quadratic", optimizer="SGD", ys=(0.0, 0.5, 0.9)):
 def test_blocks_of_rows_stack_into_the_whole_map():
     whole = _map()
     parts = [_map(ys=(0.0,)), _map(ys=(0.5, 0.9))]
-    stacked = lab.stack_rows(parts)
+    stacked = stability.stack_rows(parts)
     np.testing.assert_array_equal(stacked.final_loss, whole.final_loss)
     np.testing.assert_array_equal(stacked.diverged_at, whole.diverged_at)
     np.testing.assert_array_equal(stacked.y_values, whole.y_values)
@@ -108,10 +109,10 @@ def test_blocks_of_rows_stack_into_the_whole_map():
 
 def test_stability_figure_cells_and_bound():
     m = _map()
-    bound = lab.stability_bound("quadratic", ("SGD", (("lr", 0.1),)), m)
+    bound = stability.stability_bound("quadratic", ("SGD", (("lr", 0.1),)), m)
     lr, mu = bound
     np.testing.assert_allclose(lr, 0.5 * (1 + mu))
-    assert lab.stability_bound("rosenbrock", ("SGD", ()), m) is None  # not a quadratic
+    assert stability.stability_bound("rosenbrock", ("SGD", ()), m) is None  # not a quadratic
     fig = map_figures.stability_figure(m, True, False, selected=m.best(), bound=bound)
     go.Figure(fig)  # validates
     names = [t.name for t in fig.data]

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.apptest import ok, open_page, query_of
 from ui import limits
-from ui.lab import fields as lab
+from ui.lab import views
 from ui.playground.scenario import from_query
 
 PAGE = "pages/landscape.py"
@@ -37,7 +37,7 @@ def _scenarios(at: AppTest) -> list:
     return out
 
 
-@pytest.mark.parametrize("view", lab.VIEWS)
+@pytest.mark.parametrize("view", tuple(views.VIEWS))
 def test_every_view_runs_and_links_to_the_playground(view):
     at = _open({"view": view})
     _ok(at)

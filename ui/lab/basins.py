@@ -1,0 +1,122 @@
+"""Landscape Lab, basins of attraction: which minimum each start of a grid ends in, two optimizers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import gdviz
+from gdviz import landscape
+from ui import limits
+from ui.figures.maps import basins_figure
+from ui.lab.common import CACHE, PLANAR, pick, surface_picker
+from ui.lab.page import PAGE, build_optimizer, key, lab_steps, link, link_label, new_click
+from ui.state import fields as ps
+from ui.state.fields import Choice, Entry, Number
+from ui.state.values import Params
+
+TITLE = "Basins of attraction"
+FIELDS = (
+    Choice("ba.s", "Surface", pick(PLANAR, "himmelblau"), PLANAR),
+    Entry("ba.o1", "Optimizer A", "optimizer", "SGD", (("lr", 0.01),)),
+    Entry("ba.o2", "Optimizer B", "optimizer", "SGD", (("lr", 0.01), ("momentum", 0.9))),
+    Number("ba.n", "Starts per axis", 100, 8, limits.MAX_BASIN_GRID, integer=True),
+    Number("ba.steps", "Steps", 500, 1, limits.MAX_LAB_STEPS, integer=True),
+    Number("ba.tol", "Tolerance (share of the window's diagonal)", 0.01, 1e-4, 0.2),
+)
+FIELD = {f.key: f for f in FIELDS}
+
+
+@st.cache_data(**CACHE)
+def basins_of(
+    surface_name: str, optimizer: tuple[str, Params], grid: int, steps: int, tol_share: float
+) -> landscape.Basins:
+    surface = gdviz.surface(surface_name)
+    lo, hi = np.asarray(surface.bounds, dtype=np.float64).T
+    tol = tol_share * float(np.linalg.norm(hi - lo))
+    return landscape.basins(
+        surface, build_optimizer(optimizer), grid=grid, steps=steps, tol=tol, minima=attractors_of(surface_name)
+    )
+
+
+@st.cache_data(**CACHE)
+def attractors_of(surface_name: str) -> np.ndarray:
+    return landscape.attractors(gdviz.surface(surface_name))
+
+
+@st.cache_data(**CACHE)
+def single_path(surface_name: str, optimizer: tuple[str, Params], start: tuple[float, ...], steps: int) -> np.ndarray:
+    return gdviz.run(gdviz.surface(surface_name), build_optimizer(optimizer), start, steps, record="path").xs
+
+
+def sidebar() -> None:
+    state = st.session_state
+    surface_picker(PAGE, "ba.s")
+    for field in ("ba.o1", "ba.o2"):
+        with st.expander(FIELD[field].label, expanded=True):
+            ps.entry_widgets(PAGE, FIELD[field], label="optimizer")
+    st.slider("starts per axis", 8, limits.MAX_BASIN_GRID, key=key("ba.n"))
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("ba.steps"))
+    st.select_slider(
+        "tolerance (share of the window's diagonal)",
+        options=sorted({0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, float(state[key("ba.tol")])}),
+        key=key("ba.tol"),
+        help="a run 'reaches' a minimum when it ends this close to it",
+    )
+
+
+def view(values: dict[str, Any]) -> None:
+    state = st.session_state
+    surface = gdviz.surface(values["ba.s"])
+    st.markdown(
+        "Every start point of a grid is coloured by the minimum the optimizer ends in (grey: not within the "
+        "tolerance of any minimum after the steps; red: diverged). Two optimizers side by side, the same "
+        "starts. **Click a start** to draw both paths from it."
+    )
+    grid = int(values["ba.n"])
+    steps, message = lab_steps(grid**surface.dim, int(values["ba.steps"]))
+    if message:
+        st.info(message)
+    bar = st.progress(0.0, text="Computing basins …")
+    results = []
+    try:
+        for i, field in enumerate(("ba.o1", "ba.o2")):
+            results.append(basins_of(surface.name, values[field], grid, steps, float(values["ba.tol"])))
+            bar.progress((i + 1) / 2, text=f"Computing basins … {values[field][0]}")
+    except ValueError as error:
+        bar.empty()
+        st.error(str(error))
+        return
+    bar.empty()
+    remembered = state.get("lab_basin_start")
+    start = remembered[1] if remembered and remembered[0] == surface.name else None
+    columns = st.columns(2)
+    labels = []
+    for i, (column, field, b) in enumerate(zip(columns, ("ba.o1", "ba.o2"), results)):
+        name, params = values[field]
+        label = link_label(name, params)
+        labels.append(label)
+        paths = [single_path(surface.name, values[field], tuple(start), steps)] if start is not None else []
+        with column:
+            fig = basins_figure(surface, b, f"{'AB'[i]}: {label}", paths=paths)
+            chart = f"lab_basins_chart_{i}"
+            event = st.plotly_chart(fig, key=chart, on_select="rerun", selection_mode="points")
+            clicked = new_click(event, fig, "starts", chart)
+            if clicked is not None:
+                state["lab_basin_start"] = (surface.name, tuple(float(v) for v in clicked[: surface.dim]))
+                st.rerun()
+            counts = b.counts()
+            st.caption(
+                f"{b.labels.size} starts × {steps} steps in {b.seconds:.2f} s; "
+                f"{counts.get(landscape.DIVERGED, 0)} diverged, {counts.get(landscape.NOT_CONVERGED, 0)} not converged, "
+                f"{len(b.minima)} minima known in and around the window."
+            )
+    if start is not None:
+        st.markdown(f"Paths from the clicked start ({', '.join(f'{v:.3g}' for v in start)}).")
+    optimizers = [(values[f][0], values[f][1], label) for f, label in zip(("ba.o1", "ba.o2"), labels)]
+    ps.playground_link(
+        link(surface.name, start, steps, optimizers),
+        "Open both in the Playground" + (" from this start" if start else ""),
+    )

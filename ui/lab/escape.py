@@ -1,0 +1,151 @@
+"""Landscape Lab, escaping local minima: random restarts against annealed gradient noise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import gdviz
+from gdviz import landscape
+from ui import limits
+from ui.figures.escape import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
+from ui.lab.common import CACHE, PLANAR, pick, surface_picker
+from ui.lab.page import PAGE, build_optimizer, fmt, key, lab_steps, link
+from ui.state import fields as ps
+from ui.state.fields import Choice, Entry, Number, Point
+from ui.state.values import Params
+
+TITLE = "Escaping local minima"
+FIELDS = (
+    Choice("es.s", "Surface", pick(PLANAR, "local_trap"), PLANAR),
+    Point("es.x0", "Start point (annealing)", "es.s"),
+    Entry("es.o", "Optimizer", "optimizer", "SGD", (("lr", 0.05),)),
+    Number("es.steps", "Steps", 600, 1, limits.MAX_LAB_STEPS, integer=True),
+    Number("es.n", "Random restarts", 30, 1, limits.MAX_RESTARTS, integer=True),
+    Number("es.sigma", "Initial noise σ0", 3.0, 0.0, limits.MAX_NOISE),
+    Number("es.decay", "Cooling factor γ per step", 0.99, 0.9, 1.0),
+    Number("es.runs", "Noisy runs", 16, 1, limits.MAX_ANNEAL_RUNS, integer=True),
+    Number("es.seed", "Seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
+)
+FIELD = {f.key: f for f in FIELDS}
+
+
+@st.cache_data(**CACHE)
+def restarts_of(surface_name: str, optimizer: tuple[str, Params], n: int, steps: int, seed: int) -> landscape.Restarts:
+    return landscape.random_restarts(
+        gdviz.surface(surface_name), build_optimizer(optimizer), n=n, steps=steps, seed=seed
+    )
+
+
+@st.cache_data(**CACHE)
+def annealing_of(
+    surface_name: str,
+    start: tuple[float, ...] | None,
+    optimizer: tuple[str, Params],
+    steps: int,
+    sigma: float,
+    decay: float,
+    runs: int,
+    seed: int,
+) -> landscape.Annealing:
+    return landscape.annealed_noise_run(
+        gdviz.surface(surface_name), build_optimizer(optimizer), start, steps, sigma, decay, runs, seed
+    )
+
+
+def sidebar() -> None:
+    state = st.session_state
+    surface_picker(PAGE, "es.s", FIELD["es.x0"])
+    ps.entry_widgets(PAGE, FIELD["es.o"])
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("es.steps"))
+    st.slider("random restarts", 1, limits.MAX_RESTARTS, key=key("es.n"))
+    st.slider(
+        "initial noise σ0",
+        0.0,
+        20.0 if state[key("es.sigma")] <= 20 else limits.MAX_NOISE,
+        step=0.1,
+        key=key("es.sigma"),
+    )
+    st.slider("cooling γ (σ_t = σ0 γ^t)", 0.9, 1.0, step=0.001, format="%.3f", key=key("es.decay"))
+    st.slider("noisy runs", 1, limits.MAX_ANNEAL_RUNS, key=key("es.runs"))
+    st.number_input("seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("es.seed"))
+
+
+def view(values: dict[str, Any]) -> None:
+    surface = gdviz.surface(values["es.s"])
+    optimizer, steps = values["es.o"], int(values["es.steps"])
+    st.markdown(
+        "Two ways out of a local minimum from seed 001's list. **Random restarts**: many runs from random "
+        "starts, keep the best. **Annealing**: gradient noise that cools down, σ_t = σ0·γ^t; early kicks "
+        "carry the iterate over ridges, and as the noise fades it settles in the basin it last fell into."
+    )
+    restarts_steps, message = lab_steps(int(values["es.n"]), steps)
+    if message:
+        st.info(message)
+    bar = st.progress(0.0, text="Random restarts …")
+    try:
+        r = restarts_of(surface.name, optimizer, int(values["es.n"]), restarts_steps, int(values["es.seed"]))
+        bar.progress(0.4, text="Annealing …")
+        common = (surface.name, values["es.x0"], optimizer, steps)
+        sigma, decay, runs, seed = (
+            float(values["es.sigma"]),
+            float(values["es.decay"]),
+            int(values["es.runs"]),
+            int(values["es.seed"]),
+        )
+        calm = annealing_of(*common, 0.0, 1.0, runs, seed)
+        bar.progress(0.6, text="Annealing …")
+        constant = annealing_of(*common, sigma, 1.0, runs, seed)
+        bar.progress(0.8, text="Annealing …")
+        cooled = annealing_of(*common, sigma, decay, runs, seed)
+    except ValueError as error:
+        bar.empty()
+        st.error(str(error))
+        return
+    bar.empty()
+    st.subheader("Random restarts")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(restarts_figure(surface, r), key="lab_restarts_chart")
+    with right:
+        st.plotly_chart(restarts_summary_figure(r), key="lab_restarts_summary")
+        best = r.best
+        st.markdown(
+            f"Best of {len(r.final_loss)}: f = {fmt(float(r.final_loss[best]))} at "
+            f"({', '.join(f'{v:.4g}' for v in r.xs[-1, best])}), from the start "
+            f"({', '.join(f'{v:.3g}' for v in r.starts[best])})."
+        )
+        ps.playground_link(
+            link(surface.name, r.starts[best], restarts_steps, [(optimizer[0], optimizer[1], "best restart")]),
+            "Open the best restart in the Playground",
+        )
+    st.subheader("Annealed noise")
+    settings = [
+        ("no noise", calm),
+        (f"constant σ = {sigma:g}", constant),
+        (f"annealed σ0 = {sigma:g}, γ = {decay:g}", cooled),
+    ]
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(annealing_figure(surface, settings), key="lab_anneal_chart")
+    with right:
+        st.plotly_chart(annealing_curves(settings, surface.f_min), key="lab_anneal_curves")
+    f_ref = surface.f_min
+    rows = []
+    for label, a in settings:
+        finals = a.final_loss
+        row = {
+            "noise": label,
+            "mean final f": fmt(float(finals.mean())),
+            "best final f": fmt(float(finals.min())),
+        }
+        if np.isfinite(f_ref):
+            row["runs within 1e-2 of f*"] = f"{int(np.sum(finals - f_ref <= 1e-2))}/{len(finals)}"
+        rows.append(row)
+    st.dataframe(rows, hide_index=True)
+    ps.playground_link(
+        link(surface.name, values["es.x0"], steps, [(optimizer[0], optimizer[1], "")], noise=sigma, seed=seed),
+        f"Open the constant-noise run (σ = {sigma:g}) in the Playground",
+    )

@@ -1,0 +1,211 @@
+"""Landscape Lab, stability map: the final loss for every pair of values of two hyper-parameters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import gdviz
+from gdviz import landscape
+from ui import limits
+from ui.figures.maps import stability_figure
+from ui.lab.common import CACHE, PLANAR, pick, surface_picker
+from ui.lab.page import PAGE, fmt, key, lab_steps, link, new_click
+from ui.state import fields as ps
+from ui.state.fields import Choice, Entry, Number, Point
+from ui.state.values import Params, bounds
+
+TITLE = "Stability map"
+ALL_AXES = tuple(sorted({axis for name in gdviz.OPTIMIZERS for axis in landscape.sweep_axes(name)}))
+FIELDS = (
+    Choice("st.s", "Surface", pick(PLANAR, "quadratic"), PLANAR),
+    Point("st.x0", "Start point", "st.s"),
+    Entry("st.o", "Optimizer", "optimizer", "SGD", (("lr", 0.1),)),
+    Choice("st.ax", "x axis", "lr", ALL_AXES),
+    Number("st.xlo", "x from", 1e-3, -limits.MAX_ABS_FLOAT_PARAM, limits.MAX_ABS_FLOAT_PARAM),
+    Number("st.xhi", "x to", 2.0, -limits.MAX_ABS_FLOAT_PARAM, limits.MAX_ABS_FLOAT_PARAM),
+    Choice("st.ay", "y axis", "momentum", ALL_AXES),
+    Number("st.ylo", "y from", 0.0, -limits.MAX_ABS_FLOAT_PARAM, limits.MAX_ABS_FLOAT_PARAM),
+    Number("st.yhi", "y to", 0.99, -limits.MAX_ABS_FLOAT_PARAM, limits.MAX_ABS_FLOAT_PARAM),
+    Number("st.n", "Cells per axis", 64, 4, limits.MAX_MAP_GRID, integer=True),
+    Number("st.steps", "Steps", 300, 1, limits.MAX_LAB_STEPS, integer=True),
+)
+FIELD = {f.key: f for f in FIELDS}
+
+
+def axis_range(optimizer_name: str, axis: str) -> tuple[float, float, bool]:
+    """(low, high, log) a sweep axis offers: the widget range of its spec (bounds())."""
+    spec = landscape.axis_spec(optimizer_name, axis)
+    low, high = bounds(spec)
+    if spec.log and low <= 0:
+        low = high * 1e-5
+    return float(low), float(high), bool(spec.log)
+
+
+def axis_values(optimizer_name: str, axis: str, low: float, high: float, n: int) -> tuple[np.ndarray, bool, str | None]:
+    """``n`` values of an axis from low to high (log-spaced where the spec says so), clamped to what
+    the optimizer accepts; and a message when the range had to change."""
+    valid_low, valid_high, log = axis_range(optimizer_name, axis)
+    message = None
+    lo, hi = min(low, high), max(low, high)
+    c_lo, c_hi = limits.clamp(lo, valid_low, valid_high), limits.clamp(hi, valid_low, valid_high)
+    if (c_lo, c_hi) != (lo, hi) or low > high:
+        message = f"{axis}: range [{low:g}, {high:g}] changed to [{c_lo:g}, {c_hi:g}] (what {optimizer_name} accepts)."
+    if c_lo == c_hi:
+        return np.array([c_lo]), log, message
+    values = np.geomspace(c_lo, c_hi, n) if log and c_lo > 0 else np.linspace(c_lo, c_hi, n)
+    return values, log and c_lo > 0, message
+
+
+@st.cache_data(**CACHE)
+def stability_rows(
+    surface_name: str,
+    start: tuple[float, ...] | None,
+    optimizer: tuple[str, Params],
+    x_axis: tuple[str, tuple[float, ...]],
+    y_axis: tuple[str, tuple[float, ...]],
+    steps: int,
+) -> landscape.StabilityMap:
+    """One block of rows of a stability map (the page stacks the blocks)."""
+    name, params = optimizer
+    fixed = {k: v for k, v in params if k not in (x_axis[0], y_axis[0])}
+    return landscape.stability_map(gdviz.surface(surface_name), name, fixed, x_axis, y_axis, start=start, steps=steps)
+
+
+def stack_rows(blocks: list[landscape.StabilityMap]) -> landscape.StabilityMap:
+    """Blocks of rows (consecutive y values) as one map."""
+    first = blocks[0]
+    return replace(
+        first,
+        y_values=np.concatenate([b.y_values for b in blocks]),
+        final_loss=np.concatenate([b.final_loss for b in blocks]),
+        final_x=np.concatenate([b.final_x for b in blocks]),
+        diverged_at=np.concatenate([b.diverged_at for b in blocks]),
+        f_ref=min(b.f_ref for b in blocks),
+        seconds=sum(b.seconds for b in blocks),
+    )
+
+
+def stability_bound(surface_name: str, optimizer: tuple[str, Params], m: landscape.StabilityMap):
+    """GD / heavy ball on a quadratic is stable iff lr < 2(1 + μ)/λmax: that line, when it applies."""
+    surface = gdviz.surface(surface_name)
+    name, params = optimizer
+    params = dict(params)
+    plain = name == "SGD" and not params.get("nesterov") and not params.get("dampening") and not params.get("maximize")
+    top = surface.stable_lr()
+    if not plain or top is None or "lr" not in (m.x_name, m.y_name) or params.get("weight_decay"):
+        return None
+    other_values = m.y_values if m.x_name == "lr" else m.x_values
+    if (m.y_name if m.x_name == "lr" else m.x_name) == "momentum":
+        other, lr = other_values, top * (1 + other_values)
+    else:  # momentum is fixed: a straight line across the other axis
+        other = np.array([other_values[0], other_values[-1]])
+        lr = np.full(2, top * (1 + float(params.get("momentum", 0.0))))
+    return (lr, other) if m.x_name == "lr" else (other, lr)
+
+
+def on_axis_change(field: str, low: str, high: str) -> None:
+    """A new axis starts from the range its spec offers."""
+    state = st.session_state
+    try:
+        lo, hi, _ = axis_range(state[key("st.o")], state[key(field)])
+    except ValueError:
+        return
+    state[key(low)], state[key(high)] = lo, hi
+
+
+def sidebar() -> None:
+    state = st.session_state
+    surface_picker(PAGE, "st.s", FIELD["st.x0"])
+    ps.entry_widgets(PAGE, FIELD["st.o"], hide=(state[key("st.ax")], state[key("st.ay")]))
+    axes = landscape.sweep_axes(state[key("st.o")])
+    for axis, low, high in (("st.ax", "st.xlo", "st.xhi"), ("st.ay", "st.ylo", "st.yhi")):
+        if state[key(axis)] not in axes:
+            state[key(axis)] = axes[0] if axis == "st.ax" or len(axes) == 1 else axes[1]
+            on_axis_change(axis, low, high)
+        st.selectbox(FIELD[axis].label, axes, key=key(axis), on_change=on_axis_change, args=(axis, low, high))
+        left, right = st.columns(2)
+        left.number_input("from", key=key(low), format="%g")
+        right.number_input("to", key=key(high), format="%g")
+    st.slider("cells per axis", 4, limits.MAX_MAP_GRID, key=key("st.n"))
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("st.steps"))
+
+
+def view(values: dict[str, Any]) -> None:
+    state = st.session_state
+    st.markdown(
+        "The final loss after a fixed number of steps for every pair of values of two hyper-parameters, "
+        "all runs from the same start in one vectorized call (as Distill's *Why Momentum Really Works*). "
+        "Yellow: reached f* (to 1e-16); dark: far from it; red: diverged. **Click a cell** to open that setting "
+        "in the Playground."
+    )
+    optimizer, n = values["st.o"], int(values["st.n"])
+    messages = []
+    x_values, log_x, msg_x = axis_values(optimizer[0], values["st.ax"], values["st.xlo"], values["st.xhi"], n)
+    y_values, log_y, msg_y = axis_values(optimizer[0], values["st.ay"], values["st.ylo"], values["st.yhi"], n)
+    steps, msg_s = lab_steps(len(x_values) * len(y_values), int(values["st.steps"]))
+    messages += [m for m in (msg_x, msg_y, msg_s) if m]
+    if values["st.ax"] == values["st.ay"]:
+        st.error("Pick two different hyper-parameters for the axes.")
+        return
+    for text in messages:
+        st.info(text)
+    blocks = np.array_split(np.arange(len(y_values)), min(8, len(y_values)))
+    bar = st.progress(0.0, text="Computing the stability map …")
+    parts = []
+    try:
+        for i, rows in enumerate(blocks):
+            parts.append(
+                stability_rows(
+                    values["st.s"],
+                    values["st.x0"],
+                    optimizer,
+                    (values["st.ax"], tuple(x_values.tolist())),
+                    (values["st.ay"], tuple(y_values[rows].tolist())),
+                    steps,
+                )
+            )
+            bar.progress(
+                (i + 1) / len(blocks), text=f"Computing the stability map … {rows[-1] + 1}/{len(y_values)} rows"
+            )
+    except ValueError as error:
+        bar.empty()
+        st.error(str(error))
+        return
+    bar.empty()
+    m = stack_rows(parts)
+    bound = stability_bound(values["st.s"], optimizer, m)
+    # a click belongs to the map it was made on: another grid forgets it
+    signature = (values["st.s"], optimizer, m.x_name, m.y_name, tuple(x_values), tuple(y_values), steps)
+    remembered = state.get("lab_cell")
+    clicked_cell = remembered[1] if remembered and remembered[0] == signature else None
+    picked = clicked_cell or m.best()
+    fig = stability_figure(m, log_x, log_y, selected=picked, bound=bound)
+    event = st.plotly_chart(fig, key="lab_stability_chart", on_select="rerun", selection_mode="points")
+    clicked = new_click(event, fig, "cells", "lab_stability_chart")
+    if clicked is not None:
+        state["lab_cell"] = (signature, (int(clicked[0]), int(clicked[1])))
+        st.rerun()
+    st.caption(
+        f"{m.final_loss.size} runs × {steps} steps in {m.seconds:.2f} s of engine time. "
+        f"{int(m.diverged.sum())} diverged; {int(m.stable.sum())} ended below their start loss "
+        f"({fmt(m.start_loss)})."
+        + (" The dashed line is the analytic bound lr = 2(1 + μ)/λmax for this quadratic." if bound else "")
+    )
+    if picked is not None:
+        row, col = picked
+        setting = m.setting(row, col)
+        outcome = (
+            f"diverged at step {m.diverged_at[row, col]}"
+            if m.diverged[row, col]
+            else f"final f = {fmt(float(m.final_loss[row, col]))}"
+        )
+        st.markdown(
+            f"**{'Clicked cell' if clicked_cell else 'Best cell (click another)'}**: "
+            f"{m.x_name} = {m.x_values[col]:.4g}, {m.y_name} = {m.y_values[row]:.4g} → {outcome}"
+        )
+        query = link(values["st.s"], m.start, steps, [(optimizer[0], setting.items(), "")])
+        ps.playground_link(query, "Open this cell in the Playground")
