@@ -157,12 +157,20 @@ def test_a_single_step_race_has_no_degenerate_sliders():
 
 
 def test_the_scenario_survives_a_visit_to_another_page():
+    """Streamlit keeps every widget's value across the visit (persist_state); nothing writes it back."""
     at = open_app()
     at.select_slider(key="pg_steps").set_value(300).run()
+    at.selectbox(key="pg_sched").set_value("ExponentialLR").run()
+    at.checkbox(key="pg_o0_SGD_nesterov").check().run()
+    at.select_slider(key="pg_o0_SGD_lr").set_value(0.02).run()
+    link = query_of(at)
     at.switch_page("pages/about.py").run()
     at.switch_page("pages/playground.py").run()
     ok(at)
     assert at.select_slider(key="pg_steps").value == 300
+    assert at.selectbox(key="pg_sched").value == "ExponentialLR"
+    assert at.select_slider(key="pg_o0_SGD_lr").value == 0.02
+    assert query_of(at) == link
 
 
 def test_panels_and_inspector_widgets_rerun_without_errors():

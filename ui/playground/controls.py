@@ -36,7 +36,15 @@ from ui.playground.sidebar_state import (
     write_scenario,
 )
 from ui.state.values import NO_SCHEDULE, clamp_value
-from ui.state.widgets import horizon_params, log_grid, log_slider, params_widgets, playable_schedules, switch_params
+from ui.state.widgets import (
+    KEEP,
+    horizon_params,
+    log_grid,
+    log_slider,
+    params_widgets,
+    playable_schedules,
+    switch_params,
+)
 
 
 # -- callbacks ------------------------------------------------------------------------------------
@@ -90,7 +98,9 @@ def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str
     def title(name: str) -> str:
         return "Custom formula…" if name == CUSTOM else gdviz.SURFACES[name].title
 
-    st.selectbox("Surface", names + [CUSTOM], key=K_SURFACE, format_func=title, on_change=_on_surface_change)
+    st.selectbox(
+        "Surface", names + [CUSTOM], key=K_SURFACE, format_func=title, on_change=_on_surface_change, persist_state=KEEP
+    )
     error = None
     dim = gdviz.SURFACES[state[K_SURFACE]].dim if state[K_SURFACE] in gdviz.SURFACES else 2
     if state[K_SURFACE] == CUSTOM:
@@ -100,6 +110,7 @@ def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str
             max_chars=limits.MAX_FORMULA_CHARS,
             placeholder="x^2 + 2*y^2",
             help="Numbers, x and y, + - * / ^, and sin cos tan exp log sqrt abs tanh sinh cosh.",
+            persist_state=KEEP,
         )
         dim, error = resolve_dim(state.get(K_FORMULA, ""))
     state["pg_dim"] = dim
@@ -107,7 +118,9 @@ def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str
     for index, column in enumerate(st.columns(dim)):
         with column:
             label = f"start x{index + 1}" if dim > 1 else "start x"
-            st.number_input(label, min_value=-cap, max_value=cap, step=0.1, format="%g", key=K_START[index])
+            st.number_input(
+                label, min_value=-cap, max_value=cap, step=0.1, format="%g", key=K_START[index], persist_state=KEEP
+            )
     st.caption("Or click on the contour map to set the start.")
     state.setdefault(K_MORE, "")
     example = "1, 2; -1, 0.5" if dim == 2 else "1; -2"
@@ -118,6 +131,7 @@ def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str
         placeholder=example,
         help=f"Every optimizer also runs from each of these points, written like {example}; "
         f"up to {limits.MAX_STARTS - 1}.",
+        persist_state=KEEP,
     )
     return error
 
@@ -132,7 +146,7 @@ def run_widgets() -> None:
     state = st.session_state
     state[K_STEPS] = int(state.get(K_STEPS, limits.DEFAULT_STEPS))
     help_text = "optimizer steps (iterations)"
-    st.select_slider("Steps", options=step_options(state[K_STEPS]), key=K_STEPS, help=help_text)
+    st.select_slider("Steps", options=step_options(state[K_STEPS]), key=K_STEPS, help=help_text, persist_state=KEEP)
     with st.expander("Gradient noise (SGD)", expanded=bool(state.get(K_NOISE))):
         state[K_NOISE] = float(state.get(K_NOISE, 0.0))
         options = sorted({0.0, state[K_NOISE], *log_grid(0.01, limits.MAX_NOISE)})
@@ -142,12 +156,15 @@ def run_widgets() -> None:
             key=K_NOISE,
             format_func=lambda v: f"{v:g}",
             help="g = ∇f + ε with ε ~ N(0, σ²/b) per coordinate (d2l 12.4)",
+            persist_state=KEEP,
         )
         low, high = limits.MIN_BATCH_SIZE, limits.MAX_BATCH_SIZE
-        st.number_input("batch size b", low, high, step=1, key=K_BATCH, help="the noise std shrinks as σ/√b")
+        st.number_input(
+            "batch size b", low, high, step=1, key=K_BATCH, help="the noise std shrinks as σ/√b", persist_state=KEEP
+        )
         low, high = limits.MIN_SEED, limits.MAX_SEED
         help_text = "the same seed gives every optimizer the same noise (common random numbers)"
-        st.number_input("seed", low, high, step=1, key=K_SEED, help=help_text)
+        st.number_input("seed", low, high, step=1, key=K_SEED, help=help_text, persist_state=KEEP)
 
 
 def _on_schedule_change() -> None:
@@ -175,6 +192,7 @@ def schedule_widgets() -> None:
         help=help_text,
         on_change=_on_schedule_change,
         format_func=lambda name: "(constant lr)" if name == NO_SCHEDULE else name,
+        persist_state=KEEP,
     )
     if choice in gdviz.SCHEDULES:
         cls = gdviz.SCHEDULES[choice]
@@ -192,15 +210,21 @@ def optimizer_widgets(labels: list[str]) -> None:
         title = f"{slot + 1}. {escape_markdown(labels[slot] if slot < len(labels) else current)}"
         with st.expander(title, expanded=slot == 0):
             key = opt_key(slot, "name")
-            st.selectbox("optimizer", names, key=key, on_change=_on_optimizer_change, args=(slot, current))
+            st.selectbox(
+                "optimizer", names, key=key, on_change=_on_optimizer_change, args=(slot, current), persist_state=KEEP
+            )
             cls = optimizer_class(state[key])
             params_widgets(opt_prefix(slot), cls.name, cls.spec)
             help_text = "torch.nn.utils.clip_grad_norm_ before every step"
-            if st.checkbox("clip gradient norm", key=opt_key(slot, "clip_on"), help=help_text):
+            if st.checkbox("clip gradient norm", key=opt_key(slot, "clip_on"), help=help_text, persist_state=KEEP):
                 log_slider("max_grad_norm", opt_key(slot, "clip"), limits.MIN_CLIP, limits.MAX_CLIP)
             placeholder = "legend label (optional)"
             st.text_input(
-                "label", key=opt_key(slot, "label"), max_chars=limits.MAX_LABEL_CHARS, placeholder=placeholder
+                "label",
+                key=opt_key(slot, "label"),
+                max_chars=limits.MAX_LABEL_CHARS,
+                placeholder=placeholder,
+                persist_state=KEEP,
             )
             st.button("Remove", key=opt_key(slot, "remove"), on_click=_on_remove, args=(slot,), disabled=count <= 1)
     full = count >= limits.MAX_OPTIMIZERS

@@ -168,14 +168,12 @@ def read_scenario(state: State) -> tuple[Scenario, list[str]]:
 
 
 def restore(state: State, query: Mapping[str, Any]) -> None:
-    """Before any widget: on a session's first run the link is the truth; back from another page
-    (Streamlit dropped the sidebar's widget state meanwhile) the last scenario is."""
+    """Before any widget, on a session's first run: the link is the truth. Back from another page the
+    widgets still hold the scenario (they persist for the session, see ui/state/widgets.py)."""
     if K_SCENARIO not in state:
         scenario, notes = from_query(query)
         write_scenario(state, scenario)
         state[K_NOTICES] = (None, notes)
-    elif K_STEPS not in state:
-        write_scenario(state, state[K_SCENARIO])
 
 
 def link_notices(state: State, scenario: Scenario) -> list[str]:

@@ -33,7 +33,7 @@ from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim
-from ui.state.widgets import log_grid
+from ui.state.widgets import KEEP, log_grid
 
 K_RACE = "pg_race"
 K_RERUN = "pg_sidebar_rerun"  # set while the one rerun that realigns the chart with the sidebar is pending
@@ -62,6 +62,7 @@ def preset_picker() -> None:
         placeholder="Choose a story…",
         on_change=_on_preset,
         help="Loads a whole scenario: surface, start, optimizers and their settings.",
+        persist_state=KEEP,
     )
 
 
@@ -177,7 +178,9 @@ def race_chart(race: Race) -> None:
         selection_mode=("points",),
         config={"displaylogo": False, "scrollZoom": False},
     )
-    if race.surface.dim == 2 and st.toggle("3-D view", key="pg_3d", help="the surface as a mesh with every path on it"):
+    if race.surface.dim == 2 and st.toggle(
+        "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
+    ):
         st.plotly_chart(surface_3d_figure(race.surface, race.trajectories, race.labels), key="pg_race3d")
 
 
@@ -186,7 +189,7 @@ def panels(race: Race) -> None:
     """Loss, distance, lr(t), gradient norm with a cursor; the results table. Reruns on its own."""
     st.subheader("Linked panels")
     left, middle, right = st.columns([1, 1, 2])
-    log_loss = left.toggle("log scale", value=True, key="pg_log")
+    log_loss = left.toggle("log scale", value=True, key="pg_log", persist_state=KEEP)
     tolerance = middle.select_slider(
         "tolerance",
         options=log_grid(1e-10, 1.0),
@@ -194,9 +197,10 @@ def panels(race: Race) -> None:
         key="pg_tol",
         format_func=lambda v: f"{v:g}",
         help="'steps to f* + tol': the first step whose loss is within this of the minimum value",
+        persist_state=KEEP,
     )
     steps = race.scenario.steps
-    cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor")
+    cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor", persist_state=KEEP)
     fig = _panels_figure(race.key, log_loss, cursor, tolerance, race)
     st.plotly_chart(fig, key="pg_panels")
     rows = results_rows(race.trajectories, race.labels, tolerance)
@@ -213,10 +217,12 @@ def inspector(race: Race) -> None:
     st.subheader("Step inspector")
     left, right = st.columns([1, 2])
     names = list(range(len(race.labels)))
-    index = left.selectbox("optimizer", names, key="pg_insp_opt", format_func=lambda i: race.labels[i])
+    index = left.selectbox(
+        "optimizer", names, key="pg_insp_opt", format_func=lambda i: race.labels[i], persist_state=KEEP
+    )
     index = index if index is not None and index < len(race.trajectories) else 0
     steps = race.scenario.steps
-    step = right.slider("step t", 1, steps, value=1, key="pg_insp_step") if steps > 1 else 1
+    step = right.slider("step t", 1, steps, value=1, key="pg_insp_step", persist_state=KEEP) if steps > 1 else 1
     trajectory = race.trajectories[index]
     run = 0
     if trajectory.batched:
@@ -226,6 +232,7 @@ def inspector(race: Race) -> None:
             range(len(starts)),
             key="pg_insp_run",
             format_func=lambda r: ", ".join(f"{v:g}" for v in starts[r]),
+            persist_state=KEEP,
         )
     report = inspect(trajectory, step, run=run or 0)
     if report.note:

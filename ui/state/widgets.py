@@ -3,7 +3,8 @@
 One key scheme for every page: the parameter ``name`` of optimizer or schedule ``owner`` shown under
 ``prefix`` lives at ``<prefix>_<owner>_<name>`` (a pair at ``…_0``/``…_1``, an optional parameter's
 switch at ``…__on``). The owner is part of the key, so switching an optimizer never feeds one
-algorithm's value to another's widget. Widgets never get a ``value=``: :func:`write_params` puts a
+algorithm's value to another's widget. Every widget passes ``persist_state=KEEP``, so Streamlit
+keeps its value while it is not drawn (another page or view). Widgets never get a ``value=``: :func:`write_params` puts a
 value in the state before they are drawn, :func:`read_params` reads it back, validated and clamped.
 
 Widget per spec kind: a float with ``log=True`` is a ``select_slider`` over a 1-2-…-9 grid per decade,
@@ -30,6 +31,9 @@ from ui import limits
 from ui.state.values import bounds, canonical_value, clamp_value, full_params, widget_number
 
 State = MutableMapping[str, Any]
+# every widget keeps its value while it is not drawn (another page, another view, an optimizer switched
+# away and back): Streamlit's own persistence, instead of writing dropped widgets back by hand
+KEEP = "session"
 # int schedule parameters that name the horizon of the run: set to the step count when the schedule is chosen
 HORIZON_PARAMS = ("T_max", "total_steps")
 _MANTISSAS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
@@ -136,7 +140,9 @@ def _slider_step(low: float, high: float) -> float:
 
 def log_slider(label: str, key: str, low: float, high: float, help_text: str | None = None) -> None:
     options = sorted(set(log_grid(low, high)) | {float(st.session_state[key])})
-    st.select_slider(label, options=options, key=key, help=help_text, format_func=lambda v: f"{v:g}")
+    st.select_slider(
+        label, options=options, key=key, help=help_text, format_func=lambda v: f"{v:g}", persist_state=KEEP
+    )
 
 
 def _float_widget(spec: HyperParam, key: str, label: str, help_text: str) -> None:
@@ -146,7 +152,9 @@ def _float_widget(spec: HyperParam, key: str, label: str, help_text: str) -> Non
         log_slider(label, key, low, high, help_text)
     else:
         step = _slider_step(low, high)
-        st.slider(label, min_value=low, max_value=high, step=step, key=key, help=help_text, format="%g")
+        st.slider(
+            label, min_value=low, max_value=high, step=step, key=key, help=help_text, format="%g", persist_state=KEEP
+        )
 
 
 def param_widget(spec: HyperParam, key: str) -> None:
@@ -156,7 +164,9 @@ def param_widget(spec: HyperParam, key: str) -> None:
     default = canonical_value(spec, spec.default)
     if spec.optional:
         state.setdefault(key + "__on", default is not None)
-        if not st.checkbox(f"set {spec.name}", key=key + "__on", help=f"{help_text} (off: derived / unused)"):
+        if not st.checkbox(
+            f"set {spec.name}", key=key + "__on", help=f"{help_text} (off: derived / unused)", persist_state=KEEP
+        ):
             return
     if spec.kind == "pair":
         for index, column in enumerate(st.columns(2)):
@@ -166,16 +176,18 @@ def param_widget(spec: HyperParam, key: str) -> None:
         return
     if spec.kind == "list":
         state.setdefault(key, ", ".join(str(v) for v in (default or ())))
-        st.text_input(f"{spec.name} (comma-separated)", key=key, help=help_text, max_chars=400)
+        st.text_input(f"{spec.name} (comma-separated)", key=key, help=help_text, max_chars=400, persist_state=KEEP)
         return
     state.setdefault(key, default if default is not None else canonical_value(spec, bounds(spec)[0]))
     if spec.kind == "bool":
-        st.checkbox(spec.name, key=key, help=help_text)
+        st.checkbox(spec.name, key=key, help=help_text, persist_state=KEEP)
     elif spec.kind == "choice":
-        st.selectbox(spec.name, options=list(spec.choices), key=key, help=help_text)
+        st.selectbox(spec.name, options=list(spec.choices), key=key, help=help_text, persist_state=KEEP)
     elif spec.kind == "int":
         low, high = bounds(spec)
-        st.number_input(spec.name, min_value=int(low), max_value=int(high), step=1, key=key, help=help_text)
+        st.number_input(
+            spec.name, min_value=int(low), max_value=int(high), step=1, key=key, help=help_text, persist_state=KEEP
+        )
     else:
         _float_widget(spec, key, spec.name, help_text)
 
