@@ -135,9 +135,29 @@ def build_scheduler(schedule: Any, optimizer: torch.optim.Optimizer, base_lr: fl
         alpha, beta = sched.p("alpha"), sched.p("beta")
         return lr_scheduler.LambdaLR(optimizer, lambda epoch: (beta * epoch + 1) ** (-alpha))
     if sched.torch_class is None:
-        raise ValueError(f"{sched.name} has no torch counterpart")
+        return _engine_scheduler(sched, optimizer, base_lr)
     cls = getattr(lr_scheduler, sched.torch_class)
     if sched.name == "SequentialLR":
         subs = [build_scheduler(sub, optimizer, base_lr) for sub in sched.schedulers]
         return cls(optimizer, subs, milestones=list(sched.p("milestones")))
     return cls(optimizer, **sched.torch_kwargs(base_lr))
+
+
+def _engine_scheduler(sched: Any, optimizer: torch.optim.Optimizer, base_lr: float):
+    """A torch scheduler for a schedule torch lacks: the engine's own ``init``/``step`` give each lr,
+    so any schedule added to the registry trains the regression with the very lrs the Playground shows."""
+    import torch
+
+    class EngineSchedule(torch.optim.lr_scheduler.LRScheduler):
+        def __init__(self) -> None:
+            self._state = sched.init(np.array([float(base_lr)]))
+            self._stepped = False
+            super().__init__(optimizer)  # takes its first step: get_lr() gives the first lr
+
+        def get_lr(self) -> list[float]:
+            if self._stepped:
+                self._state = sched.step(self._state)
+            self._stepped = True
+            return [float(self._state["lr"][0]) for _ in self.optimizer.param_groups]
+
+    return EngineSchedule()
