@@ -360,8 +360,33 @@ class _Loop:
             if sched_state is not None:
                 sched_state = schedule.step(sched_state, loss_before if schedule.needs_metric else None)
             x, g = x_new, g_next
+            if dead is not None and dead.all():
+                # every run is frozen: the remaining steps would only repeat this one, so record them directly
+                self._fill_frozen(t, steps, x, loss, states, sched_state)
+                break
         self.seconds = _split_seconds(marks, clock() - started, len(plan))
         tape.finish(steps)
+
+    def _fill_frozen(self, t: int, steps: int, x: np.ndarray, loss: np.ndarray, states: list[State], sched_state):
+        """Steps t+1..steps once every run is frozen after step t, as the loop would record them.
+
+        A frozen run keeps its iterate, loss and state, its gradient is zero (the tape's grads start
+        as zeros) and its lr still follows the schedule, stepped with the frozen loss as its metric.
+        """
+        tape, schedule, rest = self.tape, self.schedule, steps - t
+        if rest <= 0:
+            return
+        if tape.keep_all:
+            self.history.extend([states[:] for _ in range(rest)])
+        if not tape.keep_path:
+            return  # the tape's last row already holds x and loss, and lrs are not kept
+        tape.xs[t + 1 :] = x
+        tape.losses[t + 1 :] = loss
+        if sched_state is not None:
+            metric = loss if schedule.needs_metric else None
+            for u in range(t + 1, steps + 1):
+                tape.lrs[u - 1] = sched_state["lr"]
+                sched_state = schedule.step(sched_state, metric)
 
     def _init_states(self, sched_state) -> tuple[list[State], list[float | np.ndarray]]:
         """Every optimizer's initial state and first lr: a Python float where its runs share one constant lr.

@@ -214,6 +214,37 @@ def test_divergence_is_recorded_and_arrays_stay_finite(quadratic):
     np.testing.assert_array_equal(traj.xs[:, 0], alone.xs)
 
 
+@pytest.mark.parametrize("record", ["all", "path", "final"])
+def test_loop_stops_once_every_run_is_frozen(quadratic, monkeypatch, record):
+    """A race whose runs all diverged evaluates no more gradients (issue 17: a run that diverged at step 1
+    still computed all 5,000 steps); the remaining steps are recorded as the frozen-run rule says."""
+    calls = []
+    value_and_grad = type(quadratic).value_and_grad
+
+    def counted(self, x):
+        calls.append(1)
+        return value_and_grad(self, x)
+
+    monkeypatch.setattr(type(quadratic), "value_and_grad", counted)
+    steps = 100_000
+    sched = gdviz.schedule("StepLR", step_size=3, gamma=0.5)
+    opts = [gdviz.optimizer("SGD", lr=np.array([1e9, 1e12])), gdviz.optimizer("Adam", lr=1e9)]
+    a, b = gdviz.race(quadratic, opts, start=(-5.0, -2.0), steps=steps, schedule=sched, record=record)
+    assert a.diverged_at == [1, 1] and b.diverged_at == 1
+    assert len(calls) <= 3  # the start, and the step every run froze at
+    kept = steps + 1 if record != "final" else 2
+    assert a.xs.shape == (kept, 2, 2)
+    np.testing.assert_array_equal(a.xs[-1], [[-5.0, -2.0]] * 2)
+    np.testing.assert_array_equal(b.losses[-1], 25.0 + 8.0)
+    if record != "final":
+        np.testing.assert_array_equal(a.xs, np.broadcast_to([-5.0, -2.0], a.xs.shape))
+        # the schedule still drives the recorded lrs of frozen runs
+        np.testing.assert_allclose(b.lrs[:30], 1e9 * 0.5 ** (np.arange(30) // 3), rtol=1e-15)
+    if record == "all":
+        assert not a.grads.any() and b.states["exp_avg"].shape == (steps + 1, 2)
+        np.testing.assert_array_equal(b.states["exp_avg"], 0.0)
+
+
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_no_optimizer_leaks_nan_when_pushed_to_diverge(name):
     """Huge learning rates on a steep surface: finite arrays, no warnings (pytest turns them into errors)."""
