@@ -37,6 +37,22 @@ def test_heavy_ball_map_matches_its_analytic_region():
     assert m.x_values is not None and m.final_x.shape == (10, 45, 2)
 
 
+@pytest.mark.parametrize("lr", [0.1, 1e6])
+def test_one_by_one_map_from_equal_ranges(lr):
+    """from = to on both axes (issue 17: /landscape?view=stability&st.xlo=0.1&st.xhi=0.1&st.ylo=0.5&st.yhi=0.5
+    raised IndexError): a 1 x 1 map, the single run of that setting; a diverging one too."""
+    s = gdviz.surface("rosenbrock")
+    m = L.stability_map(s, "SGD", {}, ("lr", [lr]), ("momentum", [0.5]), start=(-1.5, 2.0), steps=50)
+    alone = gdviz.run(s, gdviz.optimizer("SGD", lr=lr, momentum=0.5), start=(-1.5, 2.0), steps=50, record="final")
+    assert m.final_loss.shape == m.diverged_at.shape == (1, 1) and m.final_x.shape == (1, 1, 2)
+    assert m.final_loss[0, 0] == alone.losses[-1] and m.start_loss == alone.losses[0]
+    np.testing.assert_array_equal(m.final_x[0, 0], alone.xs[-1])
+    np.testing.assert_array_equal(m.start, [-1.5, 2.0])
+    assert m.diverged_at[0, 0] == (-1 if alone.diverged_at is None else alone.diverged_at)
+    assert m.best() == (None if m.diverged[0, 0] else (0, 0))
+    assert m.setting(0, 0)["lr"] == lr
+
+
 def test_map_cells_equal_single_runs_and_pair_axes():
     s = gdviz.surface("rosenbrock")
     lrs, beta2 = np.array([0.01, 0.05, 0.2]), np.array([0.9, 0.99])

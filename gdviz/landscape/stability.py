@@ -150,8 +150,10 @@ def stability_map(
     opt = cls(max_grad_norm=max_grad_norm, **hyper)
     traj = run(surface, opt, start, steps, schedule, noise, seed, batch_size, record="final")
     shape = grid_x.shape
-    final_loss = traj.losses[-1].reshape(shape)
-    start_loss = float(traj.losses[0, 0])
+    # a 1 x 1 grid (from = to on both axes) is a single run, whose arrays have no run axis: give them one
+    losses, xs = traj.losses.reshape(2, -1), traj.xs.reshape(2, -1, surface.dim)
+    final_loss = losses[-1].reshape(shape)
+    start_loss = float(losses[0, 0])
     f_ref = surface.f_min if math.isfinite(surface.f_min) else min(start_loss, float(np.min(final_loss)))
     return StabilityMap(
         optimizer=cls.name,
@@ -161,9 +163,9 @@ def stability_map(
         x_values=x_values,
         y_values=y_values,
         final_loss=final_loss,
-        final_x=traj.xs[-1].reshape(shape + (surface.dim,)),
+        final_x=xs[-1].reshape(shape + (surface.dim,)),
         diverged_at=traj.diverged_step.reshape(shape),
-        start=traj.xs[0, 0].copy(),
+        start=xs[0, 0].copy(),
         start_loss=start_loss,
         f_ref=float(f_ref),
         steps=int(steps),
