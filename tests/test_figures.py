@@ -530,6 +530,20 @@ def test_csv_round_trip(default_race):
     assert adam_rows[0]["exp_avg_1"] == ""  # a column another optimizer owns stays empty
 
 
+def test_csv_labels_cannot_run_as_spreadsheet_formulas(quadratic):
+    """Issue 17: labels such as =1+1 were written verbatim; text cells starting with = + - @ tab CR get a '."""
+    hostile = ["=1+1", "+2+3", "@SUM(1+9)", "-2+3", "\tx", "\r=1", "plain", "a=1"]
+    opts = [gdviz.optimizer("SGD", lr=-0.0 + 0.1 * (k + 1) / 8) for k in range(len(hostile))]
+    race = gdviz.race(quadratic, opts, start=(-5.0, -2.0), steps=2)
+    rows = list(csv.reader(io.StringIO(trajectories_csv(race, hostile), newline="")))
+    labels = list(dict.fromkeys(row[0] for row in rows[1:]))
+    assert labels == ["'=1+1", "'+2+3", "'@SUM(1+9)", "'-2+3", "'\tx", "'\r=1", "plain", "a=1"]
+    # numbers are not text: negative ones keep their sign, unquoted
+    header = rows[0]
+    x1 = [row[header.index("x1")] for row in rows[1:]]
+    assert x1[0] == "-5.0" and all(not cell.startswith("'") for row in rows[1:] for cell in row[1:])
+
+
 def test_csv_marks_divergence_and_batches(quadratic, diverging):
     rows = list(csv.DictReader(io.StringIO(trajectories_csv(diverging, ["too fast", "momentum"]))))
     dead_at = diverging[0].diverged_at

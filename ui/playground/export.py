@@ -2,7 +2,8 @@
 
 Every number is written exactly (``repr`` of the float64), so a file read back gives the same
 arrays; non-finite values, which the engine never produces but a custom surface might, become
-empty CSV cells and JSON ``null``, so that both files stay valid for any reader.
+empty CSV cells and JSON ``null``, so that both files stay valid for any reader. Text cells that a
+spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading ``'``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,20 @@ import plotly.graph_objects as go
 
 from ui.figures.style import Runs, runs_of
 
+# a text cell starting with one of these is a formula to a spreadsheet (CSV injection): it gets a leading '
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _cell(value: float) -> str:
     return repr(float(value)) if math.isfinite(value) else ""
+
+
+def _text(value: str) -> str:
+    """A text cell (a label, a column name) a spreadsheet shows as text: ``'=1+1`` instead of ``=1+1``.
+
+    Numbers are written by :func:`_cell` and keep their sign: only text goes through here.
+    """
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _state_columns(runs: list[Runs]) -> list[tuple[str, int]]:
@@ -47,12 +59,14 @@ def trajectories_csv(trajectories, labels) -> str:
     header += [f"g{k + 1}" for k in range(dim)] + ["diverged"]
     header += [f"{name}_{k + 1}" for name, width in states for k in range(width)]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    # CRLF (RFC 4180): the writer then also quotes a CR inside a label, which with LF it leaves bare (a row break)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_text(name) for name in header])
     for r in runs:
+        label = _text(r.label)
         for run in range(r.n_runs):
             for t in range(r.steps + 1):
-                row: list[Any] = [r.label, run, t, *(_cell(v) for v in r.xs[t, run])]
+                row: list[Any] = [label, run, t, *(_cell(v) for v in r.xs[t, run])]
                 row += [_cell(r.losses[t, run]), _cell(r.grad_norms[t, run])]
                 if t == 0:
                     row += [""] * (1 + dim)
