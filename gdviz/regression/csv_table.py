@@ -18,6 +18,10 @@ import numpy as np
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "--", "#n/a"})
 MAX_CELL_CHARS = 100
 MAX_NAME_CHARS = 60
+# the largest float32 (the page trains in float32 by default): larger values become inf there
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+# spellings of infinity, which are not numbers here (unlike 1e400, a number too large for float64)
+_INFINITY = frozenset({"inf", "infinity"})
 
 
 class CSVError(ValueError):
@@ -31,6 +35,7 @@ class Table:
     numeric[j]: every non-missing cell of column j is a finite number.
     missing[j]: how many cells of column j are missing.
     bad_example[j]: the first non-numeric cell of column j and its line, e.g. ``'Paris' (line 4)``.
+    overflow[j]: that cell is a number too large for float64 (``1e400``), not text.
     """
 
     columns: tuple[str, ...]
@@ -38,6 +43,7 @@ class Table:
     numeric: tuple[bool, ...]
     missing: tuple[int, ...]
     bad_example: tuple[str, ...]
+    overflow: tuple[bool, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -58,6 +64,15 @@ def _number(cell: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def _overflows(cell: str) -> bool:
+    """A number written out in full that float64 cannot hold (``1e400``, ``-2e308``), not an inf spelling."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return False
+    return math.isinf(value) and cell.lstrip("+-").lower() not in _INFINITY
 
 
 def parse_csv(data: bytes, *, max_bytes: int, max_rows: int, max_columns: int) -> Table:
@@ -97,6 +112,7 @@ def parse_csv(data: bytes, *, max_bytes: int, max_rows: int, max_columns: int) -
     width = len(columns)
     values: list[list[float]] = []
     bad: list[str] = [""] * width
+    overflow = [False] * width
     missing = [0] * width
     try:
         for row in reader:
@@ -122,6 +138,7 @@ def parse_csv(data: bytes, *, max_bytes: int, max_rows: int, max_columns: int) -
                 if value is None:
                     if not bad[j]:
                         bad[j] = f"{cell!r} (line {line})"
+                        overflow[j] = _overflows(cell)
                     parsed.append(math.nan)
                 else:
                     parsed.append(value)
@@ -136,6 +153,7 @@ def parse_csv(data: bytes, *, max_bytes: int, max_rows: int, max_columns: int) -
         numeric=tuple(not example for example in bad),
         missing=tuple(missing),
         bad_example=tuple(bad),
+        overflow=tuple(overflow),
     )
 
 
@@ -182,7 +200,13 @@ def select_columns(
     if len(set(features)) != len(features):
         raise CSVError("A feature column is chosen twice.")
     for name in [target, *features]:
-        if not table.numeric[index[name]]:
+        j = index[name]
+        if not table.numeric[j] and j < len(table.overflow) and table.overflow[j]:
+            raise CSVError(
+                f"Column {name!r} has a number too large to compute with: {table.bad_example[j]} overflows "
+                f"(beyond ±{np.finfo(np.float64).max:.3g}). Rescale the column, e.g. to other units."
+            )
+        if not table.numeric[j]:
             raise CSVError(
                 f"Column {name!r} is not numeric: {table.bad_example[index[name]]}. Choose numeric columns only."
             )
@@ -209,6 +233,23 @@ def select_columns(
                 f"Feature {name!r} is constant ({X[0, j]:g}): it duplicates the bias, so the normal equation is "
                 "singular and standardizing only centres it. Consider dropping it."
             )
+    notes += _float32_notes(y, X, target, features)
     if np.all(y == y[0]):
         notes.append(f"The target {target!r} is constant ({y[0]:g}): the best fit is w = 0, b = {y[0]:g}.")
     return X, y, notes
+
+
+def _float32_notes(y: np.ndarray, X: np.ndarray, target: str, features: list[str]) -> list[str]:
+    """A note per chosen column with values beyond float32's range: they overflow there (not "not finite")."""
+    notes = []
+    for name, column in [(target, y), *((name, X[:, j]) for j, name in enumerate(features))]:
+        with np.errstate(over="ignore"):
+            overflows = not np.all(np.isfinite(column.astype(np.float32)))
+        if overflows:
+            largest = float(np.max(np.abs(column)))
+            notes.append(
+                f"Column {name!r} has values as large as {largest:.3g}: they overflow float32 (largest "
+                f"{FLOAT32_MAX:.3g}) and can only train in float64; their squared errors may overflow even "
+                "there. Rescale the column (e.g. other units) to train in float32."
+            )
+    return notes

@@ -196,6 +196,12 @@ def _train(
     started = time.perf_counter()
     Xd, yd = X.to(dev, kind), y.to(dev, kind)
     if not bool(torch.isfinite(Xd).all() and torch.isfinite(yd).all()):
+        if bool(torch.isfinite(X).all() and torch.isfinite(y).all()):
+            largest = max(float(X.abs().max()), float(y.abs().max()))
+            raise ValueError(
+                f"Values as large as {largest:.3g} overflow {str(kind).removeprefix('torch.')} (largest "
+                f"{torch.finfo(kind).max:.3g}): rescale those columns (e.g. other units) or train in float64"
+            )
         raise ValueError("X and y must be finite: remove the rows with NaN or inf first")
     mean = torch.zeros(d, dtype=kind, device=dev)
     std = torch.ones(d, dtype=kind, device=dev)
