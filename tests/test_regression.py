@@ -594,11 +594,11 @@ def test_an_uploaded_table_trains():
 
 # ----- the page's figures (pure functions of arrays) ------------------------------------------------
 def test_fit_figure_subsamples_points_and_animates_every_epoch_up_to_a_cap():
-    from ui.regression import view
+    from ui.figures import regression as figures
 
     x = np.linspace(-1, 1, 5000)
     lines = np.column_stack([np.linspace(0, 2, 301), np.linspace(0, 1, 301)])
-    fig = view.fit_figure(x, 2 * x + 1, lines, (2.0, 1.0), max_points=300, max_frames=50)
+    fig = figures.fit_figure(x, 2 * x + 1, lines, (2.0, 1.0), max_points=300, max_frames=50)
     assert len(fig.data[0].x) == 300 and "300 of 5,000" in fig.data[0].name
     assert len(fig.frames) == 50 and fig.frames[0].name == "0" and fig.frames[-1].name == "300"
     np.testing.assert_allclose(fig.frames[-1].data[0].y, [2 * -1 + 1, 2 * 1 + 1])
@@ -606,27 +606,27 @@ def test_fit_figure_subsamples_points_and_animates_every_epoch_up_to_a_cap():
 
 
 def test_loss_figure_uses_log_time_and_drops_the_zero():
-    from ui.regression import view
+    from ui.figures import regression as figures
 
     X, y = reg.make_data(50, seed=0)
     result = reg.train(X, y, lr=1e-3, batch_size=5, epochs=2)
-    series = [view.curve_series("mb", result)]
-    fig = view.loss_figure(series, "seconds", 1.0)
+    series = [figures.curve_series("mb", result)]
+    fig = figures.loss_figure(series, "seconds", 1.0)
     assert fig.layout.xaxis.type == "log" and np.all(np.asarray(fig.data[0].x) > 0)
     assert fig.data[-1].y == (1.0, 1.0) and fig.data[-1].name.startswith("closed form")
-    by_epoch = view.loss_figure(series, "epochs", 1.0)
+    by_epoch = figures.loss_figure(series, "epochs", 1.0)
     assert by_epoch.layout.xaxis.type == "linear" and by_epoch.data[0].x[0] == 0 and by_epoch.data[0].x[-1] == 2
     with pytest.raises(ValueError, match="axis must be"):
-        view.loss_figure(series, "steps", 1.0)
+        figures.loss_figure(series, "steps", 1.0)
 
 
 def test_landscape_figure_has_its_minimum_at_the_closed_form():
-    from ui.regression import view
+    from ui.figures import regression as figures
 
     X, y = reg.make_data(100, seed=0, dtype="float64")
     closed = reg.solve(X, y)
     result = reg.train(X, y, lr=1e-3, epochs=5)
-    fig = view.landscape_figure(reg.mse_moments(X, y), result.trace, np.append(closed.weight, closed.bias))
+    fig = figures.landscape_figure(reg.mse_moments(X, y), result.trace, np.append(closed.weight, closed.bias))
     contour = fig.data[0]
     z = np.asarray(contour.z)
     row, col = np.unravel_index(np.argmin(z), z.shape)
@@ -636,30 +636,30 @@ def test_landscape_figure_has_its_minimum_at_the_closed_form():
 
 
 def test_comparison_and_closed_form_tables():
-    from ui.regression import view
+    from ui.regression import text
 
     X, y = reg.make_data(60, d=2, seed=1)
     rows = reg.compare(X, y, reg.default_modes(60, None, 1e-3), epochs=1)
-    table = view.comparison_table(rows)
+    table = text.comparison_table(rows)
     assert table[0] == {"": "samples per update", "GD": "60", "SGD (b = 1)": "1", "minibatch b = 10": "10"}
     assert [r[""] for r in table][-1] == "distance to closed form"
     closed = reg.solve(X, y)
-    rows3 = view.closed_table(closed, rows[0].result, "GD")
+    rows3 = text.closed_table(closed, rows[0].result, "GD")
     assert [r["method"] for r in rows3][1].startswith("normal equation")
-    assert rows3[1]["w2"] == view.fmt(float(closed.normal_weight[1]), 8)
+    assert rows3[1]["w2"] == text.fmt(float(closed.normal_weight[1]), 8)
 
 
 def test_cache_keys_round_trip():
-    from ui.regression import view
+    from ui.regression import compute
 
     settings = {"optimizer": "Adam", "betas": (0.9, 0.99), "schedule": ("StepLR", {"step_size": 3, "gamma": 0.5})}
-    frozen = view.frozen(settings)
+    frozen = compute.frozen(settings)
     hash(frozen)
-    assert view._unfrozen(frozen) == settings
+    assert compute._unfrozen(frozen) == settings
 
 
 @pytest.mark.parametrize("seconds, text", [(3.7e-5, "37 µs"), (0.0042, "4.2 ms"), (1.25, "1.25 s"), (math.nan, "–")])
 def test_durations_read_well(seconds, text):
-    from ui.regression import view
+    from ui.regression.text import fmt_seconds
 
-    assert view.fmt_seconds(seconds) == text
+    assert fmt_seconds(seconds) == text

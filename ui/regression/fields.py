@@ -1,0 +1,71 @@
+"""The Linear Regression page's settings: its fields (one query key and one widget key each), its
+presets, and how a field is drawn."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import limits
+from ui.state import fields as ps
+from ui.state.widgets import playable_schedules
+
+PAGE = "rg"
+A = limits.REGRESSION_MAX_ABS_PARAM
+OPT = ps.Entry("opt", "Optimizer", "optimizer", "SGD", (("lr", 0.001),))
+SCHED = ps.Entry(
+    "sched", "Schedule", "schedule", ps.CONSTANT, constant=True, horizon=10, choices=tuple(playable_schedules())
+)
+FIELDS = (
+    ps.Choice("src", "Data", "synthetic", ("synthetic", "upload")),
+    ps.Number("n", "samples N", 100, 2, limits.REGRESSION_MAX_SAMPLES, integer=True),
+    ps.Number("d", "features d", 1, 1, limits.MAX_FEATURES, integer=True),
+    ps.Number("w", "true weight w (every feature)", 2.0, -A, A),
+    ps.Number("b", "true bias b", 1.0, -A, A),
+    ps.Number("noise", "noise σ", 2.0, 0.0, limits.REGRESSION_MAX_NOISE),
+    ps.Number("xs", "x scale (x ~ scale · N(0, 1))", 10.0, 1e-3, limits.REGRESSION_MAX_X_SCALE),
+    ps.Number("seed", "seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
+    OPT,
+    SCHED,
+    ps.Choice("every", "the schedule steps once per", "epoch", ("epoch", "update")),
+    ps.Choice("mode", "Mode", "GD", ("GD", "SGD", "minibatch")),
+    ps.Number("bs", "batch size b", 10, 1, limits.REGRESSION_MAX_SAMPLES, integer=True),
+    ps.Choice("sampling", "sampling", "shuffle", ("shuffle", "replacement")),
+    ps.Number("epochs", "epochs", 10, 1, limits.MAX_EPOCHS, integer=True),
+    ps.Choice("std", "features", "raw", ("raw", "standardized")),
+    ps.Choice("init", "initial parameters", "torch", ("torch", "zeros")),
+    ps.Choice("device", "device", "auto", ("auto", "cpu", "cuda", "mps")),
+    ps.Choice("dtype", "precision", "float32", ("float32", "float64")),
+    ps.Choice("cmp_lr", "comparison learning rates", "same", ("same", "scaled")),
+    ps.Number("cmp_epochs", "comparison epochs", 2, 1, limits.REGRESSION_MAX_COMPARE_EPOCHS, integer=True),
+    ps.Number("gd_epochs", "GD's epochs in the comparison", 10, 1, limits.REGRESSION_MAX_COMPARE_EPOCHS, integer=True),
+)
+BY_KEY = {f.key: f for f in FIELDS}
+SEED_PRESET: dict = {}  # the defaults are the seed's experiment
+# d2l's airfoil data is 1500 × 5, standardized; its lrs 1, 0.4, 0.05, 0.005 for a loss ½·MSE are 0.5·b/200 here
+D2L_PRESET = {"n": 1500, "d": 5, "std": "standardized", "opt": ("SGD", {"lr": 0.5}), "cmp_lr": "scaled"}
+UPLOAD = f"{PAGE}_upload"  # (file name, bytes) of the last upload: kept when the visitor switches pages
+
+
+def key(name: str) -> str:
+    return ps.widget_key(PAGE, name)
+
+
+def number(name: str, **extra) -> None:
+    f = BY_KEY[name]
+    step = 1 if f.integer else None
+    st.number_input(f.label, f.low, f.high, step=step, format=None if f.integer else "%g", key=key(name), **extra)
+
+
+def choice(name: str, labels: dict | None = None, **extra) -> None:
+    f = BY_KEY[name]
+    st.radio(
+        f.label, f.options, key=key(name), horizontal=True, format_func=lambda v: (labels or {}).get(v, v), **extra
+    )
+
+
+def apply_preset(overrides: dict) -> None:
+    values = ps.defaults(FIELDS)
+    for name, value in overrides.items():
+        f = BY_KEY[name]
+        values[name] = f.canonical(value[0], value[1]) if isinstance(f, ps.Entry) else value
+    ps.write_widgets(PAGE, FIELDS, values, st.session_state)
