@@ -362,9 +362,17 @@ def _cache_calls(tree: ast.AST):
 
 
 def _module_dicts(path: Path) -> dict[str, set[str]]:
-    """Module-level ``NAME = dict(...)`` / ``{...}`` assignments: NAME -> its keys."""
+    """Module-level ``NAME = dict(...)`` / ``{...}`` assignments: NAME -> its keys.
+
+    A name imported from another app module (``from ui.lab.common import CACHE``) counts with the keys
+    it has there, so one shared ``CACHE`` dict serves a package's caches."""
     out = {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            source = ROOT.joinpath(*node.module.split(".")).with_suffix(".py")
+            if source.is_file() and source != path:
+                theirs = _module_dicts(source)
+                out |= {(a.asname or a.name): theirs[a.name] for a in node.names if a.name in theirs}
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
