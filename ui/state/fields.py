@@ -42,8 +42,9 @@ from ui.state.widgets import horizon_params, params_widgets, read_params, switch
 
 State = MutableMapping[str, Any]
 CONSTANT = NO_SCHEDULE  # the option of a schedule Entry that means "no schedule"
-# the Playground's url_path, as app.py registers it with st.navigation
-PLAYGROUND_PATH = "playground"
+# The Playground is app.py's default page, which Streamlit serves at the app's root: its url_path
+# ("/playground") answers "Page not found". "./" is the root relative to any page, under any base path.
+PLAYGROUND_PATH = "./"
 
 
 @dataclass(frozen=True)
