@@ -8,7 +8,9 @@ from streamlit.testing.v1 import AppTest
 import gdviz
 from tests.app.apptest import ok, open_app, query_of
 from ui.playground.presets import PRESETS
-from ui.playground.scenario import Scenario, entry, escape_markdown, from_query, to_query
+from ui.playground.scenario import Scenario, from_query, to_query
+from ui.state.entries import entry
+from ui.state.text import escape_markdown
 
 
 def _plotly_specs(at: AppTest) -> list[str]:

@@ -93,7 +93,7 @@ def test_bad_url_values_get_notices_and_safe_values():
     assert "Unknown view 'nowhere'; using stability" in text
     assert f"clamped to {limits.MAX_MAP_GRID}" in text
     assert f"clamped to {limits.MAX_LAB_STEPS}" in text
-    assert "Optimizer: unknown 'NoSuchOptimizer'" in text
+    assert "Unknown optimizer 'NoSuchOptimizer'" in text
     assert "momentum=7 is out of range; clamped to 0.99" in text
     assert "Start point 'nan,1' is not valid" in text
     assert "Optimizers: unknown 'Nope' ignored" in text

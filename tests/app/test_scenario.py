@@ -11,19 +11,9 @@ from hypothesis import strategies as st
 import gdviz
 from gdviz.optimizers import optimizer_class
 from ui import limits
-from ui.playground.scenario import (
-    CUSTOM,
-    OptimizerEntry,
-    Scenario,
-    auto_labels,
-    checked_entry,
-    clean_label,
-    entry,
-    escape_markdown,
-    from_query,
-    schedule_params,
-    to_query,
-)
+from ui.playground.scenario import CUSTOM, Scenario, auto_labels, from_query, to_query
+from ui.state.entries import OptimizerEntry, checked_entry, entry, schedule_params
+from ui.state.text import clean_label, escape_markdown
 from ui.state.values import NO_SCHEDULE, bounds, canonical_value, full_params
 from ui.state.widgets import playable_schedules
 

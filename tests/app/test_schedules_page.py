@@ -96,7 +96,7 @@ def test_bad_url_values_are_clamped_or_replaced_with_a_notice():
     text = " ".join(w.value for w in at.warning)
     assert f"clamped to {limits.MAX_SCHEDULES_COMPARED}" in text
     assert "lam=9 is out of range; clamped to 0.2" in text
-    assert "unknown 'NoSuchSchedule'" in text
+    assert "Unknown schedule 3 'NoSuchSchedule'" in text
     assert "Steps 'abc' is not a valid number" in text
     assert "Gradient noise σ -3 is out of range" in text
     assert "Start point '1,2,3' is not valid" in text

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from ui.playground import simulate as simulate_module
-from ui.playground.scenario import Scenario, entry
+from ui.playground.scenario import Scenario
 from ui.playground.simulate import divergence_messages, formula_dim, resolve_surface, simulate
+from ui.state.entries import entry
 
 
 def _race(**fields):

@@ -18,7 +18,8 @@ import pytest
 
 import gdviz
 from ui.playground.presets import PRESETS
-from ui.playground.scenario import Scenario, auto_labels, entry, to_query
+from ui.playground.scenario import Scenario, auto_labels, to_query
+from ui.state.entries import entry
 
 pytestmark = pytest.mark.browser
 

@@ -36,7 +36,7 @@ def surface_picker(page: str, field: str, start: ps.Point | None = None) -> None
 
     def reset_start() -> None:
         if start is not None:
-            for i, v in enumerate(ps.start_of(state[key])):
+            for i, v in enumerate(ps.default_start(state[key])):
                 state[f"{ps.widget_key(page, start.key)}_{i}"] = v
 
     st.selectbox("Surface", PLANAR, key=key, format_func=surface_title, on_change=reset_start)

@@ -11,8 +11,9 @@ import streamlit as st
 import gdviz
 from gdviz.optimizers import optimizer_class
 from ui import limits
-from ui.playground.scenario import Scenario, auto_labels, entry, to_query
+from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state import fields as ps
+from ui.state.entries import entry
 from ui.state.values import Params
 
 PAGE = "lab"

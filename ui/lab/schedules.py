@@ -11,8 +11,9 @@ import gdviz
 from ui import limits
 from ui.figures.schedules import band_figure, lr_figure, paths_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.playground.scenario import Scenario, entry, to_query
+from ui.playground.scenario import Scenario, to_query
 from ui.state import fields as ps
+from ui.state.entries import entry
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import NO_SCHEDULE, Params
 from ui.state.widgets import playable_schedules

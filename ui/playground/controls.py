@@ -17,7 +17,7 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from ui import limits
 from ui.playground.inspector import display
-from ui.playground.scenario import CUSTOM, OptimizerEntry, Scenario, escape_markdown
+from ui.playground.scenario import CUSTOM, Scenario
 from ui.playground.sidebar_state import (
     K_BATCH,
     K_COUNT,
@@ -29,12 +29,14 @@ from ui.playground.sidebar_state import (
     K_START,
     K_STEPS,
     K_SURFACE,
-    default_start,
     opt_key,
     opt_prefix,
     read_scenario,
     write_scenario,
 )
+from ui.state.entries import OptimizerEntry
+from ui.state.fields import default_start
+from ui.state.text import escape_markdown
 from ui.state.values import NO_SCHEDULE, clamp_value
 from ui.state.widgets import (
     KEEP,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import gdviz
-from ui.playground.scenario import OptimizerEntry, Scenario, entry, schedule_params
+from ui.playground.scenario import Scenario
+from ui.state.entries import OptimizerEntry, entry, schedule_params
 
 
 @dataclass(frozen=True)

@@ -11,57 +11,35 @@ Query keys (``v`` is the codec version; absent keys take the default)::
     sched=ExponentialLR  sched.gamma=0.99
     o1=SGD  o1.lr=0.1  o1.momentum=0.9  o1.clip=1  o1.label=heavy ball   (o1 … o8)
 
-Only hyper-parameters that differ from the registry default are written. ``from_query`` treats its
-input as hostile: unknown keys are ignored (and named in a notice), malformed values fall back to the
-default and out-of-range ones are clamped to :mod:`ui.limits`, each with a notice; it never raises.
+The codec is the Playground's tuple of fields (:data:`FIELDS`, see ui/state/fields.py), the same
+layer every page uses. Only hyper-parameters that differ from the registry default are written (and
+lr). ``from_query`` treats its input as hostile: unknown keys are ignored (and named in a notice),
+malformed values fall back to the default and out-of-range ones are clamped to :mod:`ui.limits`, each
+with a notice; it never raises.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gdviz
 from gdviz.optimizers import optimizer_class
-from gdviz.optimizers.base import Optimizer
 from gdviz.params import HyperParam
-from gdviz.schedules import schedule_class
 from ui import limits
-from ui.state.values import (
-    NO_SCHEDULE,
-    Params,
-    canonical_value,
-    encode_value,
-    format_number,
-    full_params,
-)
+from ui.state import fields
+from ui.state.entries import OptimizerEntry, entry, registry_name
+from ui.state.fields import Entry, Field, Number, Racers, Starts, Surface, Version
+from ui.state.values import NO_SCHEDULE, Params, canonical_value
 
 QUERY_VERSION = "1"
 CUSTOM = "custom"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~])")
-_LABEL_DROP = re.compile(r"[\x00-\x1f\x7f<>&\"'`\\$]")
-
-
-@dataclass(frozen=True)
-class OptimizerEntry:
-    """One racer: a registry optimizer, all its hyper-parameters, optional clipping and a label."""
-
-    name: str
-    hyper: Params = ()
-    max_grad_norm: float | None = None
-    label: str = ""
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.hyper)
 
 
 def _default_optimizers() -> tuple[OptimizerEntry, ...]:
     wanted = [("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.5}), ("Adam", {"lr": 0.3})]
-    return tuple(entry(name, **hyper) for name, hyper in wanted if name.lower() in _lower(gdviz.OPTIMIZERS))
+    return tuple(entry(name, **hyper) for name, hyper in wanted if registry_name(gdviz.OPTIMIZERS, name))
 
 
 def _default_surface() -> str:
@@ -110,40 +88,6 @@ def fit_budget(scenario: Scenario) -> tuple[Scenario, str | None]:
     return replace(scenario, steps=most), notice
 
 
-# -- canonical entries -----------------------------------------------------------------------------
-def _lower(registry: Mapping[str, Any]) -> dict[str, str]:
-    return {name.lower(): name for name in registry}
-
-
-def entry(name: str, *, label: str = "", max_grad_norm: float | None = None, **hyper: Any) -> OptimizerEntry:
-    """A canonical optimizer entry, e.g. ``entry("SGD", lr=0.1, momentum=0.9)``; raises on unknown names."""
-    cls = optimizer_class(name)
-    unknown = sorted(set(hyper) - {spec.name for spec in cls.spec})
-    if unknown:
-        raise ValueError(f"{cls.name} has no hyper-parameter(s) {unknown}")
-    clip = None if max_grad_norm is None else float(max_grad_norm)
-    return OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, clean_label(label))
-
-
-def schedule_params(name: str, **params: Any) -> Params:
-    """Canonical parameters of the schedule ``name`` (its defaults, overridden by ``params``)."""
-    cls = schedule_class(name)
-    unknown = sorted(set(params) - {spec.name for spec in cls.spec})
-    if unknown:
-        raise ValueError(f"{cls.name} has no parameter(s) {unknown}")
-    return full_params(cls.spec, params)
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` shown literally where Streamlit renders Markdown (no links, no LaTeX, no HTML)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def clean_label(text: str) -> str:
-    """A legend label safe to show anywhere: no markup or control characters, bounded length."""
-    return _LABEL_DROP.sub("", str(text)).strip()[: limits.MAX_LABEL_CHARS].strip()
-
-
 # short symbols for a legend label; other parameters are shown by name
 _SYMBOLS = {"lr": "η", "momentum": "μ", "betas": "β", "alpha": "α", "rho": "ρ", "weight_decay": "λ", "eps": "ε"}
 
@@ -180,99 +124,76 @@ def _short(spec: HyperParam, value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-# -- encoding ---------------------------------------------------------------------------------------
-def _encode_params(prefix: str, specs: tuple[HyperParam, ...], params: Params, out: dict[str, str]) -> None:
-    for spec, (name, value) in zip(specs, params, strict=True):
-        # lr is written even at its default: it is what a reader of the link looks for first
-        if name == "lr" or value != canonical_value(spec, spec.default):
-            out[f"{prefix}.{name}"] = encode_value(spec, value)
+# -- the link: the Playground's fields in ui/state ----------------------------------------------------
+def _fields() -> tuple[Field, ...]:
+    base = Scenario()
+    low, high = limits.MIN_BATCH_SIZE, limits.MAX_BATCH_SIZE
+    return (
+        Version("v", QUERY_VERSION),
+        Surface("s", "Surface", (base.surface, ""), widget="surface", custom=CUSTOM),
+        Starts("x0", "Start point", "s", more_widget="more_starts", dim_widget="dim"),
+        Number("steps", "Steps", base.steps, limits.MIN_STEPS, limits.MAX_STEPS, integer=True, always=True),
+        Number("noise", "Noise σ", 0.0, limits.MIN_NOISE, limits.MAX_NOISE),
+        Number("batch", "Batch size", 1, low, high, integer=True),
+        Number("seed", "Seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
+        Entry("sched", "Schedule", "schedule", NO_SCHEDULE, constant=True, horizon=0),
+        Racers("o", "Optimizers", base.optimizers),
+    )
+
+
+FIELDS = _fields()
+RACERS: Racers = FIELDS[-1]
+STARTS: Starts = FIELDS[2]
+
+
+def values_of(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as the fields' values."""
+    return {
+        "v": QUERY_VERSION,
+        "s": (scenario.surface, scenario.formula),
+        "x0": (scenario.start, scenario.more_starts),
+        "steps": scenario.steps,
+        "noise": scenario.noise,
+        "batch": scenario.batch_size,
+        "seed": scenario.seed,
+        "sched": (scenario.schedule, scenario.schedule_params),
+        "o": scenario.optimizers,
+    }
+
+
+def scenario_of(values: Mapping[str, Any]) -> tuple[Scenario, str | None]:
+    """The fields' values as a scenario within the server's budget, and a notice if it was cut."""
+    (surface, formula), (start, more_starts) = values["s"], values["x0"]
+    schedule, schedule_params = values["sched"]
+    scenario = Scenario(
+        surface=surface,
+        formula=formula,
+        start=start,
+        more_starts=more_starts,
+        steps=int(values["steps"]),
+        noise=float(values["noise"]),
+        batch_size=int(values["batch"]),
+        seed=int(values["seed"]),
+        schedule=schedule,
+        schedule_params=schedule_params,
+        optimizers=values["o"],
+    )
+    return fit_budget(scenario)
 
 
 def to_query(scenario: Scenario) -> dict[str, str]:
     """The scenario as URL query parameters (string values); only non-defaults beyond the basics."""
-    out = {"v": QUERY_VERSION}
-    if scenario.is_custom:
-        out["f"] = scenario.formula
-    else:
-        out["s"] = scenario.surface
-    if scenario.start is not None:
-        points = (scenario.start, *scenario.more_starts)
-        out["x0"] = ";".join(",".join(format_number(v) for v in point) for point in points)
-    out["steps"] = str(scenario.steps)
-    if scenario.noise:
-        out["noise"] = format_number(scenario.noise)
-    if scenario.batch_size != 1:
-        out["batch"] = str(scenario.batch_size)
-    if scenario.seed:
-        out["seed"] = str(scenario.seed)
-    if scenario.has_schedule:
-        out["sched"] = scenario.schedule
-        _encode_params("sched", schedule_class(scenario.schedule).spec, scenario.schedule_params, out)
-    for number, item in enumerate(scenario.optimizers, start=1):
-        key = f"o{number}"
-        out[key] = item.name
-        _encode_params(key, optimizer_class(item.name).spec, item.hyper, out)
-        if item.max_grad_norm is not None:
-            out[f"{key}.clip"] = format_number(item.max_grad_norm)
-        if item.label:
-            out[f"{key}.label"] = item.label
-    return out
-
-
-# -- decoding ---------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=limits.OPTIMIZER_CACHE_MAX_ENTRIES)
-def _built(name: str, hyper: Params, max_grad_norm: float | None) -> Optimizer:
-    return gdviz.optimizer(name, max_grad_norm=max_grad_norm, **dict(hyper))
-
-
-def build_optimizer(item: OptimizerEntry) -> Optimizer:
-    """The engine's optimizer for ``item``, built once per distinct setting in this process (raises
-    ValueError if the engine refuses it). Checking a scenario and running it then share one build: an
-    optimizer is never changed after construction (the engine's updates are pure), so one instance can
-    serve every rerun and every session."""
-    return _built(item.name, item.hyper, item.max_grad_norm)
-
-
-def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
-    """The entry if the engine accepts it, else its defaults (lr kept when that is accepted) and why."""
-    try:
-        build_optimizer(item)
-        return item, None
-    except ValueError as error:
-        message = str(error)
-    fallback = entry(item.name, label=item.label, max_grad_norm=item.max_grad_norm)
-    if "lr" in item.params:
-        with_lr = replace(fallback, hyper=tuple((k, item.params["lr"] if k == "lr" else v) for k, v in fallback.hyper))
-        try:
-            build_optimizer(with_lr)
-            fallback = with_lr
-        except ValueError:
-            pass
-    return fallback, message
-
-
-def checked_schedule(name: str, params: Params) -> tuple[str, Params, str | None]:
-    """The schedule if the engine accepts it, else its defaults, else no schedule, and why."""
-    if name == NO_SCHEDULE:
-        return NO_SCHEDULE, (), None
-    try:
-        gdviz.schedule(name, **dict(params))
-        return name, params, None
-    except ValueError as error:
-        message = str(error)
-    defaults = schedule_params(name)
-    try:
-        gdviz.schedule(name, **dict(defaults))
-        return name, defaults, message
-    except ValueError:
-        return NO_SCHEDULE, (), message
+    return fields.to_query(FIELDS, values_of(scenario))
 
 
 def from_query(params: Mapping[str, Any]) -> tuple[Scenario, list[str]]:
-    """A scenario from untrusted query parameters, and a notice for everything not taken as is (never raises).
-
-    The reader lives in :mod:`ui.query_reader`; it builds Scenarios, so it is imported here, on use.
-    """
-    from ui.playground.query_reader import read_query
-
-    return read_query(params)
+    """A scenario from untrusted query parameters, and a notice for everything not taken as is (never raises)."""
+    values, notices = fields.read_query(FIELDS, params, value_chars=None)
+    try:
+        scenario, notice = scenario_of(values)
+    except Exception as error:  # noqa: BLE001 -- a last line of defence: a link must never break the page
+        return Scenario(), [
+            *notices,
+            f"The link could not be read ({type(error).__name__}); showing the default scenario.",
+        ]
+    return scenario, [*notices, *([notice] if notice else [])]

@@ -18,7 +18,8 @@ import gdviz
 from gdviz.run import Trajectory
 from gdviz.surfaces.base import Surface
 from ui import limits
-from ui.playground.scenario import Scenario, auto_labels, build_optimizer, to_query
+from ui.playground.scenario import Scenario, auto_labels, to_query
+from ui.state.entries import build_optimizer
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
 

@@ -31,8 +31,9 @@ from ui.playground import controls, sidebar_state
 from ui.playground.export import figure_html, trajectories_csv, trajectories_json
 from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
-from ui.playground.scenario import CUSTOM, Scenario, auto_labels, escape_markdown, to_query
+from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim
+from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP, log_grid
 
 K_RACE = "pg_race"

@@ -1,19 +1,23 @@
 """A page's own state in the URL: typed fields, read from hostile query parameters, bound to widgets.
 
-The Schedules and Landscape Lab pages each describe their state as a tuple of fields. One field is one
-query key (``Entry`` also owns ``key.<param>`` keys for its hyper-parameters) and one widget key,
-``<page>_<key>``. :func:`read_query` never raises: an unknown key, a malformed value or an
-out-of-range one gives a notice and the default (or the clamped value). :func:`to_query` writes only
-what differs from the defaults, so a link stays short.
+Every page describes its state as a tuple of fields: the Playground's scenario
+(ui/playground/scenario.py: a surface or formula, start points, numbers, a schedule, the optimizers),
+the Schedules page, each Landscape Lab view and the Linear Regression page. One field is one query key
+(composite fields own their sub-keys: ``Entry`` its ``key.<param>``, ``Racers`` ``o1 … o8`` with
+theirs, ``Surface`` ``s`` or ``f``) and one widget key ``<page>_<widget or key>``. :func:`read_query`
+never raises: an unknown key, a malformed value or an out-of-range one gives a notice and the default
+(or the clamped value). :func:`to_query` writes what differs from the defaults (and the fields marked
+``always``), so a link stays short.
 
 Widget state lives in ``st.session_state`` and is written from the values before the widgets are
-drawn, never through ``value=`` (see ui/state/widgets.py). Widgets that a page does
-not draw in a run lose their state in Streamlit; :func:`load` puts them back from the last values, so
-switching a view or a page keeps every setting.
+drawn, never through ``value=`` (see ui/state/widgets.py). Widgets that a page does not draw in a
+run lose their state in Streamlit unless they persist (``persist_state``); :func:`load` puts the
+others back from the last values, so switching a view or a page keeps every setting.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,11 +29,13 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.playground.scenario import checked_entry, checked_schedule, entry
+from ui.state.entries import OptimizerEntry, checked_entry, checked_schedule, entry
 from ui.state.query import parse_point, plain_query, shown, unknown_keys_notice
+from ui.state.text import clean_label
 from ui.state.values import (
     NO_SCHEDULE,
     Params,
+    canonical_value,
     clamp_value,
     encode_value,
     format_number,
@@ -55,12 +61,15 @@ class Number:
     low: float
     high: float
     integer: bool = False
+    always: bool = False  # written to the link even at its default
+    widget: str = ""
 
     def read(self, text: str, notices: list[str]) -> float | int:
         try:
             value = parse_number(text, self.integer)
         except ValueError:
-            notices.append(f"{self.label} '{shown(text)}' is not a valid number; using {self.default:g}.")
+            fallback = "none" if self.default is None else f"{self.default:g}"
+            notices.append(f"{self.label} '{shown(text)}' is not a valid number; using {fallback}.")
             return self.default
         clamped = type(value)(limits.clamp(value, self.low, self.high))
         if clamped != value:
@@ -83,6 +92,7 @@ class Choice:
     label: str
     default: str
     options: tuple[str, ...]
+    widget: str = ""
 
     def read(self, text: str, notices: list[str]) -> str:
         for option in self.options:
@@ -107,6 +117,7 @@ class Names:
     default: tuple[str, ...]
     options: tuple[str, ...]
     max_items: int
+    widget: str = ""
 
     def read(self, text: str, notices: list[str]) -> tuple[str, ...]:
         by_lower = {option.lower(): option for option in self.options}
@@ -137,6 +148,7 @@ class Point:
     label: str
     surface_key: str
     default: None = None
+    widget: str = ""
 
     def read(self, text: str, notices: list[str]) -> tuple[float, ...] | None:
         try:
@@ -167,8 +179,9 @@ class Entry:
     default_name: str
     default_params: tuple[tuple[str, Any], ...] = ()
     constant: bool = False
-    horizon: int = limits.DEFAULT_STEPS
+    horizon: int = limits.DEFAULT_STEPS  # 0: a new schedule keeps its own horizon defaults
     choices: tuple[str, ...] = ()  # the names offered (default: the whole registry)
+    widget: str = ""
     default: Any = field(init=False, default=None)
 
     def __post_init__(self):
@@ -178,6 +191,10 @@ class Entry:
         if name == CONSTANT:
             return ()
         return (optimizer_class(name) if self.kind == "optimizer" else schedule_class(name)).spec
+
+    @staticmethod
+    def describe(name: str) -> str:
+        return "a constant learning rate" if name == CONSTANT else name
 
     def options(self) -> list[str]:
         names = list(self.choices) or sorted(gdviz.OPTIMIZERS if self.kind == "optimizer" else gdviz.SCHEDULES)
@@ -192,6 +209,7 @@ class Entry:
         """The entry if the engine accepts it, else a fallback the engine accepts, with a notice."""
         if name == CONSTANT:
             return name, ()
+        params_owner = name
         if self.kind == "optimizer":
             item, problem = checked_entry(entry(name, **dict(params)))
             name, params = item.name, item.hyper
@@ -199,38 +217,26 @@ class Entry:
             name, params, problem = checked_schedule(name, params)
             name = name or CONSTANT
         if problem:
-            notices.append(f"{self.label}: {shown(problem, 120)}; using the defaults.")
+            fallback = self.describe(name) if name == CONSTANT else "its defaults"
+            notices.append(f"{self.label} {shown(params_owner, 40)}: {shown(problem, 120)} — using {fallback}.")
         return name, params
 
-    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str]) -> tuple[str, Params]:
+    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str], values=None) -> tuple[str, Params]:
         name = self.default[0]
         if self.key in raw:
             used.add(self.key)
             text = raw[self.key].strip()[: limits.MAX_QUERY_VALUE_CHARS]
             match = [n for n in self.options() if n.lower() == text.lower()]
-            if match:
+            if self.constant and text.lower() in ("", "none"):  # older links wrote "none" or nothing
+                name = CONSTANT
+            elif match:
                 name = match[0]
             else:
-                notices.append(f"{self.label}: unknown '{shown(text)}'; using {name}.")
-        specs = {spec.name: spec for spec in self.specs(name)}
+                notices.append(f"Unknown {self.label.lower()} '{shown(text)}'; using {self.describe(name)}.")
         given: dict[str, Any] = dict(self.default[1]) if name == self.default[0] else {}
-        for key in [k for k in raw if k.startswith(self.key + ".")]:
-            used.add(key)
-            pname = key[len(self.key) + 1 :]
-            if pname not in specs:
-                notices.append(f"{self.label}: unknown parameter '{shown(pname)}' ignored.")
-                continue
-            try:
-                value = parse_value(specs[pname], raw[key])
-            except ValueError as error:
-                notices.append(f"{self.label}: {pname}='{shown(raw[key])}' is not valid ({shown(error, 60)}).")
-                continue
-            clamped = clamp_value(specs[pname], value)
-            if clamped != value:
-                shown_value = encode_value(specs[pname], clamped)
-                notices.append(f"{self.label}: {pname}={shown(raw[key])} is out of range; clamped to {shown_value}.")
-            given[pname] = clamped
-        if name != self.default[0]:
+        owner = self.label if name == CONSTANT else f"{self.label} {name}"
+        given |= read_params_query(self.key, owner, self.specs(name), raw, used, notices)
+        if name != self.default[0] and self.horizon:
             given = {**self.horizon_params(name), **given}
         return self.checked(*self.canonical(name, given), notices)
 
@@ -250,7 +256,315 @@ class Entry:
         return out
 
 
-Field = Number | Choice | Names | Point | Entry
+@dataclass(frozen=True)
+class Version:
+    """``v``: the version of the link codec, always written; a link from another version gets a notice."""
+
+    key: str
+    current: str
+    default: str = ""
+    widget: str = ""
+
+    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str], values=None) -> str:
+        used.add(self.key)
+        if self.key in raw and raw[self.key] != self.current:
+            notices.append(f"This link was made by another version ({shown(raw[self.key])}); read what could be read.")
+        return self.current
+
+    def encode_all(self, value) -> dict[str, str]:
+        return {self.key: self.current}
+
+    def write_widget(self, state: State, page: str, value, values) -> None:
+        pass  # no widget
+
+    def read_widget(self, state: State, page: str, old, problems: list[str], values) -> str:
+        return self.current
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A registry surface ``s=name`` or a typed formula ``f=...`` (which wins); value ``(surface, formula)``,
+    where a formula's surface is ``custom``. Widgets: a select box (``custom`` among the names) and a text box."""
+
+    key: str
+    label: str
+    default: tuple[str, str]
+    formula_key: str = "f"
+    widget: str = ""
+    formula_widget: str = "formula"
+    custom: str = "custom"
+
+    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str], values=None) -> tuple[str, str]:
+        surface = self.default[0]
+        if raw.get(self.formula_key, "").strip():
+            used.add(self.formula_key)
+            formula = raw[self.formula_key]
+            if len(formula) > limits.MAX_FORMULA_CHARS:
+                notices.append(f"The formula is longer than {limits.MAX_FORMULA_CHARS} characters; it was cut.")
+                formula = formula[: limits.MAX_FORMULA_CHARS]
+            return self.custom, formula
+        if self.key in raw:
+            used.add(self.key)
+            try:
+                surface = gdviz.surface(raw[self.key][: limits.MAX_QUERY_VALUE_CHARS]).name
+            except ValueError:
+                notices.append(f"Unknown {self.label.lower()} '{shown(raw[self.key])}'; using {surface}.")
+        return surface, ""
+
+    def encode_all(self, value: tuple[str, str]) -> dict[str, str]:
+        surface, formula = value
+        return {self.formula_key: formula} if formula else {self.key: surface}
+
+    def write_widget(self, state: State, page: str, value: tuple[str, str], values) -> None:
+        surface, formula = value
+        state[widget_key(page, self.widget or self.key)] = self.custom if formula else surface
+        state[widget_key(page, self.formula_widget)] = formula
+
+    def read_widget(self, state: State, page: str, old, problems: list[str], values) -> tuple[str, str]:
+        surface = state.get(widget_key(page, self.widget or self.key), old[0])
+        if surface != self.custom:
+            return (surface, "") if surface in gdviz.SURFACES else self.default
+        formula = str(state.get(widget_key(page, self.formula_widget), ""))[: limits.MAX_FORMULA_CHARS]
+        if formula.strip():
+            return self.custom, formula
+        problems.append("Type a formula for the custom surface; showing the default surface meanwhile.")
+        return self.default
+
+    @staticmethod
+    def dim_of(surface: str) -> int | None:
+        """The dimension of a registry surface; None for a formula (its text decides)."""
+        return gdviz.SURFACES[surface].dim if surface in gdviz.SURFACES else None
+
+
+def parse_points(text: str, dim: int | None, notices: list[str]) -> list[tuple[float, ...]]:
+    """Points written ``x,y;x,y`` (``x;x`` in 1-D): each checked, clamped to MAX_ABS_START, at most MAX_STARTS."""
+    points: list[tuple[float, ...]] = []
+    cap = limits.MAX_ABS_START
+    parts = text.split(";")
+    if len(parts) > limits.MAX_STARTS:
+        notices.append(f"At most {limits.MAX_STARTS} start points; the rest were ignored.")
+    for part in parts[: limits.MAX_STARTS]:
+        try:
+            clamped, was_clamped = parse_point(part, dim)
+        except ValueError:
+            notices.append(f"Start point '{shown(part)}' is not valid here; it was left out.")
+            continue
+        if was_clamped:
+            notices.append(f"Start point coordinates are limited to ±{cap:g}; clamped.")
+        if points and len(clamped) != len(points[0]):
+            notices.append(f"Start point '{shown(part)}' has another dimension than the first; it was left out.")
+            continue
+        points.append(clamped)
+    return points
+
+
+def points_text(points) -> str:
+    return "; ".join(", ".join(format_number(v) for v in point) for point in points)
+
+
+@dataclass(frozen=True)
+class Starts:
+    """Start points ``x0=a,b;c,d``: the first and the restarts; value ``(start or None, restarts)``, None
+    meaning the surface's default start. Widgets: one number per coordinate (``<widget>_<i>``) and a text
+    box for the restarts."""
+
+    key: str
+    label: str
+    surface_key: str
+    more_widget: str
+    dim_widget: str  # where the sidebar keeps a typed formula's dimension
+    default: tuple = (None, ())
+    widget: str = ""
+
+    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str], values=None):
+        if self.key not in raw:
+            return self.default
+        used.add(self.key)
+        surface, formula = values[self.surface_key]
+        dim = None if formula else Surface.dim_of(surface)
+        points = parse_points(raw[self.key][: limits.MAX_QUERY_VALUE_CHARS * limits.MAX_STARTS], dim, notices)
+        if not points:
+            notices.append("No valid start point in the link; using the surface's default start.")
+            return self.default
+        return points[0], tuple(points[1:])
+
+    def encode_all(self, value) -> dict[str, str]:
+        start, more = value
+        if start is None:
+            return {}
+        return {self.key: ";".join(",".join(format_number(v) for v in point) for point in (start, *more))}
+
+    def coordinate_keys(self, page: str, dim: int = 2) -> tuple[str, ...]:
+        return tuple(f"{widget_key(page, self.widget or self.key)}_{i}" for i in range(dim))
+
+    def write_widget(self, state: State, page: str, value, values) -> None:
+        start, more = value
+        surface = values[self.surface_key][0]
+        start = start if start is not None else default_start(surface)
+        for key, v in zip(self.coordinate_keys(page, len(start)), start, strict=True):
+            state[key] = float(v)
+        state[widget_key(page, self.more_widget)] = points_text(more)
+
+    def read_widget(self, state: State, page: str, old, problems: list[str], values):
+        surface = values[self.surface_key][0]
+        dim = Surface.dim_of(surface) or int(state.get(widget_key(page, self.dim_widget), 2))
+        cap = limits.MAX_ABS_START
+        keys = self.coordinate_keys(page, dim)
+        start = tuple(limits.clamp(widget_number(state.get(key, 0.0)), -cap, cap) for key in keys)
+        text = state.get(widget_key(page, self.more_widget), "")
+        more = tuple(parse_points(text, dim, problems)) if text.strip() else ()
+        return start, more[: limits.MAX_STARTS - 1]
+
+
+def default_start(surface_name: str, dim: int = 2) -> tuple[float, ...]:
+    """A registry surface's default start; ones for a formula."""
+    found = gdviz.SURFACES.get(surface_name)
+    return tuple(float(v) for v in found.default_start) if found is not None else (1.0,) * dim
+
+
+_RACER_NUMBER = re.compile(r"[1-9][0-9]{0,2}")  # what follows "o" in o1 ... o999
+_RACER_KEY = re.compile(r"[0-9]+(\..*)?", flags=re.DOTALL)  # o<n> and its o<n>.<param> keys
+_SLOT_REST = re.compile(r"[0-9]+_")  # what follows "<page>_o" in a slot's widget key
+
+
+@dataclass(frozen=True)
+class Racers:
+    """Up to ``max_items`` optimizers ``o1=SGD o1.lr=0.1 o1.clip=1 o1.label=...``; value a tuple of
+    :class:`OptimizerEntry`. The learning rate is always written: it is what a reader of a link looks for
+    first. Widgets: ``<widget>_n_opt`` and, per slot, ``<widget>_o<slot>_name``, its hyper-parameters,
+    ``_clip_on``, ``_clip`` and ``_label``."""
+
+    key: str
+    label: str
+    default: tuple[OptimizerEntry, ...]
+    max_items: int = limits.MAX_OPTIMIZERS
+    widget: str = "o"
+
+    def _numbered(self, raw: Mapping[str, str]) -> list[int]:
+        """The numbers n of the ``o<n>`` keys (1 to 999), in order."""
+        return sorted(int(k[len(self.key) :]) for k in raw if self._owns(k, _RACER_NUMBER))
+
+    def _owns(self, key: str, rest: re.Pattern) -> bool:
+        return key.startswith(self.key) and rest.fullmatch(key[len(self.key) :]) is not None
+
+    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str], values=None):
+        entries = []
+        for number in self._numbered(raw):
+            key = f"{self.key}{number}"
+            used.add(key)
+            if len(entries) >= self.max_items:
+                notices.append(f"At most {self.max_items} optimizers; '{key}' and later ones were ignored.")
+                used.update(k for k in raw if self._owns(k, _RACER_KEY))
+                break
+            try:
+                cls = optimizer_class(raw[key][: limits.MAX_QUERY_VALUE_CHARS])
+            except ValueError:
+                notices.append(f"Unknown optimizer '{shown(raw[key])}' ({key}) ignored.")
+                continue
+            owner = f"{cls.name} ({key})"
+            extras = {f"{key}.clip", f"{key}.label"}
+            hyper = read_params_query(
+                key, owner, cls.spec, {k: v for k, v in raw.items() if k not in extras}, used, notices
+            )
+            clip = None
+            if f"{key}.clip" in raw:
+                used.add(f"{key}.clip")
+                clip = Number(f"{key}.clip", f"{owner} clip", None, limits.MIN_CLIP, limits.MAX_CLIP).read(
+                    raw[f"{key}.clip"], notices
+                )
+            label = ""
+            if f"{key}.label" in raw:
+                used.add(f"{key}.label")
+                label = clean_label(raw[f"{key}.label"][: limits.MAX_QUERY_VALUE_CHARS])
+            item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label))
+            if problem:
+                notices.append(f"{owner}: {shown(problem, 120)} — using its defaults.")
+            entries.append(item)
+        return tuple(entries) or self.default
+
+    def encode_all(self, value: tuple[OptimizerEntry, ...]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for number, item in enumerate(value, start=1):
+            key = f"{self.key}{number}"
+            out[key] = item.name
+            for spec, (name, param) in zip(optimizer_class(item.name).spec, item.hyper, strict=True):
+                if name == "lr" or param != canonical_value(spec, spec.default):
+                    out[f"{key}.{name}"] = encode_value(spec, param)
+            if item.max_grad_norm is not None:
+                out[f"{key}.clip"] = format_number(item.max_grad_norm)
+            if item.label:
+                out[f"{key}.label"] = item.label
+        return out
+
+    # the sidebar's slots
+    def slot_key(self, page: str, slot: int, name: str = "") -> str:
+        return f"{page}_{self.widget}{slot}" + (f"_{name}" if name else "")
+
+    def is_slot_widget(self, page: str, key: str) -> bool:
+        """Whether ``key`` is the widget key of one of the slots (``<page>_o<slot>_...``)."""
+        prefix = f"{page}_{self.widget}"
+        return key.startswith(prefix) and _SLOT_REST.match(key[len(prefix) :]) is not None
+
+    def count_key(self, page: str) -> str:
+        return f"{page}_n_opt"
+
+    def write_widget(self, state: State, page: str, value: tuple[OptimizerEntry, ...], values) -> None:
+        for old in [k for k in state if self.is_slot_widget(page, k)]:
+            del state[old]
+        state[self.count_key(page)] = len(value)
+        for slot, item in enumerate(value):
+            state[self.slot_key(page, slot, "name")] = item.name
+            write_params(state, self.slot_key(page, slot), item.name, optimizer_class(item.name).spec, item.hyper)
+            state[self.slot_key(page, slot, "clip_on")] = item.max_grad_norm is not None
+            state[self.slot_key(page, slot, "clip")] = item.max_grad_norm if item.max_grad_norm is not None else 1.0
+            state[self.slot_key(page, slot, "label")] = item.label
+
+    def read_slot(self, state: State, page: str, slot: int, problems: list[str]) -> OptimizerEntry:
+        cls = optimizer_class(state.get(self.slot_key(page, slot, "name"), "SGD"))
+        hyper = read_params(state, self.slot_key(page, slot), cls.name, cls.spec, problems)
+        clip = None
+        if state.get(self.slot_key(page, slot, "clip_on")):
+            value = widget_number(state.get(self.slot_key(page, slot, "clip"), 1.0))
+            clip = limits.clamp(value, limits.MIN_CLIP, limits.MAX_CLIP)
+        label = clean_label(state.get(self.slot_key(page, slot, "label"), ""))
+        item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label))
+        if problem:
+            problems.append(f"Optimizer {slot + 1} ({cls.name}): {problem} — using its defaults.")
+        return item
+
+    def read_widget(self, state: State, page: str, old, problems: list[str], values):
+        count = int(limits.clamp(int(state.get(self.count_key(page), 1)), 1, self.max_items))
+        return tuple(self.read_slot(state, page, slot, problems) for slot in range(count))
+
+
+def read_params_query(
+    prefix: str, owner: str, specs, raw: Mapping[str, str], used: set[str], notices: list[str]
+) -> dict[str, Any]:
+    """Parameters ``<prefix>.<name>`` from the query: parsed, clamped, each problem noted."""
+    known = {spec.name: spec for spec in specs}
+    out: dict[str, Any] = {}
+    for key in [k for k in raw if k.startswith(prefix + ".")]:
+        name = key[len(prefix) + 1 :]
+        used.add(key)
+        if name not in known:
+            notices.append(f"{owner}: unknown parameter '{shown(name)}' ignored.")
+            continue
+        spec = known[name]
+        try:
+            value = parse_value(spec, raw[key])
+        except ValueError as error:
+            notices.append(f"{owner}: {name}='{shown(raw[key])}' is not valid ({shown(error, 80)}); using the default.")
+            continue
+        clamped = clamp_value(spec, value)
+        if clamped != value:
+            notices.append(
+                f"{owner}: {name}={shown(raw[key])} is out of range; clamped to {encode_value(spec, clamped)}."
+            )
+        out[name] = clamped
+    return out
+
+
+Field = Number | Choice | Names | Point | Entry | Version | Surface | Starts | Racers
 
 
 # -- the query string ---------------------------------------------------------------------------------
@@ -258,22 +572,25 @@ def defaults(fields: Sequence[Field]) -> dict[str, Any]:
     return {f.key: f.default for f in fields}
 
 
-def read_query(fields: Sequence[Field], params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Values for every field from untrusted query parameters, and a notice for each problem."""
+def read_query(
+    fields: Sequence[Field], params: Mapping[str, Any], value_chars: int | None = limits.MAX_QUERY_VALUE_CHARS * 4
+) -> tuple[dict[str, Any], list[str]]:
+    """Values for every field from untrusted query parameters, and a notice for each problem
+    (``value_chars``: each value cut to this length first; None when the fields bound their own)."""
     notices: list[str] = []
     try:
-        raw = plain_query(params, notices, limits.MAX_QUERY_VALUE_CHARS * 4)
+        raw = plain_query(params, notices, value_chars)
         used: set[str] = set()
         values = defaults(fields)
         for f in fields:
-            if isinstance(f, Entry):
-                values[f.key] = f.read_all(raw, used, notices)
+            if hasattr(f, "read_all"):
+                values[f.key] = f.read_all(raw, used, notices, values)
             elif f.key in raw:
                 used.add(f.key)
                 values[f.key] = f.read(raw[f.key], notices)
         for f in fields:
             point = values[f.key] if isinstance(f, Point) else None
-            if point is not None and len(point) != len(start_of(values[f.surface_key])):
+            if point is not None and len(point) != len(default_start(values[f.surface_key])):
                 notices.append(
                     f"{f.label} has {len(point)} coordinate(s) but the surface has another dimension; using its default start."
                 )
@@ -289,9 +606,9 @@ def to_query(fields: Sequence[Field], values: Mapping[str, Any]) -> dict[str, st
     out: dict[str, str] = {}
     for f in fields:
         value = values.get(f.key, f.default)
-        if isinstance(f, Entry):
+        if hasattr(f, "encode_all"):
             out |= f.encode_all(value)
-        elif value is not None and value != f.default:
+        elif value is not None and (value != f.default or getattr(f, "always", False)):
             out[f.key] = f.encode(value)
     return out
 
@@ -301,16 +618,14 @@ def widget_key(page: str, key: str) -> str:
     return f"{page}_{key.replace('.', '_')}"
 
 
-def start_of(surface_name: str) -> tuple[float, ...]:
-    return tuple(float(v) for v in gdviz.surface(surface_name).default_start)
-
-
 def write_widgets(page: str, fields: Sequence[Field], values: Mapping[str, Any], state: State) -> None:
     """Put every widget of the page in the state that shows ``values``."""
     for f in fields:
-        key, value = widget_key(page, f.key), values.get(f.key, f.default)
-        if isinstance(f, Point):
-            default = start_of(values[f.surface_key])
+        key, value = widget_key(page, f.widget or f.key), values.get(f.key, f.default)
+        if hasattr(f, "write_widget"):
+            f.write_widget(state, page, value, values)
+        elif isinstance(f, Point):
+            default = default_start(values[f.surface_key])
             point = value if value is not None and len(value) == len(default) else default
             for i, v in enumerate(point):
                 state[f"{key}_{i}"] = float(v)
@@ -330,9 +645,11 @@ def read_widgets(page: str, fields: Sequence[Field], state: State, fallback: Map
     values: dict[str, Any] = {}
     problems: list[str] = []
     for f in fields:
-        key = widget_key(page, f.key)
+        key = widget_key(page, f.widget or f.key)
         old = fallback.get(f.key, f.default)
-        if isinstance(f, Point):
+        if hasattr(f, "read_widget"):
+            values[f.key] = f.read_widget(state, page, old, problems, values)
+        elif isinstance(f, Point):
             surface = gdviz.surface(values[f.surface_key])
             cap = limits.MAX_ABS_START
             coords = [state.get(f"{key}_{i}") for i in range(surface.dim)]
@@ -340,7 +657,7 @@ def read_widgets(page: str, fields: Sequence[Field], state: State, fallback: Map
                 values[f.key] = old if old is not None and len(old) == surface.dim else None
                 continue
             point = tuple(limits.clamp(widget_number(c), -cap, cap) for c in coords)
-            values[f.key] = None if point == start_of(surface.name) else point
+            values[f.key] = None if point == default_start(surface.name) else point
         elif isinstance(f, Entry):
             name = state.get(key, old[0])
             name = name if name in f.options() else f.default[0]

@@ -1,7 +1,6 @@
 """Reading untrusted query parameters: one plain form, one notice for unknown keys, one way to quote.
 
-Every page's link reader (the Playground's scenario in :mod:`ui.playground.query_reader`, the other
-pages' fields in :mod:`ui.state.fields`) goes through these, so a link is bounded, quoted and
+Every page's link reader (its fields in :mod:`ui.state.fields`) goes through these, so a link is bounded, quoted and
 reported the same way everywhere.
 """
 

@@ -1,0 +1,109 @@
+"""Optimizer and schedule settings as canonical values, and the engine's word on them.
+
+An :class:`OptimizerEntry` is one racer (a registry optimizer with every hyper-parameter, optional
+clipping, a label); a schedule is ``(name, params)``. Both are kept *canonical*: every parameter present,
+in the registry spec's order, as plain Python values, so equal settings compare and hash equal. Every
+page reads its optimizers and schedules through these, and the engine has the last word on rules that
+span parameters (:func:`checked_entry`, :func:`checked_schedule`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gdviz
+from gdviz.optimizers import optimizer_class
+from gdviz.optimizers.base import Optimizer
+from gdviz.schedules import schedule_class
+from ui import limits
+from ui.state.text import clean_label
+from ui.state.values import NO_SCHEDULE, Params, full_params
+
+
+@dataclass(frozen=True)
+class OptimizerEntry:
+    """One racer: a registry optimizer, all its hyper-parameters, optional clipping and a label."""
+
+    name: str
+    hyper: Params = ()
+    max_grad_norm: float | None = None
+    label: str = ""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.hyper)
+
+
+def registry_name(registry: Mapping[str, Any], name: str) -> str | None:
+    """``name`` as the registry spells it (case-insensitive), or None."""
+    return {key.lower(): key for key in registry}.get(name.lower())
+
+
+def entry(name: str, *, label: str = "", max_grad_norm: float | None = None, **hyper: Any) -> OptimizerEntry:
+    """A canonical optimizer entry, e.g. ``entry("SGD", lr=0.1, momentum=0.9)``; raises on unknown names."""
+    cls = optimizer_class(name)
+    unknown = sorted(set(hyper) - {spec.name for spec in cls.spec})
+    if unknown:
+        raise ValueError(f"{cls.name} has no hyper-parameter(s) {unknown}")
+    clip = None if max_grad_norm is None else float(max_grad_norm)
+    return OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, clean_label(label))
+
+
+def schedule_params(name: str, **params: Any) -> Params:
+    """Canonical parameters of the schedule ``name`` (its defaults, overridden by ``params``)."""
+    cls = schedule_class(name)
+    unknown = sorted(set(params) - {spec.name for spec in cls.spec})
+    if unknown:
+        raise ValueError(f"{cls.name} has no parameter(s) {unknown}")
+    return full_params(cls.spec, params)
+
+
+@functools.lru_cache(maxsize=limits.OPTIMIZER_CACHE_MAX_ENTRIES)
+def _built(name: str, hyper: Params, max_grad_norm: float | None) -> Optimizer:
+    return gdviz.optimizer(name, max_grad_norm=max_grad_norm, **dict(hyper))
+
+
+def build_optimizer(item: OptimizerEntry) -> Optimizer:
+    """The engine's optimizer for ``item``, built once per distinct setting in this process (raises
+    ValueError if the engine refuses it). Checking a scenario and running it then share one build: an
+    optimizer is never changed after construction (the engine's updates are pure), so one instance can
+    serve every rerun and every session."""
+    return _built(item.name, item.hyper, item.max_grad_norm)
+
+
+def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
+    """The entry if the engine accepts it, else its defaults (lr kept when that is accepted) and why."""
+    try:
+        build_optimizer(item)
+        return item, None
+    except ValueError as error:
+        message = str(error)
+    fallback = entry(item.name, label=item.label, max_grad_norm=item.max_grad_norm)
+    if "lr" in item.params:
+        with_lr = replace(fallback, hyper=tuple((k, item.params["lr"] if k == "lr" else v) for k, v in fallback.hyper))
+        try:
+            build_optimizer(with_lr)
+            fallback = with_lr
+        except ValueError:
+            pass
+    return fallback, message
+
+
+def checked_schedule(name: str, params: Params) -> tuple[str, Params, str | None]:
+    """The schedule if the engine accepts it, else its defaults, else no schedule, and why."""
+    if name == NO_SCHEDULE:
+        return NO_SCHEDULE, (), None
+    try:
+        gdviz.schedule(name, **dict(params))
+        return name, params, None
+    except ValueError as error:
+        message = str(error)
+    defaults = schedule_params(name)
+    try:
+        gdviz.schedule(name, **dict(defaults))
+        return name, defaults, message
+    except ValueError:
+        return NO_SCHEDULE, (), message
