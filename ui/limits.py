@@ -125,3 +125,10 @@ REGRESSION_MAX_FRAMES = 100
 # cached results per server process: trainings / comparisons (~1 MB each), data sets (≤ 40 MB each)
 REGRESSION_CACHE_MAX_ENTRIES = 32
 REGRESSION_DATA_CACHE_MAX_ENTRIES = 4
+
+# -- Linear Regression: memory and work budgets of one training run (issue 17) ----------------------------
+# bytes one training run may allocate beyond its data (gdviz.regression.training_bytes: the converted and
+# standardized copies, an epoch's shuffled copy, per-batch buffers, recorded parameters). At the caps a
+# float32 run needs ≤ 110 MB and float64 full-batch GD ≤ 180 MB; float64 minibatches on the largest data
+# (≈ 290 MB) are refused. tests/test_regression_memory.py measures a run's peak growth against it.
+REGRESSION_MAX_TRAINING_BYTES = 256 * 2**20

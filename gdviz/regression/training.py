@@ -24,16 +24,21 @@ from gdviz.regression.result import TrainResult
 
 # a full-data loss above this counts as diverged (float32 overflows at 3e38)
 LOSS_LIMIT = 1e30
+# rows of the full-data loss evaluated at once: a (chunk, 1) buffer instead of an (n, 1) temporary
+LOSS_CHUNK_ROWS = 1 << 16
+# rows of a batch turned into float64 at once for Newton's Hessian (a (chunk, d) buffer, ≤ 16 MB at d = 1000)
+HESSIAN_CHUNK_ROWS = 1 << 11
 
 Progress = Callable[[float, str], None]
 
 
-def epoch_order(n: int, batch: int, replacement: bool, generator, device) -> tuple[Any, int]:
+def epoch_order(n: int, batch: int, replacement: bool, generator, device, out=None) -> tuple[Any, int]:
     """The sample indices of one epoch, in the order the batches take them, and the number of batches.
 
     Without replacement: a random permutation of range(n), cut into ceil(n / b) batches (the last
     one shorter), as ``DataLoader(shuffle=True)``. With replacement: ceil(n / b) batches of exactly b
     indices drawn uniformly (d2l 12.4.4). Full batch (b >= n, no replacement): None, the data as is.
+    ``out``: an int64 tensor of :func:`shuffled_rows` entries to draw into (the same numbers, no allocation).
     """
     import torch
 
@@ -41,8 +46,50 @@ def epoch_order(n: int, batch: int, replacement: bool, generator, device) -> tup
         return None, 1
     batches = math.ceil(n / batch)
     if replacement:
-        return torch.randint(n, (batches * batch,), generator=generator, device=device), batches
-    return torch.randperm(n, generator=generator, device=device), batches
+        return torch.randint(n, (batches * batch,), generator=generator, device=device, out=out), batches
+    return torch.randperm(n, generator=generator, device=device, out=out), batches
+
+
+def shuffled_rows(n: int, batch: int, replacement: bool) -> int:
+    """Rows of one epoch's shuffled copy of the data: 0 for full batch, n for a shuffle, ceil(n/b)·b drawn."""
+    if not replacement and batch >= n:
+        return 0
+    return math.ceil(n / batch) * batch if replacement else n
+
+
+def training_bytes(
+    n: int,
+    d: int,
+    dtype: Any = "float32",
+    epochs: int = 10,
+    batch_size: int | None = None,
+    *,
+    replacement: bool = False,
+    standardize: bool = False,
+    data_dtype: Any = "float32",
+    hessian: bool = False,
+    plateau_per_update: bool = False,
+    trace_points: int = 400,
+    curve_points: int = 200,
+) -> int:
+    """Bytes :func:`train` allocates at most on the CPU beyond the caller's X and y, for the budget of a page.
+
+    Every term is a buffer the loop allocates once (nothing grows with the epochs but the recorded
+    parameters, one (d + 1) row per epoch): X and y converted to ``dtype`` when the data are another
+    dtype, the standardized copy, an epoch's shuffled copy with its order, the batch residual, a
+    chunk of the full-data loss, Newton's float64 chunk, and the recorded rows (8 bytes each, plus
+    Python's ~200 bytes per recorded epoch and curve point).
+    """
+    item = torch_dtype(dtype).itemsize
+    batch = n if batch_size is None or (not replacement and batch_size >= n) else batch_size
+    converted = n * (d + 1) * item if torch_dtype(dtype) != torch_dtype(data_dtype) else 0
+    standardized = n * d * item if standardize else 0
+    rows = shuffled_rows(n, batch, replacement)
+    shuffled = rows * (d + 1) * item + rows * 8
+    per_batch = batch * item * (2 if plateau_per_update else 1) + min(n, LOSS_CHUNK_ROWS) * item
+    newton = (min(batch, HESSIAN_CHUNK_ROWS) * d + 2 * (d + 1) ** 2) * 8 if hessian else 0
+    recorded = (2 * (epochs + 1) + trace_points + 1) * (d + 1) * 8 + (epochs + curve_points + 2) * 200
+    return converted + standardized + shuffled + per_batch + newton + recorded
 
 
 def initial_params(d: int, init: Any, seed: int, dtype, device) -> tuple[Any, Any]:
@@ -69,15 +116,32 @@ def initial_params(d: int, init: Any, seed: int, dtype, device) -> tuple[Any, An
     return weight.to(device, dtype).clone(), bias.to(device, dtype).clone()
 
 
-def _batch_hessian(xb) -> np.ndarray:
-    """Hessian of the batch MSE in (w, b): (2/m) [X 1]ᵀ[X 1], (d + 1, d + 1) float64 on the host."""
-    x = xb.double().cpu().numpy()
-    m, d = x.shape
-    gram = np.empty((d + 1, d + 1))
-    gram[:d, :d] = x.T @ x
-    gram[:d, d] = gram[d, :d] = x.sum(0)
+def _batch_hessian(xb, buffer) -> np.ndarray:
+    """Hessian of the batch MSE in (w, b): (2/m) [X 1]ᵀ[X 1], (d + 1, d + 1) float64 on the host.
+
+    Summed over chunks copied into ``buffer`` (a (rows, d) float64 tensor on the data's device), so a
+    batch of any size costs no float64 copy of itself."""
+    import torch
+
+    m, d = xb.shape
+    gram = torch.zeros(d + 1, d + 1, dtype=torch.float64, device=buffer.device)
+    rows = buffer.shape[0]
+    for lo in range(0, m, rows):
+        chunk = buffer[: min(rows, m - lo)]
+        chunk.copy_(xb[lo : lo + rows])
+        gram[:d, :d].addmm_(chunk.t(), chunk)
+        gram[d, :d] += chunk.sum(0)
+    gram[:d, d] = gram[d, :d]
     gram[d, d] = m
-    return gram * (2.0 / m)
+    return gram.mul_(2.0 / m).cpu().numpy()
+
+
+def _all_finite(values) -> bool:
+    """No NaN or inf: min and max propagate NaN, so two reductions check everything without an (n, d) mask."""
+    import torch
+
+    low, high = torch.aminmax(values)
+    return bool(torch.isfinite(low) and torch.isfinite(high))
 
 
 def _check_int(value: Any, name: str, low: int) -> int:
@@ -195,9 +259,9 @@ def _train(
     # -- data on the device, once
     started = time.perf_counter()
     Xd, yd = X.to(dev, kind), y.to(dev, kind)
-    if not bool(torch.isfinite(Xd).all() and torch.isfinite(yd).all()):
-        if bool(torch.isfinite(X).all() and torch.isfinite(y).all()):
-            largest = max(float(X.abs().max()), float(y.abs().max()))
+    if not (_all_finite(Xd) and _all_finite(yd)):
+        if _all_finite(X) and _all_finite(y):
+            largest = max(float(v.abs()) for t in (X, y) for v in torch.aminmax(t))
             raise ValueError(
                 f"Values as large as {largest:.3g} overflow {str(kind).removeprefix('torch.')} (largest "
                 f"{torch.finfo(kind).max:.3g}): rescale those columns (e.g. other units) or train in float64"
@@ -208,7 +272,7 @@ def _train(
     if standardize:
         mean, std = Xd.mean(0), Xd.std(0, correction=0)
         std = torch.where(std > 0, std, torch.ones_like(std))  # a constant column: centre it, do not divide by 0
-        Xd = (Xd - mean) / std
+        Xd = Xd.sub(mean).div_(std)  # one standardized copy; the caller's X is left as it is
     W, B = initial_params(d, init, seed, kind, dev)
     Wt = W.t()  # a view: it follows the optimizer's in-place updates of W
     opt = torch_optimizer(engine, [W, B])
@@ -229,9 +293,31 @@ def _train(
     trace_updates, trace_lrs = [0], [float(opt.param_groups[0]["lr"])]
     trace[0, :d], trace[0, d] = W[0], B[0]
 
+    # -- every full-size buffer, allocated once: an epoch allocates nothing in proportion to n, so the
+    # heap does not creep from epoch to epoch (per-epoch temporaries grew a float64 run by ~8 MB an epoch)
+    plateau_per_update = plateau and scheduler is not None and schedule_step == "update"
+    shuffled = shuffled_rows(n, batch, replacement)
+    order_buffer = torch.empty(shuffled, dtype=torch.int64, device=dev)
+    Xs_buffer = torch.empty(shuffled, d, dtype=kind, device=dev)
+    ys_buffer = torch.empty(shuffled, 1, dtype=kind, device=dev)
+    residual_buffer = torch.empty(batch, 1, dtype=kind, device=dev)
+    squares_buffer = torch.empty(batch if plateau_per_update else 0, 1, dtype=kind, device=dev)
+    loss_rows = min(n, LOSS_CHUNK_ROWS)
+    loss_buffer = torch.empty(loss_rows, 1, dtype=kind, device=dev)
+    hessian = engine.needs_hessian
+    hessian_buffer = torch.empty(min(batch, HESSIAN_CHUNK_ROWS) if hessian else 0, d, dtype=torch.float64, device=dev)
+    full_hessian = _batch_hessian(Xd, hessian_buffer) if hessian and full else None  # constant: computed once
+
     def full_loss() -> float:
-        # nn.MSELoss's forward, on the training coordinates
-        return float(torch.addmm(B, Xd, Wt).sub_(yd).square_().mean())
+        if n <= loss_rows:  # one chunk: nn.MSELoss's forward, on the training coordinates, exactly
+            return float(torch.addmm(B, Xd, Wt, out=loss_buffer).sub_(yd).square_().mean())
+        # chunk by chunk, summed in float64: the MSE within rounding of nn.MSELoss's one-kernel mean
+        total = 0.0
+        for lo in range(0, n, loss_rows):
+            hi = min(lo + loss_rows, n)
+            part = torch.addmm(B, Xd[lo:hi], Wt, out=loss_buffer[: hi - lo]).sub_(yd[lo:hi]).square_()
+            total += float(part.sum(dtype=torch.float64))
+        return total / n
 
     initial_loss = full_loss()
     losses, lrs, epoch_seconds = [], [], []
@@ -241,7 +327,6 @@ def _train(
     u = samples = 0
     clock = 0.0
     diverged_at = None
-    hessian = engine.needs_hessian
     clip = torch.nn.utils.clip_grad_norm_ if max_grad_norm is not None else None
     per_update = scheduler is not None and schedule_step == "update"
     scales = {}  # 2 / m for each batch size m that occurs (the MSE's gradient factor, in nn.MSELoss's order)
@@ -251,8 +336,12 @@ def _train(
             lrs.append(float(opt.param_groups[0]["lr"]))
             synchronize(dev)
             started, epoch_start_clock = time.perf_counter(), clock
-            order, batches = epoch_order(n, batch, replacement, generator, dev)
-            Xs, ys = (Xd, yd) if order is None else (Xd[order], yd[order])
+            order, batches = epoch_order(n, batch, replacement, generator, dev, out=order_buffer if shuffled else None)
+            if order is None:
+                Xs, ys = Xd, yd
+            else:  # Xd[order], gathered into the epoch buffers
+                Xs = torch.index_select(Xd, 0, order, out=Xs_buffer)
+                ys = torch.index_select(yd, 0, order, out=ys_buffer)
             rows = Xs.shape[0]
             for k in range(batches):
                 lo = k * batch
@@ -262,15 +351,15 @@ def _train(
                 scale = scales.get(m)
                 if scale is None:
                     scale = scales[m] = 2.0 / m
-                residual = torch.addmm(B, xb, Wt).sub_(yb)
-                batch_loss = residual.square().mean() if plateau and per_update else None
+                residual = torch.addmm(B, xb, Wt, out=residual_buffer[:m]).sub_(yb)
+                batch_loss = torch.square(residual, out=squares_buffer[:m]).mean() if plateau_per_update else None
                 residual.mul_(scale)
                 W.grad = torch.mm(xb.t(), residual).t()
                 B.grad = residual.sum(0)
                 if clip is not None:
                     clip([W, B], max_grad_norm)
                 if hessian:
-                    opt.step(hess=_batch_hessian(xb))
+                    opt.step(hess=full_hessian if full else _batch_hessian(xb, hessian_buffer))
                 else:
                     opt.step()
                 u += 1
