@@ -16,6 +16,7 @@ from ui.lab.page import PAGE, build_optimizer, key, lab_steps, link, link_label,
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
 from ui.state.values import Params
+from ui.state.widgets import KEEP
 
 TITLE = "Basins of attraction"
 FIELDS = (
@@ -57,13 +58,14 @@ def sidebar() -> None:
     for field in ("ba.o1", "ba.o2"):
         with st.expander(FIELD[field].label, expanded=True):
             ps.entry_widgets(PAGE, FIELD[field], label="optimizer")
-    st.slider("starts per axis", 8, limits.MAX_BASIN_GRID, key=key("ba.n"))
-    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("ba.steps"))
+    st.slider("starts per axis", 8, limits.MAX_BASIN_GRID, key=key("ba.n"), persist_state=KEEP)
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("ba.steps"), persist_state=KEEP)
     st.select_slider(
         "tolerance (share of the window's diagonal)",
         options=sorted({0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, float(state[key("ba.tol")])}),
         key=key("ba.tol"),
         help="a run 'reaches' a minimum when it ends this close to it",
+        persist_state=KEEP,
     )
 
 

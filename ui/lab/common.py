@@ -12,6 +12,7 @@ import streamlit as st
 import gdviz
 from ui import limits
 from ui.state import fields as ps
+from ui.state.widgets import KEEP
 
 CACHE = dict(max_entries=limits.LAB_CACHE_MAX_ENTRIES, show_spinner=False)
 PLANAR = tuple(sorted(name for name, s in gdviz.SURFACES.items() if s.dim in (1, 2)))
@@ -39,11 +40,19 @@ def surface_picker(page: str, field: str, start: ps.Point | None = None) -> None
             for i, v in enumerate(ps.default_start(state[key])):
                 state[f"{ps.widget_key(page, start.key)}_{i}"] = v
 
-    st.selectbox("Surface", PLANAR, key=key, format_func=surface_title, on_change=reset_start)
+    st.selectbox("Surface", PLANAR, key=key, format_func=surface_title, on_change=reset_start, persist_state=KEEP)
     if start is not None:
         cap = limits.MAX_ABS_START
         columns = st.columns(gdviz.surface(state[key]).dim)
         for i, column in enumerate(columns):
             with column:
                 label = start.label.replace("Start point", "start") + f" x{i + 1}"
-                st.number_input(label, -cap, cap, step=0.1, format="%g", key=f"{ps.widget_key(page, start.key)}_{i}")
+                st.number_input(
+                    label,
+                    -cap,
+                    cap,
+                    step=0.1,
+                    format="%g",
+                    key=f"{ps.widget_key(page, start.key)}_{i}",
+                    persist_state=KEEP,
+                )

@@ -16,6 +16,7 @@ from ui.lab.page import PAGE, build_optimizer, fmt, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import Params
+from ui.state.widgets import KEEP
 
 TITLE = "Escaping local minima"
 FIELDS = (
@@ -59,18 +60,19 @@ def sidebar() -> None:
     state = st.session_state
     surface_picker(PAGE, "es.s", FIELD["es.x0"])
     ps.entry_widgets(PAGE, FIELD["es.o"])
-    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("es.steps"))
-    st.slider("random restarts", 1, limits.MAX_RESTARTS, key=key("es.n"))
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("es.steps"), persist_state=KEEP)
+    st.slider("random restarts", 1, limits.MAX_RESTARTS, key=key("es.n"), persist_state=KEEP)
     st.slider(
         "initial noise σ0",
         0.0,
         20.0 if state[key("es.sigma")] <= 20 else limits.MAX_NOISE,
         step=0.1,
         key=key("es.sigma"),
+        persist_state=KEEP,
     )
-    st.slider("cooling γ (σ_t = σ0 γ^t)", 0.9, 1.0, step=0.001, format="%.3f", key=key("es.decay"))
-    st.slider("noisy runs", 1, limits.MAX_ANNEAL_RUNS, key=key("es.runs"))
-    st.number_input("seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("es.seed"))
+    st.slider("cooling γ (σ_t = σ0 γ^t)", 0.9, 1.0, step=0.001, format="%.3f", key=key("es.decay"), persist_state=KEEP)
+    st.slider("noisy runs", 1, limits.MAX_ANNEAL_RUNS, key=key("es.runs"), persist_state=KEEP)
+    st.number_input("seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("es.seed"), persist_state=KEEP)
 
 
 def view(values: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Names, Number, Point
+from ui.state.widgets import KEEP
 
 TITLE = "Fair comparison"
 _OPTIMIZERS = tuple(sorted(gdviz.OPTIMIZERS))
@@ -52,17 +53,19 @@ def sidebar() -> None:
         list(FIELD["fc.o"].options),
         key=key("fc.o"),
         max_selections=limits.MAX_OPTIMIZERS,
+        persist_state=KEEP,
     )
     left, right = st.columns(2)
-    left.number_input("smallest lr", 1e-6, 10.0, format="%g", key=key("fc.lo"))
-    right.number_input("largest lr", 1e-6, 10.0, format="%g", key=key("fc.hi"))
-    st.slider("learning rates tried (log grid)", 3, limits.MAX_TUNE_POINTS, key=key("fc.n"))
-    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("fc.steps"))
+    left.number_input("smallest lr", 1e-6, 10.0, format="%g", key=key("fc.lo"), persist_state=KEEP)
+    right.number_input("largest lr", 1e-6, 10.0, format="%g", key=key("fc.hi"), persist_state=KEEP)
+    st.slider("learning rates tried (log grid)", 3, limits.MAX_TUNE_POINTS, key=key("fc.n"), persist_state=KEEP)
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("fc.steps"), persist_state=KEEP)
     st.select_slider(
         "tolerance on f − f*",
         options=sorted({1e-12, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, float(state[key("fc.tol")])}),
         key=key("fc.tol"),
         format_func=lambda v: f"{v:g}",
+        persist_state=KEEP,
     )
 
 

@@ -16,7 +16,7 @@ from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import NO_SCHEDULE, Params
-from ui.state.widgets import playable_schedules
+from ui.state.widgets import KEEP, playable_schedules
 
 PAGE = "sc"
 DEFAULT_STEPS = 200
@@ -130,7 +130,7 @@ def schedule_scenario(values: dict[str, Any], schedule: tuple[str, Params]) -> S
 def sidebar() -> None:
     state = st.session_state
     st.header("Schedules")
-    st.number_input("How many", 1, limits.MAX_SCHEDULES_COMPARED, step=1, key=key("n"))
+    st.number_input("How many", 1, limits.MAX_SCHEDULES_COMPARED, step=1, key=key("n"), persist_state=KEEP)
     for slot in SLOTS[: int(state[key("n")])]:
         with st.expander(slot.label, expanded=True):
             ps.entry_widgets(PAGE, slot, label="schedule")
@@ -141,6 +141,7 @@ def sidebar() -> None:
         options=sorted({0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, float(state[key("lr")])}),
         key=key("lr"),
         format_func=lambda v: f"{v:g}",
+        persist_state=KEEP,
     )
     st.slider(
         "noise σ",
@@ -149,10 +150,11 @@ def sidebar() -> None:
         step=0.1,
         key=key("noise"),
         help="g = ∇f + ε, ε ~ N(0, σ²) per coordinate (d2l 12.4)",
+        persist_state=KEEP,
     )
-    st.number_input("steps", 1, limits.MAX_SCHEDULE_STEPS, step=50, key=key("steps"))
-    st.slider("seeds (runs averaged)", 1, limits.MAX_SEEDS, key=key("seeds"))
-    st.number_input("first seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("seed"))
+    st.number_input("steps", 1, limits.MAX_SCHEDULE_STEPS, step=50, key=key("steps"), persist_state=KEEP)
+    st.slider("seeds (runs averaged)", 1, limits.MAX_SEEDS, key=key("seeds"), persist_state=KEEP)
+    st.number_input("first seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("seed"), persist_state=KEEP)
 
 
 def run_all(values: dict[str, Any], chosen: list, labels: list[str]) -> list[dict[str, np.ndarray]]:

@@ -17,6 +17,7 @@ from ui.lab.page import PAGE, fmt, key, lab_steps, link, new_click
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import Params, bounds
+from ui.state.widgets import KEEP
 
 TITLE = "Stability map"
 ALL_AXES = tuple(sorted({axis for name in gdviz.OPTIMIZERS for axis in landscape.sweep_axes(name)}))
@@ -126,12 +127,14 @@ def sidebar() -> None:
         if state[key(axis)] not in axes:
             state[key(axis)] = axes[0] if axis == "st.ax" or len(axes) == 1 else axes[1]
             on_axis_change(axis, low, high)
-        st.selectbox(FIELD[axis].label, axes, key=key(axis), on_change=on_axis_change, args=(axis, low, high))
+        st.selectbox(
+            FIELD[axis].label, axes, key=key(axis), on_change=on_axis_change, args=(axis, low, high), persist_state=KEEP
+        )
         left, right = st.columns(2)
-        left.number_input("from", key=key(low), format="%g")
-        right.number_input("to", key=key(high), format="%g")
-    st.slider("cells per axis", 4, limits.MAX_MAP_GRID, key=key("st.n"))
-    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("st.steps"))
+        left.number_input("from", key=key(low), format="%g", persist_state=KEEP)
+        right.number_input("to", key=key(high), format="%g", persist_state=KEEP)
+    st.slider("cells per axis", 4, limits.MAX_MAP_GRID, key=key("st.n"), persist_state=KEEP)
+    st.number_input("steps", 1, limits.MAX_LAB_STEPS, step=50, key=key("st.steps"), persist_state=KEEP)
 
 
 def view(values: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import limits
 from ui.state import fields as ps
-from ui.state.widgets import playable_schedules
+from ui.state.widgets import KEEP, playable_schedules
 
 PAGE = "rg"
 A = limits.REGRESSION_MAX_ABS_PARAM
@@ -53,13 +53,28 @@ def key(name: str) -> str:
 def number(name: str, **extra) -> None:
     f = BY_KEY[name]
     step = 1 if f.integer else None
-    st.number_input(f.label, f.low, f.high, step=step, format=None if f.integer else "%g", key=key(name), **extra)
+    st.number_input(
+        f.label,
+        f.low,
+        f.high,
+        step=step,
+        format=None if f.integer else "%g",
+        key=key(name),
+        **extra,
+        persist_state=KEEP,
+    )
 
 
 def choice(name: str, labels: dict | None = None, **extra) -> None:
     f = BY_KEY[name]
     st.radio(
-        f.label, f.options, key=key(name), horizontal=True, format_func=lambda v: (labels or {}).get(v, v), **extra
+        f.label,
+        f.options,
+        key=key(name),
+        horizontal=True,
+        format_func=lambda v: (labels or {}).get(v, v),
+        **extra,
+        persist_state=KEEP,
     )
 
 

@@ -21,6 +21,7 @@ from ui.regression import compute
 from ui.regression.fields import D2L_PRESET, FIELDS, PAGE, SEED_PRESET, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
 from ui.state import fields as ps
+from ui.state.widgets import KEEP
 
 ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
 
@@ -325,6 +326,7 @@ def _comparison(run: Run) -> None:
         horizontal=True,
         index=2,
         key=f"{PAGE}_axis",
+        persist_state=KEEP,
     )
     series = [figures.curve_series(row.mode.label, row.result) for row in rows]
     st.plotly_chart(figures.loss_figure(series, axis, run.closed.loss), key=f"{PAGE}_compare_loss")

@@ -10,9 +10,8 @@ never raises: an unknown key, a malformed value or an out-of-range one gives a n
 ``always``), so a link stays short.
 
 Widget state lives in ``st.session_state`` and is written from the values before the widgets are
-drawn, never through ``value=`` (see ui/state/widgets.py). Widgets that a page does not draw in a
-run lose their state in Streamlit unless they persist (``persist_state``); :func:`load` puts the
-others back from the last values, so switching a view or a page keeps every setting.
+drawn, never through ``value=`` (see ui/state/widgets.py). Every widget passes
+``persist_state=KEEP``, so Streamlit itself keeps its value while a view or a page is not shown.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ from ui.state.values import (
     parse_value,
     widget_number,
 )
-from ui.state.widgets import horizon_params, params_widgets, read_params, switch_params, write_params
+from ui.state.widgets import KEEP, horizon_params, params_widgets, read_params, switch_params, write_params
 
 State = MutableMapping[str, Any]
 CONSTANT = NO_SCHEDULE  # the option of a schedule Entry that means "no schedule"
@@ -671,25 +670,6 @@ def read_widgets(page: str, fields: Sequence[Field], state: State, fallback: Map
     return values, problems
 
 
-def restore_missing(page: str, fields: Sequence[Field], values: Mapping[str, Any], state: State) -> None:
-    """Widgets Streamlit dropped (not drawn in the last run) get their last value back."""
-    missing = []
-    for f in fields:
-        key = widget_key(page, f.key)
-        if isinstance(f, Point):
-            if f"{key}_0" not in state:
-                missing.append(f)
-        elif key not in state:
-            missing.append(f)
-        elif isinstance(f, Entry) and state[key] != CONSTANT and values[f.key][0] == state[key]:
-            name, params = values[f.key]
-            probe = f"{key}_{name}_{params[0][0]}" if params else None
-            if probe and probe not in state and probe + "_0" not in state and probe + "__on" not in state:
-                missing.append(f)
-    if missing:
-        write_widgets(page, missing, values, state)
-
-
 def _address_query() -> dict[str, str]:
     """The address bar's query, in the plain form the fields read (its notices are :func:`read_query`'s)."""
     return plain_query(st.query_params.to_dict(), [], limits.MAX_QUERY_VALUE_CHARS * 4)
@@ -697,7 +677,8 @@ def _address_query() -> dict[str, str]:
 
 # -- the page's life cycle ------------------------------------------------------------------------------
 def load(page: str, fields: Sequence[Field]) -> list[str]:
-    """Call before drawing the widgets: a new link sets them; otherwise dropped widgets are restored.
+    """Call before drawing the widgets: a new link (or a first visit) sets them; otherwise they keep
+    what the visitor left, across views and pages.
 
     Returns the link's notices as they stand before the widgets run (:func:`notices` after
     :func:`publish` also knows whether the user has changed something since).
@@ -713,8 +694,7 @@ def load(page: str, fields: Sequence[Field]) -> list[str]:
     elif values_key not in state:
         state[values_key], state[notices_key] = defaults(fields), []
         write_widgets(page, fields, state[values_key], state)
-    else:
-        restore_missing(page, fields, state[values_key], state)
+    # otherwise every widget still holds its value: they all persist for the session (persist_state)
     return notices(page)
 
 
@@ -751,7 +731,9 @@ def entry_widgets(page: str, f: Entry, hide: Sequence[str] = (), label: str | No
     """A select box for the name and a widget per parameter (``hide``: parameters not to show)."""
     key = widget_key(page, f.key)
     current = st.session_state.get(key, f.default[0])
-    name = st.selectbox(label or f.label, f.options(), key=key, on_change=_on_entry_change, args=(page, f, current))
+    name = st.selectbox(
+        label or f.label, f.options(), key=key, on_change=_on_entry_change, args=(page, f, current), persist_state=KEEP
+    )
     if name == CONSTANT:
         return
     params_widgets(key, name, tuple(spec for spec in f.specs(name) if spec.name not in hide))
