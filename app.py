@@ -8,8 +8,8 @@ import streamlit as st
 
 st.set_page_config(page_title="gdviz · optimizer playground", page_icon="⛰️", layout="wide")
 
-# Each page keeps its state under its own key prefix (pg_ for the Playground) and puts it back itself
-# when the visitor returns, since Streamlit drops a widget's state while its page is not shown.
+# Each page keeps its state under its own key prefix (pg_ for the Playground); every widget persists
+# for the session (persist_state, see ui/state/widgets.py), so a visitor returns to what they left.
 
 navigation = st.navigation(
     [

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 
 from gdviz.landscape import Annealing, Restarts
 from gdviz.surfaces.base import Surface
-from ui.figures.lab_canvas import axis, canvas, layout, minima_trace, path_trace
-from ui.figures.style import color_of, sig
+from ui.figures.lab_canvas import canvas, layout, minima_trace, path_trace
+from ui.figures.style import axis_style, color_of, sig
 
 
 def restarts_figure(surface: Surface, r: Restarts, height: int = 460) -> go.Figure:
@@ -120,8 +120,8 @@ def annealing_curves(runs: Sequence[tuple[str, Annealing]], f_ref: float, height
     fig.update_layout(
         layout(
             height,
-            xaxis=axis(title="step"),
-            yaxis=axis(title="mean f − f*" if math.isfinite(f_ref) else "mean f"),
+            xaxis=axis_style(title="step"),
+            yaxis=axis_style(title="mean f − f*" if math.isfinite(f_ref) else "mean f"),
             yaxis2=dict(title="noise σ<sub>t</sub> (dotted)", overlaying="y", side="right", showgrid=False),
             margin=dict(l=64, r=64, t=48, b=48),
         )

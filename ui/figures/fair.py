@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 
 from gdviz.landscape import Tuned
 from gdviz.surfaces.base import Surface
-from ui.figures.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
-from ui.figures.style import DIVERGED_COLOR, color_of, sig
+from ui.figures.lab_canvas import LOG_FLOOR, canvas, layout, minima_trace, path_trace
+from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, sig
 
 
 def fair_paths_figure(surface: Surface, tuned: Sequence[Tuned], height: int = 480) -> go.Figure:
@@ -70,8 +70,8 @@ def fair_lr_figure(tuned: Sequence[Tuned], tol: float, height: int = 380) -> go.
     fig.update_layout(
         layout(
             height,
-            xaxis=axis(title="learning rate η", type="log"),
-            yaxis=axis(title="final f − f*", type="log"),
+            xaxis=axis_style(title="learning rate η", type="log"),
+            yaxis=axis_style(title="final f − f*", type="log"),
             yaxis2=dict(overlaying="y", range=[0, 1.05], visible=False),
         )
     )
@@ -87,7 +87,9 @@ def fair_curves_figure(tuned: Sequence[Tuned], height: int = 360) -> go.Figure:
                 x=list(range(len(gap))), y=sig(gap), mode="lines", name=t.name, line=dict(color=color_of(i), width=2.5)
             )
         )
-    fig.update_layout(layout(height, xaxis=axis(title="step"), yaxis=axis(title="f − f* (tuned η)", type="log")))
+    fig.update_layout(
+        layout(height, xaxis=axis_style(title="step"), yaxis=axis_style(title="f − f* (tuned η)", type="log"))
+    )
     return fig
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
-from ui.figures.style import sig
+from ui.figures.style import FONT, axis_style, sig
 from ui.figures.surface_picture import (
     cell_grid,
     contour_lines,
@@ -29,12 +29,12 @@ from ui.figures.surface_picture import (
     surface_values,
 )
 
-FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
 CLICK_GRID = 48  # invisible markers per axis: enough to aim, few enough for a light page
 LOG_FLOOR = 1e-16  # where a zero gap or distance is drawn on a log axis
 
 
 def layout(height: int, **extra) -> dict:
+    """The layout of every Schedules and Lab figure: ui/figures/style.py's font, wider margins for axis titles."""
     base = dict(
         template={},
         height=height,
@@ -46,10 +46,6 @@ def layout(height: int, **extra) -> dict:
         legend=dict(orientation="h", x=0.0, y=1.01, xanchor="left", yanchor="bottom"),
     )
     return base | extra
-
-
-def axis(**extra) -> dict:
-    return dict(showgrid=False, zeroline=False, showline=True, mirror=True, linecolor="#999", ticks="outside") | extra
 
 
 def window(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +76,7 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
                 hovertemplate="x = %{x:.4g}<br>f = %{y:.5g}<extra></extra>",
             )
         )
-        fig.update_layout(xaxis=axis(title="x", range=[lo[0], hi[0]]), yaxis=axis(title="f(x)"))
+        fig.update_layout(xaxis=axis_style(title="x", range=[lo[0], hi[0]]), yaxis=axis_style(title="f(x)"))
         return
     if picture:
         picture_below(fig, surface_image(surface, lo, hi)[0], lo, hi)
@@ -94,8 +90,8 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
             ys += sig(line[:, 1], 5) + [None]
     fig.add_trace(contour_trace(xs, ys))
     fig.update_layout(
-        xaxis=axis(title="x₁", range=[float(lo[0]), float(hi[0])]),
-        yaxis=axis(title="x₂", range=[float(lo[1]), float(hi[1])]),
+        xaxis=axis_style(title="x₁", range=[float(lo[0]), float(hi[0])]),
+        yaxis=axis_style(title="x₂", range=[float(lo[1]), float(hi[1])]),
     )
 
 

@@ -21,7 +21,6 @@ from gdviz.surfaces.base import Surface
 from ui.figures.lab_canvas import (
     CLICK_GRID,
     LOG_FLOOR,
-    axis,
     canvas,
     click_grid,
     layout,
@@ -31,7 +30,7 @@ from ui.figures.lab_canvas import (
     place,
     window,
 )
-from ui.figures.style import DIVERGED_COLOR, color_of, sig
+from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, sig
 from ui.figures.surface_picture import png_bytes
 
 NOT_CONVERGED_COLOR = "#BDBDBD"
@@ -150,8 +149,8 @@ def stability_figure(
                 hoverinfo="skip",
             )
         )
-    x_axis = axis(title=m.x_name, range=_edges(cx)) | (_log_ticks(m.x_values) if log_x else {})
-    y_axis = axis(title=m.y_name, range=_edges(cy)) | (_log_ticks(m.y_values) if log_y else {})
+    x_axis = axis_style(title=m.x_name, range=_edges(cx)) | (_log_ticks(m.x_values) if log_x else {})
+    y_axis = axis_style(title=m.y_name, range=_edges(cy)) | (_log_ticks(m.y_values) if log_y else {})
     fig.update_layout(layout(height, xaxis=x_axis, yaxis=y_axis), meta=dict(kind="stability"))
     return fig
 

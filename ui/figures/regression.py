@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from gdviz import regression as reg
 from ui import limits
-from ui.figures.style import _FONT, color_of
+from ui.figures.style import FONT, color_of
 
 DATA_COLOR = "#7f7f7f"
 CLOSED_COLOR = "#222222"
@@ -42,7 +42,7 @@ def _layout(height: int, **extra) -> dict:
         dict(
             template="plotly_white",
             height=height,
-            font=_FONT,
+            font=FONT,
             margin=dict(l=60, r=20, t=50, b=50),
             hovermode="closest",
             legend=dict(orientation="h", x=0.0, y=1.02, xanchor="left", yanchor="bottom"),

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
-from ui.figures.lab_canvas import LOG_FLOOR, axis, canvas, layout, minima_trace, path_trace
-from ui.figures.style import color_of, sig
+from ui.figures.lab_canvas import LOG_FLOOR, canvas, layout, minima_trace, path_trace
+from ui.figures.style import axis_style, color_of, sig
 
 
 def lr_figure(curves: Sequence[tuple[str, np.ndarray]], height: int = 360) -> go.Figure:
@@ -28,7 +28,9 @@ def lr_figure(curves: Sequence[tuple[str, np.ndarray]], height: int = 360) -> go
                 hovertemplate=f"{label}<br>step %{{x}}: η = %{{y:.4g}}<extra></extra>",
             )
         )
-    fig.update_layout(layout(height, xaxis=axis(title="step t"), yaxis=axis(title="learning rate η<sub>t</sub>")))
+    fig.update_layout(
+        layout(height, xaxis=axis_style(title="step t"), yaxis=axis_style(title="learning rate η<sub>t</sub>"))
+    )
     return fig
 
 
@@ -67,7 +69,7 @@ def band_figure(
             )
         )
     fig.update_layout(
-        layout(height, xaxis=axis(title="step"), yaxis=axis(title=y_title, type="log" if log else "linear"))
+        layout(height, xaxis=axis_style(title="step"), yaxis=axis_style(title=y_title, type="log" if log else "linear"))
     )
     return fig
 

@@ -22,7 +22,7 @@ from gdviz.surfaces.base import Surface
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#332288", "#882255")
 DIVERGED_COLOR = "#E41A1C"
 MOMENTUM_STATES = ("momentum_buffer", "exp_avg")
-_FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
+FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
 
 
 def color_of(index: int) -> str:
@@ -178,7 +178,7 @@ def base_layout(height: int, **extra) -> dict:
         dict(
             template={},
             height=height,
-            font=_FONT,
+            font=FONT,
             paper_bgcolor="white",
             plot_bgcolor="white",
             hovermode="closest",
