@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import reprlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,11 @@ from gdviz.surfaces.base import Surface
 EXPLODE_FACTOR = 1e6
 # a loss larger than this in magnitude counts as diverged (well before float64 overflows)
 LOSS_LIMIT = 1e150
+# a race asks ``should_stop`` before every this many steps: a step of a few runs costs microseconds, so
+# asking every step would be felt; a batch of STOP_CHECK_EVERY_RUNS or more runs asks before every step,
+# whose own cost then dwarfs the question
+STOP_CHECK_EVERY = 8
+STOP_CHECK_EVERY_RUNS = 1024
 
 
 @dataclass
@@ -55,6 +60,8 @@ class Trajectory:
         whether any step was noisy.
     noise_sigmas: None when ``noise`` was one number (σ_t = noise at every step), else the schedule
         as given: (steps,) read-only, entry t-1 the σ of step t.
+    stopped_after: None when every requested step ran; else the steps done before ``should_stop`` said
+        stop (the arrays then hold those steps only, bit for bit the start of the whole run).
     """
 
     surface: Surface
@@ -72,6 +79,7 @@ class Trajectory:
     noise_sigmas: np.ndarray | None = None
     batch_size: int = 1
     seed: int = 0
+    stopped_after: int | None = None
 
     @property
     def steps(self) -> int:
@@ -147,6 +155,7 @@ def run(
     seed: int = 0,
     batch_size: int = 1,
     record: str = "all",
+    should_stop: Callable[[], bool] | None = None,
 ) -> Trajectory:
     """Run one optimizer (possibly a batch of R runs) for ``steps`` steps from ``start``.
 
@@ -155,8 +164,9 @@ def run(
     keep: ``"all"`` (every array), ``"path"`` (iterates, losses and lrs; no grads or states) or
     ``"final"`` (only the start and the final iterate and loss, for large sweeps; ``diverged_at``
     is still exact). ``noise`` is a σ >= 0, or a schedule of ``steps`` of them (step t uses entry t-1).
+    ``should_stop``: see :func:`race`.
     """
-    return race(surface, [optimizer], start, steps, schedule, noise, seed, batch_size, record)[0]
+    return race(surface, [optimizer], start, steps, schedule, noise, seed, batch_size, record, should_stop)[0]
 
 
 def race(
@@ -169,11 +179,17 @@ def race(
     seed: int = 0,
     batch_size: int = 1,
     record: str = "all",
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Trajectory]:
     """Run several optimizers from the same start in one loop; one Trajectory each.
 
     Every optimizer gets the same noise sequence for the same run index (common random numbers),
     so differences between them are not luck of the draw.
+
+    ``should_stop``, a function of no arguments, is asked between steps (every few steps; see
+    STOP_CHECK_EVERY); once it returns True the race ends there and each Trajectory holds the steps
+    done, bit for bit the first steps of the whole race, with ``stopped_after`` saying how many.
+    A caller passes a deadline or "is the visitor still there" this way; None asks nothing.
     """
     steps, seed, batch_size, noise = _check_arguments(
         surface, optimizers, schedule, steps, seed, batch_size, noise, record
@@ -184,9 +200,27 @@ def race(
     tape = _Tape.empty(record, steps, layout.total, surface.dim)
     with np.errstate(all="ignore"):
         loop = _Loop(surface, optimizers, schedule, layout, eps, tape, _explode_limit(surface, x0))
-        loop.run(steps)
+        done = loop.run(steps, should_stop)
+    if done < steps:
+        tape.keep_first(done)
+        if isinstance(noise, np.ndarray):
+            noise = noise[:done]  # the σ of the steps that ran, still read-only
+    stopped_after = done if done < steps else None
     return [
-        _trajectory(surface, opt, schedule, tape, loop, i, sl, x0.ndim == 2 or opt.batch > 1, noise, batch_size, seed)
+        _trajectory(
+            surface,
+            opt,
+            schedule,
+            tape,
+            loop,
+            i,
+            sl,
+            x0.ndim == 2 or opt.batch > 1,
+            noise,
+            batch_size,
+            seed,
+            stopped_after,
+        )
         for i, (opt, sl) in enumerate(zip(optimizers, layout.slices))
     ]
 
@@ -286,6 +320,12 @@ class _Tape:
             self.losses[1] = loss
             self.xs[1] = x_new
 
+    def keep_first(self, steps: int) -> None:
+        """Only the first ``steps`` steps, for a race stopped there (views, no copies)."""
+        if self.keep_path:
+            self.xs, self.losses, self.lrs = self.xs[: steps + 1], self.losses[: steps + 1], self.lrs[:steps]
+        self.grads = self.grads[:steps]
+
     def finish(self, steps: int) -> None:
         if not self.keep_path and steps == 0:
             self.xs[1], self.losses[1] = self.xs[0], self.losses[0]
@@ -305,7 +345,8 @@ class _Loop:
         self.history: list[list[State]] = []
         self.seconds: list[float] = []
 
-    def run(self, steps: int) -> None:
+    def run(self, steps: int, should_stop: Callable[[], bool] | None = None) -> int:
+        """Steps 1..steps, or fewer once ``should_stop`` says stop; returns the steps done."""
         surface, schedule, tape, eps, slices = self.surface, self.schedule, self.tape, self.eps, self.layout.slices
         plan = [(i, opt.update, sl) for i, (opt, sl) in enumerate(zip(self.optimizers, slices))]
         clipping = [
@@ -325,7 +366,12 @@ class _Loop:
         marks: list[float] = []
         clock, mark = time.perf_counter, marks.append
         started = clock()
+        check_every = 1 if self.layout.total >= STOP_CHECK_EVERY_RUNS else STOP_CHECK_EVERY
+        done = steps
         for t in range(1, steps + 1):
+            if should_stop is not None and t % check_every == 0 and should_stop():
+                done = t - 1
+                break
             if sched_state is not None:
                 lr_now = sched_state["lr"]
                 lr_col = lr_now[:, None]
@@ -365,7 +411,8 @@ class _Loop:
                 self._fill_frozen(t, steps, x, loss, states, sched_state)
                 break
         self.seconds = _split_seconds(marks, clock() - started, len(plan))
-        tape.finish(steps)
+        tape.finish(done)
+        return done
 
     def _fill_frozen(self, t: int, steps: int, x: np.ndarray, loss: np.ndarray, states: list[State], sched_state):
         """Steps t+1..steps once every run is frozen after step t, as the loop would record them.
@@ -437,7 +484,7 @@ def _restore_runs(states: list[State], previous: list[State], frozen: np.ndarray
             states[i] = _restore_rows(states[i], previous[i], rows)
 
 
-def _trajectory(surface, opt, schedule, tape, loop, i, sl, batched, noise, batch_size, seed) -> Trajectory:
+def _trajectory(surface, opt, schedule, tape, loop, i, sl, batched, noise, batch_size, seed, stopped_after):
     """Optimizer i's Trajectory: its rows of the tape (the run axis dropped for a single run)."""
 
     def pick(a):
@@ -461,6 +508,7 @@ def _trajectory(surface, opt, schedule, tape, loop, i, sl, batched, noise, batch
         noise_sigmas=noise if noise_schedule else None,
         batch_size=batch_size,
         seed=seed,
+        stopped_after=stopped_after,
     )
 
 

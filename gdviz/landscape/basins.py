@@ -8,7 +8,7 @@ optimizers share one :func:`gdviz.race`. A final iterate is labelled by the near
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,8 +102,14 @@ def compare_basins(
     noise: float = 0.0,
     seed: int = 0,
     batch_size: int = 1,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Basins]:
-    """:func:`basins` for several optimizers over the same grid, in one ``gdviz.race`` call."""
+    """:func:`basins` for several optimizers over the same grid, in one ``gdviz.race`` call.
+
+    ``steps`` of each result is the steps done.
+    ``should_stop`` (no arguments, asked every few steps) ends the runs early once it returns True: the
+    result then holds the steps done (see :func:`gdviz.race`).
+    """
     require_surface(surface)
     if surface.dim not in (1, 2):
         raise ValueError(f"basins are drawn for 1-D and 2-D surfaces; {surface.name} has dimension {surface.dim}")
@@ -120,7 +126,9 @@ def compare_basins(
     targets = attractors(surface, box) if minima is None else np.asarray(minima, dtype=np.float64)
     targets = targets.reshape(-1, surface.dim)
     shape = (grid,) * surface.dim
-    trajectories = race(surface, optimizers, starts, steps, schedule, noise, seed, batch_size, record="final")
+    trajectories = race(
+        surface, optimizers, starts, steps, schedule, noise, seed, batch_size, record="final", should_stop=should_stop
+    )
     out = []
     for opt, traj in zip(optimizers, trajectories):
         diverged_at = traj.diverged_step
@@ -135,7 +143,7 @@ def compare_basins(
                 final_loss=traj.losses[-1].reshape(shape),
                 diverged_at=diverged_at.reshape(shape),
                 tol=tol,
-                steps=int(steps),
+                steps=int(steps if traj.stopped_after is None else traj.stopped_after),
                 seconds=traj.seconds,
             )
         )

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,13 +56,18 @@ def random_restarts(
     seed: int = 0,
     schedule: Schedule | None = None,
     noise: float = 0.0,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Restarts:
-    """Run ``optimizer`` from ``n`` starts drawn uniformly over the window (one vectorized call)."""
+    """Run ``optimizer`` from ``n`` starts drawn uniformly over the window (one vectorized call).
+
+    ``should_stop`` (no arguments, asked every few steps) ends the runs early once it returns True: the
+    paths then hold the steps done (see :func:`gdviz.race`).
+    """
     require_surface(surface)
     n = int_at_least(n, "n")
     box = window_box(surface, bounds)
     starts = np.random.default_rng(int_at_least(seed, "seed", 0)).uniform(box[:, 0], box[:, 1], (n, surface.dim))
-    traj = run(surface, optimizer, starts, steps, schedule, noise, seed, record="path")
+    traj = run(surface, optimizer, starts, steps, schedule, noise, seed, record="path", should_stop=should_stop)
     return Restarts(starts=starts, xs=traj.xs, losses=traj.losses, diverged_at=traj.diverged_step)
 
 
@@ -90,6 +96,7 @@ def annealed_noise_run(
     decay: float = 0.99,
     runs: int = 16,
     seed: int = 0,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Annealing:
     r"""Gradient noise that cools down, as in simulated annealing: step :math:`t = 1, \dots, T` uses
     :math:`\sigma_t = \sigma_0 \gamma^{t-1}` (the first step has the full :math:`\sigma_0`).
@@ -98,6 +105,8 @@ def annealed_noise_run(
     in the basin it last fell into. ``runs`` runs from the same start, each with its own noise. It is
     one :func:`gdviz.run` with that σ schedule, so the optimizer's state (momentum, Adam's moments)
     carries through the whole cooling, and ``decay=1`` is exactly ``gdviz.run(..., noise=noise)``.
+
+    ``should_stop`` ends the runs early as in :func:`random_restarts` (``sigmas`` then the steps done).
 
     References: Kirkpatrick, Gelatt & Vecchi (1983), "Optimization by simulated annealing"; seed 001.
     """
@@ -111,5 +120,7 @@ def annealed_noise_run(
     x0 = np.asarray(surface.default_start if start is None else start, dtype=np.float64).reshape(-1)
     seed = int_at_least(seed, "seed", 0)
     # run freezes a diverged run at its last good iterate, so nothing is left to patch here
-    traj = run(surface, optimizer, np.tile(x0, (runs, 1)), steps, None, sigmas, seed, record="path")
+    traj = run(
+        surface, optimizer, np.tile(x0, (runs, 1)), steps, None, sigmas, seed, record="path", should_stop=should_stop
+    )
     return Annealing(traj.noise_sigmas, traj.xs, traj.losses, traj.diverged_step)

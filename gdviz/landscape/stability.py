@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,12 +127,15 @@ def stability_map(
     seed: int = 0,
     batch_size: int = 1,
     max_grad_norm: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> StabilityMap:
     """Run ``optimizer_name`` from one start for every pair of values of two hyper-parameters.
 
     ``axis_x``/``axis_y`` are ``(name, values)`` with a name from :func:`sweep_axes`; the other
     hyper-parameters are ``fixed_hyper`` (registry defaults where absent). One ``gdviz.run`` call with
-    ``record="final"`` does all ``len(x) * len(y)`` runs.
+    ``record="final"`` does all ``len(x) * len(y)`` runs. ``steps`` of the result is the steps done.
+    ``should_stop`` (no arguments, asked every few steps) ends the runs early once it returns True: the
+    result then holds the steps done (see :func:`gdviz.race`).
     """
     require_surface(surface)
     cls = optimizer_class(optimizer_name)
@@ -148,7 +152,7 @@ def stability_map(
     grid_x, grid_y = np.meshgrid(x_values, y_values)  # (ny, nx)
     hyper = _swept_hyper(cls, fixed, {x_name: grid_x.ravel(), y_name: grid_y.ravel()})
     opt = cls(max_grad_norm=max_grad_norm, **hyper)
-    traj = run(surface, opt, start, steps, schedule, noise, seed, batch_size, record="final")
+    traj = run(surface, opt, start, steps, schedule, noise, seed, batch_size, record="final", should_stop=should_stop)
     shape = grid_x.shape
     # a 1 x 1 grid (from = to on both axes) is a single run, whose arrays have no run axis: give them one
     losses, xs = traj.losses.reshape(2, -1), traj.xs.reshape(2, -1, surface.dim)
@@ -168,6 +172,6 @@ def stability_map(
         start=xs[0, 0].copy(),
         start_loss=start_loss,
         f_ref=float(f_ref),
-        steps=int(steps),
+        steps=int(steps if traj.stopped_after is None else traj.stopped_after),
         seconds=traj.seconds,
     )

@@ -8,7 +8,7 @@ same grid of learning rates in one :func:`gdviz.race`, and its best lr is chosen
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,7 @@ def tune_lr(
     fixed_hyper: dict[str, dict[str, Any]] | None = None,
     noise: float = 0.0,
     seed: int = 0,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Tuned]:
     """Search each optimizer's lr over the same grid (the same budget for all) in one ``gdviz.race``.
 
@@ -90,6 +91,8 @@ def tune_lr(
     does, the lowest final loss wins. The final loss (not a short-horizon one) is what is judged, so a
     fast starter that stalls is not favoured. ``fixed_hyper[name]`` sets an optimizer's other
     hyper-parameters (registry defaults otherwise).
+    ``should_stop`` (no arguments, asked every few steps) ends the runs early once it returns True: the
+    results then hold the steps done (see :func:`gdviz.race`).
     """
     require_surface(surface)
     lrs = finite_vector(lr_grid, "lr_grid")
@@ -105,7 +108,7 @@ def tune_lr(
     for name in names:
         hyper = {k: v for k, v in fixed_hyper.get(name, {}).items() if k != "lr"}
         optimizers.append(optimizer_class(name)(lr=lrs, **hyper))
-    trajectories = race(surface, optimizers, start, steps, None, noise, seed, record="path")
+    trajectories = race(surface, optimizers, start, steps, None, noise, seed, record="path", should_stop=should_stop)
     lowest = min(float(np.min(t.losses)) for t in trajectories)
     f_ref = surface.f_min if math.isfinite(surface.f_min) else lowest
     out = []
