@@ -27,9 +27,18 @@ Reported:
   new simulation and a new figure: nothing comes from a cache), spread over ``--memory-sessions`` sessions,
   and the RSS growth over them.
 
+Attacker mode (``--attackers N``, websocket clients only): first the time to a fresh visitor's first chart
+on the idle server (median of ``--victims`` visitors); then N clients that each send, again and again, the
+heaviest link a page allows (every count of its fields at its cap, Newton where an optimizer is picked, a
+deep formula on the Playground; a new seed or start each time so nothing comes from a cache), some of them
+closing their tab right after sending; while they run, ``--victims`` fresh visitors open the Playground one
+after another, and their time to the first chart is compared with the idle one (target: within
+``--attacker-ratio-target`` of it). The heaviest links are :func:`heaviest_links`.
+
 Usage::
 
     python benchmarks/load.py                                # 20 ws visitors, then 500 reruns
+    python benchmarks/load.py --attackers 10 --sessions 0 --reruns 0   # 10 attackers, an 11th visitor
     python benchmarks/load.py --client browser --reruns 0    # 20 browser visitors
     python benchmarks/load.py --sessions 5 --reruns 100 --json /tmp/load.json
 
@@ -438,7 +447,8 @@ class WsVisitor:
                 f"{self.name}: {action}: no chart {missing} in the run (status {self.status}; {self.kinds[:40]})"
             )
             return
-        self.report.add(action, max(self.charts[key] for key in charts) - start)
+        # no chart asked: until the run finished
+        self.report.add(action, max((self.charts[key] for key in charts), default=time.perf_counter()) - start)
 
     def state(self, key: str):
         from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -503,6 +513,151 @@ async def ws_rerun_many(url: str, index: int, count: int, report: Report, server
         report.errors.append(f"memory session {index + 1}: {type(error).__name__}: {str(error)[:300]}")
     finally:
         await visitor.close()
+
+
+# -- attacker mode ------------------------------------------------------------------------------------------
+# 38 nested tangents: 277 characters that parse quickly but make a large gradient and Hessian (issue 17)
+DEEP_FORMULA = "tan(x/" * 19 + "tan(y/" * 19 + "x" + ")" * 38
+
+
+def _heaviest_values(fields, values: dict) -> dict:
+    """Every count (integer field) at its cap, Newton where one optimizer is picked, as many optimizers
+    as allowed where several are, the costliest planar surface where one is picked."""
+    from ui.state.fields import Choice, Entry, Names, Number
+
+    out = dict(values)
+    for f in fields:
+        if isinstance(f, Number) and f.integer and f.key.split(".")[-1] != "seed":
+            out[f.key] = int(f.high)
+        elif isinstance(f, Entry) and f.kind == "optimizer" and "Newton" in f.options():
+            out[f.key] = f.canonical("Newton", {})
+        elif isinstance(f, Names):
+            newton_first = sorted(f.options, key=lambda name: name != "Newton")
+            out[f.key] = tuple(newton_first[: f.max_items])
+        elif isinstance(f, Choice) and "goldstein_price" in f.options:
+            out[f.key] = "goldstein_price"
+    return out
+
+
+def heaviest_links() -> dict[str, tuple[str, str]]:
+    """Name -> (page name in the navigation, query string) of the heaviest link each page allows."""
+    from urllib.parse import urlencode
+
+    from ui import limits
+    from ui.lab import schedules as schedules_page
+    from ui.lab import views
+    from ui.playground.scenario import Scenario, to_query
+    from ui.regression.fields import FIELDS as REGRESSION_FIELDS
+    from ui.state.entries import entry
+    from ui.state.fields import defaults
+    from ui.state.fields import to_query as fields_query
+
+    racers = tuple(entry("Newton" if i % 2 else "Adam", lr=0.5) for i in range(limits.MAX_OPTIMIZERS))
+    starts = tuple((0.1 * i, -0.1 * i) for i in range(1, limits.MAX_STARTS))
+    formula = Scenario(formula=DEEP_FORMULA, start=(0.3, 0.2), more_starts=starts, optimizers=racers)
+    links = {"playground: deep formula, 8 optimizers x 8 starts": ("Playground", formula)}
+    links["playground: goldstein_price, 8 x 8, max steps"] = (
+        "Playground",
+        Scenario(surface="goldstein_price", start=(0.5, -0.5), more_starts=starts, optimizers=racers),
+    )
+    out = {}
+    for name, (page, scenario) in links.items():
+        query = to_query(scenario) | {"steps": str(limits.MAX_STEPS)}
+        out[name] = (page, urlencode(query))
+    for view, module in views.VIEWS.items():
+        values = _heaviest_values(module.FIELDS, defaults(module.FIELDS))
+        out[f"landscape lab: {view}"] = (
+            "Landscape Lab",
+            urlencode({"view": view} | fields_query(module.FIELDS, values)),
+        )
+    values = _heaviest_values(schedules_page.FIELDS, defaults(schedules_page.FIELDS))
+    out["schedules"] = ("Schedules", urlencode(fields_query(schedules_page.FIELDS, values)))
+    values = _heaviest_values(REGRESSION_FIELDS, defaults(REGRESSION_FIELDS))
+    out["linear regression"] = ("Linear Regression", urlencode(fields_query(REGRESSION_FIELDS, values)))
+    return out
+
+
+def _varied(query: str, round_: int) -> str:
+    """The same link with another seed, so no round is answered from a cache."""
+    return f"{query}&seed={round_ + 1}" if "seed=" not in query else query.replace("seed=", f"seed={round_ + 1}", 1)
+
+
+async def attacker(url: str, index: int, links: list, stop: asyncio.Event, report: Report, args) -> None:
+    """Sends the heaviest links one after another; every third attacker closes its tab right after sending."""
+    rounds = 0
+    while not stop.is_set():
+        page, query = links[(index + rounds) % len(links)]
+        client = WsVisitor(url, f"attacker {index + 1}", report)
+        try:
+            await client.open()
+            await client.rerun("attacker: open", (), query="")  # learns the pages
+            leave_early = index % 3 == 2
+            if leave_early:
+                from streamlit.proto.BackMsg_pb2 import BackMsg
+
+                msg = BackMsg()
+                msg.rerun_script.query_string = _varied(query, rounds)
+                msg.rerun_script.page_script_hash = client.pages.get(page, "")
+                await client.ws.send(msg.SerializeToString())
+                await asyncio.sleep(0.6)  # the tab closes 0.6 s after the link was sent
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await client.rerun("attacker: heavy link", (), page=page, query=_varied(query, rounds))
+        except Exception as error:  # noqa: BLE001 -- an attacker refused or cut off is not the server's error
+            report.add("attacker: refused", 0.0)
+            report.arrivals.setdefault("attacker errors", []).append(0.0)
+            if args.verbose:
+                print(f"attacker {index + 1}: {type(error).__name__}: {error}", file=sys.stderr)
+        finally:
+            await client.close()
+        rounds += 1
+
+
+async def first_chart(url: str, name: str, report: Report, action: str) -> float:
+    """A fresh visitor opens the Playground: seconds until its race chart has arrived."""
+    visitor = WsVisitor(url, name, report)
+    try:
+        start = time.perf_counter()
+        await visitor.open()
+        await visitor.rerun(action, ("pg_race",), query="")
+        return time.perf_counter() - start
+    finally:
+        await visitor.close()
+
+
+async def attack(args, server: Server, result: dict) -> None:
+    """The idle first chart, then the same under ``args.attackers`` attackers; the CPU the server spent."""
+    report = Report()
+    idle = [
+        await first_chart(server.url, f"idle visitor {i + 1}", report, "first chart, idle") for i in range(args.victims)
+    ]
+    links = list(heaviest_links().values())
+    stop = asyncio.Event()
+    cpu = server.cpu_s()
+    start = time.perf_counter()
+    attackers = [asyncio.create_task(attacker(server.url, i, links, stop, report, args)) for i in range(args.attackers)]
+    await asyncio.sleep(args.attack_lead_s)  # the attackers' heavy work is under way
+    loaded = []
+    for i in range(args.victims):
+        loaded.append(
+            await first_chart(server.url, f"visitor {args.attackers + 1} #{i + 1}", report, "first chart, attacked")
+        )
+    stop.set()
+    await asyncio.gather(*attackers, return_exceptions=True)
+    wall = time.perf_counter() - start
+    idle_s, loaded_s = statistics.median(idle), statistics.median(loaded)
+    result["attack"] = {
+        "attackers": args.attackers,
+        "links": {name: f"[{page}] ?{query[:120]}…" for name, (page, query) in heaviest_links().items()},
+        "first_chart_idle_s": [round(v, 2) for v in idle],
+        "first_chart_attacked_s": [round(v, 2) for v in loaded],
+        "ratio": round(loaded_s / idle_s, 2),
+        "heavy_link_time": summary(report.timings.get("attacker: heavy link", [])),
+        "server_cpu_share_of_one_core": round((server.cpu_s() - cpu) / wall, 2),
+        "wall_s": round(wall, 1),
+        "rss_mb_after": round(server.rss_mb(), 1),
+    }
+    result.setdefault("errors", []).extend(e for e in report.errors if not e.startswith("attacker"))
 
 
 def preset_titles() -> tuple[str, ...]:
@@ -618,6 +773,8 @@ async def main_async(args, server: Server) -> dict:
             rss["after_memory"] = round(after, 1)
         result["memory"] = memory
         result["errors"] = report.errors
+        if args.attackers:
+            await attack(args, server, result)
     result["rss_mb"] = rss
     return result
 
@@ -644,7 +801,16 @@ def parse_args(argv=None):
     parser.add_argument("--p95-target-s", type=float, default=3.0)
     parser.add_argument("--rss-growth-mb", type=float, default=100.0)
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--attackers", type=int, default=0, help="attacker mode: clients sending the heaviest links")
+    parser.add_argument("--victims", type=int, default=3, help="attacker mode: fresh visitors timed, idle and attacked")
+    parser.add_argument("--attack-lead-s", type=float, default=5.0, help="attacker mode: head start of the attackers")
+    parser.add_argument("--attacker-ratio-target", type=float, default=2.0)
+    parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    if args.attackers and args.client != "ws":
+        parser.error("--attackers needs --client ws")
+    if not 0 <= args.attackers <= 100 or not 1 <= args.victims <= 20:
+        parser.error("need 0 <= --attackers <= 100 and 1 <= --victims <= 20")
     for name in ("sessions", "rounds", "reruns"):
         if not 0 <= getattr(args, name) <= 10_000:
             parser.error(f"--{name} must be in [0, 10000]")
@@ -663,6 +829,11 @@ def verdict(result: dict, args) -> dict:
     }
     if args.reruns:
         checks["every rerun done"] = result["memory"].get("reruns") == args.reruns
+    if args.attackers:
+        ratio = result["attack"]["ratio"]
+        checks[f"first chart under attack within {args.attacker_ratio_target:g}x of idle"] = (
+            ratio <= args.attacker_ratio_target
+        )
     return checks
 
 
@@ -696,6 +867,21 @@ def print_report(result: dict, checks: dict) -> None:
             f"samples (reruns, MB) {memory['samples']}; time per rerun p50 {memory['rerun_time'].get('p50')} s, "
             f"p95 {memory['rerun_time'].get('p95')} s"
         )
+    attack = result.get("attack")
+    if attack:
+        print(
+            f"attacker mode: {attack['attackers']} attackers for {attack['wall_s']} s (server busy "
+            f"{attack['server_cpu_share_of_one_core']:.0%} of one core, RSS after {attack['rss_mb_after']} MB)"
+        )
+        print(
+            f"  a fresh visitor's first chart: idle {attack['first_chart_idle_s']} s, attacked "
+            f"{attack['first_chart_attacked_s']} s: ratio of medians {attack['ratio']}"
+        )
+        h = attack["heavy_link_time"]
+        if h.get("n"):
+            print(f"  heavy links answered: {h['n']}, p50 {h['p50']} s, max {h['max']} s")
+        for name, link in attack["links"].items():
+            print(f"  {name}: {link}")
     print(f"errors: {len(result['errors'])}; server log problems: {len(result['server_log_problems'])}")
     for line in (result["errors"] + result["server_log_problems"])[:20]:
         print(f"  {line}")
