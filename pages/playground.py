@@ -25,6 +25,7 @@ if formula_error:
 
 race, error = simulate(scenario)
 if race is not None:
+    view.notices([race.notice] if race.notice else [])
     view.race_chart(race)
 view.sidebar(scenario)
 if race is None:

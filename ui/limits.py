@@ -44,6 +44,14 @@ MAX_ABS_FLOAT_PARAM = 1e6
 # optimizer labels shown in the legend
 MAX_LABEL_CHARS = 40
 
+# -- time budgets: a computation is stopped when its budget runs out, or when its visitor has left -------
+# (ui/work.py; the engine asks every few steps). A stopped result is shown with a notice and not cached.
+# wall-clock seconds of one Playground race; a race within MAX_RUN_STEPS on a registered surface takes
+# well under a second, so only a costly typed formula (nested tan, powers) meets it
+RACE_SECONDS = 3.0
+# wall-clock seconds of one Landscape Lab computation (all the blocks or optimizers of a view together)
+LAB_SECONDS = 4.0
+
 # -- typed formulas -----------------------------------------------------------------------------------
 # the engine's parser has its own limits too; this is the first, cheapest gate (and the widget's max_chars)
 MAX_FORMULA_CHARS = 300
@@ -55,6 +63,8 @@ MAX_QUERY_VALUE_CHARS = 200
 MAX_QUERY_KEYS = 200
 # unknown keys named in a notice, at most
 MAX_NOTICE_NAMES = 5
+# notices shown on a page, at most; then one line says how many more there were
+MAX_NOTICES = 10
 
 # -- caching (per server process, shared by all sessions, keyed by the full inputs) ------------------
 # simulations: ~30 kB for the default scenario, ~10 MB at MAX_RUN_STEPS
@@ -132,3 +142,9 @@ REGRESSION_DATA_CACHE_MAX_ENTRIES = 4
 # float32 run needs ≤ 110 MB and float64 full-batch GD ≤ 180 MB; float64 minibatches on the largest data
 # (≈ 290 MB) are refused. tests/test_regression_memory.py measures a run's peak growth against it.
 REGRESSION_MAX_TRAINING_BYTES = 256 * 2**20
+# estimated CPU seconds (gdviz.regression.cost, measured on this project's 2-core machine) of one training
+# run and of the whole GD / SGD / minibatch comparison (shared by its modes): a run that would cost more
+# takes the updates it affords and says it stopped at the server's cap. Before, the heaviest links cost
+# 20 s (GD on 2M × 5 for 500 epochs), 16 s (SGD, 200k updates) and minutes (Newton, d = 200).
+REGRESSION_MAX_TRAIN_SECONDS = 3.0
+REGRESSION_MAX_COMPARE_SECONDS = 3.0

@@ -4,6 +4,9 @@ The race is cached with ``st.cache_data`` keyed by the scenario's canonical link
 two visitors with the same link share the result and nothing else). Trajectories hold surfaces and
 optimizers, which are not picklable; the cache therefore stores the arrays only and
 :func:`simulate` rebuilds the Trajectory objects around them, which costs microseconds.
+
+A race runs under a time budget (:data:`ui.limits.RACE_SECONDS`) and stops when its visitor leaves
+(:class:`ui.work.Budget`): a stopped race is shown as far as it got, with a notice, and is not cached.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gdviz.surfaces.base import Surface
 from ui import limits
 from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state.entries import build_optimizer
+from ui.work import Budget, Stopped, stopped_notice
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
 
@@ -31,6 +35,7 @@ class Race:
     surface: Surface
     trajectories: list[Trajectory]
     labels: list[str]
+    notice: str | None = None  # why the race shows fewer steps than asked (its time budget ran out)
 
 
 @st.cache_resource(max_entries=limits.FORMULA_CACHE_MAX_ENTRIES, show_spinner=False)
@@ -68,7 +73,9 @@ def key_of(scenario: Scenario) -> str:
 
 
 @st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
-def _race_arrays(key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule) -> list[dict]:
+def _race_arrays(
+    key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule, _should_stop=None
+) -> list[dict]:
     # the engine objects come from simulate(), built once per rerun; ``key`` alone identifies the result
     surface, optimizers, schedule = _surface, _optimizers, _schedule
     start = surface.default_start if _scenario.start is None else _scenario.start
@@ -83,8 +90,13 @@ def _race_arrays(key: str, _scenario: Scenario, _surface: Surface, _optimizers: 
         noise=_scenario.noise,
         seed=_scenario.seed,
         batch_size=_scenario.batch_size,
+        should_stop=_should_stop,
     )
-    return [{"states": t.states, **{name: getattr(t, name) for name in _ARRAYS}} for t in trajectories]
+    arrays = [{"states": t.states, **{name: getattr(t, name) for name in _ARRAYS}} for t in trajectories]
+    done = trajectories[0].stopped_after
+    if done is not None:
+        raise Stopped(arrays, done, _scenario.steps)  # a partial race is not the answer to ``key``: not cached
+    return arrays
 
 
 def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
@@ -102,7 +114,14 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
             gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.has_schedule else None
         )
         optimizers = [build_optimizer(item) for item in scenario.optimizers]
-        arrays = _race_arrays(key, scenario, surface, optimizers, schedule)
+        notice = None
+        try:
+            arrays = _race_arrays(key, scenario, surface, optimizers, schedule, Budget(limits.RACE_SECONDS))
+        except Stopped as stopped:
+            arrays, notice = stopped.result, stopped_notice(stopped.done, stopped.wanted, limits.RACE_SECONDS)
+            scenario = replace(scenario, steps=stopped.done)
+            # the first steps of the whole race (its noise draws), not a race of that many steps: a key of its own
+            key = f"{key}#stopped after {stopped.done}"
     except ValueError as error:  # e.g. f not finite at the start point
         return None, str(error)
     trajectories = [
@@ -118,7 +137,7 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         )
         for opt, data in zip(optimizers, arrays, strict=True)
     ]
-    return Race(scenario, key, surface, trajectories, auto_labels(scenario.optimizers)), None
+    return Race(scenario, key, surface, trajectories, auto_labels(scenario.optimizers), notice), None
 
 
 # -- divergence -----------------------------------------------------------------------------------

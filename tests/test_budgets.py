@@ -1,0 +1,55 @@
+"""Work that escaped the caps (issue 17): a costly typed formula under the Playground's time budget, the
+derived gradient and Hessian bounded, and the budget's notice.
+
+CPU time (time.process_time) is what the assertions bound, with generous margins: the machine is shared.
+Measured on a busy 2-core machine before the budget: 38 nested tan(x/tan(y/…)) with Newton, 5000 steps,
+took 77 s of server CPU (SGD 18.7 s).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ui import limits
+from ui.playground import simulate as simulate_module
+from ui.playground.scenario import Scenario
+from ui.playground.simulate import simulate
+from ui.state.entries import entry
+
+
+def nested_tan(depth: int) -> str:
+    formula = "x"
+    for i in range(depth):
+        formula = f"tan({'xy'[i % 2]}/{formula})"
+    return formula
+
+
+def test_a_costly_formula_stops_at_the_time_budget_with_a_notice_and_is_not_cached(monkeypatch):
+    monkeypatch.setattr(limits, "RACE_SECONDS", 0.5)
+    scenario = Scenario(
+        surface="custom",
+        formula=nested_tan(14),
+        steps=5000,
+        optimizers=(entry("Newton", lr=0.5), entry("SGD", lr=0.01)),
+    )
+    cpu = time.process_time()
+    race, error = simulate(scenario)
+    spent = time.process_time() - cpu
+    assert error is None, error
+    done = race.scenario.steps
+    assert 0 < done < 5000 and all(t.steps == done for t in race.trajectories)
+    assert race.notice.startswith(f"Stopped after {done} of 5000 steps (time budget")
+    assert spent < 5.0, f"{spent:.1f} s of CPU for a 0.5 s budget"
+    # stopped results are not kept: the next visit computes again instead of serving a partial race as whole
+    calls = []
+    race_fn = simulate_module.gdviz.race
+    monkeypatch.setattr(simulate_module.gdviz, "race", lambda *a, **k: calls.append(1) or race_fn(*a, **k))
+    again, _ = simulate(scenario)
+    assert calls == [1] and again.notice is not None
+    assert again.key.endswith(f"#stopped after {again.scenario.steps}")  # its figures are not the whole race's
+
+
+def test_a_race_within_the_budget_has_no_notice_and_the_whole_steps():
+    race, error = simulate(Scenario(surface="rosenbrock", steps=500, optimizers=(entry("Newton", lr=0.5),)))
+    assert error is None and race.notice is None and race.scenario.steps == 500
+    assert race.trajectories[0].stopped_after is None and race.trajectories[0].steps == 500
