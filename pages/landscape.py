@@ -9,6 +9,7 @@ import streamlit as st
 from ui.lab import views
 from ui.lab.page import PAGE, key
 from ui.state import fields as ps
+from ui.state.notices import show as show_notices
 
 ps.load(PAGE, views.FIELDS)
 
@@ -26,7 +27,6 @@ with st.sidebar:
     st.header(chosen.TITLE)
     chosen.sidebar()
 values, problems = ps.publish(PAGE, views.FIELDS)
-for text in ps.notices(PAGE) + problems:
-    st.warning(text, icon=":material/info:")
+show_notices(ps.notices(PAGE) + problems)
 
 views.VIEWS[values["view"]].view(values)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui.lab import schedules
 from ui.state import fields as ps
+from ui.state.notices import show as show_notices
 
 ps.load(schedules.PAGE, schedules.FIELDS)
 with st.sidebar:
@@ -20,7 +21,6 @@ st.markdown(
     "the minimum. The default is d2l's experiment on f = x₁² + 2x₂² from (−5, −2) with η = 0.1: the "
     "constant rate never settles, exponential decay stops too early, polynomial decay keeps converging."
 )
-for text in ps.notices(schedules.PAGE) + problems:
-    st.warning(text, icon=":material/info:")
+show_notices(ps.notices(schedules.PAGE) + problems)
 
 schedules.view(values)

@@ -192,7 +192,8 @@ def test_labels_are_stripped_of_markup_and_bounded():
 
 
 def test_markdown_escaping_shows_text_literally():
-    assert escape_markdown("[x](javascript:alert(1))") == r"\[x\]\(javascript:alert\(1\)\)"
+    # the colon followed by a letter would start a Streamlit directive (:red[…]): it becomes U+2236 RATIO
+    assert escape_markdown("[x](javascript:alert(1))") == r"\[x\]\(javascript∶alert\(1\)\)"
     assert escape_markdown("$a$ *b*") == r"\$a\$ \*b\*"
 
 

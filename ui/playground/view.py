@@ -33,6 +33,7 @@ from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim
+from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP, log_grid
 
@@ -128,8 +129,7 @@ def story(scenario: Scenario) -> None:
 
 
 def notices(messages: list[str]) -> None:
-    for message in messages:
-        st.warning(escape(message), icon=":material/warning:")
+    show_notices(messages, icon=":material/warning:")
 
 
 def divergence(race: Race) -> None:

@@ -21,6 +21,8 @@ from ui.regression import compute
 from ui.regression.fields import D2L_PRESET, FIELDS, PAGE, SEED_PRESET, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
 from ui.state import fields as ps
+from ui.state.notices import show as show_notices
+from ui.state.text import clean_label, escape_markdown, visible
 from ui.state.widgets import KEEP
 
 ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
@@ -97,8 +99,7 @@ def header(notices: list[str]) -> None:
         args=(D2L_PRESET,),
         help="1500 samples, 5 standardized features (the size of d2l's airfoil data), lr 0.5, then the comparison",
     )
-    for text in notices:
-        st.warning(text, icon=":material/info:")
+    show_notices(notices)
 
 
 # ----- data ----------------------------------------------------------------------------------------------------
@@ -130,13 +131,13 @@ def _uploaded() -> Data:
     try:
         table = compute.parsed(raw)
     except reg.CSVError as error:
-        st.error(f"**{file_name}** cannot be used: {error}")
+        st.error(f"**{escape_markdown(file_name)}** cannot be used: {escape_markdown(error)}")
         st.stop()
     numeric = table.numeric_columns()
     skipped = [c for c in table.columns if c not in numeric]
     st.caption(
-        f"**{file_name}**: {table.rows:,} rows, {len(table.columns)} columns"
-        + (f"; not numeric (cannot be chosen): {', '.join(skipped)}" if skipped else "")
+        f"**{escape_markdown(file_name)}**: {table.rows:,} rows, {len(table.columns)} columns"
+        + (f"; not numeric (cannot be chosen): {escape_markdown(', '.join(skipped))}" if skipped else "")
     )
     if len(numeric) < 2:
         st.error("The file needs at least two numeric columns: a target and a feature.")
@@ -144,23 +145,26 @@ def _uploaded() -> Data:
     cols = st.columns([1, 2, 1])
     if state.get(f"{PAGE}_target") not in numeric:
         state[f"{PAGE}_target"] = numeric[-1]
-    target = cols[0].selectbox("target y", numeric, key=f"{PAGE}_target")
+    target = cols[0].selectbox("target y", numeric, key=f"{PAGE}_target", format_func=visible)
     candidates = [c for c in numeric if c != target]
     chosen = [c for c in state.get(f"{PAGE}_features", candidates[:1]) if c in candidates] or candidates[:1]
     state[f"{PAGE}_features"] = chosen
-    features = cols[1].multiselect("features x", candidates, key=f"{PAGE}_features", max_selections=limits.MAX_FEATURES)
+    features = cols[1].multiselect(
+        "features x", candidates, key=f"{PAGE}_features", max_selections=limits.MAX_FEATURES, format_func=visible
+    )
     missing = cols[2].radio(
         "rows with missing values", ("drop", "refuse"), key=f"{PAGE}_missing", format_func=lambda v: f"{v} them"
     )
     try:
         X, y, data_notes = reg.select_columns(table, target, features, missing)
     except reg.CSVError as error:
-        st.error(str(error))
+        st.error(escape_markdown(error))
         st.stop()
-    for note in data_notes:
-        st.warning(note, icon=":material/info:")
+    show_notices(data_notes)
     digest = hashlib.sha256(raw).hexdigest()[:16]
-    return Data(X, y, (features[0], target), repr(("upload", digest, target, tuple(features), missing)))
+    # the axis titles of the charts: Plotly renders <a href>, <b> … in them, so the names are cleaned
+    names = (clean_label(features[0]), clean_label(target))
+    return Data(X, y, names, repr(("upload", digest, target, tuple(features), missing)))
 
 
 # ----- training --------------------------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def train(values: dict[str, Any], data: Data) -> Run:
     try:
         result = compute.trained(data.key, compute.frozen(settings), data.X, data.y)
     except ERRORS as error:
-        st.error(str(error))
+        st.error(escape_markdown(error))
         st.stop()
     return Run(values, data, batch, settings, closed, result)
 
@@ -316,7 +320,7 @@ def _comparison(run: Run) -> None:
     here, _ = ps.publish(PAGE, FIELDS)
     rows, error = measure(run, here)
     if rows is None:
-        st.error(error)
+        st.error(escape_markdown(error))
         return
     st.table(comparison_table(rows))
     axis = st.radio(

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ui import limits
+from ui.state.text import drop_invisible
 from ui.state.values import parse_number
 
 # keys Streamlit itself puts in app URLs: never reported as unknown
@@ -18,8 +19,10 @@ STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
 
 def shown(text: Any, limit: int = 30) -> str:
-    """Untrusted text shortened and stripped of control characters, for a notice."""
+    """Untrusted text shortened, for a notice: control characters become '?', bidi and zero-width
+    controls are dropped (they would reorder the notice around them). The page escapes it when drawn."""
     text = re.sub(r"[\x00-\x1f\x7f]", "?", str(text))
+    text = drop_invisible(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
