@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from tests.app.apptest import ok, open_page
 from ui import limits
 from ui.playground import simulate as simulate_module
 from ui.playground.scenario import Scenario
@@ -53,3 +56,42 @@ def test_a_race_within_the_budget_has_no_notice_and_the_whole_steps():
     race, error = simulate(Scenario(surface="rosenbrock", steps=500, optimizers=(entry("Newton", lr=0.5),)))
     assert error is None and race.notice is None and race.scenario.steps == 500
     assert race.trajectories[0].stopped_after is None and race.trajectories[0].steps == 500
+
+
+# -- the Landscape Lab: its maps assumed cheap surfaces ("the 2 s budget"); before the time budget,
+# basins 200×200×2000 on goldstein_price with Newton/NAdam took 83 s of CPU and a 128² stability map with
+# Newton 37 s (issue 17)
+LAB_HEAVY = {
+    "basins": {
+        "view": "basins",
+        "ba.s": "goldstein_price",
+        "ba.n": "200",
+        "ba.steps": "2000",
+        "ba.o1": "Newton",
+        "ba.o1.lr": "0.5",
+        "ba.o2": "NAdam",
+    },
+    "stability": {
+        "view": "stability",
+        "st.s": "goldstein_price",
+        "st.o": "Newton",
+        "st.ax": "lr",
+        "st.ay": "damping",
+        "st.n": "128",
+        "st.steps": "1220",
+    },
+    "escape": {"view": "escape", "es.s": "goldstein_price", "es.o": "Newton", "es.n": "200", "es.steps": "2000"},
+    "fair": {"view": "fair", "fc.s": "goldstein_price", "fc.n": "40", "fc.steps": "2000"},
+}
+
+
+@pytest.mark.parametrize("view", sorted(LAB_HEAVY))
+def test_the_heaviest_lab_links_stop_at_the_time_budget_with_a_notice(monkeypatch, view):
+    monkeypatch.setattr(limits, "LAB_SECONDS", 0.5)
+    cpu = time.process_time()
+    at = open_page("pages/landscape.py", LAB_HEAVY[view])
+    spent = time.process_time() - cpu
+    ok(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Stopped after" in warnings and "time budget" in warnings, warnings
+    assert spent < 12.0, f"{view}: {spent:.1f} s of CPU with a 0.5 s budget"

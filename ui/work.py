@@ -57,3 +57,19 @@ def stopped_notice(done: int, wanted: int, seconds: float) -> str:
         f"Stopped after {done} of {wanted} steps (time budget: {seconds:g} s of server time per chart); "
         "the chart shows those steps. Fewer steps, runs or a cheaper formula fit in the budget."
     )
+
+
+def complete(result: Any, done: int, wanted: int) -> Any:
+    """``result`` when all ``wanted`` steps ran; else raise :class:`Stopped` with it (inside a cached function)."""
+    if done < wanted:
+        raise Stopped(result, done, wanted)
+    return result
+
+
+def partial(call, notices: list[str], seconds: float) -> Any:
+    """``call()``'s result; for a stopped computation its partial result, its notice added to ``notices``."""
+    try:
+        return call()
+    except Stopped as stopped:
+        notices.append(stopped_notice(stopped.done, stopped.wanted, seconds))
+        return stopped.result

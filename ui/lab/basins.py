@@ -17,6 +17,7 @@ from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
 from ui.state.values import Params
 from ui.state.widgets import KEEP
+from ui.work import Budget, complete, partial
 
 TITLE = "Basins of attraction"
 FIELDS = (
@@ -32,14 +33,21 @@ FIELD = {f.key: f for f in FIELDS}
 
 @st.cache_data(**CACHE)
 def basins_of(
-    surface_name: str, optimizer: tuple[str, Params], grid: int, steps: int, tol_share: float
+    surface_name: str, optimizer: tuple[str, Params], grid: int, steps: int, tol_share: float, _should_stop=None
 ) -> landscape.Basins:
     surface = gdviz.surface(surface_name)
     lo, hi = np.asarray(surface.bounds, dtype=np.float64).T
     tol = tol_share * float(np.linalg.norm(hi - lo))
-    return landscape.basins(
-        surface, build_optimizer(optimizer), grid=grid, steps=steps, tol=tol, minima=attractors_of(surface_name)
+    b = landscape.basins(
+        surface,
+        build_optimizer(optimizer),
+        grid=grid,
+        steps=steps,
+        tol=tol,
+        minima=attractors_of(surface_name),
+        should_stop=_should_stop,
     )
+    return complete(b, b.steps, steps)
 
 
 @st.cache_data(**CACHE)
@@ -83,15 +91,25 @@ def view(values: dict[str, Any]) -> None:
         st.info(message)
     bar = st.progress(0.0, text="Computing basins …")
     results = []
+    budget, stopped = Budget(limits.LAB_SECONDS), []
+    tol_share = float(values["ba.tol"])
     try:
         for i, field in enumerate(("ba.o1", "ba.o2")):
-            results.append(basins_of(surface.name, values[field], grid, steps, float(values["ba.tol"])))
+            results.append(
+                partial(
+                    lambda f=field: basins_of(surface.name, values[f], grid, steps, tol_share, budget),
+                    stopped,
+                    budget.seconds,
+                )
+            )
             bar.progress((i + 1) / 2, text=f"Computing basins … {values[field][0]}")
     except ValueError as error:
         bar.empty()
         st.error(str(error))
         return
     bar.empty()
+    for text in stopped:
+        st.warning(text)
     remembered = state.get("lab_basin_start")
     start = remembered[1] if remembered and remembered[0] == surface.name else None
     columns = st.columns(2)

@@ -17,6 +17,7 @@ from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import Params
 from ui.state.widgets import KEEP
+from ui.work import Budget, complete, partial
 
 TITLE = "Escaping local minima"
 FIELDS = (
@@ -34,10 +35,13 @@ FIELD = {f.key: f for f in FIELDS}
 
 
 @st.cache_data(**CACHE)
-def restarts_of(surface_name: str, optimizer: tuple[str, Params], n: int, steps: int, seed: int) -> landscape.Restarts:
-    return landscape.random_restarts(
-        gdviz.surface(surface_name), build_optimizer(optimizer), n=n, steps=steps, seed=seed
+def restarts_of(
+    surface_name: str, optimizer: tuple[str, Params], n: int, steps: int, seed: int, _should_stop=None
+) -> landscape.Restarts:
+    r = landscape.random_restarts(
+        gdviz.surface(surface_name), build_optimizer(optimizer), n=n, steps=steps, seed=seed, should_stop=_should_stop
     )
+    return complete(r, r.xs.shape[0] - 1, steps)
 
 
 @st.cache_data(**CACHE)
@@ -50,10 +54,12 @@ def annealing_of(
     decay: float,
     runs: int,
     seed: int,
+    _should_stop=None,
 ) -> landscape.Annealing:
-    return landscape.annealed_noise_run(
-        gdviz.surface(surface_name), build_optimizer(optimizer), start, steps, sigma, decay, runs, seed
+    a = landscape.annealed_noise_run(
+        gdviz.surface(surface_name), build_optimizer(optimizer), start, steps, sigma, decay, runs, seed, _should_stop
     )
+    return complete(a, a.xs.shape[0] - 1, steps)
 
 
 def sidebar() -> None:
@@ -87,8 +93,15 @@ def view(values: dict[str, Any]) -> None:
     if message:
         st.info(message)
     bar = st.progress(0.0, text="Random restarts …")
+    budget, stopped = Budget(limits.LAB_SECONDS), []
     try:
-        r = restarts_of(surface.name, optimizer, int(values["es.n"]), restarts_steps, int(values["es.seed"]))
+        r = partial(
+            lambda: restarts_of(
+                surface.name, optimizer, int(values["es.n"]), restarts_steps, int(values["es.seed"]), budget
+            ),
+            stopped,
+            budget.seconds,
+        )
         bar.progress(0.4, text="Annealing …")
         common = (surface.name, values["es.x0"], optimizer, steps)
         sigma, decay, runs, seed = (
@@ -97,16 +110,18 @@ def view(values: dict[str, Any]) -> None:
             int(values["es.runs"]),
             int(values["es.seed"]),
         )
-        calm = annealing_of(*common, 0.0, 1.0, runs, seed)
+        calm = partial(lambda: annealing_of(*common, 0.0, 1.0, runs, seed, budget), stopped, budget.seconds)
         bar.progress(0.6, text="Annealing …")
-        constant = annealing_of(*common, sigma, 1.0, runs, seed)
+        constant = partial(lambda: annealing_of(*common, sigma, 1.0, runs, seed, budget), stopped, budget.seconds)
         bar.progress(0.8, text="Annealing …")
-        cooled = annealing_of(*common, sigma, decay, runs, seed)
+        cooled = partial(lambda: annealing_of(*common, sigma, decay, runs, seed, budget), stopped, budget.seconds)
     except ValueError as error:
         bar.empty()
         st.error(str(error))
         return
     bar.empty()
+    for text in stopped:
+        st.warning(text)
     st.subheader("Random restarts")
     left, right = st.columns([3, 2])
     with left:

@@ -16,6 +16,7 @@ from ui.lab.page import PAGE, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Names, Number, Point
 from ui.state.widgets import KEEP
+from ui.work import Budget, complete, partial
 
 TITLE = "Fair comparison"
 _OPTIMIZERS = tuple(sorted(gdviz.OPTIMIZERS))
@@ -41,8 +42,12 @@ def tuned_of(
     lrs: tuple[float, ...],
     steps: int,
     tol: float,
+    _should_stop=None,
 ) -> list[landscape.Tuned]:
-    return landscape.tune_lr(gdviz.surface(surface_name), list(names), np.array(lrs), steps, tol, start=start)
+    tuned = landscape.tune_lr(
+        gdviz.surface(surface_name), list(names), np.array(lrs), steps, tol, start=start, should_stop=_should_stop
+    )
+    return complete(tuned, tuned[0].losses.shape[0] - 1 if tuned else steps, steps)
 
 
 def sidebar() -> None:
@@ -82,14 +87,27 @@ def view(values: dict[str, Any]) -> None:
     steps, message = lab_steps(len(lrs) * len(names), int(values["fc.steps"]))
     if message:
         st.info(message)
+    budget, stopped = Budget(limits.LAB_SECONDS), []
     with st.spinner("Tuning …"):
         try:
-            tuned = tuned_of(
-                surface.name, values["fc.x0"], tuple(names), tuple(lrs.tolist()), steps, float(values["fc.tol"])
+            tuned = partial(
+                lambda: tuned_of(
+                    surface.name,
+                    values["fc.x0"],
+                    tuple(names),
+                    tuple(lrs.tolist()),
+                    steps,
+                    float(values["fc.tol"]),
+                    budget,
+                ),
+                stopped,
+                budget.seconds,
             )
         except ValueError as error:
             st.error(str(error))
             return
+    for text in stopped:
+        st.warning(text)
     tol = float(values["fc.tol"])
     left, right = st.columns([3, 2])
     with left:

@@ -18,6 +18,7 @@ from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import Params, bounds
 from ui.state.widgets import KEEP
+from ui.work import Budget, complete, partial
 
 TITLE = "Stability map"
 ALL_AXES = tuple(sorted({axis for name in gdviz.OPTIMIZERS for axis in landscape.sweep_axes(name)}))
@@ -69,11 +70,15 @@ def stability_rows(
     x_axis: tuple[str, tuple[float, ...]],
     y_axis: tuple[str, tuple[float, ...]],
     steps: int,
+    _should_stop=None,
 ) -> landscape.StabilityMap:
     """One block of rows of a stability map (the page stacks the blocks)."""
     name, params = optimizer
     fixed = {k: v for k, v in params if k not in (x_axis[0], y_axis[0])}
-    return landscape.stability_map(gdviz.surface(surface_name), name, fixed, x_axis, y_axis, start=start, steps=steps)
+    m = landscape.stability_map(
+        gdviz.surface(surface_name), name, fixed, x_axis, y_axis, start=start, steps=steps, should_stop=_should_stop
+    )
+    return complete(m, m.steps, steps)
 
 
 def stack_rows(blocks: list[landscape.StabilityMap]) -> landscape.StabilityMap:
@@ -158,19 +163,33 @@ def view(values: dict[str, Any]) -> None:
         st.info(text)
     blocks = np.array_split(np.arange(len(y_values)), min(8, len(y_values)))
     bar = st.progress(0.0, text="Computing the stability map …")
-    parts = []
+    parts, stopped = [], []
+    budget = Budget(limits.LAB_SECONDS)
     try:
         for i, rows in enumerate(blocks):
-            parts.append(
-                stability_rows(
+            block = partial(
+                lambda rows=rows: stability_rows(
                     values["st.s"],
                     values["st.x0"],
                     optimizer,
                     (values["st.ax"], tuple(x_values.tolist())),
                     (values["st.ay"], tuple(y_values[rows].tolist())),
                     steps,
-                )
+                    budget,
+                ),
+                stopped,
+                budget.seconds,
             )
+            if stopped and parts:
+                # rows after fewer steps would not compare with the finished ones: show the finished rows only
+                stopped[:] = [
+                    f"Stopped after {rows[0]} of {len(y_values)} rows (time budget: {budget.seconds:g} s of server "
+                    "time per chart); the map shows those rows. Fewer cells or steps fit in the budget."
+                ]
+                break
+            parts.append(block)
+            if stopped:
+                break
             bar.progress(
                 (i + 1) / len(blocks), text=f"Computing the stability map … {rows[-1] + 1}/{len(y_values)} rows"
             )
@@ -179,7 +198,10 @@ def view(values: dict[str, Any]) -> None:
         st.error(str(error))
         return
     bar.empty()
+    for text in stopped:
+        st.warning(text)
     m = stack_rows(parts)
+    y_values, steps = m.y_values, m.steps
     bound = stability_bound(values["st.s"], optimizer, m)
     # a click belongs to the map it was made on: another grid forgets it
     signature = (values["st.s"], optimizer, m.x_name, m.y_name, tuple(x_values), tuple(y_values), steps)
