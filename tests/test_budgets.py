@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+import gdviz
+from gdviz.custom import MAX_DERIVED_NODES
 from tests.app.apptest import ok, open_page
 from ui import limits
 from ui.playground import simulate as simulate_module
@@ -27,11 +29,45 @@ def nested_tan(depth: int) -> str:
     return formula
 
 
+TOWERS = {
+    "nested tan": nested_tan(38),
+    "nested sqrt": "sqrt(" * 38 + "x+y" + ")" * 38,
+    "nested tanh": "tanh(x*" * 37 + "y" + ")" * 37,
+    "quotients": "x/(y+" * 30 + "x" + ")" * 30,
+    "power tower": "^".join(["x", "y"] * 18),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TOWERS))
+def test_formulas_whose_derivatives_explode_are_refused_with_a_readable_message(name):
+    # they parse within the parser's caps (277 characters, 115 parts for the tan tower)
+    formula = TOWERS[name]
+    gdviz.formula.parse(formula)
+    cpu = time.process_time()
+    race, error = simulate(Scenario(surface="custom", formula=formula, steps=5000))
+    assert race is None and "gradient and Hessian are too large" in error and "the limit is" in error
+    assert time.process_time() - cpu < 2.0
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "-20*exp(-0.2*sqrt(0.5*(x^2+y^2)))-exp(0.5*(cos(2*pi*x)+cos(2*pi*y)))+e+20",
+        "exp(-(x-1)^2-(y+1)^2)*sin(3*x)*cos(2*y)+log(1+x^2+y^2)/(1+tanh(x*y))+sqrt(1+x^4+y^4)-x*y/(2+cos(x+y))",
+        "+".join(f"{i % 5 + 1}*sin({i % 3 + 1}*x)*cos(y*{i % 4 + 1})" for i in range(9)),
+        nested_tan(8),
+    ],
+)
+def test_hand_written_formulas_stay_well_within_the_derived_size(formula):
+    gdviz.custom_surface(formula)  # no error
+    assert MAX_DERIVED_NODES >= 1000
+
+
 def test_a_costly_formula_stops_at_the_time_budget_with_a_notice_and_is_not_cached(monkeypatch):
     monkeypatch.setattr(limits, "RACE_SECONDS", 0.5)
     scenario = Scenario(
         surface="custom",
-        formula=nested_tan(14),
+        formula=nested_tan(10),
         steps=5000,
         optimizers=(entry("Newton", lr=0.5), entry("SGD", lr=0.01)),
     )
