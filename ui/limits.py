@@ -146,5 +146,5 @@ REGRESSION_MAX_TRAINING_BYTES = 256 * 2**20
 # run and of the whole GD / SGD / minibatch comparison (shared by its modes): a run that would cost more
 # takes the updates it affords and says it stopped at the server's cap. Before, the heaviest links cost
 # 20 s (GD on 2M × 5 for 500 epochs), 16 s (SGD, 200k updates) and minutes (Newton, d = 200).
-REGRESSION_MAX_TRAIN_SECONDS = 3.0
-REGRESSION_MAX_COMPARE_SECONDS = 3.0
+REGRESSION_MAX_TRAIN_SECONDS = 2.0
+REGRESSION_MAX_COMPARE_SECONDS = 2.0

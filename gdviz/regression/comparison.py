@@ -22,6 +22,8 @@ from gdviz.regression.training import train
 
 # d2l 12.5's learning rates scale about linearly with the batch up to ~200 samples (η_b ≈ η_GD · b / 200)
 LINEAR_SCALING_BATCH = 200
+# rows of X turned into float64 at once for the gradient noise (a (chunk, d) copy instead of an (n, d) one)
+NOISE_CHUNK_ROWS = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,15 @@ def default_modes(n: int, batch_size: int | None, lr_gd: float, scaled: bool = T
     return modes
 
 
-def gradient_noise(X: Any, y: Any, params: np.ndarray, batch_size: int | None, replacement: bool) -> float:
+def gradient_noise(
+    X: Any,
+    y: Any,
+    params: np.ndarray,
+    batch_size: int | None,
+    replacement: bool,
+    mean: np.ndarray | None = None,
+    std: np.ndarray | None = None,
+) -> float:
     r"""Relative standard deviation of the minibatch gradient at ``params`` (training coordinates).
 
     .. math::
@@ -92,21 +102,30 @@ def gradient_noise(X: Any, y: Any, params: np.ndarray, batch_size: int | None, r
         \mathrm{E}\lVert g_B - \nabla L\rVert^2 = \frac{\sigma^2}{b}\Bigl(\frac{n-b}{n-1}\Bigr)_{\text{without replacement}}
 
     with :math:`\sigma^2` the variance of the per-sample gradients :math:`2 r_i (x_i, 1)`. 0 for
-    the full batch: the seed table's "gradient accuracy", measured.
+    the full batch: the seed table's "gradient accuracy", measured. ``mean``/``std``: the training
+    coordinates are ``(X - mean) / std`` (standardized training). Summed in float64 over chunks of
+    rows, so no full-size copy of X is made.
     """
     import torch
 
     X, y = as_2d(X, y)
-    X64, y64 = X.to("cpu", torch.float64), y.to("cpu", torch.float64)[:, 0]
-    n = X64.shape[0]
-    theta = torch.as_tensor(np.asarray(params, dtype=np.float64))
-    residual = X64 @ theta[:-1] + theta[-1] - y64
-    grad = torch.cat([X64.T @ residual, residual.sum().reshape(1)]) * (2.0 / n)
-    second = 4.0 * float((residual.square() * (X64.square().sum(1) + 1.0)).mean())
-    sigma2 = max(second - float(grad @ grad), 0.0)
+    n, d = X.shape
     b = n if batch_size is None else batch_size
     if not replacement and b >= n:
         return 0.0
+    theta = torch.as_tensor(np.asarray(params, dtype=np.float64))
+    shift = torch.zeros(d, dtype=torch.float64) if mean is None else torch.as_tensor(mean, dtype=torch.float64)
+    scale = torch.ones(d, dtype=torch.float64) if std is None else torch.as_tensor(std, dtype=torch.float64)
+    grad = torch.zeros(d + 1, dtype=torch.float64)
+    second = 0.0
+    for lo in range(0, n, NOISE_CHUNK_ROWS):
+        x = X[lo : lo + NOISE_CHUNK_ROWS].to("cpu", torch.float64, copy=True).sub_(shift).div_(scale)
+        residual = x @ theta[:-1] + theta[-1] - y[lo : lo + NOISE_CHUNK_ROWS, 0].to("cpu", torch.float64)
+        grad[:d] += x.T @ residual
+        grad[d] += residual.sum()
+        second += float((residual.square() * (x.square_().sum(1) + 1.0)).sum())
+    grad *= 2.0 / n
+    sigma2 = max(4.0 * second / n - float(grad @ grad), 0.0)
     variance = sigma2 / b * ((n - b) / (n - 1) if not replacement and n > 1 else 1.0)
     norm = float(torch.linalg.vector_norm(grad))
     return math.sqrt(variance) / norm if norm > 0 else float("inf")
@@ -180,8 +199,7 @@ def compare(
         per_epoch = (
             result.seconds_per_update * result.updates_per_epoch if estimated else float(result.epoch_seconds.mean())
         )
-        standardized = _training_data(X, result)
-        noise = gradient_noise(standardized, y, result.params[0], mode.batch_size, replacement)
+        noise = gradient_noise(X, y, result.params[0], mode.batch_size, replacement, result.mean, result.std)
         rows.append(
             ComparisonRow(
                 mode=mode,
@@ -199,14 +217,6 @@ def compare(
             )
         )
     return rows
-
-
-def _training_data(X: Any, result: TrainResult):
-    """X in the coordinates ``result`` trained in (standardized when it was)."""
-    import torch
-
-    X64 = as_2d(X, np.zeros(len(X)))[0].to("cpu", torch.float64)
-    return (X64 - torch.as_tensor(result.mean)) / torch.as_tensor(result.std)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,27 @@ def as_schedule(schedule: Any) -> Schedule | None:
     raise ValueError(f"schedule must be None, a name, a (name, params) pair or a gdviz schedule, got {schedule!r}")
 
 
+def with_horizon(schedule: Schedule | None, steps: int) -> Schedule | None:
+    """``schedule`` planned for a run of ``steps`` scheduler steps: its horizon parameters (``Schedule.horizon``)
+    set to ``steps``; a schedule without one is returned as it is."""
+    if schedule is None or not schedule.horizon:
+        return schedule
+    return type(schedule)(**{**schedule.params, **dict.fromkeys(schedule.horizon, steps)})
+
+
+def check_horizon(schedule: Schedule | None, steps: int, unit: str) -> None:
+    """Refuse, before training, a OneCycleLR cycle shorter than the run: torch raises mid-run when stepped past it."""
+    if schedule is None or schedule.name != "OneCycleLR":
+        return
+    total = schedule.total_steps(schedule.params)
+    if total < steps:
+        raise ValueError(
+            f"OneCycleLR's cycle is {total} steps but this run steps it {steps} times (once per {unit}), and torch "
+            f"cannot step past the cycle: set total_steps to at least {steps}, or "
+            + ("step it once per epoch" if unit == "update" else "train fewer epochs")
+        )
+
+
 def build_scheduler(schedule: Any, optimizer: torch.optim.Optimizer, base_lr: float):
     """The torch scheduler that reproduces the gdviz schedule on ``optimizer`` (None for no schedule)."""
     import torch

@@ -17,9 +17,18 @@ from typing import Any
 
 import numpy as np
 
+from gdviz.regression.cost import EVALUATION_SHARE, affordable_updates, pass_seconds
 from gdviz.regression.data import as_2d, torch_dtype
 from gdviz.regression.device import DeviceMemoryError, free_memory, resolve_device, synchronize
-from gdviz.regression.optim import NEWTON_MAX_FEATURES, as_schedule, build_scheduler, engine_optimizer, torch_optimizer
+from gdviz.regression.optim import (
+    NEWTON_MAX_FEATURES,
+    as_schedule,
+    build_scheduler,
+    check_horizon,
+    engine_optimizer,
+    torch_optimizer,
+    with_horizon,
+)
 from gdviz.regression.result import TrainResult
 
 # a full-data loss above this counts as diverged (float32 overflows at 3e38)
@@ -168,6 +177,8 @@ def train(
     init: Any = "torch",
     max_grad_norm: float | None = None,
     max_updates: int | None = None,
+    max_seconds: float | None = None,
+    fit_horizon: bool = False,
     curve_points: int = 200,
     trace_points: int = 400,
     progress: Progress | None = None,
@@ -188,7 +199,11 @@ def train(
     ``device``: "cpu", "cuda", "mps" or "auto"; ``dtype``: "float32" / "float64" (default: X's
     floating dtype, else float64). ``init``: "torch" (``nn.Linear``'s init, seeded by ``seed``),
     "zeros" or ``(weight, bias)``. ``standardize`` trains on ``(x - mean) / std`` (a constant column
-    is only centred) and reports ``weight``/``bias`` back in X's units. ``max_updates`` stops early.
+    is only centred) and reports ``weight``/``bias`` back in X's units. ``max_updates`` stops early;
+    so does ``max_seconds``, a budget of estimated CPU seconds (:mod:`gdviz.regression.cost`): the run
+    takes the updates it affords, the same for the same inputs on any machine. ``fit_horizon``: the
+    schedule's horizon (``Schedule.horizon``: T_max, total_steps, total_iters) becomes the run's
+    number of scheduler steps — its updates when it steps per update, else its epochs.
     ``progress(fraction, text)`` is called a few hundred times at most; an exception it raises
     (e.g. Streamlit stopping a rerun) stops training. A CUDA / MPS out-of-memory error is raised as
     :class:`~gdviz.regression.device.DeviceMemoryError` with advice.
@@ -201,7 +216,8 @@ def train(
     try:
         return _train(
             X, y, optimizer, lr, batch_size, epochs, target, seed, schedule, replacement, standardize,
-            schedule_step, dtype, init, max_grad_norm, max_updates, curve_points, trace_points, progress, hyper,
+            schedule_step, dtype, init, max_grad_norm, max_updates, max_seconds, fit_horizon, curve_points,
+            trace_points, progress, hyper,
         )  # fmt: skip
     except torch.OutOfMemoryError as error:  # torch.cuda.OutOfMemoryError is this class
         free_memory(target)
@@ -227,7 +243,8 @@ def _oom_message(device, X: Any, error: Exception) -> str:
 
 def _train(
     X, y, optimizer, lr, batch_size, epochs, dev, seed, schedule, replacement, standardize,
-    schedule_step, dtype, init, max_grad_norm, max_updates, curve_points, trace_points, progress, hyper,
+    schedule_step, dtype, init, max_grad_norm, max_updates, max_seconds, fit_horizon, curve_points, trace_points,
+    progress, hyper,
 ) -> TrainResult:  # fmt: skip
     import torch
 
@@ -245,6 +262,8 @@ def _train(
         batch_size = _check_int(batch_size, "batch_size", 1)
     if max_updates is not None:
         max_updates = _check_int(max_updates, "max_updates", 1)
+    if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and 0 < max_seconds < math.inf):
+        raise ValueError(f"Invalid max_seconds value: {max_seconds} (must be a positive number)")
     if schedule_step not in ("epoch", "update"):
         raise ValueError(f"schedule_step must be 'epoch' or 'update', got {schedule_step!r}")
     if max_grad_norm is not None and not (isinstance(max_grad_norm, (int, float)) and 0 < max_grad_norm < math.inf):
@@ -255,6 +274,23 @@ def _train(
     if engine.needs_hessian and d > NEWTON_MAX_FEATURES:
         raise ValueError(f"{engine.name} solves a (d+1)² system every step; use it with d <= {NEWTON_MAX_FEATURES}")
     sched = as_schedule(schedule)
+
+    # -- the plan: batches and updates (within the budgets)
+    full = batch_size is None or (not replacement and batch_size >= n)
+    batch = n if full else batch_size
+    updates_per_epoch = 1 if full else math.ceil(n / batch)
+    total = epochs * updates_per_epoch if max_updates is None else min(max_updates, epochs * updates_per_epoch)
+    if max_seconds is not None:
+        # the loss curve's full-data evaluations get at most half the budget, the updates the rest
+        curve_points = max(2, min(curve_points, int(EVALUATION_SHARE * max_seconds / pass_seconds(n, d))))
+        total = affordable_updates(
+            n, d, batch, total, updates_per_epoch, max_seconds, engine.needs_hessian, curve_points
+        )  # fmt: skip
+    # the schedule's own steps: one lr per update, or per epoch (the run may stop before its last epoch)
+    scheduler_steps = total if schedule_step == "update" else math.ceil(total / updates_per_epoch)
+    if fit_horizon:
+        sched = with_horizon(sched, scheduler_steps)
+    check_horizon(sched, scheduler_steps, schedule_step)
 
     # -- data on the device, once
     started = time.perf_counter()
@@ -282,11 +318,7 @@ def _train(
     synchronize(dev)
     transfer_seconds = time.perf_counter() - started
 
-    # -- the plan: batches, evaluation points, trace points
-    full = batch_size is None or (not replacement and batch_size >= n)
-    batch = n if full else batch_size
-    updates_per_epoch = 1 if full else math.ceil(n / batch)
-    total = epochs * updates_per_epoch if max_updates is None else min(max_updates, epochs * updates_per_epoch)
+    # -- evaluation points, trace points
     eval_every = max(1, math.ceil(total / curve_points))
     trace_every = max(1, math.ceil(total / trace_points))
     trace = torch.empty(total // trace_every + 1, d + 1, dtype=torch.float64, device=dev)

@@ -32,6 +32,9 @@ class Schedule:
         demo: the arguments the schedule needs to be built (a read-only mapping, ``cls(**cls.demo)``),
             for the generic tests: empty unless a parameter is required (OneCycleLR's ``total_steps``,
             SequentialLR's ``schedulers``); the rest keep their defaults.
+        horizon: the int parameters that are the length of the run the schedule is planned for
+            (CosineAnnealingLR's ``T_max``, OneCycleLR's ``total_steps``, PolynomialLR's ``total_iters``),
+            in scheduler steps: a trainer that knows its length sets them to it.
     """
 
     name: ClassVar[str]
@@ -41,6 +44,7 @@ class Schedule:
     needs_metric: ClassVar[bool] = False
     reference: ClassVar[str] = ""
     demo: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    horizon: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any):
         self.params: dict[str, Any] = validate_all(self.spec, params, self.name)

@@ -23,6 +23,7 @@ class CosineAnnealingLR(TorchSchedule):
     """
 
     name = torch_class = "CosineAnnealingLR"
+    horizon = ("T_max",)
     reference = "Loshchilov & Hutter 2017; torch.optim.lr_scheduler.CosineAnnealingLR; d2l 12.11"
     spec = (
         HyperParam("T_max", 100, kind="int", minimum=1, ui_min=1, ui_max=500, help="half period T (torch requires it)"),

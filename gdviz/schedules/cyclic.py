@@ -137,6 +137,7 @@ class OneCycleLR(TorchSchedule):
     name = torch_class = "OneCycleLR"
     reference = "Smith & Topin 2019; torch.optim.lr_scheduler.OneCycleLR"
     demo = MappingProxyType({"total_steps": 100})
+    horizon = ("total_steps",)
     has_closed_form = False
     spec = (
         _lr("max_lr", "peak lr (absolute); None: the optimizer's lr", 1e-3),

@@ -190,6 +190,7 @@ class PolynomialLR(TorchSchedule):
     """
 
     name = torch_class = "PolynomialLR"
+    horizon = ("total_iters",)
     reference = "torch.optim.lr_scheduler.PolynomialLR"
     spec = (
         HyperParam("total_iters", 5, kind="int", minimum=1, ui_min=1, ui_max=300, help="steps T to decay to 0"),

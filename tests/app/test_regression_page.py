@@ -210,3 +210,34 @@ def test_the_suggested_learning_rate_is_set():
     assert_clean(at)
     X, _ = reg.make_data(100, seed=0)
     assert at.select_slider(key="rg_opt_SGD_lr").value == reg.suggested_lr(X.numpy())
+
+
+def linked(**query: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_a_one_cycle_stepped_per_update_plans_its_cycle_over_the_updates():
+    """/regression?sched=OneCycleLR&every=update&mode=SGD&epochs=5 said "Tried to step 11 times": the cycle
+    was 10 steps (the epochs) while the schedule stepped once per update (500 of them)."""
+    at = linked(sched="OneCycleLR", every="update", mode="SGD", epochs="5")
+    assert_clean(at)
+    assert not at.error, texts(at.error)
+    assert "total_steps follows the run" in texts(at.caption)
+    assert not [w for w in at.number_input if "total_steps" in (w.key or "")]  # no widget to contradict the run
+
+
+def test_a_run_beyond_the_memory_budget_is_refused_with_what_to_change():
+    at = linked(n="2000000", d="5", mode="minibatch", bs="10", std="standardized", dtype="float64")
+    assert_clean(at)
+    message = texts(at.error)
+    assert "MB of server memory" in message and "choose float32" in message
+
+
+def test_newton_on_wide_data_takes_the_updates_the_cpu_budget_affords():
+    """Newton with d = 200 on 50,000 samples was allowed 200,000 updates of ~5 ms: minutes of both cores."""
+    at = linked(n="50000", d="200", opt="Newton", mode="minibatch", bs="400", epochs="500")
+    assert_clean(at)
+    assert "this server's cap per run" in texts(at.warning)

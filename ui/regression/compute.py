@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import regression as reg
+from gdviz.optimizers import optimizer_class
 from ui import limits
 
 
@@ -76,22 +77,68 @@ def landscape_moments(data_key: str, standardize: bool, _X: np.ndarray, _y: np.n
     return reg.mse_moments(x, _y.astype(np.float64))
 
 
-@st.cache_data(**CACHE)
+# -- budgets: a run the server cannot afford is refused (memory) or shortened (CPU) before it starts ----------
+def check_memory(X: np.ndarray, settings: dict[str, Any]) -> None:
+    """Refuse (ValueError, shown by the page) a run whose buffers exceed REGRESSION_MAX_TRAINING_BYTES."""
+    n, d = X.shape
+    schedule = settings.get("schedule")
+    plateau = schedule is not None and schedule[0] == "ReduceLROnPlateau" and settings.get("schedule_step") == "update"
+    needed = reg.training_bytes(
+        n,
+        d,
+        settings.get("dtype") or "float32",
+        settings.get("epochs", 10),
+        settings.get("batch_size"),
+        replacement=bool(settings.get("replacement")),
+        standardize=bool(settings.get("standardize")),
+        data_dtype=X.dtype,
+        hessian=optimizer_class(settings.get("optimizer", "SGD")).needs_hessian,
+        plateau_per_update=plateau,
+    )
+    budget = limits.REGRESSION_MAX_TRAINING_BYTES
+    if needed > budget:
+        raise ValueError(
+            f"Training on {n:,} × {d} values this way needs about {needed / 2**20:,.0f} MB of server memory "
+            f"(copies of the data in {settings.get('dtype')}, an epoch's shuffled copy for minibatches), more than "
+            f"this server's {budget / 2**20:,.0f} MB per run: choose float32, full-batch GD, raw features or fewer "
+            "samples."
+        )
+
+
 def trained(data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray) -> reg.TrainResult:
-    """``gdviz.regression.train`` with ``dict(settings)``, a progress bar while it runs."""
+    """``gdviz.regression.train`` with ``dict(settings)`` within the server's budgets (cached)."""
+    check_memory(_X, _unfrozen(settings))
+    # the page plans the schedule for the run as it will go: its horizon is the run's epochs, or updates
+    budgeted = (("fit_horizon", True), ("max_seconds", limits.REGRESSION_MAX_TRAIN_SECONDS))
+    return _trained(data_key, settings + budgeted, _X, _y)
+
+
+@st.cache_data(**CACHE)
+def _trained(data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray) -> reg.TrainResult:
     bar, report = _bar("Training …")
     result = reg.train(_X, _y, progress=report, **_unfrozen(settings))
     bar.empty()
     return result
 
 
-@st.cache_data(**CACHE)
 def compared(
     data_key: str, settings: tuple[tuple[str, Any], ...], modes: tuple[reg.Mode, ...], _X: np.ndarray, _y: np.ndarray
 ) -> list[reg.ComparisonRow]:
-    """``gdviz.regression.compare`` over ``modes``, a progress bar while it runs."""
+    """``gdviz.regression.compare`` over ``modes`` within the server's budgets (cached); the CPU budget is
+    shared by the modes."""
+    plain = _unfrozen(settings)
+    for mode in modes:
+        check_memory(_X, {**plain, "batch_size": mode.batch_size, "epochs": mode.epochs or plain.get("epochs", 2)})
+    share = limits.REGRESSION_MAX_COMPARE_SECONDS / max(len(modes), 1)
+    return _compared(data_key, settings + (("max_seconds", share),), modes, _X, _y)
+
+
+@st.cache_data(**CACHE)
+def _compared(
+    data_key: str, settings: tuple[tuple[str, Any], ...], modes: tuple[reg.Mode, ...], _X: np.ndarray, _y: np.ndarray
+) -> list[reg.ComparisonRow]:
     bar, report = _bar("Measuring GD / SGD / minibatch …")
-    closed = reg.solve(_X.astype(np.float64, copy=False), _y.astype(np.float64, copy=False))
+    closed = closed_form(data_key, _X, _y)
     rows = reg.compare(_X, _y, list(modes), closed=closed, progress=report, **_unfrozen(settings))
     bar.empty()
     return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gdviz import regression as reg
+from gdviz.schedules import schedule_class
 from ui import limits
 from ui.regression.fields import OPT, PAGE, SCHED, UPLOAD, choice, key, number
 from ui.regression.text import device_label
@@ -48,7 +49,14 @@ def sidebar() -> None:
             f"{state[key('opt')]} has no torch.optim class: the engine's own NumPy update runs on the model's "
             "parameters (float64, on the host, one small copy per step)."
         )
-    ps.entry_widgets(PAGE, SCHED, label="learning-rate schedule (torch.optim.lr_scheduler)")
+    chosen = state.get(key("sched"), ps.CONSTANT)
+    horizon = () if chosen == ps.CONSTANT else schedule_class(chosen).horizon
+    ps.entry_widgets(PAGE, SCHED, hide=horizon, label="learning-rate schedule (torch.optim.lr_scheduler)")
+    if horizon:
+        st.caption(
+            f"{', '.join(horizon)} follows the run: its number of epochs, or of updates when the schedule steps "
+            "once per update."
+        )
     if state[key("sched")] != ps.CONSTANT:
         choice("every")
     choice("mode", {"GD": "GD (full batch)", "SGD": "SGD (b = 1)", "minibatch": "minibatch"})
