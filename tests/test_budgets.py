@@ -65,6 +65,7 @@ def test_hand_written_formulas_stay_well_within_the_derived_size(formula):
 
 def test_a_costly_formula_stops_at_the_time_budget_with_a_notice_and_is_not_cached(monkeypatch):
     monkeypatch.setattr(limits, "RACE_SECONDS", 0.5)
+    monkeypatch.setattr(limits, "RACE_CPU_SECONDS", 1e9)  # the deadline alone, not the measured cut
     scenario = Scenario(
         surface="custom",
         formula=nested_tan(10),
@@ -86,6 +87,30 @@ def test_a_costly_formula_stops_at_the_time_budget_with_a_notice_and_is_not_cach
     again, _ = simulate(scenario)
     assert calls == [1] and again.notice is not None
     assert again.key.endswith(f"#stopped after {again.scenario.steps}")  # its figures are not the whole race's
+
+
+def test_a_costly_race_gets_the_steps_its_measured_cost_affords_and_is_cached(monkeypatch):
+    scenario = Scenario(
+        surface="custom",
+        formula=nested_tan(9),
+        steps=5000,
+        seed=17,  # a scenario no other test runs, so nothing is cached yet
+        optimizers=(entry("Newton", lr=0.5), entry("NAdam", lr=0.01)),
+    )
+    cpu = time.process_time()
+    race, error = simulate(scenario)
+    spent = time.process_time() - cpu
+    assert error is None, error
+    steps = race.scenario.steps
+    assert 0 < steps < 5000 and race.trajectories[0].stopped_after is None
+    assert race.notice.startswith("These runs cost about") and f"so {steps} steps are shown" in race.notice
+    print(f"nested tan(9), Newton + NAdam, 5000 steps asked: {steps} steps in {spent:.2f} s of CPU")
+    assert spent < 3 * limits.RACE_CPU_SECONDS, f"{spent:.1f} s of CPU for a {limits.RACE_CPU_SECONDS} s budget"
+    calls = []
+    race_fn = simulate_module.gdviz.race
+    monkeypatch.setattr(simulate_module.gdviz, "race", lambda *a, **k: calls.append(1) or race_fn(*a, **k))
+    again, _ = simulate(scenario)
+    assert calls == [] and again.scenario.steps == steps and again.notice == race.notice  # the probe is kept too
 
 
 def test_a_race_within_the_budget_has_no_notice_and_the_whole_steps():

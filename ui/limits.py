@@ -46,10 +46,16 @@ MAX_LABEL_CHARS = 40
 
 # -- time budgets: a computation is stopped when its budget runs out, or when its visitor has left -------
 # (ui/work.py; the engine asks every few steps). A stopped result is shown with a notice and not cached.
-# wall-clock seconds of one Playground race; a race within MAX_RUN_STEPS on a registered surface takes
-# well under a second, so only a costly typed formula (nested tan, powers) meets it
+# CPU seconds the steps of one Playground race may cost, measured: PROBE_STEPS steps of the race are timed
+# once (ui/playground/simulate.py) and a race whose steps would cost more gets fewer, with a notice. A race
+# at MAX_RUN_STEPS on a registered surface costs well under this; Newton on a typed formula near
+# gdviz.custom.MAX_DERIVED_NODES costs ~3 ms a step, so it gets several hundred steps
+RACE_CPU_SECONDS = 2.0
+PROBE_STEPS = 16
+# CPU seconds after which a race stops whatever the probe said (it may misjudge: iterates that wander into
+# costlier regions); ui/work.WALL_FACTOR times it on the clock stops it too
 RACE_SECONDS = 3.0
-# wall-clock seconds of one Landscape Lab computation (all the blocks or optimizers of a view together)
+# CPU seconds of one Landscape Lab computation (all the blocks or optimizers of a view together)
 LAB_SECONDS = 4.0
 
 # -- typed formulas -----------------------------------------------------------------------------------

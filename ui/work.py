@@ -1,9 +1,13 @@
 """When the app stops a computation early: a time budget, and a visitor who is gone (issue 17).
 
 The engine asks a plain ``should_stop()`` between steps (``gdviz.race(..., should_stop=...)``); a
-:class:`Budget` is that function for one rerun of a page: True once its wall-clock deadline has passed or
-once the session that asked for the work has disconnected (its tab closed), so no one pays for a chart
-no one will see.
+:class:`Budget` is that function for one rerun of a page: True once the work has used its seconds of CPU
+(or, as a backstop, WALL_FACTOR times that on the clock) or once the session that asked for the work
+has disconnected (its tab closed), so no one pays for a chart no one will see.
+
+Why CPU and not only the clock: the budget is what one visitor may cost the server, and on a busy server
+a wall-clock deadline would also stop work that merely waited for a core, so the same link would show
+more or fewer steps depending on other visitors. The clock still bounds how long anyone waits.
 
 A stopped result is partial, and must not be cached as if it were the answer to its inputs: a cached
 function that was stopped raises :class:`Stopped` carrying the partial result (``st.cache_data`` keeps
@@ -18,17 +22,22 @@ from typing import Any
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+# a Budget of s CPU seconds also stops after WALL_FACTOR × s seconds on the clock, however busy the server
+WALL_FACTOR = 3.0
+
 
 class Budget:
-    """``should_stop`` for one rerun: True once ``seconds`` have passed or the visitor has left.
+    """``should_stop`` for one rerun: True once this thread has used ``seconds`` of CPU since it was made
+    (or WALL_FACTOR times that has passed), or once the visitor has left.
 
     ``reason`` says which ("time" or "gone"), None while the work may go on. Outside a running app
-    (tests, benchmarks) only the clock is looked at.
+    (tests, benchmarks) only the clocks are looked at.
     """
 
     def __init__(self, seconds: float):
         self.seconds = float(seconds)
-        self.deadline = time.monotonic() + self.seconds
+        self.cpu_deadline = time.thread_time() + self.seconds
+        self.deadline = time.monotonic() + WALL_FACTOR * self.seconds
         self.reason: str | None = None
         ctx = get_script_run_ctx(suppress_warning=True)
         self._session_id = ctx.session_id if ctx is not None and Runtime.exists() else None
@@ -36,7 +45,7 @@ class Budget:
     def __call__(self) -> bool:
         if self.reason is not None:
             return True
-        if time.monotonic() > self.deadline:
+        if time.thread_time() > self.cpu_deadline or time.monotonic() > self.deadline:
             self.reason = "time"
         elif self._session_id is not None and not Runtime.instance().is_active_session(self._session_id):
             self.reason = "gone"
@@ -54,7 +63,7 @@ class Stopped(Exception):
 def stopped_notice(done: int, wanted: int, seconds: float) -> str:
     """The page's notice for a result cut short by the time budget."""
     return (
-        f"Stopped after {done} of {wanted} steps (time budget: {seconds:g} s of server time per chart); "
+        f"Stopped after {done} of {wanted} steps (time budget: {seconds:g} s of server CPU per chart); "
         "the chart shows those steps. Fewer steps, runs or a cheaper formula fit in the budget."
     )
 
@@ -73,3 +82,18 @@ def partial(call, notices: list[str], seconds: float) -> Any:
     except Stopped as stopped:
         notices.append(stopped_notice(stopped.done, stopped.wanted, seconds))
         return stopped.result
+
+
+def affordable_steps(steps: int, step_seconds: float, budget_seconds: float) -> tuple[int, str | None]:
+    """``steps``, or fewer (two significant digits, at least 1) when ``steps`` × ``step_seconds`` is over the
+    budget; and the notice that says so, with the measured cost."""
+    most = int(budget_seconds / step_seconds) if step_seconds > 0 else steps
+    if steps <= most:
+        return steps, None
+    scale = 10 ** max(len(str(most)) - 2, 0)  # a round number, so that small timing noise keeps one link
+    cut = max(1, most // scale * scale)
+    return cut, (
+        f"These runs cost about {step_seconds * 1e3:.2g} ms of server time per step, so {steps} steps would take "
+        f"{steps * step_seconds:.0f} s; the budget is {budget_seconds:g} s, so {cut} steps are shown. "
+        "Fewer runs or a simpler formula allow more steps."
+    )

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from ui import limits
 from ui.playground import simulate as simulate_module
 from ui.playground.scenario import Scenario
 from ui.playground.simulate import divergence_messages, formula_dim, resolve_surface, simulate
@@ -105,8 +106,8 @@ def test_the_race_is_cached_by_scenario(monkeypatch):
     scenario = Scenario(surface="booth", start=(3.25, -4.75), steps=37, optimizers=(entry("Adam", lr=0.375),))
     first, _ = simulate(scenario)
     second, _ = simulate(scenario)
-    assert calls == [37]  # one engine call for two visits
+    assert calls == [limits.PROBE_STEPS, 37]  # the cost probe and the race, once for two visits
     assert first.trajectories[0].xs is not second.trajectories[0].xs  # rebuilt around cached copies
     assert np.array_equal(first.trajectories[0].xs, second.trajectories[0].xs)
     simulate(replace(scenario, steps=38))
-    assert calls == [37, 38]  # another scenario is another key
+    assert calls == [limits.PROBE_STEPS, 37, 38]  # another scenario is another key (the same probe)

@@ -183,7 +183,7 @@ def view(values: dict[str, Any]) -> None:
             if stopped and parts:
                 # rows after fewer steps would not compare with the finished ones: show the finished rows only
                 stopped[:] = [
-                    f"Stopped after {rows[0]} of {len(y_values)} rows (time budget: {budget.seconds:g} s of server "
+                    f"Stopped after {rows[0]} of {len(y_values)} rows (time budget: {budget.seconds:g} s of server CPU "
                     "time per chart); the map shows those rows. Fewer cells or steps fit in the budget."
                 ]
                 break

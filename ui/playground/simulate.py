@@ -5,13 +5,17 @@ two visitors with the same link share the result and nothing else). Trajectories
 optimizers, which are not picklable; the cache therefore stores the arrays only and
 :func:`simulate` rebuilds the Trajectory objects around them, which costs microseconds.
 
-A race runs under a time budget (:data:`ui.limits.RACE_SECONDS`) and stops when its visitor leaves
-(:class:`ui.work.Budget`): a stopped race is shown as far as it got, with a notice, and is not cached.
+Its work is budgeted by cost, measured: a few steps of the race are timed once (CPU of this thread), and
+a race whose steps would cost more than :data:`ui.limits.RACE_CPU_SECONDS` gets fewer steps, with a
+notice (cached like any race). Behind that, the race runs under a wall-clock deadline
+(:data:`ui.limits.RACE_SECONDS`) and stops when its visitor leaves (:class:`ui.work.Budget`): a stopped
+race is shown as far as it got, with a notice, and is not cached.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,7 +27,7 @@ from gdviz.surfaces.base import Surface
 from ui import limits
 from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state.entries import build_optimizer
-from ui.work import Budget, Stopped, stopped_notice
+from ui.work import Budget, Stopped, affordable_steps, stopped_notice
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
 
@@ -72,19 +76,41 @@ def key_of(scenario: Scenario) -> str:
     return json.dumps(to_query(scenario), sort_keys=True)
 
 
+def _start(scenario: Scenario, surface: Surface):
+    start = surface.default_start if scenario.start is None else scenario.start
+    if scenario.more_starts:
+        start = np.array([start, *scenario.more_starts], dtype=np.float64)  # (R, dim): one run per start
+    return start
+
+
+@st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
+def _step_cpu_seconds(probe_key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule) -> float:
+    """CPU seconds one step of this race costs here: PROBE_STEPS of it timed once (f, ∇f, the Hessian where an
+    optimizer needs it, every update and the recording), keyed by the race with its steps set to the probe's."""
+    cpu = time.thread_time()
+    gdviz.race(
+        _surface,
+        _optimizers,
+        start=_start(_scenario, _surface),
+        steps=limits.PROBE_STEPS,
+        schedule=_schedule,
+        noise=_scenario.noise,
+        seed=_scenario.seed,
+        batch_size=_scenario.batch_size,
+    )
+    return (time.thread_time() - cpu) / limits.PROBE_STEPS
+
+
 @st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
 def _race_arrays(
     key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule, _should_stop=None
 ) -> list[dict]:
     # the engine objects come from simulate(), built once per rerun; ``key`` alone identifies the result
     surface, optimizers, schedule = _surface, _optimizers, _schedule
-    start = surface.default_start if _scenario.start is None else _scenario.start
-    if _scenario.more_starts:
-        start = np.array([start, *_scenario.more_starts], dtype=np.float64)  # (R, dim): one run per start
     trajectories = gdviz.race(
         surface,
         optimizers,
-        start=start,
+        start=_start(_scenario, surface),
         steps=_scenario.steps,
         schedule=schedule,
         noise=_scenario.noise,
@@ -108,17 +134,23 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         scenario = replace(scenario, start=None, more_starts=())
     if scenario.start is None or any(len(p) != surface.dim for p in scenario.more_starts):
         scenario = replace(scenario, more_starts=())
-    key = key_of(scenario)
     try:
         schedule = (
             gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.has_schedule else None
         )
         optimizers = [build_optimizer(item) for item in scenario.optimizers]
         notice = None
+        if scenario.steps > limits.PROBE_STEPS:
+            probe = replace(scenario, steps=limits.PROBE_STEPS)
+            per_step = _step_cpu_seconds(key_of(probe), probe, surface, optimizers, schedule)
+            steps, notice = affordable_steps(scenario.steps, per_step, limits.RACE_CPU_SECONDS)
+            scenario = replace(scenario, steps=steps)
+        key = key_of(scenario)
         try:
             arrays = _race_arrays(key, scenario, surface, optimizers, schedule, Budget(limits.RACE_SECONDS))
         except Stopped as stopped:
             arrays, notice = stopped.result, stopped_notice(stopped.done, stopped.wanted, limits.RACE_SECONDS)
+            # (a measured cut before it is moot: the notice says what the chart shows)
             scenario = replace(scenario, steps=stopped.done)
             # the first steps of the whole race (its noise draws), not a race of that many steps: a key of its own
             key = f"{key}#stopped after {stopped.done}"
