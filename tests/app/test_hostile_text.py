@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.app.apptest import ok, open_app, open_page
-from tests.test_visitor_text import markup_in, rendered
+from tests.test_visitor_text import HOSTILE, markup_in, rendered
 from tests.torch_reference import SKIP_REASON
 from ui import limits
+from ui.lab import schedules, views
 
 # the issue's findings, one link value each, plus the autolink and directive forms
 HOSTILE_VALUES = {
@@ -57,6 +60,21 @@ def test_link_notices_show_hostile_values_as_plain_text(page):
     assert len(notices) >= len(LINKS[page]) - 1, notices  # each bad value is named (view may fall back silently)
     _assert_plain(_alerts(at))
     assert any("www\u2024evil.com" in rendered(n)[0] for n in notices), notices  # quoted, readable, not a link
+
+
+_PAGE_FIELDS = {"pages/schedules.py": schedules.FIELDS, "pages/landscape.py": views.FIELDS}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(_PAGE_FIELDS)), st.data())
+def test_any_hostile_value_in_any_field_is_quoted_as_plain_text(page, data):
+    """The page itself, not only its link reader: any field, hostile text, every notice plain."""
+    keys = data.draw(st.lists(st.sampled_from([f.key for f in _PAGE_FIELDS[page]]), min_size=1, max_size=4))
+    text = st.sampled_from(HOSTILE) | st.text(alphabet="wW.:/@htps[]()!$<>\\`*_~&#|-+ \n\u202e\u200b", max_size=30)
+    at = open_page(page, {key: data.draw(text) for key in keys})
+    ok(at)
+    _assert_plain([str(w.value) for w in at.warning])
+    assert len(at.warning) <= limits.MAX_NOTICES + 1
 
 
 def test_playground_notices_show_hostile_values_as_plain_text():
