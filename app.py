@@ -6,7 +6,10 @@ the engine in gdviz/.
 
 import streamlit as st
 
+from ui.uploads import keep_one_upload_per_session
+
 st.set_page_config(page_title="gdviz · optimizer playground", page_icon="⛰️", layout="wide")
+keep_one_upload_per_session()  # the upload endpoint keeps one file per session, none for a session gone
 
 # Each page keeps its state under its own key prefix (pg_ for the Playground); every widget persists
 # for the session (persist_state, see ui/state/widgets.py), so a visitor returns to what they left.
