@@ -9,7 +9,12 @@ Targets (issue: the Linear Regression page):
 The seed-style epoch is long (a DataLoader collates every batch sample by sample), so by default it
 is timed on a prefix of the epoch's batches and scaled to the full epoch; ``--full`` times it whole.
 
-Run: python benchmarks/regression.py [--quick] [--full] [--gpu-samples N]
+With ``--cost`` it measures instead what the page's budgets rest on (issue 17): the CPU seconds per
+update of representative runs against :mod:`gdviz.regression.cost`'s estimate (the coefficients there
+come from these lines), and with ``--links`` the CPU seconds and peak memory growth of opening the
+heaviest Linear Regression links (each in a fresh process, through AppTest, after a warm-up page).
+
+Run: python benchmarks/regression.py [--quick] [--full] [--gpu-samples N] [--cost] [--links]
 """
 
 from __future__ import annotations
@@ -103,12 +108,96 @@ def gpu_target(n: int, epochs: int) -> None:
     print(f"  kernel traffic / copy bandwidth: {kernel_bytes / per_epoch / 1e9 / bandwidth:.0%}")
 
 
+# (n, d, optimizer, batch or None, updates timed): fixed cost, passes over the data, Newton's Gram and solve
+COST_CASES = [
+    (1_000, 1, "SGD", 1, 20_000),
+    (1_000, 1, "Adam", 1, 20_000),
+    (1_000, 1, "Lion", 1, 5_000),
+    (100_000, 1, "SGD", None, 300),
+    (1_000_000, 10, "SGD", None, 30),
+    (10_000, 1_000, "Adam", None, 50),
+    (100_000, 100, "SGD", 100, 3_000),
+    (50_000, 50, "Newton", 100, 1_000),
+    (50_000, 200, "Newton", 400, 100),
+    (50_000, 200, "Newton", None, 20),
+]
+# the heaviest links of the page: the issue's, in float64, SGD on the most samples, Newton at d = 200, the
+# widest data, and one the memory budget refuses
+HEAVY_LINKS = [
+    "n=2000000&d=5&epochs=500",
+    "n=2000000&d=5&epochs=500&dtype=float64",
+    "n=2000000&d=5&epochs=500&mode=SGD",
+    "n=50000&d=200&opt=Newton&opt.lr=1&epochs=500",
+    "n=50000&d=200&opt=Newton&opt.lr=1&mode=minibatch&bs=400&epochs=500",
+    "n=10000&d=1000&epochs=500&dtype=float64&std=standardized",
+    "n=2000000&d=5&mode=minibatch&bs=10&std=standardized&dtype=float64",
+]
+LINK_PROBE = """
+import resource, sys, time
+from urllib.parse import parse_qsl
+from tests.app.apptest import open_page
+open_page("pages/regression.py", {"n": "1000", "d": "2", "epochs": "3"})
+def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+before, start = peak(), time.process_time()
+at = open_page("pages/regression.py", dict(parse_qsl(sys.argv[1])))
+said = [str(e.value)[:90] for e in list(at.error) + list(at.warning)]
+print(f"{time.process_time() - start:6.1f} s CPU  {peak() - before:6.0f} MiB  {said}")
+"""
+
+
+def cost_table() -> None:
+    import numpy as np
+
+    from gdviz.regression import cost
+
+    rng = np.random.default_rng(0)
+    print("CPU seconds per update (all threads), measured and as gdviz.regression.cost estimates them")
+    for n, d, name, batch, updates in COST_CASES:
+        X = rng.standard_normal((n, d), dtype=np.float32)
+        y = X.sum(1).astype(np.float32)
+        lr = 1.0 if name == "Newton" else 1e-6
+        reg.train(X[:500], y[:500], name, lr=lr, epochs=1, batch_size=None if batch is None else min(batch, 100))
+        per_epoch = 1 if batch is None else math.ceil(n / batch)
+        start = time.process_time()
+        result = reg.train(
+            X, y, name, lr=lr, epochs=math.ceil(updates / per_epoch), batch_size=batch, max_updates=updates,
+            curve_points=1, trace_points=1,
+        )  # fmt: skip
+        measured = (time.process_time() - start) / max(result.updates, 1)
+        rows = n if batch is None else batch
+        estimate = cost.run_seconds(n, d, rows, result.updates, per_epoch, name == "Newton", 1) / max(result.updates, 1)
+        print(
+            f"  {name:7s} n={n:>9,} d={d:>5} b={rows:>9,}: {measured * 1e6:10.1f} µs measured, "
+            f"{estimate * 1e6:10.1f} µs estimated ({estimate / measured:4.1f}x)"
+        )
+
+
+def heavy_links() -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    print("Opening the heaviest Linear Regression links (CPU seconds of the page run, peak memory growth)")
+    for link in HEAVY_LINKS:
+        out = subprocess.run(
+            [sys.executable, "-c", LINK_PROBE, link], cwd=root, capture_output=True, text=True, timeout=900
+        )
+        print(f"  /regression?{link}\n    {(out.stdout.strip().splitlines() or [out.stderr[-300:]])[-1]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200k samples, one repeat (a smoke test)")
     parser.add_argument("--full", action="store_true", help="time the seed-style epoch whole")
     parser.add_argument("--gpu-samples", type=int, default=100_000_000)
+    parser.add_argument("--cost", action="store_true", help="CPU seconds per update against the cost model")
+    parser.add_argument("--links", action="store_true", help="CPU and memory of the heaviest page links")
     args = parser.parse_args()
+    if args.cost or args.links:
+        if args.cost:
+            cost_table()
+        if args.links:
+            heavy_links()
+        return
     n = 200_000 if args.quick else 1_000_000
     cpu_target(n, repeats=1 if args.quick else 3, full=args.full)
     gpu_target(args.gpu_samples // (10 if args.quick else 1), epochs=3 if args.quick else 10)
