@@ -91,13 +91,15 @@ def view(values: dict[str, Any]) -> None:
         st.info(message)
     bar = st.progress(0.0, text="Computing basins …")
     results = []
-    budget, stopped = Budget(limits.LAB_SECONDS), []
+    stopped = []
     tol_share = float(values["ba.tol"])
     try:
         for i, field in enumerate(("ba.o1", "ba.o2")):
+            # half the view's budget each, so that a costly first optimizer leaves the second its share
+            budget = Budget(limits.LAB_SECONDS / 2)
             results.append(
                 partial(
-                    lambda f=field: basins_of(surface.name, values[f], grid, steps, tol_share, budget),
+                    lambda f=field, b=budget: basins_of(surface.name, values[f], grid, steps, tol_share, b),
                     stopped,
                     budget.seconds,
                 )
