@@ -157,13 +157,15 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
     where = X.device if device is None else torch.device(device)
     if where.type == "mps":
         where = torch.device("cpu")
-    X64, y64 = X.to(where, torch.float64), y.to(where, torch.float64)
-    n = X64.shape[0]
-    ones = torch.ones(n, 1, dtype=torch.float64, device=where)
+    n, d = X.shape
+    y64 = y.to(where, torch.float64)
 
     synchronize(where)
     start = time.perf_counter()
-    Z = torch.cat([X64, ones], dim=1)
+    # [X, 1] in float64, written in place: no separate float64 copy of X and column of ones next to it
+    Z = torch.empty(n, d + 1, dtype=torch.float64, device=where)
+    Z[:, :d].copy_(X)
+    Z[:, d] = 1.0
     # CPU: gelsd (SVD) copes with rank-deficient X (a constant column); CUDA offers only gels (QR)
     driver = "gelsd" if where.type == "cpu" else None
     theta = torch.linalg.lstsq(Z, y64, driver=driver).solution[:, 0]
@@ -172,8 +174,9 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
 
     synchronize(where)
     start = time.perf_counter()
-    # XᵀX without materialising [X, 1] again: the bordered Gram matrix
-    gram = torch.empty(Z.shape[1], Z.shape[1], dtype=torch.float64, device=where)
+    # the bordered Gram matrix [X 1]ᵀ[X 1] (XᵀX, the column sums and n) and [X 1]ᵀy
+    X64 = Z[:, :d]  # a view
+    gram = torch.empty(d + 1, d + 1, dtype=torch.float64, device=where)
     gram[:-1, :-1] = X64.T @ X64
     column_sums = X64.sum(0)
     gram[:-1, -1] = column_sums
