@@ -8,6 +8,7 @@ took 77 s of server CPU (SGD 18.7 s).
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import pytest
@@ -16,8 +17,10 @@ import gdviz
 from gdviz.custom import MAX_DERIVED_NODES
 from tests.app.apptest import ok, open_page
 from ui import limits
+from ui.lab import escape as lab_escape
+from ui.playground import export
 from ui.playground import simulate as simulate_module
-from ui.playground.scenario import Scenario
+from ui.playground.scenario import Scenario, fit_budget
 from ui.playground.simulate import simulate
 from ui.state.entries import entry
 
@@ -156,3 +159,56 @@ def test_the_heaviest_lab_links_stop_at_the_time_budget_with_a_notice(monkeypatc
     warnings = " ".join(w.value for w in at.warning)
     assert "Stopped after" in warnings and "time budget" in warnings, warnings
     assert spent < 12.0, f"{view}: {spent:.1f} s of CPU with a 0.5 s budget"
+
+
+# -- caches bounded by bytes, not only entries (issue 17: 14 scenarios at the caps held 1.5 GB) -------------
+def _heaviest_playground_race():
+    starts = tuple((0.1 * i, -0.1 * i) for i in range(1, limits.MAX_STARTS))
+    racers = tuple(
+        entry("Adam" if i % 2 else "SGD", lr=1e-3, momentum=0.9) if i % 2 == 0 else entry("Adam", lr=1e-3)
+        for i in range(limits.MAX_OPTIMIZERS)
+    )
+    scenario = Scenario(
+        surface="goldstein_price", start=(0.5, -0.5), more_starts=starts, steps=limits.MAX_STEPS, optimizers=racers
+    )
+    scenario, _ = fit_budget(scenario)
+    race, error = simulate(scenario)
+    assert error is None, error
+    return race
+
+
+def test_the_race_and_export_caches_hold_at_most_their_byte_budgets():
+    race = _heaviest_playground_race()
+    assert race.scenario.steps == limits.MAX_RUN_STEPS // 64  # the caps, not the cost budget, cut it
+    arrays = [{"states": t.states, **{n: getattr(t, n) for n in simulate_module._ARRAYS}} for t in race.trajectories]
+    entry_bytes = len(pickle.dumps(arrays))
+    print(f"heaviest race: {entry_bytes / 2**20:.1f} MiB per cache entry")
+    assert limits.CACHE_MAX_ENTRIES * entry_bytes <= limits.RACE_CACHE_MAX_BYTES
+    files = len(export.csv_bytes(race.key, race.trajectories, race.labels))
+    files += len(export.json_bytes(race.key, race.trajectories, race.labels, None))
+    print(f"its CSV + JSON: {files / 2**20:.1f} MiB")
+    assert limits.EXPORT_CACHE_MAX_ENTRIES * files <= limits.EXPORT_CACHE_MAX_BYTES
+
+
+def test_the_lab_caches_hold_at_most_their_byte_budget():
+    newton = ("Newton", (("lr", 1.0),))
+    heaviest = {
+        "restarts": lab_escape.restarts_of("goldstein_price", newton, limits.MAX_RESTARTS, 2000, 0, lambda: False),
+        "annealing": lab_escape.annealing_of(
+            "goldstein_price", None, newton, limits.MAX_LAB_STEPS, 1.0, 0.99, limits.MAX_ANNEAL_RUNS, 0, lambda: False
+        ),
+    }
+    for name, result in heaviest.items():
+        size = len(pickle.dumps(result))
+        print(f"{name}: {size / 2**20:.1f} MiB per entry")
+        assert limits.LAB_CACHE_MAX_ENTRIES * size <= limits.LAB_CACHE_MAX_BYTES, name
+
+
+def test_downloads_are_written_once_per_scenario(monkeypatch):
+    race, _ = simulate(Scenario(surface="booth", start=(1.25, -2.5), steps=41, optimizers=(entry("Adam", lr=0.25),)))
+    calls = []
+    write = export.trajectories_csv
+    monkeypatch.setattr(export, "trajectories_csv", lambda *a: calls.append(1) or write(*a))
+    first = export.csv_bytes(race.key, race.trajectories, race.labels)
+    second = export.csv_bytes(race.key, race.trajectories, race.labels)
+    assert calls == [1] and first is second and first == write(race.trajectories, race.labels).encode()

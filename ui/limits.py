@@ -73,10 +73,18 @@ MAX_NOTICE_NAMES = 5
 MAX_NOTICES = 10
 
 # -- caching (per server process, shared by all sessions, keyed by the full inputs) ------------------
-# simulations: ~30 kB for the default scenario, ~10 MB at MAX_RUN_STEPS
+# simulations: ~30 kB for the default scenario, ~7 MB (pickled) at MAX_RUN_STEPS
 CACHE_MAX_ENTRIES = 32
+# what the race cache may hold at most: CACHE_MAX_ENTRIES × the largest result the caps allow
+# (tests/test_budgets.py measures the heaviest race against it)
+RACE_CACHE_MAX_BYTES = 256 * 2**20
 # built figures, 3-6 MB of plotly objects each (the race) or 1-2 MB (the panels): kept per kind
 FIGURE_CACHE_MAX_ENTRIES = 6
+# CSV and JSON downloads of a race, per kind: at the caps (64 runs × 1562 steps) a file is ~25 MB and takes
+# seconds to write, so a few are kept (bytes, shared by sessions) instead of rewriting them at every click
+EXPORT_CACHE_MAX_ENTRIES = 2
+# and the bytes they may hold, both kinds together (tests/test_budgets.py measures the heaviest race's files)
+EXPORT_CACHE_MAX_BYTES = 128 * 2**20
 # parsed custom formulas
 FORMULA_CACHE_MAX_ENTRIES = 128
 # engine optimizers built from a setting and shared by the checks and the runs (a few kB each)
@@ -114,8 +122,11 @@ MAX_RESTARTS = 200
 MAX_ANNEAL_RUNS = 64
 # learning rates tried per optimizer in the fair comparison (the same grid for all)
 MAX_TUNE_POINTS = 40
-# Lab results kept per server process (a map is ~1 MB at the caps)
+# Lab results kept per server process (a map is ~1 MB at the caps, 200 restarts × 2000 steps ~10 MB)
 LAB_CACHE_MAX_ENTRIES = 32
+# what the Lab's caches may hold at most, per cached function: LAB_CACHE_MAX_ENTRIES × its largest result
+# (tests/test_budgets.py measures the heaviest of each against it)
+LAB_CACHE_MAX_BYTES = 384 * 2**20
 
 # -- Linear Regression page (pages/regression.py; MAX_FEATURES, MAX_EPOCHS, MAX_UPLOAD_* above apply too) ---
 # synthetic samples: the issue asks for "millions"; memory is bounded by REGRESSION_MAX_VALUES, time by the

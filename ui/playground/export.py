@@ -4,6 +4,10 @@ Every number is written exactly (``repr`` of the float64), so a file read back g
 arrays; non-finite values, which the engine never produces but a custom surface might, become
 empty CSV cells and JSON ``null``, so that both files stay valid for any reader. Text cells that a
 spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading ``'``.
+
+A download button asks for its bytes at every click; :func:`csv_bytes` and :func:`json_bytes` keep them
+per scenario (its cache key), a few at a time (:data:`ui.limits.EXPORT_CACHE_MAX_ENTRIES`), because at
+the caps one file takes seconds to write and tens of MB to hold.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
+from ui import limits
 from ui.figures.style import Runs, runs_of
 
 # a text cell starting with one of these is a formula to a spreadsheet (CSV injection): it gets a leading '
@@ -149,3 +155,16 @@ def figure_html(fig: go.Figure) -> str:
     if not isinstance(fig, go.Figure):
         raise ValueError(f"figure_html needs a plotly Figure, got {type(fig).__name__}")
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})
+
+
+# bytes are immutable, so one cached object may serve every session that asks for the same scenario
+@st.cache_resource(max_entries=limits.EXPORT_CACHE_MAX_ENTRIES, show_spinner=False)
+def csv_bytes(key: str, _trajectories, _labels) -> bytes:
+    """:func:`trajectories_csv` as UTF-8, once per scenario ``key`` (the race's cache key)."""
+    return trajectories_csv(_trajectories, _labels).encode()
+
+
+@st.cache_resource(max_entries=limits.EXPORT_CACHE_MAX_ENTRIES, show_spinner=False)
+def json_bytes(key: str, _trajectories, _labels, _scenario: dict | None = None) -> bytes:
+    """:func:`trajectories_json` as UTF-8, once per scenario ``key`` (the race's cache key)."""
+    return trajectories_json(_trajectories, _labels, scenario=_scenario).encode()

@@ -28,7 +28,7 @@ from ui.figures.plain import PlainFigure
 from ui.figures.race import race_spec
 from ui.figures.surface_3d import surface_3d_figure
 from ui.playground import controls, sidebar_state
-from ui.playground.export import figure_html, trajectories_csv, trajectories_json
+from ui.playground.export import csv_bytes, figure_html, json_bytes
 from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
@@ -273,7 +273,7 @@ def share(race: Race) -> None:
     columns = st.columns(3)
     columns[0].download_button(
         "Trajectories (CSV)",
-        data=lambda: trajectories_csv(trajectories, labels),
+        data=lambda: csv_bytes(race.key, trajectories, labels),
         file_name=f"gdviz-{name}.csv",
         mime="text/csv",
         key="pg_dl_csv",
@@ -281,7 +281,7 @@ def share(race: Race) -> None:
     )
     columns[1].download_button(
         "Trajectories (JSON)",
-        data=lambda: trajectories_json(trajectories, labels, scenario=query),
+        data=lambda: json_bytes(race.key, trajectories, labels, query),
         file_name=f"gdviz-{name}.json",
         mime="application/json",
         key="pg_dl_json",
