@@ -119,3 +119,25 @@ def test_a_large_batch_is_asked_before_every_step():
         surface, [gdviz.optimizer("Newton", lr=0.5)], grid=40, steps=2000, should_stop=_after(3)
     )
     assert b.steps == 2  # 1600 runs: each step is costly, so the question comes before every one
+
+
+def test_lab_maps_stop_stepping_once_every_run_has_diverged():
+    # commit 82e6df0 stops the race loop when every run is frozen; the Lab's maps (record="final") go through
+    # the same loop, so a map where every cell diverges at step 1 evaluates f and ∇f a few times, not 2000
+    from dataclasses import replace
+
+    base = gdviz.surface("goldstein_price")
+    calls = []
+
+    def counted_grad(x):
+        calls.append(1)
+        return base.grad(x)
+
+    surface = replace(base, grad=counted_grad)
+    m = landscape.stability_map(
+        surface, "SGD", {}, ("lr", np.geomspace(1e3, 1e4, 16)), ("momentum", np.linspace(0, 0.9, 16)), steps=2000
+    )
+    assert m.diverged.all() and m.steps == 2000
+    assert len(calls) <= 3, f"{len(calls)} gradient evaluations for a map that diverged at once"
+    (b,) = landscape.compare_basins(surface, [gdviz.optimizer("SGD", lr=1e4)], grid=16, steps=2000, minima=[[0, -1]])
+    assert (b.diverged_at >= 0).all() and len(calls) <= 6
