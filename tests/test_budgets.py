@@ -212,3 +212,15 @@ def test_downloads_are_written_once_per_scenario(monkeypatch):
     first = export.csv_bytes(race.key, race.trajectories, race.labels)
     second = export.csv_bytes(race.key, race.trajectories, race.labels)
     assert calls == [1] and first is second and first == write(race.trajectories, race.labels).encode()
+
+
+@pytest.mark.parametrize("view", ["basins", "stability"])
+def test_the_costliest_lab_maps_get_the_steps_their_measured_cost_affords(view):
+    cpu = time.process_time()
+    at = open_page("pages/landscape.py", LAB_HEAVY[view])
+    spent = time.process_time() - cpu
+    ok(at)
+    infos = " ".join(i.value for i in at.info)
+    assert "These runs cost about" in infos and "steps are shown" in infos, infos
+    print(f"{view} at its caps with Newton on goldstein_price: {spent:.2f} s of CPU (the page included)")
+    assert spent < 15.0, f"{view}: {spent:.1f} s of CPU"

@@ -55,7 +55,11 @@ PROBE_STEPS = 16
 # CPU seconds after which a race stops whatever the probe said (it may misjudge: iterates that wander into
 # costlier regions); ui/work.WALL_FACTOR times it on the clock stops it too
 RACE_SECONDS = 3.0
-# CPU seconds of one Landscape Lab computation (all the blocks or optimizers of a view together)
+# CPU seconds the steps of a Lab map may cost, measured as for the race: PROBE_STEPS steps of the map timed
+# once per setting (basins: per optimizer, half each), and a map whose steps would cost more gets fewer
+LAB_CPU_SECONDS = 3.0
+# CPU seconds of one Landscape Lab computation (all the blocks or optimizers of a view together), whatever
+# the probe said
 LAB_SECONDS = 4.0
 
 # -- typed formulas -----------------------------------------------------------------------------------

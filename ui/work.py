@@ -84,6 +84,13 @@ def partial(call, notices: list[str], seconds: float) -> Any:
         return stopped.result
 
 
+def step_seconds(run_steps, probe_steps: int) -> float:
+    """CPU seconds (this thread) one step costs: ``run_steps(probe_steps)`` timed once, divided."""
+    cpu = time.thread_time()
+    run_steps(probe_steps)
+    return (time.thread_time() - cpu) / probe_steps
+
+
 def affordable_steps(steps: int, step_seconds: float, budget_seconds: float) -> tuple[int, str | None]:
     """``steps``, or fewer (two significant digits, at least 1) when ``steps`` × ``step_seconds`` is over the
     budget; and the notice that says so, with the measured cost."""

@@ -17,7 +17,7 @@ from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
 from ui.state.values import Params
 from ui.state.widgets import KEEP
-from ui.work import Budget, complete, partial
+from ui.work import Budget, affordable_steps, complete, partial, step_seconds
 
 TITLE = "Basins of attraction"
 FIELDS = (
@@ -35,6 +35,18 @@ FIELD = {f.key: f for f in FIELDS}
 def basins_of(
     surface_name: str, optimizer: tuple[str, Params], grid: int, steps: int, tol_share: float, _should_stop=None
 ) -> landscape.Basins:
+    return _basins(surface_name, optimizer, grid, steps, tol_share, _should_stop)
+
+
+@st.cache_data(**CACHE)
+def basins_step_seconds(surface_name: str, optimizer: tuple[str, Params], grid: int, tol_share: float) -> float:
+    """CPU seconds one step of this basin map costs here (PROBE_STEPS of it timed once, not cached as a map)."""
+    return step_seconds(lambda n: _basins(surface_name, optimizer, grid, n, tol_share), limits.PROBE_STEPS)
+
+
+def _basins(
+    surface_name: str, optimizer: tuple[str, Params], grid: int, steps: int, tol_share: float, should_stop=None
+) -> landscape.Basins:
     surface = gdviz.surface(surface_name)
     lo, hi = np.asarray(surface.bounds, dtype=np.float64).T
     tol = tol_share * float(np.linalg.norm(hi - lo))
@@ -45,7 +57,7 @@ def basins_of(
         steps=steps,
         tol=tol,
         minima=attractors_of(surface_name),
-        should_stop=_should_stop,
+        should_stop=should_stop,
     )
     return complete(b, b.steps, steps)
 
@@ -89,10 +101,19 @@ def view(values: dict[str, Any]) -> None:
     steps, message = lab_steps(grid**surface.dim, int(values["ba.steps"]))
     if message:
         st.info(message)
+    tol_share = float(values["ba.tol"])
+    if steps > limits.PROBE_STEPS:
+        # measured cost: the two maps get the same steps, what the costlier one affords in half the budget
+        try:
+            per_step = max(basins_step_seconds(surface.name, values[f], grid, tol_share) for f in ("ba.o1", "ba.o2"))
+        except ValueError:
+            per_step = 0.0  # the maps themselves say what is wrong, below
+        steps, message = affordable_steps(steps, 2 * per_step, limits.LAB_CPU_SECONDS)
+        if message:
+            st.info(message)
     bar = st.progress(0.0, text="Computing basins …")
     results = []
     stopped = []
-    tol_share = float(values["ba.tol"])
     try:
         for i, field in enumerate(("ba.o1", "ba.o2")):
             # half the view's budget each, so that a costly first optimizer leaves the second its share

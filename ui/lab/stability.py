@@ -18,7 +18,7 @@ from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.values import Params, bounds
 from ui.state.widgets import KEEP
-from ui.work import Budget, complete, partial
+from ui.work import Budget, affordable_steps, complete, partial, step_seconds
 
 TITLE = "Stability map"
 ALL_AXES = tuple(sorted({axis for name in gdviz.OPTIMIZERS for axis in landscape.sweep_axes(name)}))
@@ -73,10 +73,26 @@ def stability_rows(
     _should_stop=None,
 ) -> landscape.StabilityMap:
     """One block of rows of a stability map (the page stacks the blocks)."""
+    return _stability(surface_name, start, optimizer, x_axis, y_axis, steps, _should_stop)
+
+
+@st.cache_data(**CACHE)
+def stability_step_seconds(
+    surface_name: str,
+    start: tuple[float, ...] | None,
+    optimizer: tuple[str, Params],
+    x_axis: tuple[str, tuple[float, ...]],
+    y_axis: tuple[str, tuple[float, ...]],
+) -> float:
+    """CPU seconds one step of the whole map costs here (PROBE_STEPS of it timed once, not cached as a map)."""
+    return step_seconds(lambda n: _stability(surface_name, start, optimizer, x_axis, y_axis, n), limits.PROBE_STEPS)
+
+
+def _stability(surface_name, start, optimizer, x_axis, y_axis, steps, should_stop=None) -> landscape.StabilityMap:
     name, params = optimizer
     fixed = {k: v for k, v in params if k not in (x_axis[0], y_axis[0])}
     m = landscape.stability_map(
-        gdviz.surface(surface_name), name, fixed, x_axis, y_axis, start=start, steps=steps, should_stop=_should_stop
+        gdviz.surface(surface_name), name, fixed, x_axis, y_axis, start=start, steps=steps, should_stop=should_stop
     )
     return complete(m, m.steps, steps)
 
@@ -159,6 +175,14 @@ def view(values: dict[str, Any]) -> None:
     if values["st.ax"] == values["st.ay"]:
         st.error("Pick two different hyper-parameters for the axes.")
         return
+    if steps > limits.PROBE_STEPS:
+        x_axis, y_axis = (values["st.ax"], tuple(x_values.tolist())), (values["st.ay"], tuple(y_values.tolist()))
+        try:
+            per_step = stability_step_seconds(values["st.s"], values["st.x0"], optimizer, x_axis, y_axis)
+        except ValueError:
+            per_step = 0.0  # the map itself says what is wrong, below
+        steps, msg_cost = affordable_steps(steps, per_step, limits.LAB_CPU_SECONDS)
+        messages += [msg_cost] if msg_cost else []
     for text in messages:
         st.info(text)
     blocks = np.array_split(np.arange(len(y_values)), min(8, len(y_values)))
