@@ -169,3 +169,6 @@ REGRESSION_MAX_TRAINING_BYTES = 256 * 2**20
 # 20 s (GD on 2M × 5 for 500 epochs), 16 s (SGD, 200k updates) and minutes (Newton, d = 200).
 REGRESSION_MAX_TRAIN_SECONDS = 2.0
 REGRESSION_MAX_COMPARE_SECONDS = 2.0
+# the estimate above keeps a run within its seconds on a quiet server; on a busy one a deadline of this many
+# times them (CPU of the page's thread, or WALL_FACTOR times that on the clock: ui/work.py) stops it instead
+REGRESSION_DEADLINE_FACTOR = 2.0

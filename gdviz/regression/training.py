@@ -182,6 +182,7 @@ def train(
     curve_points: int = 200,
     trace_points: int = 400,
     progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
     **hyper: Any,
 ) -> TrainResult:
     r"""Fit ``y ≈ X w + b`` by minimising the MSE with a torch optimizer, as the seed's loop does.
@@ -205,7 +206,9 @@ def train(
     schedule's horizon (``Schedule.horizon``: T_max, total_steps, total_iters) becomes the run's
     number of scheduler steps — its updates when it steps per update, else its epochs.
     ``progress(fraction, text)`` is called a few hundred times at most; an exception it raises
-    (e.g. Streamlit stopping a rerun) stops training. A CUDA / MPS out-of-memory error is raised as
+    (e.g. Streamlit stopping a rerun) stops training. ``should_stop()``, asked after every update,
+    ends the run there when it returns True (a deadline, a visitor who left): the result holds the
+    updates done, exactly as far as they went, and is not ``complete``. A CUDA / MPS out-of-memory error is raised as
     :class:`~gdviz.regression.device.DeviceMemoryError` with advice.
 
     References: the project's seed 000 (the loop), seed 003 (GD vs SGD vs minibatch); d2l 12.4-12.5.
@@ -217,7 +220,7 @@ def train(
         return _train(
             X, y, optimizer, lr, batch_size, epochs, target, seed, schedule, replacement, standardize,
             schedule_step, dtype, init, max_grad_norm, max_updates, max_seconds, fit_horizon, curve_points,
-            trace_points, progress, hyper,
+            trace_points, progress, should_stop, hyper,
         )  # fmt: skip
     except torch.OutOfMemoryError as error:  # torch.cuda.OutOfMemoryError is this class
         free_memory(target)
@@ -244,7 +247,7 @@ def _oom_message(device, X: Any, error: Exception) -> str:
 def _train(
     X, y, optimizer, lr, batch_size, epochs, dev, seed, schedule, replacement, standardize,
     schedule_step, dtype, init, max_grad_norm, max_updates, max_seconds, fit_horizon, curve_points, trace_points,
-    progress, hyper,
+    progress, should_stop, hyper,
 ) -> TrainResult:  # fmt: skip
     import torch
 
@@ -396,6 +399,8 @@ def _train(
                     opt.step()
                 u += 1
                 samples += m
+                if should_stop is not None and u < total and should_stop():
+                    total = u  # the run ends here: this update is evaluated and recorded as the last
                 if per_update and u < total:
                     if plateau:
                         scheduler.step(float(batch_loss))

@@ -242,4 +242,4 @@ def test_newton_on_wide_data_takes_the_updates_the_cpu_budget_affords():
     """Newton with d = 200 on 50,000 samples was allowed 200,000 updates of ~5 ms: minutes of both cores."""
     at = linked(n="50000", d="200", opt="Newton", mode="minibatch", bs="400", epochs="500")
     assert_clean(at)
-    assert "this server's cap per run" in texts(at.warning)
+    assert "this server's time budget per run" in texts(at.warning)

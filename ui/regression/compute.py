@@ -13,7 +13,8 @@ import streamlit as st
 
 from gdviz import regression as reg
 from gdviz.optimizers import optimizer_class
-from ui import limits
+from ui import limits, work
+from ui.work import Budget
 
 
 # -- coordinates -------------------------------------------------------------------------------------
@@ -110,15 +111,27 @@ def trained(data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray
     check_memory(_X, _unfrozen(settings))
     # the page plans the schedule for the run as it will go: its horizon is the run's epochs, or updates
     budgeted = (("fit_horizon", True), ("max_seconds", limits.REGRESSION_MAX_TRAIN_SECONDS))
-    return _trained(data_key, settings + budgeted, _X, _y)
+    budget = Budget(limits.REGRESSION_MAX_TRAIN_SECONDS * limits.REGRESSION_DEADLINE_FACTOR)
+    return work.partial(lambda: _trained(data_key, settings + budgeted, _X, _y, budget), [], budget.seconds)
 
 
 @st.cache_data(**CACHE)
-def _trained(data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray) -> reg.TrainResult:
+def _trained(
+    data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray, _budget: Budget
+) -> reg.TrainResult:
     bar, report = _bar("Training …")
-    result = reg.train(_X, _y, progress=report, **_unfrozen(settings))
+    result = reg.train(_X, _y, progress=report, should_stop=_budget, **_unfrozen(settings))
     bar.empty()
-    return result
+    return _uncached_if_stopped(result, _budget)
+
+
+def _uncached_if_stopped(result: Any, budget: Budget) -> Any:
+    """The estimate of :mod:`gdviz.regression.cost` keeps a run within its budget; on a server busier than
+    the estimate assumed the deadline stops it instead, and that partial result is not cached (it raises
+    :class:`ui.work.Stopped` out of the cached call, and :func:`ui.work.partial` shows it)."""
+    if budget.reason is None:
+        return result
+    raise work.Stopped(result, 0, 1)
 
 
 def compared(
@@ -130,18 +143,25 @@ def compared(
     for mode in modes:
         check_memory(_X, {**plain, "batch_size": mode.batch_size, "epochs": mode.epochs or plain.get("epochs", 2)})
     share = limits.REGRESSION_MAX_COMPARE_SECONDS / max(len(modes), 1)
-    return _compared(data_key, settings + (("max_seconds", share),), modes, _X, _y)
+    budget = Budget(limits.REGRESSION_MAX_COMPARE_SECONDS * limits.REGRESSION_DEADLINE_FACTOR)
+    call = lambda: _compared(data_key, settings + (("max_seconds", share),), modes, _X, _y, budget)  # noqa: E731
+    return work.partial(call, [], budget.seconds)
 
 
 @st.cache_data(**CACHE)
 def _compared(
-    data_key: str, settings: tuple[tuple[str, Any], ...], modes: tuple[reg.Mode, ...], _X: np.ndarray, _y: np.ndarray
+    data_key: str,
+    settings: tuple[tuple[str, Any], ...],
+    modes: tuple[reg.Mode, ...],
+    _X: np.ndarray,
+    _y: np.ndarray,
+    _budget: Budget,
 ) -> list[reg.ComparisonRow]:
     bar, report = _bar("Measuring GD / SGD / minibatch …")
     closed = closed_form(data_key, _X, _y)
-    rows = reg.compare(_X, _y, list(modes), closed=closed, progress=report, **_unfrozen(settings))
+    rows = reg.compare(_X, _y, list(modes), closed=closed, progress=report, should_stop=_budget, **_unfrozen(settings))
     bar.empty()
-    return rows
+    return _uncached_if_stopped(rows, _budget)
 
 
 def frozen(settings: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -231,8 +231,9 @@ def summary(run: Run) -> None:
         )
     elif not result.complete:
         st.warning(
-            f"Stopped after {result.updates:,} updates, this server's cap per run "
-            f"({result.samples / run.n:.3g} of {run.values['epochs']} epochs): use bigger batches or fewer samples.",
+            f"Stopped after {result.updates:,} updates, this server's time budget per run "
+            f"({result.samples / run.n:.3g} of {run.values['epochs']} epochs): fewer samples, features or epochs, "
+            "bigger batches or a cheaper optimizer than Newton fit in it.",
             icon=":material/timer:",
         )
     metrics = st.columns(5)
