@@ -6,8 +6,8 @@ state) and the CPU this process spends on it (time.process_time: all threads, us
 against the same page's default link measured in the same run, so a busy machine moves both.
 
 The links are benchmarks/load.py's :func:`heaviest_links` (every count at its cap, Newton where an
-optimizer is picked, goldstein_price where a surface is), plus the costliest typed formula the parser and
-gdviz.custom.MAX_DERIVED_NODES accept (nested tan, 9 levels) with 8 optimizers × 8 starts. Each link gets a
+optimizer is picked, goldstein_price where a surface is, the costliest typed formula the parser and
+gdviz.custom.MAX_DERIVED_NODES accept with 8 optimizers × 8 starts, regression data at its value cap). Each link gets a
 seed no earlier link used, so caches shared by sessions do not answer it.
 
 Run: python benchmarks/heaviest_links.py [--target 5] [--only landscape]
@@ -19,7 +19,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,10 +28,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import heaviest_links  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from ui import limits  # noqa: E402
-from ui.playground.scenario import Scenario, to_query  # noqa: E402
-from ui.state.entries import entry  # noqa: E402
-
 APP = str(ROOT / "app.py")
 PAGE_FILES = {
     "Playground": None,
@@ -39,21 +35,6 @@ PAGE_FILES = {
     "Landscape Lab": "pages/landscape.py",
     "Linear Regression": "pages/regression.py",
 }
-
-
-def nested_tan(depth: int) -> str:
-    formula = "x"
-    for i in range(depth):
-        formula = f"tan({'xy'[i % 2]}/{formula})"
-    return formula
-
-
-def costliest_formula_link() -> str:
-    racers = tuple(entry("Newton" if i % 2 else "NAdam", lr=0.5) for i in range(limits.MAX_OPTIMIZERS))
-    # around the formula's default start (3, 3), where f and its gradient are finite
-    starts = tuple((3.0 + 0.02 * i, 3.0 - 0.02 * i) for i in range(1, limits.MAX_STARTS))
-    scenario = Scenario(formula=nested_tan(9), start=(3.0, 3.0), more_starts=starts, optimizers=racers)
-    return urlencode(to_query(scenario) | {"steps": str(limits.MAX_STEPS)})
 
 
 def open_link(page: str, query: str) -> tuple[float, float, list[str]]:
@@ -79,10 +60,6 @@ def main() -> int:
     parser.add_argument("--only", default="", help="only links whose name contains this")
     args = parser.parse_args()
     links = heaviest_links()
-    links["playground: costliest accepted formula (tan x9), 8 optimizers x 8 starts"] = (
-        "Playground",
-        costliest_formula_link(),
-    )
     peers: dict[str, float] = {}
     worst, failures = 0.0, []
     print("CPU seconds in this process (time.process_time); a busy shared machine makes all of them noisy\n")

@@ -516,8 +516,16 @@ async def ws_rerun_many(url: str, index: int, count: int, report: Report, server
 
 
 # -- attacker mode ------------------------------------------------------------------------------------------
-# 38 nested tangents: 277 characters that parse quickly but make a large gradient and Hessian (issue 17)
-DEEP_FORMULA = "tan(x/" * 19 + "tan(y/" * 19 + "x" + ")" * 38
+def nested_tan(depth: int) -> str:
+    """tan(y/tan(x/…x)): few characters, a gradient and Hessian that grow fast with the depth."""
+    formula = "x"
+    for i in range(depth):
+        formula = f"tan({'xy'[i % 2]}/{formula})"
+    return formula
+
+
+# the deepest tower gdviz.custom.MAX_DERIVED_NODES accepts (10 levels are refused; the issue's 38 cheaply so)
+COSTLIEST_FORMULA_DEPTH = 9
 
 
 def _heaviest_values(fields, values: dict) -> dict:
@@ -547,23 +555,25 @@ def heaviest_links() -> dict[str, tuple[str, str]]:
     from ui.lab import schedules as schedules_page
     from ui.lab import views
     from ui.playground.scenario import Scenario, to_query
+    from ui.regression.fields import BY_KEY
     from ui.regression.fields import FIELDS as REGRESSION_FIELDS
     from ui.state.entries import entry
     from ui.state.fields import defaults
     from ui.state.fields import to_query as fields_query
 
-    racers = tuple(entry("Newton" if i % 2 else "Adam", lr=0.5) for i in range(limits.MAX_OPTIMIZERS))
-    starts = tuple((0.1 * i, -0.1 * i) for i in range(1, limits.MAX_STARTS))
-    formula = Scenario(formula=DEEP_FORMULA, start=(0.3, 0.2), more_starts=starts, optimizers=racers)
-    links = {"playground: deep formula, 8 optimizers x 8 starts": ("Playground", formula)}
-    links["playground: goldstein_price, 8 x 8, max steps"] = (
-        "Playground",
-        Scenario(surface="goldstein_price", start=(0.5, -0.5), more_starts=starts, optimizers=racers),
+    racers = tuple(entry("Newton" if i % 2 else "NAdam", lr=0.5) for i in range(limits.MAX_OPTIMIZERS))
+    # around the formula's default start (3, 3), where f and its gradient are finite
+    starts = tuple((3.0 + 0.02 * i, 3.0 - 0.02 * i) for i in range(1, limits.MAX_STARTS))
+    formula = Scenario(
+        formula=nested_tan(COSTLIEST_FORMULA_DEPTH), start=(3.0, 3.0), more_starts=starts, optimizers=racers
     )
+    planar = Scenario(surface="goldstein_price", start=(0.5, -0.5), more_starts=starts, optimizers=racers)
     out = {}
-    for name, (page, scenario) in links.items():
-        query = to_query(scenario) | {"steps": str(limits.MAX_STEPS)}
-        out[name] = (page, urlencode(query))
+    for name, scenario in (
+        (f"playground: costliest accepted formula (tan x{COSTLIEST_FORMULA_DEPTH}), 8 optimizers x 8 starts", formula),
+        ("playground: goldstein_price, 8 optimizers x 8 starts", planar),
+    ):
+        out[name] = ("Playground", urlencode(to_query(scenario) | {"steps": str(limits.MAX_STEPS)}))
     for view, module in views.VIEWS.items():
         values = _heaviest_values(module.FIELDS, defaults(module.FIELDS))
         out[f"landscape lab: {view}"] = (
@@ -572,8 +582,27 @@ def heaviest_links() -> dict[str, tuple[str, str]]:
         )
     values = _heaviest_values(schedules_page.FIELDS, defaults(schedules_page.FIELDS))
     out["schedules"] = ("Schedules", urlencode(fields_query(schedules_page.FIELDS, values)))
-    values = _heaviest_values(REGRESSION_FIELDS, defaults(REGRESSION_FIELDS))
-    out["linear regression"] = ("Linear Regression", urlencode(fields_query(REGRESSION_FIELDS, values)))
+    # regression: the data is bounded by its values (n x d), so the heaviest links trade samples for features
+    most = limits.REGRESSION_MAX_VALUES
+    newton = BY_KEY["opt"].canonical("Newton", {"lr": 0.5})
+    wide = dict(opt=newton, d=200, n=most // 200, mode="minibatch", bs=400, dtype="float64")
+    for name, changes in (
+        (
+            "most samples, GD",
+            dict(n=limits.REGRESSION_MAX_SAMPLES, d=most // limits.REGRESSION_MAX_SAMPLES, dtype="float64"),
+        ),
+        (
+            "most samples, SGD",
+            dict(n=limits.REGRESSION_MAX_SAMPLES, d=most // limits.REGRESSION_MAX_SAMPLES, mode="SGD"),
+        ),
+        ("Newton, d = 200, minibatches", wide),
+        (
+            "most features, standardized",
+            dict(d=limits.MAX_FEATURES, n=most // limits.MAX_FEATURES, std="standardized", dtype="float64"),
+        ),
+    ):
+        values = _heaviest_values(REGRESSION_FIELDS, defaults(REGRESSION_FIELDS)) | changes
+        out[f"linear regression: {name}"] = ("Linear Regression", urlencode(fields_query(REGRESSION_FIELDS, values)))
     return out
 
 
