@@ -562,12 +562,14 @@ def heaviest_links() -> dict[str, tuple[str, str]]:
     from ui.state.fields import to_query as fields_query
 
     racers = tuple(entry("Newton" if i % 2 else "NAdam", lr=0.5) for i in range(limits.MAX_OPTIMIZERS))
+
+    def around(x: float, y: float) -> tuple:
+        return tuple((x + 0.02 * i, y - 0.02 * i) for i in range(1, limits.MAX_STARTS))
+
     # around the formula's default start (3, 3), where f and its gradient are finite
-    starts = tuple((3.0 + 0.02 * i, 3.0 - 0.02 * i) for i in range(1, limits.MAX_STARTS))
-    formula = Scenario(
-        formula=nested_tan(COSTLIEST_FORMULA_DEPTH), start=(3.0, 3.0), more_starts=starts, optimizers=racers
-    )
-    planar = Scenario(surface="goldstein_price", start=(0.5, -0.5), more_starts=starts, optimizers=racers)
+    tower = nested_tan(COSTLIEST_FORMULA_DEPTH)
+    formula = Scenario(formula=tower, start=(3.0, 3.0), more_starts=around(3.0, 3.0), optimizers=racers)
+    planar = Scenario(surface="goldstein_price", start=(0.5, -0.5), more_starts=around(0.5, -0.5), optimizers=racers)
     out = {}
     for name, scenario in (
         (f"playground: costliest accepted formula (tan x{COSTLIEST_FORMULA_DEPTH}), 8 optimizers x 8 starts", formula),
