@@ -70,6 +70,9 @@ def test_schedule_widgets_are_generated_from_the_spec():
     at.selectbox(key="pg_sched").set_value("CosineAnnealingLR").run()
     ok(at)
     assert at.number_input(key="pg_sched_CosineAnnealingLR_T_max").value == Scenario().steps
+    # every horizon a schedule declares (Schedule.horizon) follows the run's length, PolynomialLR's too
+    at.selectbox(key="pg_sched").set_value("PolynomialLR").run()
+    assert at.number_input(key="pg_sched_PolynomialLR_total_iters").value == Scenario().steps
     at.selectbox(key="pg_sched").set_value("StepLR").run()
     at.number_input(key="pg_sched_StepLR_step_size").set_value(7).run()
     ok(at)

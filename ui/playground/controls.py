@@ -178,7 +178,7 @@ def _on_schedule_change() -> None:
     cls = gdviz.SCHEDULES[name]
     specs = {spec.name: spec for spec in cls.spec}
     steps = int(state.get(K_STEPS, limits.DEFAULT_STEPS))
-    given = {key: int(clamp_value(specs[key], value)) for key, value in horizon_params(cls.spec, steps).items()}
+    given = {key: int(clamp_value(specs[key], value)) for key, value in horizon_params(cls.name, steps).items()}
     switch_params(state, "pg_sched", cls.spec, cls.name, cls.name, given)
 
 

@@ -241,7 +241,7 @@ class Entry:
 
     def horizon_params(self, name: str) -> dict[str, Any]:
         """A schedule's horizon (T_max, total_steps) defaults to the run's length."""
-        return horizon_params(self.specs(name), self.horizon)
+        return horizon_params(name, self.horizon) if self.kind == "schedule" else {}
 
     def encode_all(self, value: tuple[str, Params]) -> dict[str, str]:
         name, params = value

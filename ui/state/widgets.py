@@ -35,7 +35,6 @@ State = MutableMapping[str, Any]
 # away and back): Streamlit's own persistence, instead of writing dropped widgets back by hand
 KEEP = "session"
 # int schedule parameters that name the horizon of the run: set to the step count when the schedule is chosen
-HORIZON_PARAMS = ("T_max", "total_steps")
 _MANTISSAS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
 
 
@@ -100,9 +99,10 @@ def switch_params(state: State, prefix: str, specs: Sequence[HyperParam], new: s
     write_params(state, prefix, new, tuple(specs), tuple(params.items()))
 
 
-def horizon_params(specs: Sequence[HyperParam], steps: int) -> dict[str, int]:
-    """A schedule's horizon parameters (T_max, total_steps) set to the run's length."""
-    return {spec.name: steps for spec in specs if spec.name in HORIZON_PARAMS and spec.kind == "int"}
+def horizon_params(schedule: str, steps: int) -> dict[str, int]:
+    """The schedule's horizon parameters (``Schedule.horizon``: T_max, total_steps, total_iters) set to the
+    run's length."""
+    return dict.fromkeys(gdviz.SCHEDULES[schedule].horizon, steps) if schedule in gdviz.SCHEDULES else {}
 
 
 def playable_schedules() -> list[str]:
