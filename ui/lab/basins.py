@@ -15,6 +15,7 @@ from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, build_optimizer, key, lab_steps, link, link_label, new_click
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
+from ui.state.text import escape_markdown
 from ui.state.values import Params
 from ui.state.widgets import KEEP
 from ui.work import Budget, affordable_steps, complete, partial, step_seconds
@@ -128,7 +129,7 @@ def view(values: dict[str, Any]) -> None:
             bar.progress((i + 1) / 2, text=f"Computing basins … {values[field][0]}")
     except ValueError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(escape_markdown(str(error)))
         return
     bar.empty()
     for text in stopped:

@@ -15,6 +15,7 @@ from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, build_optimizer, fmt, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
+from ui.state.text import escape_markdown
 from ui.state.values import Params
 from ui.state.widgets import KEEP
 from ui.work import Budget, complete, partial
@@ -117,7 +118,7 @@ def view(values: dict[str, Any]) -> None:
         cooled = partial(lambda: annealing_of(*common, sigma, decay, runs, seed, budget), stopped, budget.seconds)
     except ValueError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(escape_markdown(str(error)))
         return
     bar.empty()
     for text in stopped:

@@ -15,6 +15,7 @@ from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Names, Number, Point
+from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP
 from ui.work import Budget, complete, partial
 
@@ -104,7 +105,7 @@ def view(values: dict[str, Any]) -> None:
                 budget.seconds,
             )
         except ValueError as error:
-            st.error(str(error))
+            st.error(escape_markdown(str(error)))
             return
     for text in stopped:
         st.warning(text)

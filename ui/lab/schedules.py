@@ -15,6 +15,7 @@ from ui.playground.scenario import Scenario, to_query
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.fields import Choice, Entry, Number, Point
+from ui.state.text import escape_markdown
 from ui.state.values import NO_SCHEDULE, Params
 from ui.state.widgets import KEEP, playable_schedules
 
@@ -176,7 +177,7 @@ def run_all(values: dict[str, Any], chosen: list, labels: list[str]) -> list[dic
                 )
             )
         except ValueError as error:
-            st.error(f"{labels[i]}: {error}")
+            st.error(escape_markdown(f"{labels[i]}: {error}"))
             st.stop()
         progress.progress((i + 1) / len(chosen), text=f"Running noisy SGD … {labels[i]}")
     progress.empty()

@@ -16,6 +16,7 @@ from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, fmt, key, lab_steps, link, new_click
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
+from ui.state.text import escape_markdown
 from ui.state.values import Params, bounds
 from ui.state.widgets import KEEP
 from ui.work import Budget, affordable_steps, complete, partial, step_seconds
@@ -219,7 +220,7 @@ def view(values: dict[str, Any]) -> None:
             )
     except ValueError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(escape_markdown(str(error)))
         return
     bar.empty()
     for text in stopped:
