@@ -43,8 +43,10 @@ def click_in(page, element, fx: float, fy: float) -> None:
 def playground_links(page) -> list:
     scenarios = []
     for anchor in page.locator('[data-testid="stLinkButton"] a').all():
-        url = urlsplit(anchor.get_attribute("href"))
-        assert url.path.endswith("playground")
+        # the link as the browser resolves it: the app's root, where the Playground is served
+        # ("/playground" answers "Page not found")
+        url = urlsplit(anchor.evaluate("a => a.href"))
+        assert url.path == urlsplit(page.url).path.rsplit("/", 1)[0] + "/", (url, page.url)
         scenario, notices = from_query(dict(parse_qsl(url.query)))
         assert notices == []
         scenarios.append(scenario)
