@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from gdviz.regression.optim import NEWTON_MAX_FEATURES
-from tests.torch_reference import torch  # noqa: F401  (skips without torch)
-from ui import limits
+pytest.importorskip("torch", reason="regression training needs torch")
+
+from gdviz.regression.optim import NEWTON_MAX_FEATURES  # noqa: E402
+from ui import limits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MiB = 2**20

@@ -14,6 +14,8 @@ import pytest
 
 from tests.app_server import AppServer
 
+pytestmark = pytest.mark.browser
+
 # the heaviest links each page allows: without the check they run to their time budget (3-4 s of CPU) after
 # the tab closes, and before the budgets for a minute or more
 HEAVY = {
