@@ -83,21 +83,27 @@ def _start(scenario: Scenario, surface: Surface):
     return start
 
 
+def _race(scenario: Scenario, surface: Surface, optimizers: list, schedule, steps: int, should_stop=None):
+    """The scenario's race, ``steps`` long (the engine objects built once per rerun by simulate())."""
+    return gdviz.race(
+        surface,
+        optimizers,
+        start=_start(scenario, surface),
+        steps=steps,
+        schedule=schedule,
+        noise=scenario.noise,
+        seed=scenario.seed,
+        batch_size=scenario.batch_size,
+        should_stop=should_stop,
+    )
+
+
 @st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
 def _step_cpu_seconds(probe_key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule) -> float:
     """CPU seconds one step of this race costs here: PROBE_STEPS of it timed once (f, ∇f, the Hessian where an
     optimizer needs it, every update and the recording), keyed by the race with its steps set to the probe's."""
     cpu = time.thread_time()
-    gdviz.race(
-        _surface,
-        _optimizers,
-        start=_start(_scenario, _surface),
-        steps=limits.PROBE_STEPS,
-        schedule=_schedule,
-        noise=_scenario.noise,
-        seed=_scenario.seed,
-        batch_size=_scenario.batch_size,
-    )
+    _race(_scenario, _surface, _optimizers, _schedule, limits.PROBE_STEPS)
     return (time.thread_time() - cpu) / limits.PROBE_STEPS
 
 
@@ -106,18 +112,7 @@ def _race_arrays(
     key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule, _should_stop=None
 ) -> list[dict]:
     # the engine objects come from simulate(), built once per rerun; ``key`` alone identifies the result
-    surface, optimizers, schedule = _surface, _optimizers, _schedule
-    trajectories = gdviz.race(
-        surface,
-        optimizers,
-        start=_start(_scenario, surface),
-        steps=_scenario.steps,
-        schedule=schedule,
-        noise=_scenario.noise,
-        seed=_scenario.seed,
-        batch_size=_scenario.batch_size,
-        should_stop=_should_stop,
-    )
+    trajectories = _race(_scenario, _surface, _optimizers, _schedule, _scenario.steps, _should_stop)
     arrays = [{"states": t.states, **{name: getattr(t, name) for name in _ARRAYS}} for t in trajectories]
     done = trajectories[0].stopped_after
     if done is not None:
