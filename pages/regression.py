@@ -1,4 +1,4 @@
-"""Linear Regression: the seeds' nn.Linear example trained with torch on CPU or GPU, and GD vs SGD vs minibatch measured.
+"""Linear Regression: the nn.Linear example of the notes on gradient descent trained with torch on CPU or GPU, and GD vs SGD vs minibatch measured.
 
 The fields live in ui/regression/fields.py, the sidebar in ui/regression/sidebar.py, the sections in
 ui/regression/view.py and the figures in ui/figures/regression.py.

@@ -1,4 +1,4 @@
-"""Two ways out of a local minimum (seed 001): start again elsewhere, or shake the iterate and cool down.
+"""Two ways out of a local minimum (notes on gradient descent): start again elsewhere, or shake the iterate and cool down.
 
 - :func:`random_restarts`: ``n`` runs from starts drawn uniformly over the window; the best end wins,
   and ``best_so_far`` shows what each further restart buys.
@@ -108,7 +108,7 @@ def annealed_noise_run(
 
     ``should_stop`` ends the runs early as in :func:`random_restarts` (``sigmas`` then the steps done).
 
-    References: Kirkpatrick, Gelatt & Vecchi (1983), "Optimization by simulated annealing"; seed 001.
+    References: Kirkpatrick, Gelatt & Vecchi (1983), "Optimization by simulated annealing"; notes on gradient descent.
     """
     require_surface(surface)
     steps, runs = int_at_least(steps, "steps"), int_at_least(runs, "runs")

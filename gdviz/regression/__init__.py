@@ -1,12 +1,12 @@
 """Linear regression trained with torch on CPU or GPU: the bridge from toy surfaces to real training.
 
-The seeds' experiment (y = 2x + 1 + noise, ``nn.Linear(1, 1)``, MSE, ``torch.optim.SGD``), with every
+The experiment of the notes on gradient descent (y = 2x + 1 + noise, ``nn.Linear(1, 1)``, MSE, ``torch.optim.SGD``), with every
 optimizer and schedule of the engine's registries, full-batch GD / SGD / minibatch modes, the
 closed-form least-squares reference and a measured GD-vs-SGD-vs-minibatch comparison.
 
 >>> from gdviz import regression
->>> X, y = regression.make_data(100)                    # the seed's data: x ~ 10·N(0, 1), w = 2, b = 1, σ = 2
->>> result = regression.train(X, y, "SGD", lr=0.001, epochs=10)   # full batch, as the seed's loop
+>>> X, y = regression.make_data(100)                    # the notes' data: x ~ 10·N(0, 1), w = 2, b = 1, σ = 2
+>>> result = regression.train(X, y, "SGD", lr=0.001, epochs=10)   # full batch, as the notes' loop
 >>> weight, bias = regression.closed_form(X, y)
 
 torch is imported inside the functions, so ``import gdviz`` (and this package) stays light.

@@ -1,8 +1,8 @@
-"""GD vs SGD vs minibatch, measured: seed 003's comparison table and d2l 12.5's story as numbers.
+"""GD vs SGD vs minibatch, measured: the comparison table of the notes on gradient descent and d2l 12.5's story as numbers.
 
 Every mode trains the same model on the same data and device, from the same initial parameters,
 with its own learning rate (a batch of one needs a far smaller one than the full batch; d2l uses
-1, 0.4, 0.05 and 0.005 for b = 1500, 100, 10, 1). The table replaces the seed's prose: samples per
+1, 0.4, 0.05 and 0.005 for b = 1500, 100, 10, 1). The table replaces the notes' prose: samples per
 update, updates per epoch, time per update and per epoch, throughput, gradient noise, final loss
 and distance to the closed-form solution — all measured on the current device.
 """
@@ -56,7 +56,7 @@ def suggested_lr(X: Any, batch_size: int | None = None, standardize: bool = Fals
     L is the largest eigenvalue of the MSE's Hessian (2/n)[X 1]ᵀ[X 1]: full-batch GD converges for
     η < 2/L, and 1/L is the safe half of that. Smaller batches get proportionally smaller steps
     (the linear scaling rule, which d2l 12.5's choices follow: 1, 0.4, 0.05, 0.005 for b = 1500,
-    100, 10, 1). Unscaled features (the seed's x ~ 10·N(0, 1)) have a large L, hence η = 0.001.
+    100, 10, 1). Unscaled features (the notes' x ~ 10·N(0, 1)) have a large L, hence η = 0.001.
 
     References: d2l 12.5 (Minibatch Stochastic Gradient Descent); Goyal et al. (2017), "Accurate,
     Large Minibatch SGD" (linear scaling).
@@ -102,7 +102,7 @@ def gradient_noise(
         \mathrm{E}\lVert g_B - \nabla L\rVert^2 = \frac{\sigma^2}{b}\Bigl(\frac{n-b}{n-1}\Bigr)_{\text{without replacement}}
 
     with :math:`\sigma^2` the variance of the per-sample gradients :math:`2 r_i (x_i, 1)`. 0 for
-    the full batch: the seed table's "gradient accuracy", measured. ``mean``/``std``: the training
+    the full batch: the notes' table's "gradient accuracy", measured. ``mean``/``std``: the training
     coordinates are ``(X - mean) / std`` (standardized training). Summed in float64 over chunks of
     rows, so no full-size copy of X is made.
     """

@@ -1,4 +1,4 @@
-"""Data for the regression: the seed's synthetic set, tensors on a device, and the closed-form reference."""
+"""Data for the regression: the notes' synthetic set, tensors on a device, and the closed-form reference."""
 
 from __future__ import annotations
 
@@ -60,14 +60,14 @@ def make_data(
     x_scale: float = 10.0,
     dtype: Any = "float32",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The seed's data: :math:`y = Xw + b + \varepsilon`, :math:`X \sim x_{scale}\,N(0, 1)`, :math:`\varepsilon \sim N(0, \sigma^2)`.
+    r"""The notes' data: :math:`y = Xw + b + \varepsilon`, :math:`X \sim x_{scale}\,N(0, 1)`, :math:`\varepsilon \sim N(0, \sigma^2)`.
 
     Returns ``X`` (n, d) and ``y`` (n, 1) — the shape ``nn.Linear(d, 1)`` and ``nn.MSELoss`` expect —
-    on the CPU. ``w=None`` means 2 for every feature (the seed's w = 2). The numbers are those of
+    on the CPU. ``w=None`` means 2 for every feature (the notes' w = 2). The numbers are those of
     ``torch.manual_seed(seed); X = torch.randn(n, d) * 10; y = X @ w + b + torch.randn(n, 1) * 2``, so
-    ``make_data(100, seed=s)`` is the seed's experiment after ``torch.manual_seed(s)``, bit for bit.
+    ``make_data(100, seed=s)`` is the notes' experiment after ``torch.manual_seed(s)``, bit for bit.
 
-    References: the project's seed 000 (linear regression with ``nn.Linear(1, 1)``).
+    References: the notes on gradient descent (linear regression with ``nn.Linear(1, 1)``).
     """
     import torch
 
@@ -144,10 +144,10 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
 
     The normal equation costs O(n d² + d³) and squares the condition number; lstsq (QR / SVD) is the
     stable way. Either is exact, which is why nobody trains a linear model with SGD when d is small —
-    and why, when d is large, the O(d³) solve is what SGD avoids (seed 003). On MPS (no float64) the
+    and why, when d is large, the O(d³) solve is what SGD avoids (notes on gradient descent). On MPS (no float64) the
     solve runs on the CPU.
 
-    References: seed 003 (the normal equation); Golub & Van Loan, "Matrix Computations", 5.3.
+    References: notes on linear regression (closed form vs gradient descent); Golub & Van Loan, "Matrix Computations", 5.3.
     """
     import torch
 

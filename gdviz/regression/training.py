@@ -185,7 +185,7 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     **hyper: Any,
 ) -> TrainResult:
-    r"""Fit ``y ≈ X w + b`` by minimising the MSE with a torch optimizer, as the seed's loop does.
+    r"""Fit ``y ≈ X w + b`` by minimising the MSE with a torch optimizer, as the notes' loop does.
 
     .. math::
         \theta_{t+1} = \mathrm{opt}\Bigl(\theta_t,\ \tfrac{2}{|B_t|} \textstyle\sum_{i \in B_t} (x_i^\top w + b - y_i)\,(x_i, 1)\Bigr)
@@ -211,7 +211,7 @@ def train(
     updates done, exactly as far as they went, and is not ``complete``. A CUDA / MPS out-of-memory error is raised as
     :class:`~gdviz.regression.device.DeviceMemoryError` with advice.
 
-    References: the project's seed 000 (the loop), seed 003 (GD vs SGD vs minibatch); d2l 12.4-12.5.
+    References: the notes on gradient descent (the loop; GD vs SGD vs minibatch); d2l 12.4-12.5.
     """
     import torch
 

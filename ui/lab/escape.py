@@ -86,7 +86,7 @@ def view(values: dict[str, Any]) -> None:
     surface = gdviz.surface(values["es.s"])
     optimizer, steps = values["es.o"], int(values["es.steps"])
     st.markdown(
-        "Two ways out of a local minimum from seed 001's list. **Random restarts**: many runs from random "
+        "Two ways out of a local minimum from the list in the notes on gradient descent. **Random restarts**: many runs from random "
         "starts, keep the best. **Annealing**: gradient noise that cools down, σ_t = σ0·γ^t; early kicks "
         "carry the iterate over ridges, and as the noise fades it settles in the basin it last fell into."
     )

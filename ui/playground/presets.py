@@ -1,4 +1,4 @@
-"""Scenarios that tell a story, one click each: the seed's six defects of vanilla GD and d2l ch. 12.
+"""Scenarios that tell a story, one click each: the six defects of vanilla GD in the notes on gradient descent and d2l ch. 12.
 
 Each preset is an ordinary :class:`~ui.playground.scenario.Scenario` (so it is also a link) with a title and a
 one-paragraph story. The numbers in the stories were measured with the engine (see
@@ -49,7 +49,7 @@ def _build() -> tuple[Preset, ...]:
             "plateau",
             "Defect 2 · no acceleration on a gentle slope",
             "Far from its well this surface has slope ≈ 0.001: even with η = 1, GD moves 0.001 per step and "
-            "would need thousands of steps to cross (the seed's 10⁵-step example). Momentum μ = 0.99 "
+            "would need thousands of steps to cross (the 10⁵-step example of the notes on gradient descent). Momentum μ = 0.99 "
             "accumulates the small, consistent gradient up to 100× and reaches the well; Adam divides by the "
             "gradient's own size, so it moves about η per step whatever the slope.",
             Scenario(
@@ -201,7 +201,7 @@ def _build() -> tuple[Preset, ...]:
             "Himmelblau's function has four global minima (f = 0) around a hill at (−0.27, −0.92). Starting "
             "GD and momentum from four points only 0.5 away from the hilltop, each start rolls into a different "
             "minimum: which one you reach is decided by the start, not by the optimizer. This is why multiple "
-            "random restarts (the seed's escape C) find more than one answer. Edit 'more starts' to try others.",
+            "random restarts (escape C in the notes on gradient descent) find more than one answer. Edit 'more starts' to try others.",
             Scenario(
                 "himmelblau",
                 start=(0.08, -0.57),

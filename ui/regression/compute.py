@@ -48,7 +48,7 @@ def _bar(text: str):
 def synthetic(
     n: int, d: int, w: float, b: float, noise: float, x_scale: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The seed's data as NumPy float32 arrays X (n, d), y (n,)."""
+    """The notes' data as NumPy float32 arrays X (n, d), y (n,)."""
     X, y = reg.make_data(n, d, w=[w] * d, b=b, noise=noise, seed=seed, x_scale=x_scale)
     return X.numpy(), y.numpy()[:, 0]
 

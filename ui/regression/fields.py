@@ -40,7 +40,7 @@ FIELDS = (
     ps.Number("gd_epochs", "GD's epochs in the comparison", 10, 1, limits.REGRESSION_MAX_COMPARE_EPOCHS, integer=True),
 )
 BY_KEY = {f.key: f for f in FIELDS}
-SEED_PRESET: dict = {}  # the defaults are the seed's experiment
+SEED_PRESET: dict = {}  # the defaults are the experiment of the notes on gradient descent
 # d2l's airfoil data is 1500 × 5, standardized; its lrs 1, 0.4, 0.05, 0.005 for a loss ½·MSE are 0.5·b/200 here
 D2L_PRESET = {"n": 1500, "d": 5, "std": "standardized", "opt": ("SGD", {"lr": 0.5}), "cmp_lr": "scaled"}
 UPLOAD = f"{PAGE}_upload"  # (file name, bytes) of the last upload: kept when the visitor switches pages

@@ -78,14 +78,14 @@ def suggest_lr(X: np.ndarray, batch: int | None) -> None:
 def header(notices: list[str]) -> None:
     st.title("Linear regression: GD, SGD and minibatches on a real model")
     st.markdown(
-        "The seeds' example, run for real: `nn.Linear(d, 1)`, MSE loss, any optimizer and schedule of the "
+        "The example of the notes on gradient descent, run for real: `nn.Linear(d, 1)`, MSE loss, any optimizer and schedule of the "
         "Playground as `torch.optim` / `lr_scheduler`, on the CPU or a GPU. The closed-form least-squares "
-        "solution is the exact reference; the comparison below measures seed 003's GD / SGD / minibatch table "
+        "solution is the exact reference; the comparison below measures the GD / SGD / minibatch table of the notes on gradient descent "
         "on this device instead of describing it."
     )
     left, right = st.columns(2)
     left.button(
-        "Reproduce the seed's experiment",
+        "Reproduce the notes' experiment",
         key=f"{PAGE}_seed_preset",
         on_click=apply_preset,
         args=(SEED_PRESET,),
@@ -363,5 +363,5 @@ def closed_form_section(run: Run) -> None:
     st.caption(
         f"Computed in float64 on {closed.device}. Both are exact, and for d = {run.d} instant; but forming and "
         "solving XᵀX costs O(n d² + d³) — with d in the millions (a neural network) that is impossible, which is "
-        "why gradient methods, which cost O(n d) per epoch, are what deep learning uses (seed 003)."
+        "why gradient methods, which cost O(n d) per epoch, are what deep learning uses (notes on gradient descent)."
     )
