@@ -145,20 +145,30 @@ LAB_HEAVY = {
         "st.steps": "1220",
     },
     "escape": {"view": "escape", "es.s": "goldstein_price", "es.o": "Newton", "es.n": "200", "es.steps": "2000"},
-    "fair": {"view": "fair", "fc.s": "goldstein_price", "fc.n": "40", "fc.steps": "2000"},
+    # the eight costliest optimizers: the default four finish 40 lrs × 2000 steps in about 0.5 s, too close to
+    # any budget a test can set on a faster machine (CI once finished them inside 0.5 s)
+    "fair": {
+        "view": "fair",
+        "fc.s": "goldstein_price",
+        "fc.o": "Newton,NAdam,RAdam,AdamW,Adam,Yogi,Lion,Adamax",
+        "fc.n": "40",
+        "fc.steps": "2000",
+    },
 }
+# a fifth of the cheapest heavy link's CPU (fair: 1.3 s on the 2-core machine), so a faster one still stops
+TEST_LAB_SECONDS = 0.25
 
 
 @pytest.mark.parametrize("view", sorted(LAB_HEAVY))
 def test_the_heaviest_lab_links_stop_at_the_time_budget_with_a_notice(monkeypatch, view):
-    monkeypatch.setattr(limits, "LAB_SECONDS", 0.5)
+    monkeypatch.setattr(limits, "LAB_SECONDS", TEST_LAB_SECONDS)
     cpu = time.process_time()
     at = open_page("pages/landscape.py", LAB_HEAVY[view])
     spent = time.process_time() - cpu
     ok(at)
     warnings = " ".join(w.value for w in at.warning)
     assert "Stopped after" in warnings and "time budget" in warnings, warnings
-    assert spent < 12.0, f"{view}: {spent:.1f} s of CPU with a 0.5 s budget"
+    assert spent < 12.0, f"{view}: {spent:.1f} s of CPU with a {TEST_LAB_SECONDS} s budget"
 
 
 # -- caches bounded by bytes, not only entries (issue 17: 14 scenarios at the caps held 1.5 GB) -------------
