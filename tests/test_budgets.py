@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 import time
 
+import plotly.io as pio
 import pytest
 
 import gdviz
@@ -234,3 +235,20 @@ def test_the_costliest_lab_maps_get_the_steps_their_measured_cost_affords(view):
     assert "These runs cost about" in infos and "steps are shown" in infos, infos
     print(f"{view} at its caps with Newton on goldstein_price: {spent:.2f} s of CPU (the page included)")
     assert spent < 15.0, f"{view}: {spent:.1f} s of CPU"
+
+
+# -- the chart a link sends: 8 optimizers × 8 starts at the caps sent a 17.9 MB race chart (issue 17) ----------
+def test_the_heaviest_playground_charts_stay_within_a_few_megabytes():
+    from ui.figures.panels import panels_figure
+    from ui.figures.plain import PlainFigure
+    from ui.figures.race import race_spec
+
+    race = _heaviest_playground_race()
+    spec = race_spec(race.surface, race.trajectories, race.labels)
+    race_bytes = len(pio.to_json(PlainFigure(spec), validate=False))
+    panels = panels_figure(race.trajectories, race.labels, current_step=race.scenario.steps, tolerance=1e-4)
+    panel_bytes = len(pio.to_json(panels, validate=False))
+    print(f"heaviest Playground charts: race {race_bytes / 2**20:.2f} MiB, panels {panel_bytes / 2**20:.2f} MiB")
+    assert race_bytes < 3 * 2**20 and panel_bytes < 2**20
+    assert spec["layout"]["meta"]["glyphs"] == {}  # 64 runs: no step arrows
+    assert 24 <= spec["layout"]["meta"]["frames"] <= 121

@@ -60,8 +60,21 @@ def parse_strict(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
+def _without_gaps(trace: dict) -> dict:
+    """The trace with its gaps taken out: an index where x and y are both NaN in typed arrays is a break in
+    the line (what None is in a list), not a non-finite number."""
+    if not all(isinstance(trace.get(axis), dict) and "bdata" in trace[axis] for axis in ("x", "y")):
+        return trace
+    x, y = (np.asarray(decode(trace[axis]), dtype=float) for axis in ("x", "y"))
+    if x.shape != y.shape:
+        return trace
+    keep = ~(np.isnan(x) & np.isnan(y))
+    return trace | {"x": x[keep].tolist(), "y": y[keep].tolist()}
+
+
 def assert_all_finite(fig: go.Figure):
     doc = parse_strict(fig.to_json())
+    doc["data"] = [_without_gaps(trace) for trace in doc.get("data", [])]
     bad = [(p, v) for p, v in walk_numbers(doc) if not math.isfinite(v)]
     assert not bad, bad[:5]
 
@@ -589,3 +602,27 @@ def test_html_is_standalone(default_fig):
     assert default_fig.layout.images[0].source[:300].replace("/", "\\u002f") in html
     with pytest.raises(ValueError):
         figure_html({"data": []})
+
+
+def test_panels_send_a_bounded_number_of_points_however_many_runs(quadratic):
+    # 64 runs of 3000 steps: each panel's curves together stay near PANEL_TOTAL_POINTS, as NumPy arrays (sent
+    # as typed arrays), and every run keeps at least PANEL_MIN_POINTS points, its first and last step included
+    from ui.figures import panels as panels_module
+
+    starts = np.stack([np.linspace(-2, 2, 64), np.linspace(2, -2, 64)], axis=-1)
+    race = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.001)], start=starts, steps=3000)
+    fig = panels_figure(race, ["GD"])
+    for trace in fig.data:
+        assert isinstance(trace.y, np.ndarray)
+        runs = np.split(np.asarray(trace.y), np.flatnonzero(np.isnan(trace.y)))
+        assert len(runs) == 64
+        points = int(np.sum(np.isfinite(trace.y)))
+        assert (
+            64 * panels_module.PANEL_MIN_POINTS
+            <= points
+            <= max(panels_module.PANEL_TOTAL_POINTS, 64 * panels_module.PANEL_MIN_POINTS)
+        )
+    loss = next(t for t in fig.data if t.xaxis == "x")
+    xs = np.asarray(loss.x)
+    assert xs[0] == 0 and xs[-1] == 3000 and np.nanmax(xs) == 3000
+    assert_all_finite(fig)

@@ -21,10 +21,10 @@ from gdviz.surfaces.base import Surface
 from ui.figures.style import FONT, axis_style, sig
 from ui.figures.surface_picture import (
     cell_grid,
-    contour_lines,
     contour_trace,
     image_layout,
     iso_levels,
+    iso_line_arrays,
     surface_image,
     surface_values,
 )
@@ -82,13 +82,7 @@ def canvas(fig: go.Figure, surface: Surface, picture: bool = True, levels: int =
         picture_below(fig, surface_image(surface, lo, hi)[0], lo, hi)
     gx, gy = cell_grid(lo, hi, 90)
     z = surface_values(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
-    xs: list = []
-    ys: list = []
-    for level in iso_levels(z, levels):
-        for line in contour_lines(gx, gy, z, level):
-            xs += sig(line[:, 0], 5) + [None]
-            ys += sig(line[:, 1], 5) + [None]
-    fig.add_trace(contour_trace(xs, ys))
+    fig.add_trace(contour_trace(*iso_line_arrays(gx, gy, z, iso_levels(z, levels))))
     fig.update_layout(
         xaxis=axis_style(title="x₁", range=[float(lo[0]), float(hi[0])]),
         yaxis=axis_style(title="x₂", range=[float(lo[1]), float(hi[1])]),

@@ -9,12 +9,36 @@ from plotly.subplots import make_subplots
 from ui.figures.style import DIVERGED_COLOR, base_layout, runs_of, sig
 
 # -- the four panels ------------------------------------------------------------------------------
-PANEL_POINTS = 1500
+PANEL_POINTS = 1500  # per run, at most
+# per panel, over all runs: 8 optimizers × 8 starts at the step cap sent 4 × 64 × 1500 points as Python
+# lists, and plotly.py's checks of those lists were most of the heaviest Playground link's 6 s (issue 17)
+PANEL_TOTAL_POINTS = 12_000
+PANEL_MIN_POINTS = 200  # per run, however many runs: a loss curve still reads as one
 LOG_FLOOR = 1e-16
 
 
 def _subsample(n: int, cap: int = PANEL_POINTS) -> np.ndarray:
     return np.arange(n) if n <= cap else np.unique(np.round(np.linspace(0, n - 1, cap)).astype(int))
+
+
+def _run_lines(values: np.ndarray, last: list[int], first: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """x (steps) and y of every run's curve as one pair of arrays, the runs apart by a NaN (a gap in the line).
+
+    NumPy arrays reach the browser as base64 typed arrays, without plotly.py's per-value checks; a
+    non-finite value becomes NaN (a gap), as it was when these were lists with None.
+    """
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    gap = np.array([np.nan])
+    for k, end in enumerate(last):
+        n = max(min(end + 1, values.shape[0] + first) - first, 0)
+        keep = _subsample(n, cap)
+        column = np.asarray(values[keep, k], dtype=np.float64)
+        xs += [(keep + first).astype(np.float32), gap.astype(np.float32)]  # steps are exact in float32
+        ys += [np.where(np.isfinite(column), column, np.nan), gap]
+    if not xs:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(xs[:-1]), np.concatenate(ys[:-1])
 
 
 def panels_figure(
@@ -51,6 +75,7 @@ def panels_figure(
         ),
     )
     clipped = {"loss": False, "distance": False, "grad": False}
+    per_run = max(PANEL_MIN_POINTS, min(PANEL_POINTS, PANEL_TOTAL_POINTS // max(sum(r.n_runs for r in runs), 1)))
 
     def floor(values: np.ndarray, key: str, log: bool) -> np.ndarray:
         if log and np.any(values <= LOG_FLOOR):
@@ -71,17 +96,11 @@ def panels_figure(
             if values is None:
                 continue
             first = 1 if (row, col) == (2, 1) else 0  # lrs[t-1] belongs to step t
-            xs: list = []
-            ys: list = []
-            for k, last in enumerate(r.last.tolist()):
-                n = min(last + 1, values.shape[0] + first) - first
-                keep = _subsample(max(n, 0))
-                xs += (keep + first).tolist() + [None]
-                ys += sig(values[keep, k]) + [None]
+            xs, ys = _run_lines(values, r.last.tolist(), first, per_run)
             fig.add_trace(
                 go.Scatter(
-                    x=xs[:-1],
-                    y=ys[:-1],
+                    x=xs,
+                    y=ys,
                     mode="lines",
                     name=r.text,
                     legendgroup=r.text,

@@ -18,10 +18,10 @@ from gdviz.surfaces.base import Surface
 from ui.figures.style import DIVERGED_COLOR, Runs, clip_drawing, hover_rows, hover_template, plot_window, sig
 from ui.figures.surface_picture import (
     cell_grid,
-    contour_lines,
     contour_trace,
     image_layout,
     iso_levels,
+    iso_line_arrays,
     surface_image,
     surface_values,
 )
@@ -34,6 +34,13 @@ GLYPHS = (
 )
 # prefix points summed over all frames and runs; ~15 bytes each keeps the frames near 1 MB
 FRAME_POINT_BUDGET = 80_000
+# the least a path or an animation is cut to when many runs share the budget: below these a path stops
+# reading as a path and Play as motion
+MIN_PATH_POINTS = 60
+MIN_FRAMES = 24
+# step arrows are drawn for at most this many runs: 64 runs' arrows are a tangle nobody can read, and they
+# were a third of the heaviest race chart's bytes (the inspector still shows any run's vectors)
+MAX_GLYPH_RUNS = 16
 CONTOUR_GRID = 90
 HOVER_GRID = 40
 
@@ -62,13 +69,25 @@ def _frame_steps(steps: int, max_frames: int, current: int) -> list[int]:
 
 def _path_points(steps: int, runs: list[Runs], n_frames: int) -> np.ndarray:
     """The steps a path is drawn through: all of them unless the frames would blow the budget."""
-    series = sum(r.n_runs for r in runs) or 1
-    cap = max(150, int(2 * FRAME_POINT_BUDGET / (n_frames * series)))
+    cap = _point_cap(sum(r.n_runs for r in runs) or 1, n_frames)
     if steps + 1 <= cap:
         return np.arange(steps + 1)
     keep = np.round(np.linspace(0, steps, cap)).astype(int)
     extra = [int(d) - 1 for r in runs for d in r.diverged if d > 0]  # every path's last good point
     return np.unique(np.concatenate([keep, np.array(extra, dtype=int)]))
+
+
+def _point_cap(series: int, n_frames: int) -> int:
+    """Points per path so that the frames' prefixes (on average half a path each) fit FRAME_POINT_BUDGET,
+    but never fewer than MIN_PATH_POINTS."""
+    return max(MIN_PATH_POINTS, int(2 * FRAME_POINT_BUDGET / (n_frames * series)))
+
+
+def _frame_cap(series: int, steps: int, max_frames: int) -> int:
+    """``max_frames``, or fewer (at least MIN_FRAMES) when even paths of MIN_PATH_POINTS would overrun the
+    budget: 8 optimizers × 8 starts once sent 121 frames × 64 paths × 150 points, a 17.9 MB chart (issue 17)."""
+    points = min(steps + 1, MIN_PATH_POINTS)
+    return int(min(max_frames, max(MIN_FRAMES, 2 * FRAME_POINT_BUDGET // (series * points))))
 
 
 def _joined(blocks: list[list], counts: list[int]) -> list:
@@ -94,6 +113,8 @@ class RaceTraces:
         self.surface, self.runs, self.dim = surface, runs, surface.dim
         self.steps = max((r.steps for r in runs), default=0)
         self.current = int(np.clip(self.steps if current is None else current, 0, self.steps))
+        series = sum(r.n_runs for r in runs) or 1
+        max_frames = _frame_cap(series, self.steps, max_frames)
         self.frame_steps = _frame_steps(self.steps, max_frames, self.current) if runs else []
         self.lo, self.hi = plot_window(surface, runs)
         if self.dim == 2:
@@ -113,7 +134,7 @@ class RaceTraces:
         self.blocks = [[self.points[self.points <= last] for last in r.last] for r in runs]
         self.block_xy = [[self._xy(d[b, k]) for k, b in enumerate(bl)] for d, bl in zip(self.drawn, self.blocks)]
         self.kinds = [key for key, _, _ in GLYPHS if key != "momentum" or any(r.momentum is not None for r in runs)]
-        self.kinds = self.kinds if glyphs and runs else []
+        self.kinds = self.kinds if glyphs and runs and series <= MAX_GLYPH_RUNS else []
         self.momenta = [r.momentum for r in runs]
 
     def _drawn(self, r: Runs) -> np.ndarray:
@@ -269,14 +290,7 @@ class RaceTraces:
         gx, gy = cell_grid(lo, hi, CONTOUR_GRID)
         z = surface_values(s, np.stack(np.meshgrid(gx, gy), axis=-1))
         levels = iso_levels(z)
-        lx: list = []
-        ly: list = []
-        for level in levels:
-            for line in contour_lines(gx, gy, z, level):
-                x, y = self._xy(line)
-                lx += x + [None]
-                ly += y + [None]
-        contours = contour_trace(lx, ly)
+        contours = contour_trace(*iso_line_arrays(gx, gy, z, levels))
         hx, hy = cell_grid(lo, hi, HOVER_GRID)
         mesh = np.stack(np.meshgrid(hx, hy), axis=-1).reshape(-1, 2)
         # invisible points make the picture hoverable, and clickable for st.plotly_chart selections

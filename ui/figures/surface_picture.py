@@ -226,8 +226,29 @@ def iso_levels(z: np.ndarray, n: int = N_LEVELS) -> list[float]:
     return [float(v) for v in levels if finite.min() < v < finite.max()]
 
 
-def contour_trace(xs: list, ys: list) -> dict:
-    """The iso-lines as one thin grey scatter trace (lines separated by None), not hoverable."""
+# vertices of all iso-lines together: a chaotic typed formula drew 1.4 MB of them (issue 17); past this,
+# every other level is dropped until they fit (the picture underneath still shows every level's colour)
+CONTOUR_MAX_POINTS = 25_000
+
+
+def iso_line_arrays(gx: np.ndarray, gy: np.ndarray, z: np.ndarray, levels: list[float]) -> tuple:
+    """Every iso-line at ``levels`` as one (x, y) pair of float32 arrays, the lines apart by NaN (a gap).
+
+    float32 holds what a screen can show and travels as compact binary (ui/figures/plain.py)."""
+    lines = {level: contour_lines(gx, gy, z, level) for level in levels}
+    kept = list(levels)
+    while len(kept) > 1 and sum(len(line) + 1 for level in kept for line in lines[level]) > CONTOUR_MAX_POINTS:
+        kept = kept[::2]
+    gap = np.full((1, 2), np.nan)
+    parts = [part for level in kept for line in lines[level] for part in (line, gap)][:-1]
+    if not parts:
+        return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.float32)
+    xy = np.concatenate(parts).astype(np.float32)
+    return xy[:, 0], xy[:, 1]
+
+
+def contour_trace(xs, ys) -> dict:
+    """The iso-lines as one thin grey scatter trace (lines apart by a gap), not hoverable."""
     return dict(
         type="scatter",
         x=xs,
