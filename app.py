@@ -7,6 +7,7 @@ the engine in gdviz/.
 import streamlit as st
 
 from ui.uploads import keep_one_upload_per_session
+from ui.work import LANES
 
 st.set_page_config(page_title="gdviz · optimizer playground", page_icon="⛰️", layout="wide")
 keep_one_upload_per_session()  # the upload endpoint keeps one file per session, none for a session gone
@@ -29,4 +30,6 @@ navigation = st.navigation(
         st.Page("pages/about.py", title="About: the update rules", icon=":material/menu_book:", url_path="about"),
     ]
 )
-navigation.run()
+# interactive runs first: heavy (budgeted) work takes turns and pauses while a cheap page is being served
+with LANES.script_run():
+    navigation.run()

@@ -16,7 +16,10 @@ nothing for a call that raised), and the page shows what was done with a notice.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from streamlit.runtime import Runtime
@@ -26,12 +29,93 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 WALL_FACTOR = 3.0
 
 
+# -- interactive first --------------------------------------------------------------------------------------
+# One server process runs every visitor's script on its own thread, but Python runs one thread at a time: ten
+# visitors' heavy links shared the interpreter with an eleventh visitor's first page, who waited 1-3 s for
+# what takes 0.1 s on an idle server (benchmarks/load.py --attackers). So budgeted (heavy) work takes turns:
+# - one heavy script run at a time holds the heavy lane; the others wait for it without using the CPU (at most
+#   LANE_WAIT_SECONDS, then they go on anyway: a queue must not become a refusal);
+# - heavy work pauses while an interactive run (one that has not asked a Budget) is running, at most
+#   YIELD_SECONDS at a time, so a page that costs little is served at once.
+# Waiting costs no CPU, so it does not count against a Budget's CPU seconds, and it moves its clock deadline.
+LANE_WAIT_SECONDS = 30.0
+YIELD_SECONDS = 0.25
+# a heavy run pauses at most this long in all for interactive runs: one that waits on the heavy run itself (a
+# cache lock on the same result) must not slow it to a crawl
+YIELD_TOTAL_SECONDS = 1.0
+_POLL_SECONDS = 0.05  # how often a waiting run looks whether its visitor is still there
+
+
+class Lanes:
+    """The script runs in progress in this process (registered by app.py) and which one holds the heavy lane."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._heavy: dict[int, bool] = {}  # thread ident of a script run -> has it asked a Budget?
+        self._holder: int | None = None
+
+    @contextlib.contextmanager
+    def script_run(self) -> Iterator[None]:
+        """Around one script run (app.py): counted as interactive until it asks a Budget."""
+        me = threading.get_ident()
+        with self._changed:
+            self._heavy[me] = False
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._heavy.pop(me, None)
+                if self._holder == me:
+                    self._holder = None
+                self._changed.notify_all()
+
+    def registered(self) -> bool:
+        return threading.get_ident() in self._heavy
+
+    def enter_heavy(self, gone, limit: float) -> float:
+        """Wait for the heavy lane (at most ``limit`` seconds, less if ``gone()``); returns the seconds waited."""
+        me, start = threading.get_ident(), time.monotonic()
+        with self._changed:
+            if me not in self._heavy:
+                return 0.0  # not a registered script run (a test, a notebook): nothing to take turns with
+            self._heavy[me] = True
+            self._changed.notify_all()  # one interactive run fewer: heavy runs that paused for it may go on
+            while self._holder not in (None, me) and self._holder in self._heavy:
+                left = limit - (time.monotonic() - start)
+                if left <= 0 or gone():
+                    break
+                self._changed.wait(min(left, _POLL_SECONDS))
+            if self._holder in (None, me) or self._holder not in self._heavy:
+                self._holder = me
+        return time.monotonic() - start
+
+    def interactive_running(self) -> bool:
+        return not all(self._heavy.values())
+
+    def pause_for_interactive(self, limit: float) -> float:
+        """Wait (at most ``limit`` seconds) while an interactive run is in progress; returns the seconds waited."""
+        start = time.monotonic()
+        with self._changed:
+            while self.interactive_running():
+                left = limit - (time.monotonic() - start)
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+        return time.monotonic() - start
+
+
+LANES = Lanes()
+
+
 class Budget:
     """``should_stop`` for one rerun: True once this thread has used ``seconds`` of CPU since it was made
-    (or WALL_FACTOR times that has passed), or once the visitor has left.
+    (or WALL_FACTOR times that has passed, not counting the time it waited for its turn), or once the
+    visitor has left.
 
-    ``reason`` says which ("time" or "gone"), None while the work may go on. Outside a running app
-    (tests, benchmarks) only the clocks are looked at.
+    ``reason`` says which ("time" or "gone"), None while the work may go on. In a script run that app.py
+    registered with :data:`LANES`, the first question waits for the heavy lane and later ones pause while an
+    interactive run is in progress. Outside a running app (tests, benchmarks, notebooks) only the clocks are
+    looked at.
     """
 
     def __init__(self, seconds: float):
@@ -39,15 +123,32 @@ class Budget:
         self.cpu_deadline = time.thread_time() + self.seconds
         self.deadline = time.monotonic() + WALL_FACTOR * self.seconds
         self.reason: str | None = None
+        self.waited = 0.0  # seconds this work waited for its turn, in all
+        self.paused = 0.0  # of which paused for interactive runs
+        self._admitted = not LANES.registered()
         ctx = get_script_run_ctx(suppress_warning=True)
         self._session_id = ctx.session_id if ctx is not None and Runtime.exists() else None
+
+    def _gone(self) -> bool:
+        return self._session_id is not None and not Runtime.instance().is_active_session(self._session_id)
+
+    def _wait(self, seconds: float) -> None:
+        self.waited += seconds
+        self.deadline += seconds
 
     def __call__(self) -> bool:
         if self.reason is not None:
             return True
+        if not self._admitted:
+            self._admitted = True
+            self._wait(LANES.enter_heavy(self._gone, LANE_WAIT_SECONDS))
+        elif self.paused < YIELD_TOTAL_SECONDS and LANES.registered() and LANES.interactive_running():
+            pause = LANES.pause_for_interactive(min(YIELD_SECONDS, YIELD_TOTAL_SECONDS - self.paused))
+            self.paused += pause
+            self._wait(pause)
         if time.thread_time() > self.cpu_deadline or time.monotonic() > self.deadline:
             self.reason = "time"
-        elif self._session_id is not None and not Runtime.instance().is_active_session(self._session_id):
+        elif self._gone():
             self.reason = "gone"
         return self.reason is not None
 
