@@ -192,9 +192,16 @@ def step_seconds(run_steps, probe_steps: int) -> float:
     return (time.thread_time() - cpu) / probe_steps
 
 
-def affordable_steps(steps: int, step_seconds: float, budget_seconds: float) -> tuple[int, str | None]:
+# what the notice of a cut suggests unless the page says otherwise (the Playground: runs and typed formulas)
+AFFORDABLE_HINT = "Fewer runs or a simpler formula allow more steps."
+
+
+def affordable_steps(
+    steps: int, step_seconds: float, budget_seconds: float, hint: str = AFFORDABLE_HINT
+) -> tuple[int, str | None]:
     """``steps``, or fewer (two significant digits, at least 1) when ``steps`` × ``step_seconds`` is over the
-    budget; and the notice that says so, with the measured cost."""
+    budget; and the notice that says so, with the measured cost and ``hint`` (what the page's visitor can
+    change to afford more steps)."""
     most = int(budget_seconds / step_seconds) if step_seconds > 0 else steps
     if steps <= most:
         return steps, None
@@ -202,6 +209,5 @@ def affordable_steps(steps: int, step_seconds: float, budget_seconds: float) -> 
     cut = max(1, most // scale * scale)
     return cut, (
         f"These runs cost about {step_seconds * 1e3:.2g} ms of server time per step, so {steps} steps would take "
-        f"{steps * step_seconds:.0f} s; the budget is {budget_seconds:g} s, so {cut} steps are shown. "
-        "Fewer runs or a simpler formula allow more steps."
+        f"{steps * step_seconds:.0f} s; the budget is {budget_seconds:g} s, so {cut} steps are shown. {hint}"
     )
