@@ -6,6 +6,7 @@ the engine in gdviz/.
 
 import streamlit as st
 
+from ui.memory import bounded_memory
 from ui.uploads import keep_one_upload_per_session
 from ui.work import LANES
 
@@ -30,6 +31,7 @@ navigation = st.navigation(
         st.Page("pages/about.py", title="About: the update rules", icon=":material/menu_book:", url_path="about"),
     ]
 )
-# interactive runs first: heavy (budgeted) work takes turns and pauses while a cheap page is being served
-with LANES.script_run():
+# interactive runs first: heavy (budgeted) work takes turns and pauses while a cheap page is being served;
+# afterwards the shared caches are dropped if the server has grown past its memory limit
+with LANES.script_run(), bounded_memory():
     navigation.run()

@@ -33,7 +33,8 @@ heaviest link a page allows (every count of its fields at its cap, Newton where 
 deep formula on the Playground; a new seed or start each time so nothing comes from a cache), some of them
 closing their tab right after sending; while they run, ``--victims`` fresh visitors open the Playground one
 after another, and their time to the first chart is compared with the idle one (target: within
-``--attacker-ratio-target`` of it). The heaviest links are :func:`heaviest_links`.
+``--attacker-ratio-target`` of it). The heaviest links are :func:`heaviest_links`. The attackers run in a
+process of their own, so that their clients' work on big replies is not timed as the victims' wait.
 
 Usage::
 
@@ -656,26 +657,59 @@ async def first_chart(url: str, name: str, report: Report, action: str) -> float
         await visitor.close()
 
 
+async def attack_for(url: str, attackers: int, seconds: float, verbose: bool) -> None:
+    """``attackers`` clients sending the heaviest links for ``seconds`` (run in a process of its own)."""
+    report = Report()
+    links = list(heaviest_links().values())
+    stop = asyncio.Event()
+    args = argparse.Namespace(verbose=verbose)
+    tasks = [asyncio.create_task(attacker(url, i, links, stop, report, args)) for i in range(attackers)]
+    # until the parent closes our stdin (its victims are timed), or at most ``seconds``
+    await asyncio.wait([asyncio.create_task(asyncio.to_thread(sys.stdin.read))], timeout=seconds)
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    heavy = report.timings.get("attacker: heavy link", [])
+    print(json.dumps({"heavy_link_time": summary(heavy), "refused": len(report.timings.get("attacker: refused", []))}))
+
+
 async def attack(args, server: Server, result: dict) -> None:
-    """The idle first chart, then the same under ``args.attackers`` attackers; the CPU the server spent."""
+    """The idle first chart, then the same under ``args.attackers`` attackers; the CPU the server spent.
+
+    The attackers run in a process of their own: sharing this process's event loop, their clients' work on
+    multi-megabyte replies (inflating, parsing) would be timed as the victim's wait."""
     report = Report()
     idle = [
         await first_chart(server.url, f"idle visitor {i + 1}", report, "first chart, idle") for i in range(args.victims)
     ]
-    links = list(heaviest_links().values())
-    stop = asyncio.Event()
     cpu = server.cpu_s()
     start = time.perf_counter()
-    attackers = [asyncio.create_task(attacker(server.url, i, links, stop, report, args)) for i in range(args.attackers)]
-    await asyncio.sleep(args.attack_lead_s)  # the attackers' heavy work is under way
-    loaded = []
-    for i in range(args.victims):
-        loaded.append(
-            await first_chart(server.url, f"visitor {args.attackers + 1} #{i + 1}", report, "first chart, attacked")
-        )
-    stop.set()
-    await asyncio.gather(*attackers, return_exceptions=True)
+    # the attackers go on until every victim has been timed: the lead, then a generous bound per victim
+    attack_seconds = args.attack_lead_s + 30.0 * args.victims
+    command = [sys.executable, __file__, "--attack-url", server.url, "--attackers", str(args.attackers)]
+    command += ["--attack-seconds", f"{attack_seconds:g}"] + (["--verbose"] if args.verbose else [])
+    attackers = await asyncio.create_subprocess_exec(
+        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        await asyncio.sleep(args.attack_lead_s)  # the attackers' heavy work is under way
+        loaded = []
+        for i in range(args.victims):
+            loaded.append(
+                await first_chart(server.url, f"visitor {args.attackers + 1} #{i + 1}", report, "first chart, attacked")
+            )
+    finally:
+        attackers.stdin.close()  # the attackers stop and report
+        try:
+            output = await asyncio.wait_for(attackers.stdout.read(), timeout=60)
+        except TimeoutError:
+            attackers.terminate()
+            output = b""
+        await attackers.wait()
     wall = time.perf_counter() - start
+    lines = output.decode(errors="replace").strip().splitlines()
+    heavy = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"heavy_link_time": {"n": 0}}
     idle_s, loaded_s = statistics.median(idle), statistics.median(loaded)
     result["attack"] = {
         "attackers": args.attackers,
@@ -683,7 +717,7 @@ async def attack(args, server: Server, result: dict) -> None:
         "first_chart_idle_s": [round(v, 2) for v in idle],
         "first_chart_attacked_s": [round(v, 2) for v in loaded],
         "ratio": round(loaded_s / idle_s, 2),
-        "heavy_link_time": summary(report.timings.get("attacker: heavy link", [])),
+        "heavy_link_time": heavy["heavy_link_time"],
         "server_cpu_share_of_one_core": round((server.cpu_s() - cpu) / wall, 2),
         "wall_s": round(wall, 1),
         "rss_mb_after": round(server.rss_mb(), 1),
@@ -837,6 +871,9 @@ def parse_args(argv=None):
     parser.add_argument("--attack-lead-s", type=float, default=5.0, help="attacker mode: head start of the attackers")
     parser.add_argument("--attacker-ratio-target", type=float, default=2.0)
     parser.add_argument("--verbose", action="store_true")
+    # the attackers' own process (see attack()): sends the heaviest links to this server for this long
+    parser.add_argument("--attack-url", help=argparse.SUPPRESS)
+    parser.add_argument("--attack-seconds", type=float, default=60.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.attackers and args.client != "ws":
         parser.error("--attackers needs --client ws")
@@ -923,6 +960,9 @@ def print_report(result: dict, checks: dict) -> None:
 def main(argv=None) -> int:
     global PRESET_TITLES
     args = parse_args(argv)
+    if args.attack_url:  # the attackers' process of an attacker-mode run
+        asyncio.run(attack_for(args.attack_url, args.attackers, args.attack_seconds, args.verbose))
+        return 0
     PRESET_TITLES = preset_titles()
     if args.client == "browser" and not Path(CHROMIUM).exists():
         print(f"no Chromium at {CHROMIUM} (set GDVIZ_CHROMIUM)", file=sys.stderr)

@@ -8,6 +8,8 @@ cap says why it has the value it has; change them here only.
 
 from __future__ import annotations
 
+import os
+
 # -- the race (Playground) --------------------------------------------------------------------------
 # 8 optimizers × 5000 steps is ~40k vectorized updates: well under a second on one core, and the
 # figure subsamples to a fixed number of animation frames whatever the step count.
@@ -77,6 +79,10 @@ MAX_NOTICE_NAMES = 5
 MAX_NOTICES = 10
 
 # -- caching (per server process, shared by all sessions, keyed by the full inputs) ------------------
+# the server's resident memory past which every shared cache is dropped after a script run (ui/memory.py);
+# a deployment sets its own with GDVIZ_MEMORY_LIMIT_MB (the idle server is ~200 MB, the caches' measured
+# bounds below add up to more than this)
+MEMORY_LIMIT_BYTES = int(float(os.environ.get("GDVIZ_MEMORY_LIMIT_MB", "1024")) * 2**20)
 # simulations: ~30 kB for the default scenario, ~7 MB (pickled) at MAX_RUN_STEPS
 CACHE_MAX_ENTRIES = 32
 # what the race cache may hold at most: CACHE_MAX_ENTRIES × the largest result the caps allow

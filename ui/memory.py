@@ -1,0 +1,67 @@
+"""The server's memory, bounded by bytes: past a resident-size limit the shared caches are dropped (issue 17).
+
+Each cache is bounded by entries and, by measurement, by the bytes its largest results take
+(tests/test_budgets.py), but a server has a dozen of them, plus what sessions hold while they compute: 14
+scenarios at the caps kept 1.5 GB resident, and ten attackers' links 2.1 GB. What bounds the process is
+its resident size itself: after every script run, if it is over :data:`ui.limits.MEMORY_LIMIT_BYTES`, every
+``st.cache_data`` and ``st.cache_resource`` entry is dropped (they only hold results that can be computed
+again: races, Lab maps, trainings, built figures, downloads, parsed formulas). NumPy buffers and large
+bytes are returned to the system when freed, so the resident size falls back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import threading
+from collections.abc import Iterator
+
+import streamlit as st
+
+from ui import limits
+
+_LOG = logging.getLogger(__name__)
+_CLEARING = threading.Lock()
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory, or None where the system does not say (Linux's /proc only)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def relieve(limit: int | None = None) -> bool:
+    """Drop every shared cache when the process is over ``limit`` bytes (default: the configured limit).
+    Returns whether it did. One thread clears at a time; the others go on."""
+    limit = limits.MEMORY_LIMIT_BYTES if limit is None else limit
+    size = resident_bytes()
+    if size is None or size <= limit or not _CLEARING.acquire(blocking=False):
+        return False
+    try:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        gc.collect()
+        after = resident_bytes() or 0
+        _LOG.info(
+            "resident memory %.0f MB over the %.0f MB limit: caches dropped, now %.0f MB",
+            size / 2**20,
+            limit / 2**20,
+            after / 2**20,
+        )
+        return True
+    finally:
+        _CLEARING.release()
+
+
+@contextlib.contextmanager
+def bounded_memory() -> Iterator[None]:
+    """Around a script run (app.py): afterwards, however it ended, :func:`relieve`."""
+    try:
+        yield
+    finally:
+        relieve()
