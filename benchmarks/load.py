@@ -583,7 +583,8 @@ def heaviest_links() -> dict[str, tuple[str, str]]:
             "Landscape Lab",
             urlencode({"view": view} | fields_query(module.FIELDS, values)),
         )
-    values = _heaviest_values(schedules_page.FIELDS, defaults(schedules_page.FIELDS))
+    # a small lr: at the default every run on goldstein_price diverges at once, which ends the loop early
+    values = _heaviest_values(schedules_page.FIELDS, defaults(schedules_page.FIELDS)) | {"lr": 1e-5}
     out["schedules"] = ("Schedules", urlencode(fields_query(schedules_page.FIELDS, values)))
     # regression: the data is bounded by its values (n x d), so the heaviest links trade samples for features
     most = limits.REGRESSION_MAX_VALUES

@@ -252,3 +252,18 @@ def test_the_heaviest_playground_charts_stay_within_a_few_megabytes():
     assert race_bytes < 3 * 2**20 and panel_bytes < 2**20
     assert spec["layout"]["meta"]["glyphs"] == {}  # 64 runs: no step arrows
     assert 24 <= spec["layout"]["meta"]["frames"] <= 121
+
+
+def test_the_heaviest_schedules_link_stops_at_its_budget_with_a_notice(monkeypatch):
+    # six schedules × 32 seeds × 10,000 steps ran with no budget at all, so it never took turns with other
+    # visitors' heavy work (ui/work.py) and kept computing after its visitor left
+    monkeypatch.setattr(limits, "LAB_SECONDS", 0.0)  # stop at the first question
+    query = {"n": "6", "s": "goldstein_price", "steps": "10000", "seeds": "32", "seed": "99", "lr": "1e-06"}
+    cpu = time.process_time()
+    at = open_page("pages/schedules.py", query)
+    spent = time.process_time() - cpu
+    ok(at)
+    warnings = [w.value for w in at.warning if w.value.startswith("Stopped after")]
+    # (a small lr: at the default one every run on goldstein_price diverges at once and ends the loop)
+    assert len(warnings) == 6 and all("of 10000 steps" in w for w in warnings), warnings
+    assert spent < 10.0, f"{spent:.1f} s of CPU with no budget"

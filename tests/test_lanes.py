@@ -22,7 +22,14 @@ from ui.work import Budget, Lanes
 def lanes(monkeypatch):
     fresh = Lanes()
     monkeypatch.setattr(work, "LANES", fresh)
+    monkeypatch.setattr(work, "HEAVY_AFTER_SECONDS", -1.0)  # every registered run is heavy at its first question
     return fresh
+
+
+def _spin(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
 
 
 def _in_thread(target) -> threading.Thread:
@@ -59,6 +66,39 @@ def test_one_heavy_run_at_a_time_the_next_goes_when_the_first_run_ends(lanes):
     for thread in threads:
         thread.join(5)
     assert events == ["first heavy", "first ends", "second heavy"]
+
+
+def test_a_run_is_interactive_until_it_has_used_its_free_cpu(lanes, monkeypatch):
+    # a cheap computation (a first visit's race computed again after the caches were dropped) never queues
+    # behind heavy links; past HEAVY_AFTER_SECONDS of CPU the same run waits for the lane like any heavy one
+    monkeypatch.setattr(work, "HEAVY_AFTER_SECONDS", 0.2)
+    holder_in, release = threading.Event(), threading.Event()
+
+    def holder():
+        with lanes.script_run():
+            _spin(0.25)
+            Budget(10.0)()
+            holder_in.set()
+            release.wait(5)
+
+    _in_thread(holder)
+    holder_in.wait(5)
+    seen = {}
+
+    def cheap_then_heavy():
+        with lanes.script_run():
+            budget = Budget(10.0)
+            start = time.monotonic()
+            budget()
+            seen["cheap"] = (time.monotonic() - start, lanes.heavy_here())
+            _spin(0.25)
+            _in_thread(lambda: (time.sleep(0.3), release.set()))
+            budget()
+            seen["heavy"] = (budget.waited, lanes.heavy_here())
+
+    _in_thread(cheap_then_heavy).join(5)
+    assert seen["cheap"][0] < 0.05 and seen["cheap"][1] is False
+    assert seen["heavy"][0] >= 0.25 and seen["heavy"][1] is True
 
 
 def test_heavy_work_pauses_while_an_interactive_run_is_in_progress(lanes, monkeypatch):
@@ -173,9 +213,7 @@ def test_waiting_moves_the_clock_deadline_and_not_the_cpu_one(lanes):
             _in_thread(lambda: (time.sleep(0.5), release.set()))
             seen["stop"] = budget()  # waits 0.5 s for the lane: more than the clock deadline, yet no stop
             seen["waited"] = budget.waited
-            spin = time.thread_time() + 0.2
-            while time.thread_time() < spin:
-                pass
+            _spin(0.2)
             seen["after cpu"] = budget()
 
     _in_thread(queued).join(5)

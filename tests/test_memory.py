@@ -35,7 +35,8 @@ def _counting_cache():
     return calls, square, built
 
 
-def test_under_the_limit_the_caches_stay_over_it_they_go():
+def test_under_the_limit_the_caches_stay_over_it_they_go(monkeypatch):
+    monkeypatch.setattr(memory, "_after_last_clear", 0)
     calls, square, built = _counting_cache()
     square(3), built(3)
     assert memory.relieve(limit=64 * 2**30) is False
@@ -44,6 +45,16 @@ def test_under_the_limit_the_caches_stay_over_it_they_go():
     assert memory.relieve(limit=1) is True
     square(3), built(3)
     assert calls == [3, -3, 3, -3]  # computed again: both caches were dropped
+
+
+def test_after_a_clear_the_next_waits_until_the_process_has_grown_again(monkeypatch):
+    # what stays resident after a clear (work in progress) must not make every run drop the caches
+    sizes = iter([900, 600, 700, 900, 650])
+    monkeypatch.setattr(memory, "resident_bytes", lambda: next(sizes))
+    monkeypatch.setattr(memory, "_after_last_clear", 0)
+    assert memory.relieve(limit=500) is True  # 900 > 500: cleared, 600 left resident
+    assert memory.relieve(limit=500) is False  # 700: over the limit, but not 600 + 25 % of 500 = 725
+    assert memory.relieve(limit=500) is True  # 900: grown again
 
 
 def test_every_script_run_ends_with_the_memory_check(monkeypatch):

@@ -24,6 +24,11 @@ from ui import limits
 
 _LOG = logging.getLogger(__name__)
 _CLEARING = threading.Lock()
+# what is resident besides the caches (work in progress, the interpreter's own heap) can stay over the limit
+# after a clear: the next clear waits until the process has grown by this share of the limit again, so that
+# the caches are not dropped at every run (every visitor recomputing) while they hold little
+REGROWTH_SHARE = 0.25
+_after_last_clear = 0
 
 
 def resident_bytes() -> int | None:
@@ -36,17 +41,21 @@ def resident_bytes() -> int | None:
 
 
 def relieve(limit: int | None = None) -> bool:
-    """Drop every shared cache when the process is over ``limit`` bytes (default: the configured limit).
-    Returns whether it did. One thread clears at a time; the others go on."""
+    """Drop every shared cache when the process is over ``limit`` bytes (default: the configured limit) and
+    has grown by REGROWTH_SHARE of it since the last time. Returns whether it did. One thread clears at a
+    time; the others go on."""
+    global _after_last_clear
     limit = limits.MEMORY_LIMIT_BYTES if limit is None else limit
     size = resident_bytes()
-    if size is None or size <= limit or not _CLEARING.acquire(blocking=False):
+    if size is None or size <= max(limit, _after_last_clear + REGROWTH_SHARE * limit):
+        return False
+    if not _CLEARING.acquire(blocking=False):
         return False
     try:
         st.cache_data.clear()
         st.cache_resource.clear()
         gc.collect()
-        after = resident_bytes() or 0
+        after = _after_last_clear = resident_bytes() or 0
         _LOG.info(
             "resident memory %.0f MB over the %.0f MB limit: caches dropped, now %.0f MB",
             size / 2**20,

@@ -17,6 +17,7 @@ nothing for a call that raised), and the page shows what was done with a notice.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,18 +33,23 @@ WALL_FACTOR = 3.0
 # -- interactive first --------------------------------------------------------------------------------------
 # One server process runs every visitor's script on its own thread, but Python runs one thread at a time: ten
 # visitors' heavy links shared the interpreter with an eleventh visitor's first page, who waited 1-3 s for
-# what takes 0.1 s on an idle server (benchmarks/load.py --attackers). So budgeted (heavy) work takes turns:
-# - one heavy script run at a time holds the heavy lane; the others wait for it without using the CPU (at most
-#   LANE_WAIT_SECONDS, then they go on anyway: a queue must not become a refusal);
-# - heavy work pauses while an interactive run (one that has not asked a Budget) is running, at most
-#   YIELD_SECONDS at a time, so a page that costs little is served at once.
+# what takes 0.1 s on an idle server (benchmarks/load.py --attackers). So heavy work takes turns:
+# - a script run is interactive until it has used HEAVY_AFTER_SECONDS of CPU; from its next Budget question
+#   on it is heavy, and must hold the heavy lane: one heavy run at a time, the others wait for it without using
+#   the CPU (at most LANE_WAIT_SECONDS, then they go on anyway: a queue must not become a refusal);
+# - heavy work pauses while an interactive run is in progress, at most YIELD_SECONDS at a time, so a page
+#   that costs little (a first visit, a cheap race computed again) is served at once.
 # Waiting costs no CPU, so it does not count against a Budget's CPU seconds, and it moves its clock deadline.
+HEAVY_AFTER_SECONDS = 0.5
 LANE_WAIT_SECONDS = 30.0
 YIELD_SECONDS = 0.25
 # a heavy run pauses at most this long in all for interactive runs: one that waits on the heavy run itself (a
 # cache lock on the same result) must not slow it to a crawl
 YIELD_TOTAL_SECONDS = 1.0
 _POLL_SECONDS = 0.05  # how often a waiting run looks whether its visitor is still there
+# how long a thread holds the interpreter before another one that wants it gets it (CPython's default: 5 ms).
+# Shorter, a server thread answering a visitor waits less behind a busy one, at a small cost when contended
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 class Lanes:
@@ -51,7 +57,8 @@ class Lanes:
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._heavy: dict[int, bool] = {}  # thread ident of a script run -> has it asked a Budget?
+        self._heavy: dict[int, bool] = {}  # thread ident of a script run -> is it heavy?
+        self._cpu_start: dict[int, float] = {}  # its thread's CPU time when it started
         self._holder: int | None = None
 
     @contextlib.contextmanager
@@ -60,17 +67,28 @@ class Lanes:
         me = threading.get_ident()
         with self._changed:
             self._heavy[me] = False
+            self._cpu_start[me] = time.thread_time()
         try:
             yield
         finally:
             with self._changed:
                 self._heavy.pop(me, None)
+                self._cpu_start.pop(me, None)
                 if self._holder == me:
                     self._holder = None
                 self._changed.notify_all()
 
     def registered(self) -> bool:
         return threading.get_ident() in self._heavy
+
+    def heavy_here(self) -> bool:
+        """Is this thread's script run heavy?"""
+        return self._heavy.get(threading.get_ident(), False)
+
+    def run_cpu_seconds(self) -> float:
+        """CPU seconds this thread's script run has used so far (0 outside a registered run)."""
+        start = self._cpu_start.get(threading.get_ident())
+        return 0.0 if start is None else time.thread_time() - start
 
     def enter_heavy(self, gone, limit: float) -> float:
         """Wait for the heavy lane (at most ``limit`` seconds, less if ``gone()``); returns the seconds waited."""
@@ -105,6 +123,7 @@ class Lanes:
 
 
 LANES = Lanes()
+sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 class Budget:
@@ -113,9 +132,9 @@ class Budget:
     visitor has left.
 
     ``reason`` says which ("time" or "gone"), None while the work may go on. In a script run that app.py
-    registered with :data:`LANES`, the first question waits for the heavy lane and later ones pause while an
-    interactive run is in progress. Outside a running app (tests, benchmarks, notebooks) only the clocks are
-    looked at.
+    registered with :data:`LANES`, once the run has used HEAVY_AFTER_SECONDS of CPU a question waits for the
+    heavy lane, and later ones pause while an interactive run is in progress. Outside a running app (tests,
+    benchmarks, notebooks) only the clocks are looked at.
     """
 
     def __init__(self, seconds: float):
@@ -125,7 +144,6 @@ class Budget:
         self.reason: str | None = None
         self.waited = 0.0  # seconds this work waited for its turn, in all
         self.paused = 0.0  # of which paused for interactive runs
-        self._admitted = not LANES.registered()
         ctx = get_script_run_ctx(suppress_warning=True)
         self._session_id = ctx.session_id if ctx is not None and Runtime.exists() else None
 
@@ -139,10 +157,9 @@ class Budget:
     def __call__(self) -> bool:
         if self.reason is not None:
             return True
-        if not self._admitted:
-            self._admitted = True
+        if LANES.registered() and not LANES.heavy_here() and LANES.run_cpu_seconds() > HEAVY_AFTER_SECONDS:
             self._wait(LANES.enter_heavy(self._gone, LANE_WAIT_SECONDS))
-        elif self.paused < YIELD_TOTAL_SECONDS and LANES.registered() and LANES.interactive_running():
+        elif self.paused < YIELD_TOTAL_SECONDS and LANES.heavy_here() and LANES.interactive_running():
             pause = LANES.pause_for_interactive(min(YIELD_SECONDS, YIELD_TOTAL_SECONDS - self.paused))
             self.paused += pause
             self._wait(pause)

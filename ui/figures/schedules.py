@@ -10,18 +10,32 @@ import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
 from ui.figures.lab_canvas import LOG_FLOOR, canvas, layout, minima_trace, path_trace
-from ui.figures.style import axis_style, color_of, sig
+from ui.figures.style import axis_style, color_of
+
+# points per curve at most: 10,000 steps × 6 schedules as Python lists took 2.7 s of the Schedules page's heaviest
+# link (plotly.py checks each value); NumPy arrays travel as typed arrays, subsampled evenly, last step kept
+CURVE_POINTS = 2000
+
+
+def _every(n: int, cap: int = CURVE_POINTS) -> np.ndarray:
+    return np.arange(n) if n <= cap else np.unique(np.round(np.linspace(0, n - 1, cap)).astype(int))
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """float64 with non-finite values as NaN (a gap in the line)."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def lr_figure(curves: Sequence[tuple[str, np.ndarray]], height: int = 360) -> go.Figure:
     """η_t of every schedule against the step t = 1..T."""
     fig = go.Figure()
     for i, (label, lrs) in enumerate(curves):
-        steps = np.arange(1, len(lrs) + 1)
+        keep = _every(len(lrs))
         fig.add_trace(
             go.Scatter(
-                x=steps.tolist(),
-                y=sig(lrs),
+                x=keep + 1,
+                y=_finite(np.asarray(lrs)[keep]),
                 mode="lines",
                 name=label,
                 line=dict(color=color_of(i), width=2.5),
@@ -41,13 +55,16 @@ def band_figure(
     fig = go.Figure()
     for i, (label, mean, low, high) in enumerate(bands):
         color = color_of(i)
-        steps = np.arange(len(mean)).tolist()
-        floor = (lambda v: np.maximum(v, LOG_FLOOR)) if log else (lambda v: v)
+        keep = _every(len(mean))
+        high_, low_, mean_ = (_finite(np.asarray(v)[keep]) for v in (high, low, mean))
+        if log:
+            high_, low_, mean_ = (np.maximum(v, LOG_FLOOR) for v in (high_, low_, mean_))
+
         rgb = tuple(int(color[k : k + 2], 16) for k in (1, 3, 5))
         fig.add_trace(
             go.Scatter(
-                x=steps + steps[::-1],
-                y=sig(floor(high)) + sig(floor(low))[::-1],
+                x=np.concatenate([keep, keep[::-1]]),
+                y=np.concatenate([high_, low_[::-1]]),
                 fill="toself",
                 fillcolor=f"rgba({rgb[0]},{rgb[1]},{rgb[2]},0.18)",
                 line=dict(width=0),
@@ -59,8 +76,8 @@ def band_figure(
         )
         fig.add_trace(
             go.Scatter(
-                x=steps,
-                y=sig(floor(mean)),
+                x=keep,
+                y=mean_,
                 mode="lines",
                 name=label,
                 legendgroup=label,

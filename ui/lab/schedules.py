@@ -18,6 +18,7 @@ from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.text import escape_markdown
 from ui.state.values import NO_SCHEDULE, Params
 from ui.state.widgets import KEEP, playable_schedules
+from ui.work import Budget, complete, partial
 
 PAGE = "sc"
 DEFAULT_STEPS = 200
@@ -82,11 +83,13 @@ def schedule_runs(
     seeds: int,
     seed: int,
     schedule: tuple[str, Params],
+    _should_stop=None,
 ) -> dict[str, np.ndarray]:
     """Noisy SGD with one schedule, ``seeds`` runs in one call (each its own noise stream).
 
     Returns lrs (steps,), distance (or f when the surface has no known minimum) as mean / 10% / 90%
-    quantiles over the runs (steps+1,), and run 0's path (steps+1, dim).
+    quantiles over the runs (steps+1,), and run 0's path (steps+1, dim). Stopped by ``_should_stop`` (a
+    ui.work.Budget), it raises ui.work.Stopped with the steps done, which the cache does not keep.
     """
     surface = gdviz.surface(surface_name)
     name, params = schedule
@@ -101,9 +104,10 @@ def schedule_runs(
         noise=noise,
         seed=seed,
         record="path",
+        should_stop=_should_stop,
     )
     metric = traj.distance_to_minimum() if np.size(surface.minima) else traj.losses  # (steps+1, R)
-    return {
+    result = {
         "lrs": traj.lrs.mean(axis=1),
         "mean": metric.mean(axis=1),
         "low": np.quantile(metric, 0.1, axis=1),
@@ -111,6 +115,7 @@ def schedule_runs(
         "path": traj.xs[:, 0],
         "diverged": (traj.diverged_step >= 0).sum(),
     }
+    return complete(result, traj.xs.shape[0] - 1, steps)
 
 
 def schedule_scenario(values: dict[str, Any], schedule: tuple[str, Params]) -> Scenario:
@@ -160,27 +165,22 @@ def sidebar() -> None:
 
 def run_all(values: dict[str, Any], chosen: list, labels: list[str]) -> list[dict[str, np.ndarray]]:
     """Each chosen schedule's runs, with a progress bar; stops the page on an engine error."""
-    results = []
+    results: list[dict[str, np.ndarray]] = []
+    stopped: list[str] = []
     progress = st.progress(0.0, text="Running noisy SGD …")
+    args = (values["s"], values["x0"], values["lr"], values["noise"], values["steps"], values["seeds"], values["seed"])
     for i, item in enumerate(chosen):
+        # each schedule its share of the page's CPU budget, so that a costly first one leaves the others theirs
+        budget = Budget(limits.LAB_SECONDS / len(chosen))
         try:
-            results.append(
-                schedule_runs(
-                    values["s"],
-                    values["x0"],
-                    values["lr"],
-                    values["noise"],
-                    values["steps"],
-                    values["seeds"],
-                    values["seed"],
-                    item,
-                )
-            )
+            results.append(partial(lambda b=budget, it=item: schedule_runs(*args, it, b), stopped, budget.seconds))
         except ValueError as error:
             st.error(escape_markdown(f"{labels[i]}: {error}"))
             st.stop()
         progress.progress((i + 1) / len(chosen), text=f"Running noisy SGD … {labels[i]}")
     progress.empty()
+    for text in stopped:
+        st.warning(text)
     return results
 
 
