@@ -173,7 +173,9 @@ def compare(
     """Train once per mode (same data, device, seed and initial parameters) and measure each.
 
     ``max_updates`` caps each mode's updates (SGD on a million samples is a million updates per
-    epoch); a capped mode's time per epoch is then estimated from its time per update.
+    epoch); a capped mode's time per epoch is then estimated from its time per update. Once
+    ``should_stop()`` (in ``hyper``, passed on to every run) says stop, the modes not yet started are
+    left out: the rows are those of the first modes, at least one.
     ``progress(fraction, text)`` follows the whole comparison.
     """
     if not modes:
@@ -183,7 +185,10 @@ def compare(
     X_head, y_head = as_2d(X, y)
     train(X_head[:64], y_head[:64], optimizer, epochs=1, device=device, dtype=dtype, **{**hyper, "lr": modes[0].lr})
     rows = []
+    should_stop = hyper.get("should_stop")
     for index, mode in enumerate(modes):
+        if rows and should_stop is not None and should_stop():
+            break  # out of time: the modes measured so far (each full-data pass of a big set costs its share)
 
         def report(fraction: float, text: str, index: int = index, mode: Mode = mode) -> None:
             if progress is not None:

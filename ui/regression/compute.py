@@ -28,6 +28,16 @@ def to_original(params: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.nda
 
 # -- cached computations (Streamlit) --------------------------------------------------------------------
 CACHE = dict(max_entries=limits.REGRESSION_CACHE_MAX_ENTRIES, show_spinner=False)
+
+
+def one_visitor_one_core() -> None:
+    """torch computes on REGRESSION_TORCH_THREADS threads in this process. By default it takes every core, so
+    one visitor's training starved the others, and the time budgets (this thread's CPU, ui/work.py) saw half
+    of what a run cost: the heaviest links took 9 s of CPU against 4 s of budget."""
+    import torch  # lazily: the other pages never load it
+
+    # every time, on every script thread: OpenMP keeps a thread count per thread, and it costs microseconds
+    torch.set_num_threads(limits.REGRESSION_TORCH_THREADS)
 PROGRESS_UPDATES = 25
 
 
@@ -49,6 +59,7 @@ def synthetic(
     n: int, d: int, w: float, b: float, noise: float, x_scale: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The notes' data as NumPy float32 arrays X (n, d), y (n,)."""
+    one_visitor_one_core()
     X, y = reg.make_data(n, d, w=[w] * d, b=b, noise=noise, seed=seed, x_scale=x_scale)
     return X.numpy(), y.numpy()[:, 0]
 
@@ -66,6 +77,7 @@ def parsed(data: bytes) -> reg.Table:
 
 @st.cache_data(**CACHE)
 def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray) -> reg.ClosedForm:
+    one_visitor_one_core()
     return reg.solve(_X.astype(np.float64, copy=False), _y.astype(np.float64, copy=False))
 
 
@@ -108,6 +120,7 @@ def check_memory(X: np.ndarray, settings: dict[str, Any]) -> None:
 
 def trained(data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray) -> reg.TrainResult:
     """``gdviz.regression.train`` with ``dict(settings)`` within the server's budgets (cached)."""
+    one_visitor_one_core()
     check_memory(_X, _unfrozen(settings))
     # the page plans the schedule for the run as it will go: its horizon is the run's epochs, or updates
     budgeted = (("fit_horizon", True), ("max_seconds", limits.REGRESSION_MAX_TRAIN_SECONDS))
@@ -139,6 +152,7 @@ def compared(
 ) -> list[reg.ComparisonRow]:
     """``gdviz.regression.compare`` over ``modes`` within the server's budgets (cached); the CPU budget is
     shared by the modes."""
+    one_visitor_one_core()
     plain = _unfrozen(settings)
     for mode in modes:
         check_memory(_X, {**plain, "batch_size": mode.batch_size, "epochs": mode.epochs or plain.get("epochs", 2)})

@@ -323,6 +323,17 @@ def _comparison(run: Run) -> None:
     if rows is None:
         st.error(escape_markdown(error))
         return
+    if len(rows) < len(
+        run_modes := reg.default_modes(
+            run.n, run.batch, run.lr, scaled=here["cmp_lr"] == "scaled", gd_epochs=here["gd_epochs"]
+        )
+    ):
+        left_out = ", ".join(mode.label for mode in run_modes[len(rows) :])
+        st.warning(
+            f"Not measured within this server's time budget for the comparison: {left_out}. Fewer samples or "
+            "epochs fit them all in it.",
+            icon=":material/timer:",
+        )
     st.table(comparison_table(rows))
     axis = st.radio(
         "loss against",
