@@ -180,3 +180,20 @@ def test_other_figures_build():
         go.Figure(fig)
     rows = fair_figures.fair_rows(tuned, 1e-3)
     assert [row["optimizer"] for row in rows] == ["SGD", "Adam"]
+
+
+@pytest.mark.parametrize("surface_name", ["goldstein_price", "x2_1_sin"])
+def test_many_restarts_are_one_trace_with_a_bounded_number_of_points(surface_name):
+    # 200 restarts were 200 traces of up to 600 points as Python lists: seconds of the heaviest link (issue 17)
+    surface = gdviz.surface(surface_name)
+    r = L.random_restarts(surface, gdviz.optimizer("SGD", lr=1e-4), n=200, steps=1500, seed=3)
+    fig = escape_figures.restarts_figure(surface, r)
+    grey = [t for t in fig.data if t.name == "restart"]
+    assert len(grey) == 1 and isinstance(grey[0].x, np.ndarray)
+    x, y = np.asarray(grey[0].x), np.asarray(grey[0].y)
+    assert np.sum(np.isnan(x) & np.isnan(y)) == 198  # 199 paths, a gap between each two
+    assert np.sum(np.isfinite(x)) <= max(escape_figures.RESTART_POINTS, 199 * escape_figures.RESTART_MIN_POINTS)
+    best = [t for t in fig.data if t.name == "best restart"]
+    assert len(best) == 1 and fig.layout.meta["best"] == r.best
+    first = 0 if r.best != 0 else 1
+    assert x[0] == pytest.approx(r.xs[0, first, 0])  # the grey paths begin at their starts

@@ -57,9 +57,15 @@ PROBE_STEPS = 16
 # CPU seconds after which a race stops whatever the probe said (it may misjudge: iterates that wander into
 # costlier regions); ui/work.WALL_FACTOR times it on the clock stops it too
 RACE_SECONDS = 3.0
-# CPU seconds the steps of a Lab map may cost, measured as for the race: PROBE_STEPS steps of the map timed
-# once per setting (basins: per optimizer, half each), and a map whose steps would cost more gets fewer
+# CPU seconds the steps of one Landscape Lab view may cost, measured as for the race: PROBE_STEPS steps of its
+# runs timed once per setting (basins: per optimizer, half each; escape: the restarts and the three annealing
+# settings together; fair: every optimizer and lr), and a view whose steps would cost more gets fewer
 LAB_CPU_SECONDS = 3.0
+# runs a Lab probe times at most: a larger map's probe runs a coarser grid of starts (basins) or every k-th
+# row of cells (stability), spread over the whole map, and scales its cost up by the runs it left out. From a few thousand runs on, a step costs
+# in proportion to the runs (SGD on himmelblau: 17-20 ns per start and step from 64² to 200² starts; Newton
+# on goldstein_price 1.06-1.12 µs), so the estimate holds, and the probe of a 200² map costs a tenth as much
+LAB_PROBE_RUNS = 4096
 # CPU seconds of one Landscape Lab computation (all the blocks or optimizers of a view together), whatever
 # the probe said
 LAB_SECONDS = 4.0

@@ -13,23 +13,64 @@ from gdviz.landscape import Annealing, Restarts
 from gdviz.surfaces.base import Surface
 from ui.figures.lab_canvas import canvas, layout, minima_trace, path_trace
 from ui.figures.style import axis_style, color_of, sig
+from ui.figures.surface_picture import surface_values
+
+# points of all the other restarts' paths together: 200 restarts drawn as 200 traces of 600 points as Python
+# lists cost 2-3 s of the heaviest Escape link (issue 17); one trace of NumPy arrays, the paths apart by a gap
+RESTART_POINTS = 24_000
+RESTART_MIN_POINTS = 40  # per path, however many restarts
+
+
+def _others_trace(surface: Surface, xs: np.ndarray, others: list[int]) -> dict:
+    """Every restart but the best as one grey trace: each path subsampled (start and end kept), NaN between."""
+    steps = xs.shape[0]
+    per_path = max(RESTART_MIN_POINTS, RESTART_POINTS // max(len(others), 1))
+    keep = np.unique(np.round(np.linspace(0, steps - 1, min(steps, per_path))).astype(int))
+    points = xs[keep][:, others]  # (kept, paths, dim)
+    if surface.dim == 2:
+        px, py = points[..., 0], points[..., 1]
+    else:
+        px = points[..., 0]
+        py = np.asarray(surface_values(surface, points.reshape(-1, 1)), dtype=np.float64).reshape(px.shape)
+    gap = np.full((1, len(others)), np.nan)
+    x = np.concatenate([px, gap]).T.ravel()[:-1]  # path by path, each followed by a gap
+    y = np.concatenate([py, gap]).T.ravel()[:-1]
+    finite = lambda v: np.where(np.isfinite(v), v, np.nan)  # noqa: E731
+    return dict(x=finite(x), y=finite(y))
 
 
 def restarts_figure(surface: Surface, r: Restarts, height: int = 460) -> go.Figure:
     """Every restart's path (grey), the best one highlighted, starts as open circles."""
     fig = go.Figure()
     canvas(fig, surface)
-    for k in range(r.xs.shape[1]):
-        best = k == r.best
-        path_trace(
-            fig,
-            surface,
-            r.xs[:, k],
-            "best restart" if best else "restart",
-            color_of(1) if best else "rgba(40,40,40,0.55)",
-            legendgroup="best" if best else "restarts",
-            showlegend=best or k == (1 if r.best == 0 else 0),
+    others = [k for k in range(r.xs.shape[1]) if k != r.best]
+    if others:
+        fig.add_trace(
+            go.Scatter(
+                **_others_trace(surface, r.xs, others),
+                mode="lines",
+                name="restart",
+                legendgroup="restarts",
+                line=dict(color="rgba(40,40,40,0.55)", width=1.6),
+                hovertemplate="restart<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
+            )
         )
+        starts = r.xs[0, others]
+        sx = starts[:, 0]
+        sy = starts[:, 1] if surface.dim == 2 else surface_values(surface, starts[:, :1])
+        fig.add_trace(
+            go.Scatter(
+                x=np.asarray(sx, dtype=np.float64),
+                y=np.asarray(sy, dtype=np.float64),
+                mode="markers",
+                name="restart starts",
+                legendgroup="restarts",
+                showlegend=False,
+                marker=dict(symbol="circle-open", size=7, color="rgba(40,40,40,0.8)"),
+                hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
+            )
+        )
+    path_trace(fig, surface, r.xs[:, r.best], "best restart", color_of(1), legendgroup="best")
     minima_trace(fig, surface, surface.minima)
     fig.update_layout(layout(height), meta=dict(kind="restarts", best=r.best))
     return fig

@@ -12,15 +12,17 @@ from gdviz import landscape
 from ui import limits
 from ui.figures.maps import basins_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.lab.page import PAGE, build_optimizer, key, lab_steps, link, link_label, new_click
+from ui.lab.page import PAGE, affordable, build_optimizer, key, lab_steps, link, link_label, new_click
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
 from ui.state.text import escape_markdown
 from ui.state.values import Params
 from ui.state.widgets import KEEP
-from ui.work import Budget, affordable_steps, complete, partial, step_seconds
+from ui.work import Budget, complete, partial, step_seconds
 
 TITLE = "Basins of attraction"
+# what a visitor can change when the measured cost cuts the steps
+HINT = "Fewer starts per axis or cheaper optimizers fit more steps in the budget."
 FIELDS = (
     Choice("ba.s", "Surface", pick(PLANAR, "himmelblau"), PLANAR),
     Entry("ba.o1", "Optimizer A", "optimizer", "SGD", (("lr", 0.01),)),
@@ -41,8 +43,18 @@ def basins_of(
 
 @st.cache_data(**CACHE)
 def basins_step_seconds(surface_name: str, optimizer: tuple[str, Params], grid: int, tol_share: float) -> float:
-    """CPU seconds one step of this basin map costs here (PROBE_STEPS of it timed once, not cached as a map)."""
-    return step_seconds(lambda n: _basins(surface_name, optimizer, grid, n, tol_share), limits.PROBE_STEPS)
+    """CPU seconds one step of this basin map costs here: PROBE_STEPS steps timed once (not cached as a map).
+
+    The map's minima are found first, so that their search (a fixed cost, cached) is not taken for the
+    steps' (it made the default map's steps look six times as costly as they are). A map of more than
+    LAB_PROBE_RUNS starts is probed on a coarser grid over the same window and the cost scaled up by the
+    starts it left out.
+    """
+    attractors_of(surface_name)
+    dim = gdviz.surface(surface_name).dim
+    probe = min(grid, int(limits.LAB_PROBE_RUNS ** (1 / dim) + 1e-9))  # starts per axis the probe runs
+    per_step = step_seconds(lambda n: _basins(surface_name, optimizer, probe, n, tol_share), limits.PROBE_STEPS)
+    return per_step * (grid / probe) ** dim
 
 
 def _basins(
@@ -109,7 +121,7 @@ def view(values: dict[str, Any]) -> None:
             per_step = max(basins_step_seconds(surface.name, values[f], grid, tol_share) for f in ("ba.o1", "ba.o2"))
         except ValueError:
             per_step = 0.0  # the maps themselves say what is wrong, below
-        steps, message = affordable_steps(steps, 2 * per_step, limits.LAB_CPU_SECONDS)
+        steps, message = affordable(steps, 2 * per_step, HINT)
         if message:
             st.info(message)
     bar = st.progress(0.0, text="Computing basins …")

@@ -12,15 +12,17 @@ from gdviz import landscape
 from ui import limits
 from ui.figures.escape import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.lab.page import PAGE, build_optimizer, fmt, key, lab_steps, link
+from ui.lab.page import PAGE, affordable, build_optimizer, fmt, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.text import escape_markdown
 from ui.state.values import Params
 from ui.state.widgets import KEEP
-from ui.work import Budget, complete, partial
+from ui.work import Budget, complete, partial, step_seconds
 
 TITLE = "Escaping local minima"
+# what a visitor can change when the measured cost cuts the steps
+HINT = "Fewer restarts or noisy runs, or a cheaper optimizer, fit more steps in the budget."
 FIELDS = (
     Choice("es.s", "Surface", pick(PLANAR, "local_trap"), PLANAR),
     Point("es.x0", "Start point (annealing)", "es.s"),
@@ -39,8 +41,12 @@ FIELD = {f.key: f for f in FIELDS}
 def restarts_of(
     surface_name: str, optimizer: tuple[str, Params], n: int, steps: int, seed: int, _should_stop=None
 ) -> landscape.Restarts:
+    return _restarts(surface_name, optimizer, n, steps, seed, _should_stop)
+
+
+def _restarts(surface_name, optimizer, n, steps, seed, should_stop=None) -> landscape.Restarts:
     r = landscape.random_restarts(
-        gdviz.surface(surface_name), build_optimizer(optimizer), n=n, steps=steps, seed=seed, should_stop=_should_stop
+        gdviz.surface(surface_name), build_optimizer(optimizer), n=n, steps=steps, seed=seed, should_stop=should_stop
     )
     return complete(r, r.xs.shape[0] - 1, steps)
 
@@ -57,10 +63,43 @@ def annealing_of(
     seed: int,
     _should_stop=None,
 ) -> landscape.Annealing:
+    return _annealing(surface_name, start, optimizer, steps, sigma, decay, runs, seed, _should_stop)
+
+
+def _annealing(
+    surface_name, start, optimizer, steps, sigma, decay, runs, seed, should_stop=None
+) -> landscape.Annealing:
     a = landscape.annealed_noise_run(
-        gdviz.surface(surface_name), build_optimizer(optimizer), start, steps, sigma, decay, runs, seed, _should_stop
+        gdviz.surface(surface_name), build_optimizer(optimizer), start, steps, sigma, decay, runs, seed, should_stop
     )
     return complete(a, a.xs.shape[0] - 1, steps)
+
+
+@st.cache_data(**CACHE)
+def escape_step_seconds(
+    surface_name: str,
+    start: tuple[float, ...] | None,
+    optimizer: tuple[str, Params],
+    n: int,
+    sigma: float,
+    decay: float,
+    runs: int,
+    seed: int,
+) -> float:
+    """CPU seconds one step of the view's four computations costs here (the restarts and the three annealing
+    settings): PROBE_STEPS of each timed once, not cached as results."""
+
+    def run_steps(steps: int) -> None:
+        _restarts(surface_name, optimizer, n, steps, seed)
+        for s, d in noise_settings(sigma, decay):
+            _annealing(surface_name, start, optimizer, steps, s, d, runs, seed)
+
+    return step_seconds(run_steps, limits.PROBE_STEPS)
+
+
+def noise_settings(sigma: float, decay: float) -> tuple[tuple[float, float], ...]:
+    """(σ0, γ) of the three annealing settings compared: no noise, constant noise, cooled noise."""
+    return (0.0, 1.0), (sigma, 1.0), (sigma, decay)
 
 
 def sidebar() -> None:
@@ -90,32 +129,42 @@ def view(values: dict[str, Any]) -> None:
         "starts, keep the best. **Annealing**: gradient noise that cools down, σ_t = σ0·γ^t; early kicks "
         "carry the iterate over ridges, and as the noise fades it settles in the basin it last fell into."
     )
-    restarts_steps, message = lab_steps(int(values["es.n"]), steps)
+    sigma, decay, runs, seed = (
+        float(values["es.sigma"]),
+        float(values["es.decay"]),
+        int(values["es.runs"]),
+        int(values["es.seed"]),
+    )
+    n = int(values["es.n"])
+    restarts_steps, message = lab_steps(n, steps)
     if message:
         st.info(message)
+    if steps > limits.PROBE_STEPS:
+        # measured cost: the restarts and the three annealing settings get the same steps
+        try:
+            per_step = escape_step_seconds(surface.name, values["es.x0"], optimizer, n, sigma, decay, runs, seed)
+        except ValueError:
+            per_step = 0.0  # the runs themselves say what is wrong, below
+        steps, message = affordable(steps, per_step, HINT)
+        restarts_steps = min(restarts_steps, steps)
+        if message:
+            st.info(message)
     bar = st.progress(0.0, text="Random restarts …")
     budget, stopped = Budget(limits.LAB_SECONDS), []
     try:
         r = partial(
-            lambda: restarts_of(
-                surface.name, optimizer, int(values["es.n"]), restarts_steps, int(values["es.seed"]), budget
-            ),
-            stopped,
-            budget.seconds,
+            lambda: restarts_of(surface.name, optimizer, n, restarts_steps, seed, budget), stopped, budget.seconds
         )
-        bar.progress(0.4, text="Annealing …")
         common = (surface.name, values["es.x0"], optimizer, steps)
-        sigma, decay, runs, seed = (
-            float(values["es.sigma"]),
-            float(values["es.decay"]),
-            int(values["es.runs"]),
-            int(values["es.seed"]),
-        )
-        calm = partial(lambda: annealing_of(*common, 0.0, 1.0, runs, seed, budget), stopped, budget.seconds)
-        bar.progress(0.6, text="Annealing …")
-        constant = partial(lambda: annealing_of(*common, sigma, 1.0, runs, seed, budget), stopped, budget.seconds)
-        bar.progress(0.8, text="Annealing …")
-        cooled = partial(lambda: annealing_of(*common, sigma, decay, runs, seed, budget), stopped, budget.seconds)
+        annealed = []
+        for i, (noise, cooling) in enumerate(noise_settings(sigma, decay)):
+            bar.progress(0.4 + 0.2 * i, text="Annealing …")
+            annealed.append(
+                partial(
+                    lambda s=noise, d=cooling: annealing_of(*common, s, d, runs, seed, budget), stopped, budget.seconds
+                )
+            )
+        calm, constant, cooled = annealed
     except ValueError as error:
         bar.empty()
         st.error(escape_markdown(str(error)))

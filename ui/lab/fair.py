@@ -12,14 +12,16 @@ from gdviz import landscape
 from ui import limits
 from ui.figures.fair import fair_curves_figure, fair_lr_figure, fair_paths_figure, fair_rows
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.lab.page import PAGE, key, lab_steps, link
+from ui.lab.page import PAGE, affordable, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Names, Number, Point
 from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP
-from ui.work import Budget, complete, partial
+from ui.work import Budget, complete, partial, step_seconds
 
 TITLE = "Fair comparison"
+# what a visitor can change when the measured cost cuts the steps
+HINT = "Fewer optimizers or learning rates tried fit more steps in the budget."
 _OPTIMIZERS = tuple(sorted(gdviz.OPTIMIZERS))
 _DEFAULT = tuple(n for n in ("SGD", "Adam", "RMSprop", "Adagrad") if n in gdviz.OPTIMIZERS)
 FIELDS = (
@@ -45,8 +47,21 @@ def tuned_of(
     tol: float,
     _should_stop=None,
 ) -> list[landscape.Tuned]:
+    return _tuned(surface_name, start, names, lrs, steps, tol, _should_stop)
+
+
+@st.cache_data(**CACHE)
+def tuned_step_seconds(
+    surface_name: str, start: tuple[float, ...] | None, names: tuple[str, ...], lrs: tuple[float, ...], tol: float
+) -> float:
+    """CPU seconds one step of the whole search (every optimizer, every lr) costs here: PROBE_STEPS of it
+    timed once, not cached as a result."""
+    return step_seconds(lambda n: _tuned(surface_name, start, names, lrs, n, tol), limits.PROBE_STEPS)
+
+
+def _tuned(surface_name, start, names, lrs, steps, tol, should_stop=None) -> list[landscape.Tuned]:
     tuned = landscape.tune_lr(
-        gdviz.surface(surface_name), list(names), np.array(lrs), steps, tol, start=start, should_stop=_should_stop
+        gdviz.surface(surface_name), list(names), np.array(lrs), steps, tol, start=start, should_stop=should_stop
     )
     return complete(tuned, tuned[0].losses.shape[0] - 1 if tuned else steps, steps)
 
@@ -88,6 +103,16 @@ def view(values: dict[str, Any]) -> None:
     steps, message = lab_steps(len(lrs) * len(names), int(values["fc.steps"]))
     if message:
         st.info(message)
+    tol = float(values["fc.tol"])
+    if steps > limits.PROBE_STEPS:
+        # measured cost: every optimizer gets the same steps
+        try:
+            per_step = tuned_step_seconds(surface.name, values["fc.x0"], tuple(names), tuple(lrs.tolist()), tol)
+        except ValueError:
+            per_step = 0.0  # the search itself says what is wrong, below
+        steps, message = affordable(steps, per_step, HINT)
+        if message:
+            st.info(message)
     budget, stopped = Budget(limits.LAB_SECONDS), []
     with st.spinner("Tuning …"):
         try:
@@ -98,7 +123,7 @@ def view(values: dict[str, Any]) -> None:
                     tuple(names),
                     tuple(lrs.tolist()),
                     steps,
-                    float(values["fc.tol"]),
+                    tol,
                     budget,
                 ),
                 stopped,
@@ -109,7 +134,6 @@ def view(values: dict[str, Any]) -> None:
             return
     for text in stopped:
         st.warning(text)
-    tol = float(values["fc.tol"])
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(fair_paths_figure(surface, tuned), key="lab_fair_paths")

@@ -15,6 +15,7 @@ from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.values import Params
+from ui.work import affordable_steps
 
 PAGE = "lab"
 
@@ -30,6 +31,13 @@ def lab_steps(runs: int, steps: int) -> tuple[int, str | None]:
     if steps <= cap:
         return steps, None
     return cap, f"{runs} runs × {steps} steps is more work than the server allows; using {cap} steps."
+
+
+def affordable(steps: int, per_step: float, hint: str) -> tuple[int, str | None]:
+    """The steps a view's measured cost affords: ``steps``, or fewer when ``steps`` × ``per_step`` (CPU seconds
+    one step of all the view's runs costs, from a probe) is over :data:`ui.limits.LAB_CPU_SECONDS`; and the
+    notice that says so, ending in ``hint`` (what this view's visitor can change to afford more)."""
+    return affordable_steps(steps, per_step, limits.LAB_CPU_SECONDS, hint)
 
 
 def build_optimizer(entry_value: tuple[str, Params], **override) -> Any:

@@ -13,15 +13,17 @@ from gdviz import landscape
 from ui import limits
 from ui.figures.maps import stability_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.lab.page import PAGE, fmt, key, lab_steps, link, new_click
+from ui.lab.page import PAGE, affordable, fmt, key, lab_steps, link, new_click
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.text import escape_markdown
 from ui.state.values import Params, bounds
 from ui.state.widgets import KEEP
-from ui.work import Budget, affordable_steps, complete, partial, step_seconds
+from ui.work import Budget, complete, partial, step_seconds
 
 TITLE = "Stability map"
+# what a visitor can change when the measured cost cuts the steps
+HINT = "Fewer cells per axis or a cheaper optimizer fit more steps in the budget."
 ALL_AXES = tuple(sorted({axis for name in gdviz.OPTIMIZERS for axis in landscape.sweep_axes(name)}))
 FIELDS = (
     Choice("st.s", "Surface", pick(PLANAR, "quadratic"), PLANAR),
@@ -85,8 +87,16 @@ def stability_step_seconds(
     x_axis: tuple[str, tuple[float, ...]],
     y_axis: tuple[str, tuple[float, ...]],
 ) -> float:
-    """CPU seconds one step of the whole map costs here (PROBE_STEPS of it timed once, not cached as a map)."""
-    return step_seconds(lambda n: _stability(surface_name, start, optimizer, x_axis, y_axis, n), limits.PROBE_STEPS)
+    """CPU seconds one step of the whole map costs here: PROBE_STEPS of it timed once (not cached as a map).
+
+    A map of more than LAB_PROBE_RUNS cells is probed on every k-th row (spread over the whole y range) and
+    the cost scaled up by the rows it left out.
+    """
+    name, values = y_axis
+    every = max(1, -(-len(x_axis[1]) * len(values) // limits.LAB_PROBE_RUNS))
+    rows = (name, values[::every])
+    per_step = step_seconds(lambda n: _stability(surface_name, start, optimizer, x_axis, rows, n), limits.PROBE_STEPS)
+    return per_step * len(values) / len(rows[1])
 
 
 def _stability(surface_name, start, optimizer, x_axis, y_axis, steps, should_stop=None) -> landscape.StabilityMap:
@@ -182,7 +192,7 @@ def view(values: dict[str, Any]) -> None:
             per_step = stability_step_seconds(values["st.s"], values["st.x0"], optimizer, x_axis, y_axis)
         except ValueError:
             per_step = 0.0  # the map itself says what is wrong, below
-        steps, msg_cost = affordable_steps(steps, per_step, limits.LAB_CPU_SECONDS)
+        steps, msg_cost = affordable(steps, per_step, HINT)
         messages += [msg_cost] if msg_cost else []
     for text in messages:
         st.info(text)
