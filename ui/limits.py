@@ -179,12 +179,12 @@ REGRESSION_MAX_TRAINING_BYTES = 256 * 2**20
 # run and of the whole GD / SGD / minibatch comparison (shared by its modes): a run that would cost more
 # takes the updates it affords and says it stopped at the server's cap. Before, the heaviest links cost
 # 20 s (GD on 2M × 5 for 500 epochs), 16 s (SGD, 200k updates) and minutes (Newton, d = 200).
-REGRESSION_MAX_TRAIN_SECONDS = 1.6
-REGRESSION_MAX_COMPARE_SECONDS = 1.6
+REGRESSION_MAX_TRAIN_SECONDS = 1.3
+REGRESSION_MAX_COMPARE_SECONDS = 1.3
 # the estimate above keeps a run within its seconds; where it misjudges (Newton at d = 200 took twice its
 # estimate) a deadline of this many times them (CPU of the page's thread, or WALL_FACTOR times that on the
 # clock: ui/work.py) stops it instead. With 2 s and a factor of 2 the training and the comparison together
-# could take 8 s of the page's CPU; now at most 4 s (issue 17: a page's heaviest link costs a few seconds)
+# could take 8 s of the page's CPU; now at most 3.3 s (issue 17: a page's heaviest link costs a few seconds)
 REGRESSION_DEADLINE_FACTOR = 1.25
 # torch's threads for all of the server's training (ui/regression/compute.py): one, so that a visitor's run
 # uses one core and its CPU is the page thread's, which the budgets measure
