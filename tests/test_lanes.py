@@ -38,6 +38,21 @@ def _in_thread(target) -> threading.Thread:
     return thread
 
 
+def _lane_held(lanes) -> threading.Event:
+    """A script run that takes the heavy lane and holds it until the returned event is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with lanes.script_run():
+            Budget(10.0)()
+            held.set()
+            release.wait(10)
+
+    _in_thread(holder)
+    held.wait(5)
+    return release
+
+
 def test_one_heavy_run_at_a_time_the_next_goes_when_the_first_run_ends(lanes):
     events: list[str] = []
     first_heavy, release_first = threading.Event(), threading.Event()
@@ -162,16 +177,7 @@ def test_pauses_are_bounded_each_and_in_all(lanes, monkeypatch):
 
 def test_the_wait_for_the_lane_is_bounded_and_ends_when_the_visitor_leaves(lanes, monkeypatch):
     monkeypatch.setattr(work, "LANE_WAIT_SECONDS", 0.3)
-    holder_in, stop = threading.Event(), threading.Event()
-
-    def holder():
-        with lanes.script_run():
-            Budget(10.0)()
-            holder_in.set()
-            stop.wait(10)
-
-    _in_thread(holder)
-    holder_in.wait(5)
+    stop = _lane_held(lanes)
     waited = {}
 
     def queued():
@@ -195,16 +201,7 @@ def test_the_wait_for_the_lane_is_bounded_and_ends_when_the_visitor_leaves(lanes
 
 
 def test_waiting_moves_the_clock_deadline_and_not_the_cpu_one(lanes):
-    holder_in, release = threading.Event(), threading.Event()
-
-    def holder():
-        with lanes.script_run():
-            Budget(10.0)()
-            holder_in.set()
-            release.wait(5)
-
-    _in_thread(holder)
-    holder_in.wait(5)
+    release = _lane_held(lanes)
     seen = {}
 
     def queued():
@@ -222,16 +219,7 @@ def test_waiting_moves_the_clock_deadline_and_not_the_cpu_one(lanes):
 
 
 def test_outside_a_registered_run_a_budget_never_waits(lanes):
-    holder_in, stop = threading.Event(), threading.Event()
-
-    def holder():
-        with lanes.script_run():
-            Budget(10.0)()
-            holder_in.set()
-            stop.wait(10)
-
-    _in_thread(holder)
-    holder_in.wait(5)
+    stop = _lane_held(lanes)
     budget = Budget(10.0)  # this test's thread: no script run
     start = time.monotonic()
     assert budget() is False and budget() is False
