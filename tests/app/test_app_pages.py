@@ -189,3 +189,26 @@ def test_panels_and_inspector_widgets_rerun_without_errors():
     at.toggle(key="pg_3d").set_value(True).run()
     ok(at)
     assert len(_plotly_specs(at)) == 3
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        (None, "RMSprop"),  # the defaults race SGD, SGD with momentum and Adam
+        ({"o1": "SGD", "o1.lr": "0.1", "o2": "Adam", "o2.lr": "0.1"}, "RMSprop"),  # once, this cloned Adam
+        ({"o1": "RMSprop", "o1.lr": "0.01"}, "SGD"),
+    ],
+)
+def test_add_optimizer_adds_one_not_racing_yet_opened_in_its_own_colour(query, expected):
+    # issue 13: "Add optimizer" cloned the last racer, drawn exactly on top of it
+    at = open_app(query)
+    before = from_query(query_of(at))[0].optimizers
+    at.button(key="pg_add").click().run()
+    ok(at)
+    after = from_query(query_of(at))[0].optimizers
+    assert after[:-1] == before and after[-1].name == expected and expected not in {o.name for o in before}
+    expanders = [e for e in at.expander if e.label.startswith(f"{len(after)}. ")]
+    assert len(expanders) == 1 and expanders[0].proto.expanded
+    from ui.figures.style import color_of
+
+    assert len({color_of(i) for i in range(len(after))}) == len(after)

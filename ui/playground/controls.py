@@ -34,7 +34,7 @@ from ui.playground.sidebar_state import (
     read_scenario,
     write_scenario,
 )
-from ui.state.entries import OptimizerEntry
+from ui.state.entries import OptimizerEntry, entry
 from ui.state.fields import default_start
 from ui.state.text import escape_markdown
 from ui.state.values import NO_SCHEDULE, clamp_value
@@ -69,14 +69,27 @@ def _on_optimizer_change(slot: int, previous: str) -> None:
     switch_params(state, opt_prefix(slot), optimizer_class(name).spec, name, previous)
 
 
+# the optimizers "Add optimizer" offers first, the best known first; then every other one of the registry
+ADD_ORDER = ("SGD", "Adam", "RMSprop", "Adagrad", "NAdam", "AdamW", "Adadelta", "Adamax", "RAdam", "Lion", "Yogi")
+K_ADDED = "pg_added_slot"  # the slot "Add optimizer" filled last: its expander opens
+
+
+def next_optimizer(racing: tuple[OptimizerEntry, ...]) -> OptimizerEntry:
+    """The optimizer "Add optimizer" adds: the first of ADD_ORDER (then of the registry) not racing yet, with
+    torch's defaults, so that it never lands exactly on top of a racer; a clone of the last one only when
+    every optimizer races already."""
+    used = {item.name for item in racing}
+    order = [n for n in ADD_ORDER if n in gdviz.OPTIMIZERS] + sorted(set(gdviz.OPTIMIZERS) - set(ADD_ORDER))
+    name = next((n for n in order if n not in used), None)
+    return entry(name) if name is not None else racing[-1]
+
+
 def _on_add() -> None:
     state = st.session_state
     scenario, _ = read_scenario(state)
-    used = {item.name for item in scenario.optimizers}
-    fresh = [item for item in Scenario().optimizers if item.name not in used]
-    new = fresh[0] if fresh else scenario.optimizers[-1]
     if len(scenario.optimizers) < limits.MAX_OPTIMIZERS:
-        write_scenario(state, _with_optimizers(scenario, scenario.optimizers + (new,)))
+        write_scenario(state, _with_optimizers(scenario, scenario.optimizers + (next_optimizer(scenario.optimizers),)))
+        state[K_ADDED] = len(scenario.optimizers)
 
 
 def _on_remove(slot: int) -> None:
@@ -210,7 +223,7 @@ def optimizer_widgets(labels: list[str]) -> None:
     for slot in range(count):
         current = state.get(opt_key(slot, "name"), names[0])
         title = f"{slot + 1}. {escape_markdown(labels[slot] if slot < len(labels) else current)}"
-        with st.expander(title, expanded=slot == 0):
+        with st.expander(title, expanded=slot in (0, state.get(K_ADDED))):
             key = opt_key(slot, "name")
             st.selectbox(
                 "optimizer", names, key=key, on_change=_on_optimizer_change, args=(slot, current), persist_state=KEEP
