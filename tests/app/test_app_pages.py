@@ -212,3 +212,15 @@ def test_add_optimizer_adds_one_not_racing_yet_opened_in_its_own_colour(query, e
     from ui.figures.style import color_of
 
     assert len({color_of(i) for i in range(len(after))}) == len(after)
+
+
+def test_a_formula_that_changes_dimension_and_back_keeps_a_start_inside_the_window():
+    # issue 13: 2-D formula -> 1-D -> 2-D once set start x2 to -10000 (the link carried x0=-5,-10000)
+    at = open_app()
+    at.selectbox(key="pg_surface").set_value("custom").run()
+    at.text_input(key="pg_formula").set_value("x^2 + 2*y^2").run()
+    at.text_input(key="pg_formula").set_value("x^2 - x").run()
+    assert query_of(at)["x0"] == "-5"
+    at.text_input(key="pg_formula").set_value("x^2 + 2*y^2").run()
+    ok(at)
+    assert query_of(at)["x0"] == "-5,-2"
