@@ -62,9 +62,10 @@ RACE_SECONDS = 3.0
 # settings together; fair: every optimizer and lr), and a view whose steps would cost more gets fewer
 LAB_CPU_SECONDS = 3.0
 # runs a Lab probe times at most: a larger map's probe runs a coarser grid of starts (basins) or every k-th
-# row of cells (stability), spread over the whole map, and scales its cost up by the runs it left out. From a few thousand runs on, a step costs
-# in proportion to the runs (SGD on himmelblau: 17-20 ns per start and step from 64² to 200² starts; Newton
-# on goldstein_price 1.06-1.12 µs), so the estimate holds, and the probe of a 200² map costs a tenth as much
+# row of cells (stability), spread over the whole map, and scales its cost up by the runs it left out. From a
+# few thousand runs on, a step costs in proportion to the runs (SGD on himmelblau: 17-20 ns per start and step
+# from 64² to 200² starts; Newton on goldstein_price 1.06-1.12 µs), so the estimate holds, and the probe of a
+# 200² map costs a tenth as much
 LAB_PROBE_RUNS = 4096
 # CPU seconds of one Landscape Lab computation (all the blocks or optimizers of a view together), whatever
 # the probe said
