@@ -187,6 +187,15 @@ REGRESSION_MAX_COMPARE_SECONDS = 1.3
 # clock: ui/work.py) stops it instead. With 2 s and a factor of 2 the training and the comparison together
 # could take 8 s of the page's CPU; now at most 3.3 s (issue 17: a page's heaviest link costs a few seconds)
 REGRESSION_DEADLINE_FACTOR = 1.25
+# CPU seconds (the page's thread) one run of the page may spend on its closed form, training and comparison
+# together (ui/regression/budget.py): each one's deadline is the least of its own and what is left of this, so
+# the deadlines no longer add up per computation. The estimates above (1.3 + 1.3) and the closed form fit in it
+# on this machine; the page's drawing (~0.3 s) comes on top
+REGRESSION_MAX_PAGE_SECONDS = 3.5
+# estimated CPU seconds (gdviz.regression.cost.lstsq_seconds) above which the closed form skips lstsq and the
+# normal equation (a Gram matrix and a (d+1)² solve, ~0.4 s at 10,000 × 1,000) is the reference: lstsq
+# took 1.0-1.6 s at 10,000 × 1,000; 50,000 × 200 (0.4 s) still gets it
+REGRESSION_MAX_LSTSQ_SECONDS = 0.5
 # torch's threads for all of the server's training (ui/regression/compute.py): one, so that a visitor's run
 # uses one core and its CPU is the page thread's, which the budgets measure
 REGRESSION_TORCH_THREADS = 1

@@ -18,9 +18,24 @@ UPDATE_SECONDS = 2e-4
 # 100k × 1, 25.7 ms on 1M × 10 and 9.6 ms on 10k × 1000 (an update and an evaluation: two passes each)
 ROW_SECONDS = 1e-8
 VALUE_SECONDS = 5e-10
+# once per run: the data converted to the run's dtype and checked finite (float32 data trained in float64: 0.07 s
+# on 2M × 5); once per epoch of minibatches: a random order of n rows (randperm: 0.04 s on 2M) and the data
+# gathered in it (index_select: 0.09 s on 2M × 5), whatever share of the epoch runs
+SETUP_VALUE_SECONDS = 4e-9
+SHUFFLE_ROW_SECONDS = 2e-8
+SHUFFLE_VALUE_SECONDS = 6e-9
 # Newton: the Gram matrix in float64 per b·(d+1)² (50k × 200: 1.3 s), the solve per (d+1)³ (d = 200: ~15 ms)
 GRAM_SECONDS = 6.5e-10
 SOLVE_SECONDS = 2e-9
+
+# the closed form's torch.linalg.lstsq (gelsd: SVD) in float64, one core: per n·(d+1)² and per value n·(d+1);
+# measured 1.0 s on 10k × 1000, 0.41 s on 50k × 200, 0.27 s on 10k × 500, 0.17 s on 2M × 5
+LSTSQ_SECONDS = 1.5e-10
+LSTSQ_VALUE_SECONDS = 1e-8
+
+# the comparison's gradient noise, once per mode: X in float64 chunks, a product and the squared residuals,
+# about this many passes over the data (measured 0.09 s per mode on 2M × 5)
+NOISE_PASSES = 4
 
 # a budgeted run spends at most this share of its budget on the loss curve's full-data evaluations (fewer
 # curve points on large data), so that SGD on a million samples still gets thousands of updates
@@ -30,6 +45,16 @@ EVALUATION_SHARE = 0.5
 def pass_seconds(rows: int, d: int) -> float:
     """One pass (forward, residual, gradient or loss) over ``rows`` samples of ``d`` features."""
     return rows * (ROW_SECONDS + VALUE_SECONDS * (d + 1))
+
+
+def lstsq_seconds(n: int, d: int) -> float:
+    """Estimated CPU seconds of the least-squares solve of n samples of d features with an intercept."""
+    return n * (d + 1) * (LSTSQ_SECONDS * (d + 1) + LSTSQ_VALUE_SECONDS)
+
+
+def noise_seconds(n: int, d: int) -> float:
+    """Estimated CPU seconds of one mode's gradient noise in the comparison (n samples, d features)."""
+    return NOISE_PASSES * pass_seconds(n, d)
 
 
 def update_seconds(batch: int, d: int, hessian: bool = False, full_batch: bool = False) -> float:
@@ -50,9 +75,11 @@ def run_seconds(
 ) -> float:
     """Estimated CPU seconds of a run of ``updates`` on n × d data in batches of ``batch``."""
     full_batch = batch >= n
-    once = GRAM_SECONDS * n * (d + 1) ** 2 if hessian and full_batch else 0.0
+    once = SETUP_VALUE_SECONDS * n * (d + 1) + (GRAM_SECONDS * n * (d + 1) ** 2 if hessian and full_batch else 0.0)
+    shuffles = 0 if full_batch else math.ceil(updates / updates_per_epoch)
     return (
         once
+        + shuffles * n * (SHUFFLE_ROW_SECONDS + SHUFFLE_VALUE_SECONDS * (d + 1))
         + updates * update_seconds(batch, d, hessian, full_batch)
         + evaluations(updates, updates_per_epoch, curve_points) * pass_seconds(n, d)
     )

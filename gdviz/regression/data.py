@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gdviz.regression.cost import lstsq_seconds
+
 if TYPE_CHECKING:
     import torch
 
@@ -117,6 +119,9 @@ class ClosedForm:
 
     ``weight`` (d,) and ``bias`` are lstsq's (the reference); ``loss`` is the MSE there.
     ``normal_weight``/``normal_bias`` are None, with ``normal_error`` saying why, when XᵀX is singular.
+    ``lstsq_skipped``: lstsq was not run (its estimated cost was over ``solve``'s ``max_lstsq_seconds``);
+    ``seconds`` is then NaN and the reference is the normal equation's solution, or the pseudo-inverse of
+    XᵀX applied to Xᵀy (the minimum-norm solution) when XᵀX is singular — ``method`` says which.
     """
 
     weight: np.ndarray
@@ -128,6 +133,8 @@ class ClosedForm:
     normal_seconds: float
     normal_error: str
     device: str
+    lstsq_skipped: bool = False
+    method: str = "lstsq"
 
     def distance(self, weight: np.ndarray, bias: float) -> float:
         """Euclidean distance of (weight, bias) to the least-squares solution."""
@@ -135,7 +142,7 @@ class ClosedForm:
         return float(np.linalg.norm(delta))
 
 
-def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
+def solve(X: Any, y: Any, device: Any = None, max_lstsq_seconds: float | None = None) -> ClosedForm:
     r"""Least squares with an intercept, in float64, two ways, each timed.
 
     .. math::
@@ -146,6 +153,10 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
     stable way. Either is exact, which is why nobody trains a linear model with SGD when d is small —
     and why, when d is large, the O(d³) solve is what SGD avoids (notes on gradient descent). On MPS (no float64) the
     solve runs on the CPU.
+
+    ``max_lstsq_seconds``: lstsq is skipped when its estimated CPU cost
+    (:func:`gdviz.regression.cost.lstsq_seconds`, ~1 s at 10,000 × 1,000) is over it; the normal equation,
+    ~5 times cheaper (a matrix product and a (d+1)² solve), is then the reference (``lstsq_skipped``).
 
     References: notes on linear regression (closed form vs gradient descent); Golub & Van Loan, "Matrix Computations", 5.3.
     """
@@ -160,17 +171,20 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
     n, d = X.shape
     y64 = y.to(where, torch.float64)
 
+    skip = max_lstsq_seconds is not None and lstsq_seconds(n, d) > max_lstsq_seconds
     synchronize(where)
     start = time.perf_counter()
     # [X, 1] in float64, written in place: no separate float64 copy of X and column of ones next to it
     Z = torch.empty(n, d + 1, dtype=torch.float64, device=where)
     Z[:, :d].copy_(X)
     Z[:, d] = 1.0
-    # CPU: gelsd (SVD) copes with rank-deficient X (a constant column); CUDA offers only gels (QR)
-    driver = "gelsd" if where.type == "cpu" else None
-    theta = torch.linalg.lstsq(Z, y64, driver=driver).solution[:, 0]
+    theta = None
+    if not skip:
+        # CPU: gelsd (SVD) copes with rank-deficient X (a constant column); CUDA offers only gels (QR)
+        driver = "gelsd" if where.type == "cpu" else None
+        theta = torch.linalg.lstsq(Z, y64, driver=driver).solution[:, 0]
     synchronize(where)
-    seconds = time.perf_counter() - start
+    seconds = math.nan if skip else time.perf_counter() - start
 
     synchronize(where)
     start = time.perf_counter()
@@ -193,6 +207,10 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
     if normal is not None and int(torch.linalg.matrix_rank(gram, hermitian=True)) < gram.shape[0]:
         normal = None
     normal_error = "" if normal is not None else SINGULAR
+    method = "lstsq"
+    if theta is None:  # lstsq skipped: the normal equation's solution, or the minimum-norm one of a singular XᵀX
+        method = "normal equation" if normal is not None else "pseudo-inverse of XᵀX"
+        theta = normal if normal is not None else torch.linalg.pinv(gram, hermitian=True) @ rhs
 
     residual = Z @ theta - y64[:, 0]
     loss = float((residual @ residual) / n)
@@ -207,6 +225,8 @@ def solve(X: Any, y: Any, device: Any = None) -> ClosedForm:
         normal_seconds=normal_seconds,
         normal_error=normal_error,
         device=str(where),
+        lstsq_skipped=skip,
+        method=method,
     )
 
 

@@ -1,11 +1,14 @@
 """The Linear Regression page's cached computations (Streamlit's cache, a progress bar while training).
 
 They wrap ``gdviz.regression`` in ``st.cache_data`` keyed by every input (data described by a short
-key, the arrays passed unhashed), bounded by :mod:`ui.limits`.
+key, the arrays passed unhashed), bounded by :mod:`ui.limits`. A training or a comparison plans its work from
+an estimate and is stopped by a deadline of at most what is left of the page run's CPU allowance
+(:class:`ui.regression.budget.PageBudget`): one allowance per run of the page, not one per computation.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -13,7 +16,9 @@ import streamlit as st
 
 from gdviz import regression as reg
 from gdviz.optimizers import optimizer_class
+from gdviz.regression.cost import noise_seconds
 from ui import limits, work
+from ui.regression.budget import PageBudget, numpy_on_one_thread
 from ui.work import Budget
 
 
@@ -38,6 +43,17 @@ def one_visitor_one_core() -> None:
 
     # every time, on every script thread: OpenMP keeps a thread count per thread, and it costs microseconds
     torch.set_num_threads(limits.REGRESSION_TORCH_THREADS)
+
+
+@functools.lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Once per process, before a page run's CPU allowance starts: the first torch optimizer imports the rest of
+    torch (torch._dynamo: 1.0-1.7 s of CPU here), which the first visitor's training paid within its own budget
+    (1.6 s), so a fresh server's default page could stop after one update."""
+    one_visitor_one_core()
+    reg.train(np.zeros((8, 1), np.float32), np.zeros(8, np.float32), "SGD", lr=0.1, epochs=1)
+
+
 PROGRESS_UPDATES = 25
 
 
@@ -77,8 +93,11 @@ def parsed(data: bytes) -> reg.Table:
 
 @st.cache_data(**CACHE)
 def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray) -> reg.ClosedForm:
+    """lstsq and the normal equation in float64 (``solve`` writes [X, 1] in float64 itself: no float64 copy of
+    X here, 0.16 s and 80 MB at 2M × 5); lstsq is skipped where its estimate is over REGRESSION_MAX_LSTSQ_SECONDS
+    (1.0-1.6 s at 10,000 × 1,000), and the normal equation's solution is the reference."""
     one_visitor_one_core()
-    return reg.solve(_X.astype(np.float64, copy=False), _y.astype(np.float64, copy=False))
+    return reg.solve(_X, _y.astype(np.float64, copy=False), max_lstsq_seconds=limits.REGRESSION_MAX_LSTSQ_SECONDS)
 
 
 @st.cache_data(**CACHE)
@@ -118,14 +137,27 @@ def check_memory(X: np.ndarray, settings: dict[str, Any]) -> None:
         )
 
 
-def trained(data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray) -> reg.TrainResult:
-    """``gdviz.regression.train`` with ``dict(settings)`` within the server's budgets (cached)."""
+def trained(
+    data_key: str,
+    settings: tuple[tuple[str, Any], ...],
+    _X: np.ndarray,
+    _y: np.ndarray,
+    page: PageBudget | None = None,
+) -> reg.TrainResult:
+    """``gdviz.regression.train`` with ``dict(settings)`` within the server's budgets (cached): the updates
+    REGRESSION_MAX_TRAIN_SECONDS affords by estimate, stopped at DEADLINE_FACTOR times it or when the page run's
+    allowance (``page``; a fresh one if None) is spent: "training" is then in ``page.cut`` and nothing is cached."""
     one_visitor_one_core()
     check_memory(_X, _unfrozen(settings))
+    page = page if page is not None else PageBudget()
     # the page plans the schedule for the run as it will go: its horizon is the run's epochs, or updates
     budgeted = (("fit_horizon", True), ("max_seconds", limits.REGRESSION_MAX_TRAIN_SECONDS))
-    budget = Budget(limits.REGRESSION_MAX_TRAIN_SECONDS * limits.REGRESSION_DEADLINE_FACTOR)
-    return work.partial(lambda: _trained(data_key, settings + budgeted, _X, _y, budget), [], budget.seconds)
+    most = limits.REGRESSION_MAX_TRAIN_SECONDS * limits.REGRESSION_DEADLINE_FACTOR
+    budget = page.budget(most)
+    result = work.partial(lambda: _trained(data_key, settings + budgeted, _X, _y, budget), [], budget.seconds)
+    if budget.reason is not None:
+        page.stopped("training", budget, most)
+    return result
 
 
 @st.cache_data(**CACHE)
@@ -133,7 +165,8 @@ def _trained(
     data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray, _budget: Budget
 ) -> reg.TrainResult:
     bar, report = _bar("Training …")
-    result = reg.train(_X, _y, progress=report, should_stop=_budget, **_unfrozen(settings))
+    with numpy_on_one_thread():
+        result = reg.train(_X, _y, progress=report, should_stop=_budget, **_unfrozen(settings))
     bar.empty()
     return _uncached_if_stopped(result, _budget)
 
@@ -148,18 +181,32 @@ def _uncached_if_stopped(result: Any, budget: Budget) -> Any:
 
 
 def compared(
-    data_key: str, settings: tuple[tuple[str, Any], ...], modes: tuple[reg.Mode, ...], _X: np.ndarray, _y: np.ndarray
+    data_key: str,
+    settings: tuple[tuple[str, Any], ...],
+    modes: tuple[reg.Mode, ...],
+    _X: np.ndarray,
+    _y: np.ndarray,
+    page: PageBudget | None = None,
 ) -> list[reg.ComparisonRow]:
-    """``gdviz.regression.compare`` over ``modes`` within the server's budgets (cached); the CPU budget is
-    shared by the modes."""
+    """``gdviz.regression.compare`` over ``modes`` within the server's budgets (cached): the estimated
+    REGRESSION_MAX_COMPARE_SECONDS is shared by the modes, and the deadline is DEADLINE_FACTOR times it or what
+    is left of the page run's allowance (``page``; a fresh one if None). A stopped comparison ("comparison" in
+    ``page.cut``; not cached) has the rows of the modes that ran, the last one cut short."""
     one_visitor_one_core()
     plain = _unfrozen(settings)
     for mode in modes:
         check_memory(_X, {**plain, "batch_size": mode.batch_size, "epochs": mode.epochs or plain.get("epochs", 2)})
-    share = limits.REGRESSION_MAX_COMPARE_SECONDS / max(len(modes), 1)
-    budget = Budget(limits.REGRESSION_MAX_COMPARE_SECONDS * limits.REGRESSION_DEADLINE_FACTOR)
+    page = page if page is not None else PageBudget()
+    # the modes share the estimate, less what measuring their gradient noise costs (at least half is left)
+    total = limits.REGRESSION_MAX_COMPARE_SECONDS
+    share = max(total - len(modes) * noise_seconds(*_X.shape), total / 2) / max(len(modes), 1)
+    most = total * limits.REGRESSION_DEADLINE_FACTOR
+    budget = page.budget(most)
     call = lambda: _compared(data_key, settings + (("max_seconds", share),), modes, _X, _y, budget)  # noqa: E731
-    return work.partial(call, [], budget.seconds)
+    rows = work.partial(call, [], budget.seconds)
+    if budget.reason is not None:
+        page.stopped("comparison", budget, most)
+    return rows
 
 
 @st.cache_data(**CACHE)
@@ -173,7 +220,10 @@ def _compared(
 ) -> list[reg.ComparisonRow]:
     bar, report = _bar("Measuring GD / SGD / minibatch …")
     closed = closed_form(data_key, _X, _y)
-    rows = reg.compare(_X, _y, list(modes), closed=closed, progress=report, should_stop=_budget, **_unfrozen(settings))
+    with numpy_on_one_thread():
+        rows = reg.compare(
+            _X, _y, list(modes), closed=closed, progress=report, should_stop=_budget, **_unfrozen(settings)
+        )
     bar.empty()
     return _uncached_if_stopped(rows, _budget)
 

@@ -8,16 +8,18 @@ figures from :mod:`ui.figures.regression` and the tables from :mod:`ui.regressio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from gdviz import regression as reg
+from gdviz.regression.cost import lstsq_seconds
 from ui import limits
 from ui.figures import regression as figures
 from ui.regression import compute
+from ui.regression.budget import PageBudget
 from ui.regression.fields import D2L_PRESET, FIELDS, PAGE, SEED_PRESET, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
 from ui.state import fields as ps
@@ -38,7 +40,8 @@ class Data:
 
 @dataclass(frozen=True)
 class Run:
-    """The page's values, its data, the closed form and the trained model."""
+    """The page's values, its data, the closed form and the trained model; the page run's CPU allowance and
+    the comparisons measured in it (see :func:`measure`)."""
 
     values: dict[str, Any]
     data: Data
@@ -46,6 +49,8 @@ class Run:
     settings: dict[str, Any]
     closed: reg.ClosedForm
     result: reg.TrainResult
+    page: PageBudget = field(default_factory=PageBudget)
+    measured: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -169,7 +174,12 @@ def _uploaded() -> Data:
 
 # ----- training --------------------------------------------------------------------------------------------
 def train(values: dict[str, Any], data: Data) -> Run:
-    """The closed form and the trained model (the suggest-a-learning-rate button first); stops on an error."""
+    """The closed form and the trained model (the suggest-a-learning-rate button first); stops on an error.
+
+    The page run's CPU allowance starts here (after torch's one-off warm-up): the closed form, the training and
+    the comparison share it."""
+    compute.warm_up()
+    page = PageBudget()
     n = data.X.shape[0]
     name, hyper = values["opt"]
     sched_name, sched_params = values["sched"]
@@ -202,23 +212,58 @@ def train(values: dict[str, Any], data: Data) -> Run:
     )
     closed = compute.closed_form(data.key, data.X, data.y)
     try:
-        result = compute.trained(data.key, compute.frozen(settings), data.X, data.y)
+        result = compute.trained(data.key, compute.frozen(settings), data.X, data.y, page)
     except ERRORS as error:
         st.error(escape_markdown(error))
         st.stop()
-    return Run(values, data, batch, settings, closed, result)
+    return Run(values, data, batch, settings, closed, result, page)
 
 
-def measure(run: Run, here: dict[str, Any]):
-    """The GD / SGD / minibatch comparison for the page's values (cached), or None and an error message."""
+def measure(run: Run, here: dict[str, Any]) -> tuple[list[reg.ComparisonRow] | None, str | None, str | None]:
+    """The GD / SGD / minibatch comparison for ``here``'s values (cached): (rows, None, the notice of what the
+    time budget left out, or None), or (None, the error, None).
+
+    Measured once per run of the page, within what is left of its CPU allowance: the fragment that draws it
+    asks again for the same values and gets the same rows, a cut comparison too (which is not cached, so it
+    was computed twice). A rerun of the fragment alone (its own widgets) measures within an allowance of its own.
+    """
     modes = reg.default_modes(run.n, run.batch, run.lr, scaled=here["cmp_lr"] == "scaled", gd_epochs=here["gd_epochs"])
     dropped = ("batch_size", "epochs", "max_updates", "schedule", "schedule_step", "lr")
     kept = {k: v for k, v in run.settings.items() if k not in dropped}
     kept |= dict(epochs=here["cmp_epochs"], max_updates=limits.REGRESSION_COMPARE_MAX_UPDATES)
+    memo = (compute.frozen(kept), tuple(modes))
+    if memo in run.measured:
+        return run.measured[memo]
+    page = run.page if not run.measured else PageBudget()
+    for older in list(run.measured)[1:]:  # the page's own and the fragment's latest are kept
+        del run.measured[older]
     try:
-        return compute.compared(run.data.key, compute.frozen(kept), tuple(modes), run.data.X, run.data.y), None
+        rows = compute.compared(run.data.key, memo[0], memo[1], run.data.X, run.data.y, page)
+        run.measured[memo] = (rows, None, comparison_notice(rows, modes, page))
     except ERRORS as error:
-        return None, str(error)
+        run.measured[memo] = (None, str(error), None)
+    return run.measured[memo]
+
+
+def comparison_notice(rows: list[reg.ComparisonRow], modes: list[reg.Mode], page: PageBudget) -> str | None:
+    """What the page's time budget left out of the comparison (modes not run, the mode cut short), or None."""
+    parts = [f"{mode.label} (not run)" for mode in modes[len(rows) :]]
+    last = rows[-1] if rows else None
+    if "comparison" in page.cut and last is not None and not last.result.complete and not last.diverged:
+        updates = last.result.updates
+        parts.insert(0, f"{last.mode.label} (stopped after {updates:,} update{'s' if updates != 1 else ''})")
+    if not parts:
+        return None
+    shared = (
+        f" The page's {page.seconds:g} s of server CPU are shared by the closed form, the training and the "
+        "comparison, and the training left too little."
+        if page.cut.get("comparison")
+        else ""
+    )
+    return (
+        f"Not measured within this server's time budget for the comparison: {', '.join(parts)}.{shared} "
+        "Fewer samples or epochs fit them all in it."
+    )
 
 
 # ----- summary -----------------------------------------------------------------------------------------------
@@ -228,6 +273,14 @@ def summary(run: Run) -> None:
         st.error(
             f"Training diverged in epoch {result.diverged_at}: the loss overflowed. Lower the learning rate "
             "(or standardize the features) — the numbers below are from the last finite epoch."
+        )
+    elif run.page.cut.get("training"):  # what the closed form left of the page's allowance was too little
+        st.warning(
+            f"Stopped after {result.updates:,} updates ({result.samples / run.n:.3g} of {run.values['epochs']} "
+            f"epochs): this page's time budget of {run.page.seconds:g} s of server CPU, for the closed form, the "
+            "training and the comparison together, ran out. Fewer samples, features or epochs, bigger batches or "
+            "a cheaper optimizer than Newton fit in it.",
+            icon=":material/timer:",
         )
     elif not result.complete:
         st.warning(
@@ -319,21 +372,12 @@ def _comparison(run: Run) -> None:
     with cols[2]:
         number("gd_epochs")
     here, _ = ps.publish(PAGE, FIELDS)
-    rows, error = measure(run, here)
+    rows, error, notice = measure(run, here)
     if rows is None:
         st.error(escape_markdown(error))
         return
-    if len(rows) < len(
-        run_modes := reg.default_modes(
-            run.n, run.batch, run.lr, scaled=here["cmp_lr"] == "scaled", gd_epochs=here["gd_epochs"]
-        )
-    ):
-        left_out = ", ".join(mode.label for mode in run_modes[len(rows) :])
-        st.warning(
-            f"Not measured within this server's time budget for the comparison: {left_out}. Fewer samples or "
-            "epochs fit them all in it.",
-            icon=":material/timer:",
-        )
+    if notice:
+        st.warning(notice, icon=":material/timer:")
     st.table(comparison_table(rows))
     axis = st.radio(
         "loss against",
@@ -369,10 +413,19 @@ def closed_form_section(run: Run) -> None:
     closed, result = run.closed, run.result
     st.latex(r"\min_{w,b}\ \tfrac1n\lVert Xw + b - y\rVert^2:\quad [X\,1]^\top[X\,1]\,\theta = [X\,1]^\top y")
     st.table(closed_table(closed, result, f"{run.name}, {result.epochs_done} epochs"))
+    if closed.lstsq_skipped:
+        st.info(
+            f"lstsq was not run: on {run.n:,} × {run.d} values it costs about "
+            f"{lstsq_seconds(run.n, run.d):.1g} s of server CPU (QR / SVD: O(n d²) with a large constant), more "
+            f"than this server's {limits.REGRESSION_MAX_LSTSQ_SECONDS:g} s for it. The reference is the "
+            f"{closed.method}'s solution (fewer samples or features bring lstsq back).",
+            icon=":material/timer:",
+        )
     if closed.normal_error:
-        st.warning(f"Normal equation: {closed.normal_error}. lstsq (SVD) still gives the minimum-norm solution.")
+        fallback = "the pseudo-inverse of XᵀX" if closed.lstsq_skipped else "lstsq (SVD)"
+        st.warning(f"Normal equation: {closed.normal_error}. {fallback} still gives the minimum-norm solution.")
     st.caption(
-        f"Computed in float64 on {closed.device}. Both are exact, and for d = {run.d} instant; but forming and "
+        f"Computed in float64 on {closed.device}. Both are exact, and for small d instant; but forming and "
         "solving XᵀX costs O(n d² + d³) — with d in the millions (a neural network) that is impossible, which is "
         "why gradient methods, which cost O(n d) per epoch, are what deep learning uses (notes on gradient descent)."
     )
