@@ -44,9 +44,11 @@ def _lane_held(lanes) -> threading.Event:
 
     def holder():
         with lanes.script_run():
-            Budget(10.0)()
+            budget = Budget(10.0)
+            budget()
             held.set()
-            release.wait(10)
+            while not release.wait(0.02):  # its engine loop goes on, asking its Budget every few steps
+                budget()
 
     _in_thread(holder)
     held.wait(5)
@@ -59,10 +61,12 @@ def test_one_heavy_run_at_a_time_the_next_goes_when_the_first_run_ends(lanes):
 
     def first():
         with lanes.script_run():
-            Budget(10.0)()  # takes the lane
+            budget = Budget(10.0)
+            budget()  # takes the lane
             events.append("first heavy")
             first_heavy.set()
-            release_first.wait(5)
+            while not release_first.wait(0.02):  # computing: asks its Budget every few steps
+                budget()
             events.append("first ends")
 
     def second():
@@ -92,9 +96,11 @@ def test_a_run_is_interactive_until_it_has_used_its_free_cpu(lanes, monkeypatch)
     def holder():
         with lanes.script_run():
             _spin(0.25)
-            Budget(10.0)()
+            budget = Budget(10.0)
+            budget()
             holder_in.set()
-            release.wait(5)
+            while not release.wait(0.02):
+                budget()
 
     _in_thread(holder)
     holder_in.wait(5)
@@ -261,3 +267,28 @@ def test_app_registers_every_script_run(monkeypatch):
     at.run()
     ok(at)
     assert len(runs) == 1 and runs[0] != threading.get_ident()  # the script's thread, not the test's
+
+
+def test_a_run_that_stopped_asking_lets_the_next_heavy_run_take_the_lane(lanes):
+    # its computation is over (it only draws figures now): after LEASE_SECONDS the lane is the next run's,
+    # not held to the end of the first run (five browsers opening the Playground waited for each other)
+    release = threading.Event()
+
+    def drawing_figures():
+        with lanes.script_run():
+            Budget(10.0)()
+            release.wait(10)
+
+    _in_thread(drawing_figures)
+    time.sleep(0.05)
+    seen = {}
+
+    def next_heavy():
+        with lanes.script_run():
+            budget = Budget(10.0)
+            budget()
+            seen["waited"] = budget.waited
+
+    _in_thread(next_heavy).join(5)
+    release.set()
+    assert work.LEASE_SECONDS - 0.1 <= seen["waited"] < work.LEASE_SECONDS + 0.5

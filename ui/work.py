@@ -41,6 +41,10 @@ WALL_FACTOR = 3.0
 #   that costs little (a first visit, a cheap race computed again) is served at once.
 # Waiting costs no CPU, so it does not count against a Budget's CPU seconds, and it moves its clock deadline.
 HEAVY_AFTER_SECONDS = 0.5
+# the lane is held while the holder keeps asking its Budget (every few engine steps); once it has not asked
+# for this long, its computation is over (it is building figures) and the next heavy run may take the lane:
+# five browsers opening the Playground at once on a loaded machine each waited for the others' whole runs
+LEASE_SECONDS = 0.25
 LANE_WAIT_SECONDS = 30.0
 YIELD_SECONDS = 0.25
 # a heavy run pauses at most this long in all for interactive runs: one that waits on the heavy run itself (a
@@ -60,6 +64,7 @@ class Lanes:
         self._heavy: dict[int, bool] = {}  # thread ident of a script run -> is it heavy?
         self._cpu_start: dict[int, float] = {}  # its thread's CPU time when it started
         self._holder: int | None = None
+        self._held_at = 0.0  # when the holder last asked a Budget question (its lease runs from there)
 
     @contextlib.contextmanager
     def script_run(self) -> Iterator[None]:
@@ -96,16 +101,22 @@ class Lanes:
         with self._changed:
             if me not in self._heavy:
                 return 0.0  # not a registered script run (a test, a notebook): nothing to take turns with
-            self._heavy[me] = True
-            self._changed.notify_all()  # one interactive run fewer: heavy runs that paused for it may go on
-            while self._holder not in (None, me) and self._holder in self._heavy:
+            if not self._heavy[me]:
+                self._heavy[me] = True
+                self._changed.notify_all()  # one interactive run fewer: heavy runs that paused for it may go on
+            while not self._lane_free(me):
                 left = limit - (time.monotonic() - start)
                 if left <= 0 or gone():
                     break
                 self._changed.wait(min(left, _POLL_SECONDS))
-            if self._holder in (None, me) or self._holder not in self._heavy:
-                self._holder = me
+            self._holder, self._held_at = me, time.monotonic()
         return time.monotonic() - start
+
+    def _lane_free(self, me: int) -> bool:
+        """Free for ``me``: no holder, ``me``, a finished run, or one whose lease ran out (it has not asked a
+        Budget question for LEASE_SECONDS: its engine loop is done and it only draws its figures)."""
+        holder = self._holder
+        return holder in (None, me) or holder not in self._heavy or time.monotonic() - self._held_at > LEASE_SECONDS
 
     def interactive_running(self) -> bool:
         return not all(self._heavy.values())
@@ -157,9 +168,10 @@ class Budget:
     def __call__(self) -> bool:
         if self.reason is not None:
             return True
-        if LANES.registered() and not LANES.heavy_here() and LANES.run_cpu_seconds() > HEAVY_AFTER_SECONDS:
+        if LANES.heavy_here() or (LANES.registered() and LANES.run_cpu_seconds() > HEAVY_AFTER_SECONDS):
+            # takes (or keeps, renewing its lease) the heavy lane; after a lapse, waits for it again
             self._wait(LANES.enter_heavy(self._gone, LANE_WAIT_SECONDS))
-        elif self.paused < YIELD_TOTAL_SECONDS and LANES.heavy_here() and LANES.interactive_running():
+        if self.paused < YIELD_TOTAL_SECONDS and LANES.heavy_here() and LANES.interactive_running():
             pause = LANES.pause_for_interactive(min(YIELD_SECONDS, YIELD_TOTAL_SECONDS - self.paused))
             self.paused += pause
             self._wait(pause)
