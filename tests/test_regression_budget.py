@@ -11,7 +11,9 @@ is not cached, and the tab's fragment computed it again: 1.8-3 s more); NumPy's 
 the page trains (Newton's solves spun the other core: twice the CPU the budget saw); lstsq skipped where its
 estimate is over REGRESSION_MAX_LSTSQ_SECONDS (1.0-1.6 s at the largest d); the cost model counts each
 epoch's shuffle and each mode's gradient noise; torch's one-off imports happen before the allowance starts.
-Heaviest links: 10.8 / 5.0 / 2.0 / 2.0 s -> 2.7 / 2.8 / 1.6 / 0.8 s of CPU (benchmarks/heaviest_links.py).
+benchmarks/heaviest_links.py --only regression, CPU seconds, three runs each on the busy 2-core machine: Newton
+at d = 200 3.9-10.0 -> 2.5-2.6, GD on 2M samples 3.3-5.4 -> 2.9-3.0, SGD on 2M 2.1-2.3 -> 1.4-1.7, the most
+features 1.9-2.0 -> 0.8-0.9.
 """
 
 from __future__ import annotations
