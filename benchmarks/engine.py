@@ -7,7 +7,7 @@ Targets (issue: the gdviz engine):
   2. a 128 x 128 grid of (lr, momentum) x 300 steps of SGD-momentum on Rosenbrock as one vectorized
      call: < 1 s, and >= 2000x faster than torch.optim loops (extrapolated from a measured sample).
 
-Run: python benchmarks/engine.py [--quick]
+Run: python benchmarks/engine.py [--quick] [--check]   (--check: exit status 1 when a target is missed)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
 
 RACE = [
     ("SGD", {"lr": 1e-3, "momentum": 0.9}),
@@ -80,7 +81,7 @@ def torch_loop(name: str, hyper: dict, steps: int, start=START, record: bool = T
     return {"xs": xs, "losses": losses, "grads": grads, "lrs": lrs, "states": states}
 
 
-def bench_race(steps: int, repeats: int) -> float:
+def bench_race(steps: int, repeats: int, targets: Targets) -> float:
     surface = gdviz.surface("rosenbrock")
     optimizers = [gdviz.optimizer(name, **hyper) for name, hyper in RACE]
     ours = best_of(repeats, lambda: gdviz.race(surface, optimizers, start=START, steps=steps))
@@ -91,12 +92,13 @@ def bench_race(steps: int, repeats: int) -> float:
     print(f"race   8 optimizers x {steps} steps on rosenbrock (best of {repeats} / {torch_repeats})")
     print(f"       gdviz.race       {ours * 1e3:9.1f} ms   (every iterate, loss, gradient, lr and state array)")
     print(f"       torch.optim loop {theirs * 1e3:9.1f} ms   (autograd, recording the same per step)")
-    print(f"       speed-up         {ratio:9.1f}x   (target >= 30x)  {'OK' if ratio >= 30 else 'MISSED'}")
+    met = targets.verdict("race >= 30x torch.optim", ratio >= 30)
+    print(f"       speed-up         {ratio:9.1f}x   (target >= 30x)  {met}")
     print(f"       (torch without recording {bare * 1e3:.1f} ms: {bare / ours:.1f}x)")
     return ratio
 
 
-def bench_sweep(side: int, steps: int, sample: int, repeats: int) -> tuple[float, float]:
+def bench_sweep(side: int, steps: int, sample: int, repeats: int, targets: Targets) -> tuple[float, float]:
     surface = gdviz.surface("rosenbrock")
     lr_axis = np.geomspace(1e-5, 2e-3, side)
     momentum_axis = np.linspace(0.0, 0.99, side)
@@ -119,24 +121,30 @@ def bench_sweep(side: int, steps: int, sample: int, repeats: int) -> tuple[float
     theirs = per_run * lr.size
     ratio = theirs / ours
     print(f"sweep  {side}x{side} (lr, momentum) x {steps} steps of SGD-momentum on rosenbrock, one call")
-    print(f"       gdviz.run        {ours * 1e3:9.1f} ms   (target < 1000 ms)  {'OK' if ours < 1 else 'MISSED'}")
+    print(
+        f"       gdviz.run        {ours * 1e3:9.1f} ms   (target < 1000 ms)  {targets.verdict('sweep < 1 s', ours < 1)}"
+    )
     print(f"       (record='all'    {ours_all * 1e3:9.1f} ms: every iterate, gradient and state kept)")
     print(f"       torch.optim      {theirs:9.1f} s    ({sample} loops measured, {per_run * 1e3:.1f} ms each)")
-    print(f"       speed-up         {ratio:9.0f}x   (target >= 2000x)  {'OK' if ratio >= 2000 else 'MISSED'}")
+    met = targets.verdict("sweep >= 2000x torch.optim", ratio >= 2000)
+    print(f"       speed-up         {ratio:9.0f}x   (target >= 2000x)  {met}")
     return ours, ratio
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller samples (a smoke test)")
-    args = parser.parse_args()
+    add_check_option(parser)
+    args = parser.parse_args(argv)
+    targets = Targets(enforced=args.check)
     repeats = 1 if args.quick else 5
     import torch
 
     torch.set_num_threads(1)  # tiny tensors: threads only add overhead to the torch side
-    bench_race(steps=1000, repeats=repeats)
-    bench_sweep(side=128, steps=300, sample=4 if args.quick else 20, repeats=1 if args.quick else 3)
+    bench_race(steps=1000, repeats=repeats, targets=targets)
+    bench_sweep(side=128, steps=300, sample=4 if args.quick else 20, repeats=1 if args.quick else 3, targets=targets)
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,7 +11,9 @@ Each load is a fresh browser context (empty cache), as for a first-time visitor,
 ``page.goto`` until the chart's SVG is visible. Printed per page: median and best time, when the
 chart's data arrived over the websocket and when the Plotly bundle had loaded (both in page time).
 
-    python benchmarks/first_chart.py [--loads 7]
+    python benchmarks/first_chart.py [--loads 7] [--check]
+
+``--check``: exit status 1 when the target (≤ 2.5 s, the median) is missed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
 from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
 
 TARGET_S = 2.5
@@ -88,10 +91,12 @@ def summary(name: str, loads: list[dict]) -> float:
     return median
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=7, help="measured loads per page (after one warm-up each)")
-    args = parser.parse_args()
+    add_check_option(parser)
+    args = parser.parse_args(argv)
+    targets = Targets(enforced=args.check)
     executable = chromium_path()
     if executable is None:
         raise SystemExit("needs Chromium: Debian's chromium on PATH, or GDVIZ_CHROMIUM")
@@ -124,9 +129,10 @@ def main() -> None:
     ours = summary("playground", results["playground"])
     peer = summary("peer", results["peer"])
     print(f"playground / peer: {ours / peer:.2f}x   (the peer is one small chart and nothing else)")
-    verdict = "met" if ours <= TARGET_S else "MISSED"
+    verdict = targets.verdict(f"first chart <= {TARGET_S} s", ours <= TARGET_S)
     print(f"target ≤ {TARGET_S} s: {verdict} ({ours:.2f} s); the peer alone takes {peer:.2f} s on this machine")
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,7 +9,7 @@ Shared machines are noisy, so every timing is the best of several rounds, and ea
 plain NumPy reference kernel (elementwise arithmetic on arrays of the same size) right before the
 case: the ratio of the two moves much less with the machine's load than the seconds do.
 
-Run: python benchmarks/landscape.py [--quick]
+Run: python benchmarks/landscape.py [--quick] [--check]   (--check: exit status 1 when a target is missed)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
 from gdviz import landscape  # noqa: E402
 
 
@@ -76,22 +77,26 @@ def basin_case(names: list[tuple[str, dict]]) -> None:
     landscape.compare_basins(surface, optimizers, grid=200, steps=500)
 
 
-def line(label: str, measured: tuple[float, float, float], target: float | None, quiet_reference: float) -> None:
+def line(
+    label: str, measured: tuple[float, float, float], target: float | None, quiet_reference: float, targets: Targets
+) -> None:
     """Raw best time, the time in reference units, and that ratio times the quietest reference of
-    the run: the time the case would take at the least loaded moment seen."""
+    the run: the time the case would take at the least loaded moment seen (what the target is held to)."""
     seconds, ratio, _ = measured
     adjusted = ratio * quiet_reference
     verdict = ""
     if target is not None:
         verdict = f"target <= {target:g} s: raw {seconds / target:4.2f}, adjusted {adjusted / target:4.2f} of it"
-        verdict += "  OK" if adjusted <= target else "  MISSED"
+        verdict += "  " + targets.verdict(f"{label} <= {target:g} s", adjusted <= target)
     print(f"  {label:<52} {seconds * 1e3:8.1f} ms  {ratio:6.1f} x ref  adjusted {adjusted * 1e3:7.1f} ms  {verdict}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one repeat each (a smoke test)")
-    args = parser.parse_args()
+    add_check_option(parser)
+    args = parser.parse_args(argv)
+    targets = Targets(enforced=args.check)
     repeats = 1 if args.quick else 5
     stability_case()  # warm-up: imports, first touch of memory, the attractor search's code paths
     basin_case([("SGD", {"lr": 0.01})])
@@ -101,10 +106,11 @@ def main() -> None:
     quiet = min(m[2] for m in (stability, one, two))
     print(f"NumPy reference kernel: quietest {quiet * 1e3:.1f} ms (best of {repeats} rounds; each case is")
     print("timed right after a reference, and 'adjusted' = (case / its reference) x quietest reference)")
-    line("stability map 128x128 x 300 steps (SGD, rosenbrock)", stability, 1.0, quiet)
-    line("basin map 200x200 x 500 steps (SGD, himmelblau)", one, 2.0, quiet)
-    line("basin maps 2 x 200x200 x 500 steps (SGD + Adam)", two, None, quiet)
+    line("stability map 128x128 x 300 steps (SGD, rosenbrock)", stability, 1.0, quiet, targets)
+    line("basin map 200x200 x 500 steps (SGD, himmelblau)", one, 2.0, quiet, targets)
+    line("basin maps 2 x 200x200 x 500 steps (SGD + Adam)", two, None, quiet, targets)
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

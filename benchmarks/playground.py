@@ -15,7 +15,9 @@ together, with the page's plain-dict figure (ui/figures/plain.py) against the sa
 ``--browser`` also plays both as standalone pages in headless Chromium and reports ms per frame and
 whether the surface is still visible after playback (needs Playwright and Chromium).
 
-    python benchmarks/playground.py [--repeat 5] [--browser]
+    python benchmarks/playground.py [--repeat 5] [--browser] [--check]
+
+``--check``: exit status 1 when the payload target (≤ 2 MB) is missed.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import plotly.io as pio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
 from ui.figures.plain import PlainFigure  # noqa: E402
 from ui.figures.race import PLAY_MS, race_figure, race_spec  # noqa: E402
 from ui.figures.style import PALETTE  # noqa: E402
@@ -164,11 +167,13 @@ def play_in_browser(fig: go.Figure, workdir: Path, name: str) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="builds per design (the median is reported)")
     parser.add_argument("--browser", action="store_true", help="also play both designs in headless Chromium")
-    args = parser.parse_args()
+    add_check_option(parser)
+    args = parser.parse_args(argv)
+    targets = Targets(enforced=args.check)
 
     surface, race = default_race()
     ours = measure(lambda: race_figure(surface, race, LABELS), args.repeat)
@@ -186,9 +191,8 @@ def main() -> None:
     for title, key, fmt in rows:
         ratio = naive[key] / ours[key] if ours[key] else float("nan")
         print(f"{title:24s}{fmt.format(ours[key]):>14s}{fmt.format(naive[key]):>14s}{ratio:>12.2f}")
-    print(
-        f"\npayload target ≤ 2 MB: {'met' if ours['bytes'] <= 2_000_000 else 'MISSED'} ({ours['bytes'] / 1e6:.2f} MB)"
-    )
+    met = targets.verdict("payload <= 2 MB", ours["bytes"] <= 2_000_000)
+    print(f"\npayload target ≤ 2 MB: {met} ({ours['bytes'] / 1e6:.2f} MB)")
 
     as_go = page_path_ms(lambda: race_figure(surface, race, LABELS), args.repeat)
     plain = page_path_ms(lambda: PlainFigure(race_spec(surface, race, LABELS)), args.repeat)
@@ -217,7 +221,8 @@ def main() -> None:
             )
         base = results["ours (redraw off)"]["ms_per_frame"]
         print(f"naive (redraw on) / ours ms per frame: {results['naive (redraw on)']['ms_per_frame'] / base:.2f}")
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

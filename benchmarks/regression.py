@@ -14,7 +14,8 @@ update of representative runs against :mod:`gdviz.regression.cost`'s estimate (t
 come from these lines), and with ``--links`` the CPU seconds and peak memory growth of opening the
 heaviest Linear Regression links (each in a fresh process, through AppTest, after a warm-up page).
 
-Run: python benchmarks/regression.py [--quick] [--full] [--gpu-samples N] [--cost] [--links]
+Run: python benchmarks/regression.py [--quick] [--full] [--gpu-samples N] [--cost] [--links] [--check]
+(--check: exit status 1 when the CPU target is missed; --cost and --links have no target)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
 from gdviz import regression as reg  # noqa: E402
 from gdviz.regression.device import copy_bandwidth, synchronize  # noqa: E402
 
@@ -55,7 +57,7 @@ def seed_style_epoch(X, y, batch: int, max_batches: int | None) -> tuple[float, 
     return time.perf_counter() - start, done
 
 
-def cpu_target(n: int, repeats: int, full: bool) -> float:
+def cpu_target(n: int, repeats: int, full: bool, targets: Targets) -> float:
     X, y = reg.make_data(n, seed=0)
     batches = math.ceil(n / BATCH)
     reg.train(X[:10_000], y[:10_000], "SGD", lr=1e-4, batch_size=BATCH, epochs=1)  # warm-up
@@ -74,7 +76,8 @@ def cpu_target(n: int, repeats: int, full: bool) -> float:
     print(f"  seed-style DataLoader loop : {seed:8.3f} s/epoch  ({seed / batches * 1e6:6.1f} µs/update; {scope})")
     print(f"  gdviz.regression.train     : {ours:8.3f} s/epoch  ({ours / batches * 1e6:6.1f} µs/update)")
     ratio = seed / ours
-    print(f"  speed-up                   : {ratio:8.1f}x   (target >= 5x: {'met' if ratio >= 5 else 'NOT met'})")
+    met = targets.verdict("CPU epoch >= 5x the DataLoader loop", ratio >= 5)
+    print(f"  speed-up                   : {ratio:8.1f}x   (target >= 5x)  {met}")
     return ratio
 
 
@@ -184,24 +187,27 @@ def heavy_links() -> None:
         print(f"  /regression?{link}\n    {(out.stdout.strip().splitlines() or [out.stderr[-300:]])[-1]}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200k samples, one repeat (a smoke test)")
     parser.add_argument("--full", action="store_true", help="time the seed-style epoch whole")
     parser.add_argument("--gpu-samples", type=int, default=100_000_000)
     parser.add_argument("--cost", action="store_true", help="CPU seconds per update against the cost model")
     parser.add_argument("--links", action="store_true", help="CPU and memory of the heaviest page links")
-    args = parser.parse_args()
+    add_check_option(parser)
+    args = parser.parse_args(argv)
+    targets = Targets(enforced=args.check)
     if args.cost or args.links:
         if args.cost:
             cost_table()
         if args.links:
             heavy_links()
-        return
+        return 0  # measurements for the cost model and the page's budgets, with no target of their own
     n = 200_000 if args.quick else 1_000_000
-    cpu_target(n, repeats=1 if args.quick else 3, full=args.full)
+    cpu_target(n, repeats=1 if args.quick else 3, full=args.full, targets=targets)
     gpu_target(args.gpu_samples // (10 if args.quick else 1), epochs=3 if args.quick else 10)
+    return targets.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
