@@ -9,13 +9,22 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
 
-def test_notebook_example_runs():
+# what the example computes: expressions over its names, checked here and in a fresh install (tests/test_packaging.py)
+NOTEBOOK_RESULTS = {"traj.xs.shape": (501, 2), "batch.losses[-1].shape": (64,)}
+
+
+def notebook_example() -> str:
+    """The README's first Python block: the engine's API as one notebook cell."""
     blocks = re.findall(r"```python\n(.*?)```", README, re.S)
     assert blocks, "the README should show the engine API"
+    return blocks[0]
+
+
+def test_notebook_example_runs():
     namespace: dict = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)  # our own README, not user input
-    assert namespace["traj"].xs.shape == (501, 2)
-    assert namespace["batch"].losses[-1].shape == (64,)
+    exec(compile(notebook_example(), "README.md", "exec"), namespace)  # our own README, not user input
+    for expression, expected in NOTEBOOK_RESULTS.items():
+        assert eval(expression, namespace) == expected, expression
 
 
 def test_two_commands_and_ci_agree():
