@@ -47,8 +47,10 @@ class Targets:
         self.results: dict[str, bool] = {}  # target -> met, in the order they were reported
 
     def verdict(self, target: str, met: bool) -> str:
-        """Remember whether ``target`` (a short description, e.g. 'sweep < 1 s') was met; its verdict text."""
-        self.results[target] = met
+        """Remember whether ``target`` (a short description, e.g. 'sweep < 1 s') was met; its verdict text.
+
+        A target reported again stays missed if it was missed once."""
+        self.results[target] = self.results.get(target, True) and met
         return verdict(met, self.enforced, self.how_to_enforce)
 
     @property
