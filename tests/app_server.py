@@ -114,3 +114,116 @@ class AppServer:
         assert self.process is not None
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- several app processes behind nginx (deploy/nginx.conf) ------------------------------------------------
+NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
+# the shipped file's upstream lines, the port it listens on and its access log: what a local run changes
+_UPSTREAM_LINE = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+( [^;\n]*)?;\n", flags=re.MULTILINE)
+_LISTEN = "listen 8080;"
+_ACCESS_LOG = "/var/log/nginx/gdviz.access.log"
+# one line of its "gdviz" log format: the request line, the visitor's sticky key and the upstream(s) tried
+_ACCESS_LINE = re.compile(
+    r'"(?P<request>[^"]*)" (?P<status>\d{3}) .* visitor=(?P<visitor>\S*) upstream=(?P<upstream>.*?) time='
+)
+
+
+def nginx_path() -> str | None:
+    """Debian's nginx (nginx-light), on PATH or in /usr/sbin (not on a plain user's PATH)."""
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+def local_proxy_config(app_ports: list[int], proxy_port: int, run_dir: Path) -> str:
+    """deploy/nginx.conf with only its upstream ports, its listening port and its run-time paths changed."""
+    text = NGINX_CONFIG.read_text()
+    lines = list(_UPSTREAM_LINE.finditer(text))
+    assert lines and _LISTEN in text and _ACCESS_LOG in text, "deploy/nginx.conf changed shape"
+    indent, options = lines[0].group(1), lines[0].group(2) or ""
+    servers = "".join(f"{indent}server {HOST}:{port}{options};\n" for port in app_ports)
+    text = text[: lines[0].start()] + servers + text[lines[-1].end() :]
+    text = text.replace(_LISTEN, f"listen {HOST}:{proxy_port};").replace(_ACCESS_LOG, str(run_dir / "access.log"))
+    # nginx's default temporary folders and pid file need root
+    paths = "".join(
+        f"    {name}_temp_path {run_dir / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    text = text.replace("http {\n", f"http {{\n{paths}", 1)
+    return f"pid {run_dir / 'nginx.pid'};\nerror_log {run_dir / 'error.log'};\n" + text
+
+
+class Replicas:
+    """N app processes on loopback behind nginx running deploy/nginx.conf, as a classroom deployment runs.
+
+    ``url`` is the proxy's. ``rss_mb``/``cpu_s``/``log`` add up the app processes, so the load script
+    measures a cluster as it measures one server. ``kill(i)`` ends replica i at once, as a crash would.
+    """
+
+    def __init__(self, run_dir: Path, count: int = 2):
+        self.run_dir = Path(run_dir)
+        self.apps = [AppServer(self.run_dir / f"app{i + 1}.log") for i in range(count)]
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.nginx: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        nginx = nginx_path()
+        if nginx is None:
+            raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
+        for app in self.apps:
+            app.start(timeout_s)
+        config = self.run_dir / "nginx.conf"
+        config.write_text(local_proxy_config([app.port for app in self.apps], self.port, self.run_dir))
+        command = [nginx, "-p", str(self.run_dir), "-c", str(config), "-g", "daemon off;"]
+        self.nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not healthy(self.url):
+            if self.nginx.poll() is not None or time.monotonic() > deadline:
+                error_log = self.run_dir / "error.log"
+                self.stop()
+                raise RuntimeError(
+                    f"nginx did not start: {error_log.read_text()[-2000:] if error_log.exists() else ''}"
+                )
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.nginx is not None and self.nginx.poll() is None:
+            self.nginx.terminate()
+            self.nginx.wait(timeout=15)
+        for app in self.apps:
+            app.stop()
+
+    def kill(self, index: int) -> None:
+        process = self.apps[index].process
+        assert process is not None
+        process.kill()
+        process.wait(timeout=15)
+
+    def replica_of(self, upstream: str) -> int | None:
+        """Which app process an upstream address (``127.0.0.1:port``) is, or None."""
+        ports = [f"{HOST}:{app.port}" for app in self.apps]
+        return ports.index(upstream) if upstream in ports else None
+
+    def access_log(self) -> list[dict[str, str]]:
+        """The proxy's access log: request, status, visitor (sticky key) and upstream, one dict per request.
+
+        nginx writes a request's line when it ends: an open websocket is not in it yet.
+        """
+        path = self.run_dir / "access.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return [match.groupdict() for match in map(_ACCESS_LINE.search, text.splitlines()) if match]
+
+    def visitors_on_replicas(self) -> dict[str, set[str]]:
+        """Visitor -> the upstream addresses that answered its requests (a failed try counts as one)."""
+        seen: dict[str, set[str]] = {}
+        for entry in self.access_log():
+            upstreams = {part.strip() for part in entry["upstream"].split(",") if part.strip() not in ("", "-")}
+            seen.setdefault(entry["visitor"], set()).update(upstreams)
+        return seen
+
+    def rss_mb(self) -> float:
+        return sum(app.rss_mb() for app in self.apps if app.process is not None and app.process.poll() is None)
+
+    def cpu_s(self) -> float:
+        return sum(app.cpu_s() for app in self.apps if app.process is not None and app.process.poll() is None)
+
+    def log(self) -> str:
+        return "\n".join(app.log() for app in self.apps)

@@ -9,72 +9,30 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
-import shutil
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.app_server import HOST, ROOT, AppServer, free_port
+from tests.app_server import ROOT, Replicas, nginx_path
 
 pytestmark = pytest.mark.slow
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-CONFIG = ROOT / "deploy" / "nginx.conf"
-
-
-def _proxy_config(app_port: int, proxy_port: int, run_dir: Path) -> str:
-    """The shipped file with only its ports and run-time paths changed (nginx's defaults need root)."""
-    text = CONFIG.read_text()
-    assert "server 127.0.0.1:8501;" in text and "listen 127.0.0.1:8080;" in text
-    text = text.replace("server 127.0.0.1:8501;", f"server {HOST}:{app_port};")
-    text = text.replace("listen 127.0.0.1:8080;", f"listen {HOST}:{proxy_port};")
-    paths = "".join(
-        f"    {name}_temp_path {run_dir / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    text = text.replace("http {\n", f"http {{\n{paths}    access_log off;\n", 1)
-    return f"pid {run_dir / 'nginx.pid'};\nerror_log {run_dir / 'error.log'};\n" + text
 
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
-    if NGINX is None:
+    """deploy/nginx.conf in front of one app process."""
+    if nginx_path() is None:
         if os.environ.get("CI"):
             pytest.fail("nginx is missing: .ci/run installs it (apt-get install nginx-light)")
         pytest.skip("nginx is not installed")
-    run_dir = tmp_path_factory.mktemp("nginx")
-    app = AppServer(run_dir / "app.log")
-    app.start()
-    proxy_port = free_port()
-    config = run_dir / "nginx.conf"
-    config.write_text(_proxy_config(app.port, proxy_port, run_dir))
-    nginx = subprocess.Popen(
-        [NGINX, "-p", str(run_dir), "-c", str(config), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://{HOST}:{proxy_port}"
+    cluster = Replicas(tmp_path_factory.mktemp("nginx"), count=1)
+    cluster.start()
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if nginx.poll() is not None or time.monotonic() > deadline:
-                log = run_dir / "error.log"
-                raise RuntimeError(f"nginx did not start: {log.read_text()[-2000:] if log.exists() else ''}")
-            time.sleep(0.2)
-        yield url
+        yield cluster.url
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=15)
-        app.stop()
+        cluster.stop()
 
 
 def _status(request: urllib.request.Request) -> int:
