@@ -42,9 +42,17 @@ Usage::
     python benchmarks/load.py --attackers 10 --sessions 0 --reruns 0   # 10 attackers, an 11th visitor
     python benchmarks/load.py --client browser --reruns 0    # 20 browser visitors
     python benchmarks/load.py --sessions 5 --reruns 100 --json /tmp/load.json
+    python benchmarks/load.py --replicas 2 --sessions 40 --reruns 0       # two app processes behind nginx
 
-Exit status 0 when the targets hold (no errors, p95 ≤ --p95-target-s, RSS growth < --rss-growth-mb),
-1 otherwise, 2 when the server or the browser could not be started.
+Replicas (``--replicas N``, websocket clients): N app processes behind nginx running deploy/nginx.conf, as
+a classroom deployment runs them; the visitors go through the proxy (each fetches the page first, so it
+gets the sticky-session cookie a browser gets), and the report adds the sessions each replica served and
+the visitors whose requests reached more than one replica (from the proxy's access log). Each replica is
+warmed up directly.
+
+Exit status 1 when a correctness check fails (an error anywhere, a rerun not done, a visitor moved between
+replicas); the targets (p95 <= --p95-target-s, RSS growth < --rss-growth-mb, the attacker ratio) are
+reported and make it exit 1 only with --check; 2 when the server or the browser could not be started.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +76,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
+from benchmarks.targets import verdict as verdict_text  # noqa: E402
 from tests.app_server import CHART_SIGNATURE_JS as SIGNATURE_JS  # noqa: E402
-from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, AppServer, Replicas, chromium_path  # noqa: E402
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -91,8 +102,44 @@ class Server(AppServer):
     def __init__(self):
         super().__init__(Path(tempfile.mkdtemp(prefix="gdviz-load-")) / "server.log")
 
+    @property
+    def app_urls(self) -> list[str]:
+        return [self.url]
+
     def log_problems(self) -> list[str]:
         return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
+
+
+class Cluster(Replicas):
+    """``--replicas N``: N app processes behind nginx (deploy/nginx.conf); visitors go through the proxy."""
+
+    def __init__(self, count: int):
+        super().__init__(Path(tempfile.mkdtemp(prefix="gdviz-load-")), count)
+
+    @property
+    def app_urls(self) -> list[str]:
+        return [app.url for app in self.apps]
+
+    def log_problems(self) -> list[str]:
+        return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
+
+    def stickiness(self) -> dict:
+        """How the proxy spread the visitors: sessions (websockets) per replica, and visitors whose requests
+        reached more than one replica (each should stay on one: Streamlit's session lives in one process)."""
+        sessions = [0] * len(self.apps)
+        for entry in self.access_log():
+            replica = self.replica_of(entry["upstream"])
+            if entry["request"].startswith("GET /_stcore/stream") and replica is not None:
+                sessions[replica] += 1
+        several = [visitor for visitor, upstreams in self.visitors_on_replicas().items() if len(upstreams) > 1]
+        return {"replicas": len(self.apps), "sessions_per_replica": sessions, "visitors_on_several": several}
+
+
+def page_cookies(url: str) -> str:
+    """The cookies the app's page sets (the proxy's sticky-session cookie), as a Cookie header; "" if none."""
+    with urllib.request.urlopen(url + "/", timeout=30) as reply:
+        reply.read()
+        return "; ".join(value.split(";", 1)[0] for value in reply.headers.get_all("Set-Cookie") or [])
 
 
 # -- one visitor ------------------------------------------------------------------------------------------
@@ -368,8 +415,17 @@ class WsVisitor:
     async def open(self, query: str = "") -> None:
         from websockets.asyncio.client import connect
 
+        # as a browser does: the page first, then the websocket with the page's cookies (behind the replicas'
+        # proxy, its sticky-session cookie decides which app process serves this visitor)
+        cookie = await asyncio.to_thread(page_cookies, self.url)
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        self.ws = await connect(ws_url, subprotocols=["streamlit"], origin=self.url, max_size=None)
+        self.ws = await connect(
+            ws_url,
+            subprotocols=["streamlit"],
+            origin=self.url,
+            max_size=None,
+            additional_headers={"Cookie": cookie} if cookie else None,
+        )
         self.receiver = asyncio.create_task(self._receive())
         self.query = query
 
@@ -760,14 +816,17 @@ async def warm_up(args, server: Server, browser, result: dict) -> list[str]:
         result["cold_start_s"] = round(time.perf_counter() - start, 2)
         await visit(visitor, "Schedules", SCHEDULES_CHARTS, "visit Schedules")
         await visit(visitor, "Landscape Lab", (LAB_CHART,), "visit Landscape Lab")
+        await visitor.close()
     else:
-        visitor = WsVisitor(server.url, "warm-up", warm)
-        await visitor.open()
-        await visitor.rerun("open Playground", ("pg_race",), query="")
-        result["cold_start_s"] = round(time.perf_counter() - start, 2)
-        await visitor.rerun("visit Schedules", SCHEDULES_KEYS, page="Schedules", query="")
-        await visitor.rerun("visit Landscape Lab", ("lab_stability_chart",), page="Landscape Lab", query="")
-    await visitor.close()
+        # every app process (each replica directly, not through the proxy): their caches are their own
+        for url in server.app_urls:
+            visitor = WsVisitor(url, "warm-up", warm)
+            await visitor.open()
+            await visitor.rerun("open Playground", ("pg_race",), query="")
+            result.setdefault("cold_start_s", round(time.perf_counter() - start, 2))
+            await visitor.rerun("visit Schedules", SCHEDULES_KEYS, page="Schedules", query="")
+            await visitor.rerun("visit Landscape Lab", ("lab_stability_chart",), page="Landscape Lab", query="")
+            await visitor.close()
     return warm.errors
 
 
@@ -854,6 +913,12 @@ def parse_args(argv=None):
         help="ws: websocket clients (the server's time until the chart arrives); browser: Chromium contexts "
         "(until the chart is drawn, the browsers sharing this machine's cores with the server)",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="N app processes behind nginx running deploy/nginx.conf (sticky sessions); 0: one server, directly",
+    )
     parser.add_argument("--sessions", type=int, default=20, help="concurrent visitors (default 20)")
     parser.add_argument("--rounds", type=int, default=1, help="times each visitor goes through the sequence")
     parser.add_argument("--reruns", type=int, default=500, help="reruns of the memory check (0: skip it)")
@@ -872,12 +937,17 @@ def parse_args(argv=None):
     parser.add_argument("--attack-lead-s", type=float, default=5.0, help="attacker mode: head start of the attackers")
     parser.add_argument("--attacker-ratio-target", type=float, default=2.0)
     parser.add_argument("--verbose", action="store_true")
+    add_check_option(parser)
     # the attackers' own process (see attack()): sends the heaviest links to this server for this long
     parser.add_argument("--attack-url", help=argparse.SUPPRESS)
     parser.add_argument("--attack-seconds", type=float, default=60.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.attackers and args.client != "ws":
         parser.error("--attackers needs --client ws")
+    if not 0 <= args.replicas <= 16:
+        parser.error("need 0 <= --replicas <= 16")
+    if args.replicas and args.client != "ws":
+        parser.error("--replicas needs --client ws")
     if not 0 <= args.attackers <= 100 or not 1 <= args.victims <= 20:
         parser.error("need 0 <= --attackers <= 100 and 1 <= --victims <= 20")
     for name in ("sessions", "rounds", "reruns"):
@@ -888,25 +958,26 @@ def parse_args(argv=None):
     return args
 
 
-def verdict(result: dict, args) -> dict:
+def verdict(result: dict, args) -> tuple[dict, Targets]:
+    """Correctness checks (always enforced: an error is never noise) and the targets (``--check`` enforces)."""
     p95 = result.get("all_actions", {}).get("p95", float("inf")) if args.sessions else 0.0
     growth = result.get("memory", {}).get("growth_mb", 0.0)
-    checks = {
-        "no errors": not result["errors"] and not result["server_log_problems"],
-        f"p95 <= {args.p95_target_s:g} s": p95 <= args.p95_target_s,
-        f"RSS growth < {args.rss_growth_mb:g} MB": growth < args.rss_growth_mb,
-    }
+    checks = {"no errors": not result["errors"] and not result["server_log_problems"]}
     if args.reruns:
         checks["every rerun done"] = result["memory"].get("reruns") == args.reruns
+    if args.replicas:
+        checks["every visitor stayed on one replica"] = not result["replicas"]["visitors_on_several"]
+    targets = Targets(enforced=args.check)
+    targets.verdict(f"p95 <= {args.p95_target_s:g} s", p95 <= args.p95_target_s)
+    targets.verdict(f"RSS growth < {args.rss_growth_mb:g} MB", growth < args.rss_growth_mb)
     if args.attackers:
         ratio = result["attack"]["ratio"]
-        checks[f"first chart under attack within {args.attacker_ratio_target:g}x of idle"] = (
-            ratio <= args.attacker_ratio_target
-        )
-    return checks
+        name = f"first chart under attack within {args.attacker_ratio_target:g}x of idle"
+        targets.verdict(name, ratio <= args.attacker_ratio_target)
+    return checks, targets
 
 
-def print_report(result: dict, checks: dict) -> None:
+def print_report(result: dict, checks: dict, targets: Targets) -> None:
     print(
         f"\ngdviz load test: {result['sessions']} {result['client']} sessions × {result['rounds']} round(s) on "
         f"{result['url']}, arriving over {result['ramp_s']:g} s, pausing {result['think_s']} s between actions"
@@ -928,6 +999,12 @@ def print_report(result: dict, checks: dict) -> None:
             f"machine load average before {result['load_average_before']}, after {result['load_average_after']}"
         )
     print(f"server RSS (MB): {result['rss_mb']}")
+    spread = result.get("replicas")
+    if spread:
+        print(
+            f"replicas: {spread['replicas']} behind nginx; sessions per replica {spread['sessions_per_replica']}; "
+            f"visitors who reached more than one replica: {len(spread['visitors_on_several'])}"
+        )
     memory = result["memory"]
     if memory.get("reruns") is not None:
         print(
@@ -955,7 +1032,9 @@ def print_report(result: dict, checks: dict) -> None:
     for line in (result["errors"] + result["server_log_problems"])[:20]:
         print(f"  {line}")
     for name, ok in checks.items():
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}")
+        print(f"  {name}: {'yes' if ok else 'NO'}")
+    for name, met in targets.results.items():
+        print(f"  {name}: {verdict_text(met, targets.enforced)}")
 
 
 def main(argv=None) -> int:
@@ -968,7 +1047,7 @@ def main(argv=None) -> int:
     if args.client == "browser" and not Path(CHROMIUM).exists():
         print(f"no Chromium at {CHROMIUM} (set GDVIZ_CHROMIUM)", file=sys.stderr)
         return 2
-    server = Server()
+    server = Cluster(args.replicas) if args.replicas else Server()
     try:
         server.start()
     except RuntimeError as error:
@@ -983,13 +1062,16 @@ def main(argv=None) -> int:
     finally:
         server.stop()
     result["server_log_problems"] = server.log_problems()
-    checks = verdict(result, args)
-    result["checks"] = checks
-    result["ok"] = all(checks.values())
-    print_report(result, checks)
+    if args.replicas:
+        result["replicas"] = server.stickiness()
+    checks, targets = verdict(result, args)
+    result["checks"], result["targets"] = checks, targets.results
+    result["ok"] = all(checks.values()) and not targets.exit_code()
+    print_report(result, checks, targets)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-    return 0 if result["ok"] else 1
+    status = targets.finish()
+    return 1 if not all(checks.values()) else status
 
 
 if __name__ == "__main__":

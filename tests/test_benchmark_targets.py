@@ -16,10 +16,7 @@ from benchmarks import landscape as landscape_benchmark
 from benchmarks.targets import ENFORCE_TARGETS_HINT, Targets, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-# load.py reports its own checks (errors, p95, memory growth) and takes its own --check
-SCRIPTS_WITH_CHECK = sorted(
-    path for path in (ROOT / "benchmarks").glob("*.py") if path.name not in ("targets.py", "load.py")
-)
+SCRIPTS_WITH_CHECK = sorted(path for path in (ROOT / "benchmarks").glob("*.py") if path.name != "targets.py")
 
 
 def test_a_met_target_exits_0_enforced_or_not():
@@ -90,7 +87,7 @@ def test_check_with_every_target_met_exits_0(fixed_landscape_timings, capsys):
 @pytest.mark.parametrize("script", SCRIPTS_WITH_CHECK, ids=lambda path: path.name)
 def test_every_benchmark_offers_check(script):
     source = script.read_text()
-    assert "add_check_option(parser)" in source and "return targets.finish()" in source
+    assert "add_check_option(parser)" in source and "targets.finish()" in source
     assert 'if __name__ == "__main__":\n    sys.exit(main())' in source
 
 
