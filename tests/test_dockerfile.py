@@ -52,7 +52,10 @@ def test_dockerfile_shape():
     health = by_keyword("HEALTHCHECK")
     assert health and "/_stcore/health" in health[0]
     cmd = json.loads(by_keyword("CMD")[-1])
-    assert cmd[:3] == ["streamlit", "run", "app.py"] and "--server.address=0.0.0.0" in cmd
+    assert cmd[:3] == ["streamlit", "run", "app.py"]
+    # Streamlit's address and port come from the environment, so a replica can set its own
+    env = dict(item.partition("=")[::2] for rest in by_keyword("ENV") for item in shlex.split(rest))
+    assert env["STREAMLIT_SERVER_ADDRESS"] == "0.0.0.0" and [env["STREAMLIT_SERVER_PORT"]] == by_keyword("EXPOSE")
     assert (ROOT / ".dockerignore").exists()
 
 
@@ -133,16 +136,15 @@ def test_dockerfile_steps_in_a_fresh_virtualenv(tmp_path):
     )
     assert check.returncode == 0 and check.stdout.split()[1] == "None", f"expected a CPU-only torch: {check.stdout}"
 
+    # a replica's own address and port, as deploy/docker-compose.yml sets them (loopback only here)
     port = free_port()
+    env |= {"STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_PORT": str(port)}
     cmd = json.loads(by_keyword("CMD")[-1])
-    cmd = [str(bin_dir / cmd[0])] + [a for a in cmd[1:] if not a.startswith("--server.port")]
-    cmd = [a if not a.startswith("--server.address") else "--server.address=127.0.0.1" for a in cmd]
+    cmd = [str(bin_dir / cmd[0]), *cmd[1:]]
     # the server's output goes to a file: an unread pipe can fill up and stall it, and must be closed
     log_path = tmp_path / "server.log"
     log = log_path.open("wb")
-    server = subprocess.Popen(
-        [*cmd, f"--server.port={port}"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    server = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -156,7 +158,7 @@ def test_dockerfile_steps_in_a_fresh_virtualenv(tmp_path):
             assert time.monotonic() < deadline, "the app did not become healthy within 90 s"
             time.sleep(0.5)
         health = json.loads(by_keyword("HEALTHCHECK")[0].split("CMD", 1)[1].strip())
-        health = [str(bin_dir / health[0])] + [a.replace("8501", str(port)) for a in health[1:]]
+        health = [str(bin_dir / health[0]), *health[1:]]
         assert subprocess.run(health, env=env, timeout=30).returncode == 0, "HEALTHCHECK's command failed"
     finally:
         server.terminate()
