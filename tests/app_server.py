@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -133,8 +134,13 @@ def nginx_path() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-def local_proxy_config(app_ports: list[int], proxy_port: int, run_dir: Path) -> str:
-    """deploy/nginx.conf with only its upstream ports, its listening port and its run-time paths changed."""
+def local_proxy_config(app_ports: list[int], proxy_port: int, run_dir: Path, temp_dir: Path | None = None) -> str:
+    """deploy/nginx.conf with only its upstream ports, its listening port and its run-time paths changed.
+
+    ``temp_dir`` holds nginx's temporary files (default ``run_dir``). Started as root, nginx writes them as
+    its worker user (nobody), so under root that folder and every folder above it must be open to it: a
+    response buffered to a file it cannot open is cut short (a slow browser then gets 3.9 of Plotly's
+    4.7 MB, and the chart never draws)."""
     text = NGINX_CONFIG.read_text()
     lines = list(_UPSTREAM_LINE.finditer(text))
     assert lines and _LISTEN in text and _ACCESS_LOG in text, "deploy/nginx.conf changed shape"
@@ -143,8 +149,9 @@ def local_proxy_config(app_ports: list[int], proxy_port: int, run_dir: Path) -> 
     text = text[: lines[0].start()] + servers + text[lines[-1].end() :]
     text = text.replace(_LISTEN, f"listen {HOST}:{proxy_port};").replace(_ACCESS_LOG, str(run_dir / "access.log"))
     # nginx's default temporary folders and pid file need root
+    temp_dir = temp_dir or run_dir
     paths = "".join(
-        f"    {name}_temp_path {run_dir / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        f"    {name}_temp_path {temp_dir / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     text = text.replace("http {\n", f"http {{\n{paths}", 1)
     return f"pid {run_dir / 'nginx.pid'};\nerror_log {run_dir / 'error.log'};\n" + text
@@ -163,6 +170,7 @@ class Replicas:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.nginx: subprocess.Popen | None = None
+        self.temp_dir: Path | None = None
 
     def start(self, timeout_s: float = 120.0) -> None:
         nginx = nginx_path()
@@ -170,8 +178,13 @@ class Replicas:
             raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
         for app in self.apps:
             app.start(timeout_s)
+        # nginx's temporary files: a folder of their own under the system's temporary folder, which its
+        # workers can reach (pytest's folders are private to their owner)
+        self.temp_dir = Path(tempfile.mkdtemp(prefix="gdviz-nginx-"))
+        self.temp_dir.chmod(0o755)
         config = self.run_dir / "nginx.conf"
-        config.write_text(local_proxy_config([app.port for app in self.apps], self.port, self.run_dir))
+        ports = [app.port for app in self.apps]
+        config.write_text(local_proxy_config(ports, self.port, self.run_dir, self.temp_dir))
         command = [nginx, "-p", str(self.run_dir), "-c", str(config), "-g", "daemon off;"]
         self.nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
@@ -190,6 +203,8 @@ class Replicas:
             self.nginx.wait(timeout=15)
         for app in self.apps:
             app.stop()
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def kill(self, index: int) -> None:
         process = self.apps[index].process

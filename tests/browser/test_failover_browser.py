@@ -1,0 +1,95 @@
+"""Failover: two app processes behind nginx (deploy/nginx.conf); the one serving an open page is killed.
+
+The page notices (Streamlit's status says it is connecting again), reconnects through the proxy to the other
+replica within seconds and keeps showing the same scenario, which the address bar holds. The new replica's
+session starts from that link: the first change after the failover redraws the link's scenario (that one
+change is undone, the page stays consistent), and from the second change on the page works as before.
+No exception in the page, no console error, no traceback in either server's log.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.app_server import CHART_SIGNATURE_JS, Replicas, nginx_path
+from tests.browser.test_faults_browser import LOAD_MS, RACE, SCENARIO, START_S, _shown
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+COOKIE = "gdviz_replica"
+RECONNECT_S = 30  # Streamlit's frontend retries with a back-off; it reconnected within 1-3 s here
+
+
+@pytest.fixture
+def cluster(browser, tmp_path):
+    if nginx_path() is None:
+        pytest.fail("nginx is missing: .ci/run installs it (apt-get install nginx-light)")
+    replicas = Replicas(tmp_path, count=2)
+    replicas.start(timeout_s=START_S)
+    yield replicas
+    replicas.stop()
+
+
+def _serving(cluster: Replicas, visitor: str) -> set[int]:
+    return {cluster.replica_of(upstream) for upstream in cluster.visitors_on_replicas().get(visitor, set())}
+
+
+def _press_lr_up(page) -> None:
+    slider = page.locator(".st-key-pg_o0_SGD_lr input[type='range']").first
+    slider.focus()
+    slider.press("ArrowRight")
+
+
+def test_a_killed_replica_s_visitors_reconnect_to_the_other_and_keep_their_scenario(browser, cluster):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    # the killed process's requests fail while the page reconnects: those are expected, anything else is not
+    page.on(
+        "console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load" not in m.text else None
+    )
+    try:
+        page.goto(f"{cluster.url}/?{urlencode(SCENARIO)}")
+        before = _shown(page)
+        assert before["lr"] == ["0.05", "0.2", "0.03"] and before["label"] == "rms"
+        visitor = next(c["value"] for c in context.cookies() if c["name"] == COOKIE)
+        serving = _serving(cluster, visitor)
+        assert len(serving) == 1  # every request of this page so far went to one replica
+        (dead,) = serving
+
+        cluster.kill(dead)
+        started = time.monotonic()
+        status = page.get_by_test_id("stStatusWidget")
+        expect(status).to_be_visible(timeout=RECONNECT_S * 1000)
+        expect(status).to_be_hidden(timeout=RECONNECT_S * 1000)  # reconnected, through the proxy
+        reconnect_s = time.monotonic() - started
+        assert _shown(page) | {"link": before["link"]} == before  # the picture and the widgets stayed
+
+        # the first change reaches the new replica's new session, which starts from the address bar's link
+        _press_lr_up(page)
+        expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=LOAD_MS)
+        time.sleep(1.0)  # the rerun's last messages
+        expect(status).to_be_hidden(timeout=LOAD_MS)
+        again = _shown(page)
+        assert {k: v for k, v in again.items() if k != "link"} == {k: v for k, v in before.items() if k != "link"}
+        assert again["link"].split("?", 1)[1] == before["link"].split("?", 1)[1]  # the same scenario's link
+        assert _serving(cluster, visitor) == {0, 1}  # the page's requests now go to the living replica
+
+        # from then on the page works: a change redraws the chart and moves the link along
+        _press_lr_up(page)
+        page.wait_for_function(
+            f"before => ({CHART_SIGNATURE_JS})({RACE!r}) !== before", arg=before["chart"], timeout=LOAD_MS
+        )
+        after = _shown(page)
+        assert after["lr"] == ["0.06", "0.2", "0.03"] and "o1.lr=0.06" in after["link"]
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+    print(f"\n[failover] reconnected {reconnect_s:.1f} s after its replica was killed")
+    assert errors == []
+    assert "Traceback" not in cluster.log()
