@@ -10,6 +10,7 @@ redacted message, so the page's own error is read from the log).
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -55,3 +56,16 @@ def pytest_runtest_call(item):
         pytest.skip(SKIP_REASON)
     finally:
         streamlit_errors.removeHandler(page_errors)
+
+
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    """Debian's nginx for the proxy and replica tests: .ci/run installs it, so under CI a missing one fails."""
+    from tests.app_server import nginx_path
+
+    path = nginx_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing: .ci/run installs it (apt-get install nginx-light)")
+        pytest.skip("nginx is not installed")
+    return path

@@ -8,25 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.app_server import ROOT, Replicas, nginx_path
+from tests.app_server import ROOT, Replicas
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory):
+def proxy(tmp_path_factory, nginx_binary):
     """deploy/nginx.conf in front of one app process."""
-    if nginx_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is missing: .ci/run installs it (apt-get install nginx-light)")
-        pytest.skip("nginx is not installed")
     cluster = Replicas(tmp_path_factory.mktemp("nginx"), count=1)
     cluster.start()
     try:

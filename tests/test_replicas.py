@@ -9,29 +9,19 @@ installed by .ci/run (Debian's nginx-light); without it these tests skip, except
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-from tests.app_server import HOST, ROOT, Replicas, local_proxy_config, nginx_path
+from tests.app_server import HOST, ROOT, Replicas, local_proxy_config
 
 COOKIE = "gdviz_replica"
 
 
-def _need_nginx() -> str:
-    path = nginx_path()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is missing: .ci/run installs it (apt-get install nginx-light)")
-        pytest.skip("nginx is not installed")
-    return path
-
-
-def test_the_shipped_config_passes_nginx_s_own_check(tmp_path):
-    nginx = _need_nginx()
+def test_the_shipped_config_passes_nginx_s_own_check(tmp_path, nginx_binary):
+    nginx = nginx_binary
     config = tmp_path / "nginx.conf"
     config.write_text(local_proxy_config([8501, 8502, 8503], 8080, tmp_path))
     done = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True)
@@ -56,8 +46,7 @@ def test_the_access_log_tells_which_replica_served_each_visitor(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    _need_nginx()
+def cluster(tmp_path_factory, nginx_binary):
     replicas = Replicas(tmp_path_factory.mktemp("replicas"), count=2)
     replicas.start()
     try:
@@ -93,12 +82,11 @@ def test_a_visitor_gets_a_cookie_once_and_stays_on_one_replica_while_visitors_sp
 
 
 @pytest.mark.slow
-def test_forty_sessions_through_two_replicas_without_an_error(tmp_path, capsys):
+def test_forty_sessions_through_two_replicas_without_an_error(tmp_path, capsys, nginx_binary):
     """benchmarks/load.py --replicas 2: 40 websocket visitors through nginx, each through the whole sequence
     (open, preset, lr, shared link, Schedules, Landscape Lab, back). No error, nothing in the servers' logs,
     every visitor on one replica, both replicas used. The p95 is printed (reported, not enforced: the
     client, nginx and both replicas share this machine's cores)."""
-    _need_nginx()
     out = tmp_path / "load.json"
     command = [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--replicas", "2", "--sessions", "40"]
     command += ["--reruns", "0", "--ramp-s", "10", "--think-min-s", "1", "--think-max-s", "3", "--json", str(out)]

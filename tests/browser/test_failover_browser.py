@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.app_server import CHART_SIGNATURE_JS, Replicas, nginx_path
+from tests.app_server import CHART_SIGNATURE_JS, Replicas
 from tests.browser.test_faults_browser import LOAD_MS, RACE, SCENARIO, START_S, _shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,9 +23,7 @@ RECONNECT_S = 30  # Streamlit's frontend retries with a back-off; it reconnected
 
 
 @pytest.fixture
-def cluster(browser, tmp_path):
-    if nginx_path() is None:
-        pytest.fail("nginx is missing: .ci/run installs it (apt-get install nginx-light)")
+def cluster(browser, tmp_path, nginx_binary):
     replicas = Replicas(tmp_path, count=2)
     replicas.start(timeout_s=START_S)
     yield replicas
