@@ -28,7 +28,7 @@ def fmt(value: float, digits: int = 4) -> str:
 
 # -- the measured comparison --------------------------------------------------------------------------
 def comparison_table(rows: Sequence[reg.ComparisonRow]) -> list[dict[str, str]]:
-    """Seed 003's table, measured: one row per quantity, one column per mode."""
+    """The comparison table of the notes on linear regression, measured: one row per quantity, one column per mode."""
     quantities: list[tuple[str, Any]] = [
         ("samples per update", lambda r: f"{r.samples_per_update:,}"),
         ("updates per epoch", lambda r: f"{r.updates_per_epoch:,}"),
