@@ -96,6 +96,11 @@ SCHEDULES_KEYS = ("sc_lr_chart", "sc_band_chart", "sc_paths_chart")
 
 
 # -- the server ------------------------------------------------------------------------------------------
+def log_problems(log: str) -> list[str]:
+    """The server log lines that count as errors."""
+    return [line for line in log.splitlines() if LOG_PROBLEM.search(line)]
+
+
 class Server(AppServer):
     """The shared launcher, logging to a fresh temporary folder; plus the log lines that count as errors."""
 
@@ -107,7 +112,7 @@ class Server(AppServer):
         return [self.url]
 
     def log_problems(self) -> list[str]:
-        return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
+        return log_problems(self.log())
 
 
 class Cluster(Replicas):
@@ -121,7 +126,7 @@ class Cluster(Replicas):
         return [app.url for app in self.apps]
 
     def log_problems(self) -> list[str]:
-        return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
+        return log_problems(self.log())
 
     def stickiness(self) -> dict:
         """How the proxy spread the visitors: sessions (websockets) per replica, and visitors whose requests
