@@ -174,7 +174,7 @@ def race(
     optimizers: Sequence[Optimizer],
     start: Any = None,
     steps: int = 100,
-    schedule: Schedule | None = None,
+    schedule: Schedule | Sequence[Schedule | None] | None = None,
     noise: float | Sequence[float] | np.ndarray = 0.0,
     seed: int = 0,
     batch_size: int = 1,
@@ -186,20 +186,26 @@ def race(
     Every optimizer gets the same noise sequence for the same run index (common random numbers),
     so differences between them are not luck of the draw.
 
+    ``schedule`` is one schedule for every racer (None: constant lrs), or a list with one entry per
+    optimizer, each a schedule or None for that racer's constant lr: a fixed lr and a decaying one
+    raced in one picture. A schedule then sees only its racer's runs (and, for ReduceLROnPlateau,
+    only their losses), exactly as a torch scheduler bound to that racer's optimizer would.
+
     ``should_stop``, a function of no arguments, is asked between steps (every few steps; see
     STOP_CHECK_EVERY); once it returns True the race ends there and each Trajectory holds the steps
     done, bit for bit the first steps of the whole race, with ``stopped_after`` saying how many.
     A caller passes a deadline or "is the visitor still there" this way; None asks nothing.
     """
-    steps, seed, batch_size, noise = _check_arguments(
+    steps, seed, batch_size, noise, schedules = _check_arguments(
         surface, optimizers, schedule, steps, seed, batch_size, noise, record
     )
     x0 = _as_start(surface.default_start if start is None else start, surface.dim)
     layout = _Layout.of(optimizers, x0)
     eps = _noise_draws(noise, batch_size, seed, layout.sizes, steps, surface.dim)
     tape = _Tape.empty(record, steps, layout.total, surface.dim)
+    lr_plan = _LrPlan.of(schedule if isinstance(schedule, Schedule) else None, schedules, layout)
     with np.errstate(all="ignore"):
-        loop = _Loop(surface, optimizers, schedule, layout, eps, tape, _explode_limit(surface, x0))
+        loop = _Loop(surface, optimizers, lr_plan, layout, eps, tape, _explode_limit(surface, x0))
         done = loop.run(steps, should_stop)
     if done < steps:
         tape.keep_first(done)
@@ -210,7 +216,7 @@ def race(
         _trajectory(
             surface,
             opt,
-            schedule,
+            opt_schedule,
             tape,
             loop,
             i,
@@ -221,7 +227,7 @@ def race(
             seed,
             stopped_after,
         )
-        for i, (opt, sl) in enumerate(zip(optimizers, layout.slices))
+        for i, (opt, sl, opt_schedule) in enumerate(zip(optimizers, layout.slices, schedules))
     ]
 
 
@@ -331,6 +337,45 @@ class _Tape:
             self.xs[1], self.losses[1] = self.xs[0], self.losses[0]
 
 
+@dataclass(frozen=True)
+class _LrPlan:
+    """Every run's lr at every step: one schedule over the whole batch, or one per racer.
+
+    Its state is a list with one schedule state per group of runs (None for a racer on its constant
+    lr). A shared schedule is one group over every run, so it steps exactly as a single schedule did.
+    """
+
+    groups: tuple[tuple[Schedule | None, slice], ...]
+    base_lr: np.ndarray  # (N,) every run's lr before any schedule
+
+    @classmethod
+    def of(cls, shared: Schedule | None, schedules: list[Schedule | None], layout: _Layout) -> _LrPlan | None:
+        """The plan for a race, or None when no racer has a schedule (the loop's constant-lr fast path)."""
+        if shared is not None:
+            return cls(((shared, slice(0, layout.total)),), layout.base_lr)
+        if all(s is None for s in schedules):
+            return None
+        return cls(tuple(zip(schedules, layout.slices)), layout.base_lr)
+
+    def init(self) -> list[dict | None]:
+        return [None if s is None else s.init(self.base_lr[sl]) for s, sl in self.groups]
+
+    def lr(self, states: list[dict | None]) -> np.ndarray:
+        """(N,) the lr of the coming step for every run."""
+        if len(states) == 1:
+            return states[0]["lr"]
+        return np.concatenate(
+            [self.base_lr[sl] if state is None else state["lr"] for (_, sl), state in zip(self.groups, states)]
+        )
+
+    def step(self, states: list[dict | None], loss: np.ndarray) -> list[dict | None]:
+        """One ``scheduler.step()`` of every schedule; a plateau schedule sees its own runs' losses only."""
+        return [
+            None if s is None else s.step(state, loss[sl] if s.needs_metric else None)
+            for (s, sl), state in zip(self.groups, states)
+        ]
+
+
 class _Loop:
     """The loop of a race: one gradient per step for every run, each optimizer updating its own rows.
 
@@ -338,8 +383,8 @@ class _Loop:
     all), ``diverged`` (N,) the step each run diverged at or -1, ``seconds`` per optimizer.
     """
 
-    def __init__(self, surface, optimizers, schedule, layout, eps, tape, x_limit):
-        self.surface, self.optimizers, self.schedule = surface, optimizers, schedule
+    def __init__(self, surface, optimizers, lr_plan, layout, eps, tape, x_limit):
+        self.surface, self.optimizers, self.lr_plan = surface, optimizers, lr_plan
         self.layout, self.eps, self.tape, self.x_limit = layout, eps, tape, x_limit
         self.diverged = np.full(layout.total, -1, dtype=np.int64)
         self.history: list[list[State]] = []
@@ -347,7 +392,7 @@ class _Loop:
 
     def run(self, steps: int, should_stop: Callable[[], bool] | None = None) -> int:
         """Steps 1..steps, or fewer once ``should_stop`` says stop; returns the steps done."""
-        surface, schedule, tape, eps, slices = self.surface, self.schedule, self.tape, self.eps, self.layout.slices
+        surface, lr_plan, tape, eps, slices = self.surface, self.lr_plan, self.tape, self.eps, self.layout.slices
         plan = [(i, opt.update, sl) for i, (opt, sl) in enumerate(zip(self.optimizers, slices))]
         clipping = [
             (sl, opt.max_grad_norm) for opt, sl in zip(self.optimizers, slices) if opt.max_grad_norm is not None
@@ -355,7 +400,7 @@ class _Loop:
         needs_hessian = any(opt.needs_hessian for opt in self.optimizers)
         x = self.layout.x
         loss, g = _start_gradient(surface, x)
-        sched_state = schedule.init(self.layout.base_lr) if schedule is not None else None
+        sched_state = lr_plan.init() if lr_plan is not None else None
         states, step_lrs = self._init_states(sched_state)
         history = self.history
         history.append(states[:])
@@ -373,7 +418,7 @@ class _Loop:
                 done = t - 1
                 break
             if sched_state is not None:
-                lr_now = sched_state["lr"]
+                lr_now = lr_plan.lr(sched_state)
                 lr_col = lr_now[:, None]
                 step_lrs = [lr_col[sl] for sl in slices]
             g_used = g + eps[:, t - 1] if eps is not None else g
@@ -404,7 +449,7 @@ class _Loop:
             if tape.keep_all:
                 history.append(states[:])
             if sched_state is not None:
-                sched_state = schedule.step(sched_state, loss_before if schedule.needs_metric else None)
+                sched_state = lr_plan.step(sched_state, loss_before)
             x, g = x_new, g_next
             if dead is not None and dead.all():
                 # every run is frozen: the remaining steps would only repeat this one, so record them directly
@@ -420,7 +465,7 @@ class _Loop:
         A frozen run keeps its iterate, loss and state, its gradient is zero (the tape's grads start
         as zeros) and its lr still follows the schedule, stepped with the frozen loss as its metric.
         """
-        tape, schedule, rest = self.tape, self.schedule, steps - t
+        tape, lr_plan, rest = self.tape, self.lr_plan, steps - t
         if rest <= 0:
             return
         if tape.keep_all:
@@ -430,10 +475,9 @@ class _Loop:
         tape.xs[t + 1 :] = x
         tape.losses[t + 1 :] = loss
         if sched_state is not None:
-            metric = loss if schedule.needs_metric else None
             for u in range(t + 1, steps + 1):
-                tape.lrs[u - 1] = sched_state["lr"]
-                sched_state = schedule.step(sched_state, metric)
+                tape.lrs[u - 1] = lr_plan.lr(sched_state)
+                sched_state = lr_plan.step(sched_state, loss)
 
     def _init_states(self, sched_state) -> tuple[list[State], list[float | np.ndarray]]:
         """Every optimizer's initial state and first lr: a Python float where its runs share one constant lr.
@@ -442,7 +486,7 @@ class _Loop:
         of it is then plain float arithmetic instead of a NumPy call on an (R, 1) column.
         """
         # the first step's lr, which torch's Rprop and ASGD read when they build their state
-        lr_now = self.layout.base_lr if sched_state is None else sched_state["lr"]
+        lr_now = self.layout.base_lr if sched_state is None else self.lr_plan.lr(sched_state)
         step_lrs = [
             float(opt.lr) if sched_state is None and not isinstance(opt.lr, np.ndarray) else lr_now[sl, None]
             for opt, sl in zip(self.optimizers, self.layout.slices)
@@ -526,14 +570,31 @@ def _check_arguments(surface, optimizers, schedule, steps, seed, batch_size, noi
         raise ValueError("surface must be a gdviz Surface (see gdviz.surface or gdviz.custom_surface)")
     if isinstance(optimizers, Optimizer) or not optimizers or not all(isinstance(o, Optimizer) for o in optimizers):
         raise ValueError("optimizers must be a list of gdviz optimizers (see gdviz.optimizer)")
-    if schedule is not None and not isinstance(schedule, Schedule):
-        raise ValueError("schedule must be a gdviz schedule (see gdviz.schedule) or None")
+    schedules = _check_schedules(schedule, len(optimizers))
     if record not in RECORD_LEVELS:
         raise ValueError(f"record must be one of {RECORD_LEVELS}, got {record!r}")
     steps = _check_int(steps, "steps", 0)
     seed = _check_int(seed, "seed", 0)
     batch_size = _check_int(batch_size, "batch_size", 1)
-    return steps, seed, batch_size, _check_noise(noise, steps)
+    return steps, seed, batch_size, _check_noise(noise, steps), schedules
+
+
+def _check_schedules(schedule: Any, count: int) -> list[Schedule | None]:
+    """One schedule (or None) per optimizer, from a shared schedule, None, or a list of them."""
+    if schedule is None or isinstance(schedule, Schedule):
+        return [schedule] * count
+    if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Sequence):
+        raise ValueError(
+            "schedule must be a gdviz schedule (see gdviz.schedule), None, or a list with one of them per optimizer"
+        )
+    if len(schedule) != count:
+        raise ValueError(
+            f"a schedule per optimizer needs {count} entries (None for a constant lr), got {len(schedule)}"
+        )
+    for i, item in enumerate(schedule):
+        if item is not None and not isinstance(item, Schedule):
+            raise ValueError(f"schedule {i + 1} must be a gdviz schedule (see gdviz.schedule) or None, got {item!r}")
+    return list(schedule)
 
 
 def _check_noise(noise: Any, steps: int) -> float | np.ndarray:
