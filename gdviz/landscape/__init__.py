@@ -6,6 +6,9 @@
   point of a grid ends in.
 - :mod:`~gdviz.landscape.escape`: :func:`random_restarts` and :func:`annealed_noise_run`, two ways
   out of a local minimum.
+- :mod:`~gdviz.landscape.quadratic_theory`: :func:`quadratic_theory`, GD and heavy-ball momentum on a
+  quadratic in closed form (stability boundary, optimal η and β, predicted rates), and
+  :func:`trajectory_rate`, the rate a run measures.
 - :mod:`~gdviz.landscape.tuning`: :func:`tune_lr`, a comparison where every optimizer gets the same
   grid of learning rates.
 
@@ -14,6 +17,15 @@ Every function validates loudly and returns a small frozen dataclass of arrays; 
 
 from gdviz.landscape.basins import DIVERGED, NOT_CONVERGED, Basins, attractors, basins, compare_basins, grid_starts
 from gdviz.landscape.escape import Annealing, Restarts, annealed_noise_run, random_restarts
+from gdviz.landscape.quadratic_theory import (
+    NoTheory,
+    QuadraticTheory,
+    measured_rate,
+    quadratic_theory,
+    spectral_radius,
+    trajectory_rate,
+    why_not_heavy_ball,
+)
 from gdviz.landscape.stability import StabilityMap, axis_spec, stability_map, sweep_axes
 from gdviz.landscape.tuning import Tuned, log_grid, tune_lr
 
@@ -22,6 +34,8 @@ __all__ = [
     "NOT_CONVERGED",
     "Annealing",
     "Basins",
+    "NoTheory",
+    "QuadraticTheory",
     "Restarts",
     "StabilityMap",
     "Tuned",
@@ -32,8 +46,13 @@ __all__ = [
     "compare_basins",
     "grid_starts",
     "log_grid",
+    "measured_rate",
+    "quadratic_theory",
     "random_restarts",
+    "spectral_radius",
     "stability_map",
     "sweep_axes",
+    "trajectory_rate",
     "tune_lr",
+    "why_not_heavy_ball",
 ]
