@@ -11,12 +11,15 @@
   :func:`trajectory_rate`, the rate a run measures.
 - :mod:`~gdviz.landscape.tuning`: :func:`tune_lr`, a comparison where every optimizer gets the same
   grid of learning rates.
+- :mod:`~gdviz.landscape.fair_tuning`: :func:`tune_all`, the same number of trials per optimizer over all
+  its hyper-parameters (random search), from several starts and noise draws, scored by final loss.
 
 Every function validates loudly and returns a small frozen dataclass of arrays; nothing here draws.
 """
 
 from gdviz.landscape.basins import DIVERGED, NOT_CONVERGED, Basins, attractors, basins, compare_basins, grid_starts
 from gdviz.landscape.escape import Annealing, Restarts, annealed_noise_run, random_restarts
+from gdviz.landscape.fair_tuning import TunedAll, TuningBudget, ranking, tunable_axes, tune_all
 from gdviz.landscape.quadratic_theory import (
     NoTheory,
     QuadraticTheory,
@@ -39,6 +42,8 @@ __all__ = [
     "Restarts",
     "StabilityMap",
     "Tuned",
+    "TunedAll",
+    "TuningBudget",
     "annealed_noise_run",
     "attractors",
     "axis_spec",
@@ -48,11 +53,14 @@ __all__ = [
     "log_grid",
     "measured_rate",
     "quadratic_theory",
+    "ranking",
     "random_restarts",
     "spectral_radius",
     "stability_map",
     "sweep_axes",
     "trajectory_rate",
+    "tunable_axes",
+    "tune_all",
     "tune_lr",
     "why_not_heavy_ball",
 ]
