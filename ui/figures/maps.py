@@ -60,11 +60,13 @@ def stability_figure(
     selected: tuple[int, int] | None = None,
     bound: tuple[np.ndarray, np.ndarray] | None = None,
     height: int = 520,
+    optima: Sequence[tuple[float, float, str]] = (),
 ) -> go.Figure:
     """The final loss gap (log colour) over the two swept hyper-parameters; diverged cells in red.
 
-    ``bound``: (x values, y values) of an analytic stability boundary to draw on top, e.g. GD's
-    lr = 2(1 + μ)/λmax on a quadratic.
+    ``bound``: (x values, y values) of an analytic stability boundary to draw on top, e.g. heavy ball's
+    lr = 2(1 + μ)/λmax on a quadratic. ``optima``: (x, y, label) of settings the theory calls optimal, each
+    a labelled marker (one outside the map's ranges is not drawn).
     """
     cx, cy = _coordinate(m.x_values, log_x), _coordinate(m.y_values, log_y)
     gap = np.log10(np.maximum(m.gap, LOG_FLOOR))
@@ -137,6 +139,22 @@ def stability_figure(
                 hoverinfo="skip",
             )
         )
+    for (ox, oy, label), symbol in zip(optima, ("star", "diamond", "circle")):
+        if not (_within(ox, m.x_values) and _within(oy, m.y_values)):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=sig(_coordinate(np.array([ox]), log_x)),
+                y=sig(_coordinate(np.array([oy]), log_y)),
+                mode="markers+text",
+                name=label,
+                text=[label],
+                textposition="top right",
+                textfont=dict(color="#111", size=13),
+                marker=dict(symbol=symbol, size=17, color="white", line=dict(color="#111", width=2)),
+                hovertemplate=f"{label}<br>{m.x_name} = {ox:.4g}<br>{m.y_name} = {oy:.4g}<extra></extra>",
+            )
+        )
     if selected is not None:
         r, c = selected
         fig.add_trace(
@@ -153,6 +171,10 @@ def stability_figure(
     y_axis = axis_style(title=m.y_name, range=_edges(cy)) | (_log_ticks(m.y_values) if log_y else {})
     fig.update_layout(layout(height, xaxis=x_axis, yaxis=y_axis), meta=dict(kind="stability"))
     return fig
+
+
+def _within(value: float, values: np.ndarray) -> bool:
+    return bool(values.min() <= value <= values.max())
 
 
 def _edges(centres: np.ndarray) -> list[float]:
