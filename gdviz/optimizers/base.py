@@ -15,6 +15,18 @@ derives from it, in the lines of ``explanation``; neither is used by the run loo
 Every update starts as torch's do, with :meth:`Optimizer.preamble`: ``maximize`` negates the
 gradient and ``weight_decay`` adds λx to it (or, decoupled as in AdamW, shrinks x by 1 - ηλ).
 
+Every first-order optimizer also takes ``compress_topk=k`` (gradient compression, the motivation of the
+notes on vanilla and momentum SGD; see :mod:`gdviz.optimizers.compression`): each step it receives only
+the k largest coordinates of the gradient, with error feedback (``error_feedback=True``, the default)
+and optionally Deep Gradient Compression's momentum correction (``momentum_correction=m``). The order
+within a step: the run loop adds noise and clips (``max_grad_norm``); then the gradient's part of the
+preamble (maximize, coupled weight decay λx) happens on the worker, before compression, as DGC applies
+weight decay to the local gradient; then top-k (with the residual); then the optimizer's own update with
+the sparse gradient, where only a decoupled weight decay (AdamW, Lion) still acts, on x. Compression
+wraps ``init`` and ``update`` of the instance when it is on, so the update of an optimizer without it
+is exactly the one below; its state arrays (``compressed_grad``, ``ef_residual``, ``dgc_velocity``) are
+kept in the state dict next to the optimizer's own.
+
 Speed: a race updates a handful of runs thousands of times, so an update costs what its NumPy calls
 cost (~0.3 µs each on a few numbers), not what its arithmetic costs. ``prepare`` therefore works out
 once, at construction, every constant the update needs, and :func:`operand` stores scalar ones as
@@ -30,6 +42,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gdviz.optimizers.compression import COMPRESSED_GRAD, Compression
+from gdviz.optimizers.compression import STATE_NAMES as COMPRESSION_STATE_NAMES
 from gdviz.params import HyperParam, batch_size_of, validate_all
 
 State = dict[str, np.ndarray]
@@ -75,7 +89,15 @@ class Optimizer:
     demo_steps: ClassVar[int] = 3000
     explanation: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, max_grad_norm: float | None = None, **hyper: Any):
+    def __init__(
+        self,
+        *,
+        max_grad_norm: float | None = None,
+        compress_topk: int | None = None,
+        error_feedback: bool = True,
+        momentum_correction: float | None = None,
+        **hyper: Any,
+    ):
         self.hyper: dict[str, Any] = validate_all(self.spec, hyper, self.name)
         self.check(self.hyper)
         self.batch: int = batch_size_of(self.hyper, self.name)
@@ -91,8 +113,18 @@ class Optimizer:
                 raise ValueError(f"Invalid max_grad_norm value: {max_grad_norm} (must be a positive number)")
             max_grad_norm = float(max_grad_norm)
         self.max_grad_norm: float | None = max_grad_norm
+        self.compression: Compression | None = Compression.of(
+            self.name, compress_topk, error_feedback, momentum_correction
+        )
+        if self.compression is not None and self.needs_hessian:
+            raise ValueError(
+                f"{self.name} uses the Hessian, not only the gradient: gradient compression (compress_topk) "
+                "is for first-order optimizers"
+            )
         self._prepare_preamble()
         self.prepare()
+        if self.compression is not None:
+            self._wrap_with_compression()
 
     # -- to implement -------------------------------------------------------------------------
     def check(self, hyper: dict[str, Any]) -> None:
@@ -156,6 +188,56 @@ class Optimizer:
                 g = g + self._weight_decay_operand * x
         return x, g
 
+    # -- gradient compression (off: none of this runs) ----------------------------------------
+    def _wrap_with_compression(self) -> None:
+        """Route this instance's ``init`` and ``update`` through top-k compression.
+
+        The gradient's part of the preamble (maximize, coupled weight decay) moves in front of the
+        compression, onto the worker; the wrapped update then keeps only what acts on x (decoupled decay).
+        """
+        clash = sorted(set(COMPRESSION_STATE_NAMES) & set(self.state_names))
+        if clash:
+            raise ValueError(f"{self.name}: its state names {clash} are reserved for gradient compression")
+        self._local_maximize = self._maximize
+        self._local_weight_decay = None if self._decoupled else self._weight_decay_operand
+        self._maximize = False
+        if not self._decoupled:
+            self._weight_decay = self._weight_decay_operand = None
+        self.needs_preamble = self._weight_decay is not None
+        self._plain_init, self._plain_update = self.init, self.update
+        self.init, self.update = self._compressed_init, self._compressed_update  # type: ignore[method-assign]
+
+    def _compressed_init(self, x0: np.ndarray, lr: float | np.ndarray) -> State:
+        return {**self._plain_init(x0, lr), **self.compression.init(x0)}
+
+    def _compressed_update(self, x, g, state, lr, t, hess):
+        sent, memory = self.compression.compress(self.local_gradient(x, g), state)
+        own = {name: value for name, value in state.items() if name not in memory}
+        x_new, own = self._plain_update(x, sent, own, lr, t, hess)
+        return x_new, {**own, **memory}
+
+    def local_gradient(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The gradient compression sees: g after maximize and coupled weight decay (g itself without compression)."""
+        if self.compression is None:
+            return g
+        if self._local_maximize:
+            g = -g
+        if self._local_weight_decay is not None:
+            g = g + self._local_weight_decay * x
+        return g
+
+    def rule_inputs(
+        self, x: np.ndarray, g: np.ndarray, after: State, lr: float | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """x and g as the update rule used them in a step that returned the state ``after`` (the inspector's view).
+
+        That is x and g after :meth:`preamble`; with compression, g is the sparse gradient that was sent.
+        """
+        x_used, g_used = self.preamble(x, g, lr) if self.needs_preamble else (x, g)
+        if self.compression is not None:
+            g_used = after[COMPRESSED_GRAD]
+        return x_used, g_used
+
     # -- shared helpers -----------------------------------------------------------------------
     @property
     def lr(self) -> float | np.ndarray:
@@ -185,6 +267,8 @@ class Optimizer:
                 out[key] = value
         if self.max_grad_norm is not None:
             out["max_grad_norm"] = self.max_grad_norm
+        if self.compression is not None:
+            out.update(self.compression.settings())
         return out
 
     def __repr__(self) -> str:
