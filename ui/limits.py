@@ -37,6 +37,11 @@ MAX_ABS_START = 1e4
 # gradient clipping threshold (max_grad_norm) offered per optimizer
 MIN_CLIP = 1e-4
 MAX_CLIP = 1e4
+# top-k gradient compression offered per optimizer: coordinates sent per step (k >= the surface's dimension
+# sends them all), and DGC's momentum m of momentum correction, in [0, 1)
+MIN_TOPK = 1
+MAX_TOPK = 16
+MAX_DGC_MOMENTUM = 0.99
 # an integer hyper-parameter of an optimizer or a schedule (step sizes, periods, milestones)
 MAX_INT_PARAM = 100_000
 # a list hyper-parameter (MultiStepLR milestones): entries kept
@@ -139,6 +144,14 @@ MAX_RESTARTS = 200
 MAX_ANNEAL_RUNS = 64
 # learning rates tried per optimizer in the fair comparison (the same grid for all)
 MAX_TUNE_POINTS = 40
+# settings tried per optimizer when the fair comparison tunes every hyper-parameter (random search, the same
+# number for all): with MAX_STARTS starts and MAX_SEEDS noise draws, 8 optimizers make 131,072 runs at most,
+# which MAX_LAB_RUN_STEPS, MAX_NOISY_LAB_RUN_STEPS and the measured cost then cut to a few steps
+MAX_TUNE_TRIALS = 64
+# runs × steps of a Lab computation with gradient noise: the engine draws every run's noise before its first
+# step, (runs, steps, dim) floats, and holds about two more copies at its peak: 2M run-steps are ~100 MB in 2-D
+# (at MAX_LAB_RUN_STEPS it would be a gigabyte)
+MAX_NOISY_LAB_RUN_STEPS = 2_000_000
 # Lab results kept per server process (a map is ~1 MB at the caps, 200 restarts × 2000 steps ~10 MB)
 LAB_CACHE_MAX_ENTRIES = 32
 # what the Lab's caches may hold at most, per cached function: LAB_CACHE_MAX_ENTRIES × its largest result

@@ -1,4 +1,5 @@
-"""Landscape Lab, fair comparison: every optimizer gets the same log grid of learning rates."""
+"""Landscape Lab, fair comparison: every optimizer gets the same log grid of learning rates, or (the second
+mode) the same number of trials over every hyper-parameter, shown beside the lr-only tuning after 100 steps."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ import streamlit as st
 
 import gdviz
 from gdviz import landscape
+from gdviz.landscape import fair_tuning
 from ui import limits
-from ui.figures.fair import fair_curves_figure, fair_lr_figure, fair_paths_figure, fair_rows
+from ui.figures.fair import (
+    fair_curves_figure,
+    fair_lr_figure,
+    fair_paths_figure,
+    fair_rows,
+    ranking_figure,
+    trial_scores_figure,
+    tuned_all_rows,
+)
+from ui.figures.style import color_of
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, affordable, key, lab_steps, link
 from ui.state import fields as ps
@@ -22,9 +33,15 @@ from ui.work import Budget, complete, partial, step_seconds
 TITLE = "Fair comparison"
 # what a visitor can change when the measured cost cuts the steps
 HINT = "Fewer optimizers or learning rates tried fit more steps in the budget."
+# the same, when every hyper-parameter is tuned
+HINT_ALL = "Fewer optimizers, trials, starts or seeds fit more steps in the budget."
+MODES = {"lr": "learning rate only (a grid)", "all": "every hyper-parameter vs lr only"}
+# the horizon of the lr-only tuning it is set against (jettify/pytorch-optimizer's users, #219 and #71)
+SHORT_STEPS = 100
 _OPTIMIZERS = tuple(sorted(gdviz.OPTIMIZERS))
 _DEFAULT = tuple(n for n in ("SGD", "Adam", "RMSprop", "Adagrad") if n in gdviz.OPTIMIZERS)
 FIELDS = (
+    Choice("fc.m", "Tuning", "lr", tuple(MODES)),
     Choice("fc.s", "Surface", pick(PLANAR, "rosenbrock"), PLANAR),
     Point("fc.x0", "Start point", "fc.s"),
     Names("fc.o", "Optimizers", _DEFAULT, _OPTIMIZERS, limits.MAX_OPTIMIZERS),
@@ -33,6 +50,11 @@ FIELDS = (
     Number("fc.n", "Learning rates tried", 25, 3, limits.MAX_TUNE_POINTS, integer=True),
     Number("fc.steps", "Steps", 500, 1, limits.MAX_LAB_STEPS, integer=True),
     Number("fc.tol", "Tolerance on f − f*", 1e-3, 1e-12, 1e3),
+    Number("fc.t", "Trials per optimizer", 24, 2, limits.MAX_TUNE_TRIALS, integer=True),
+    Number("fc.ns", "Starts", 3, 1, limits.MAX_STARTS, integer=True),
+    Number("fc.ne", "Seeds", 3, 1, limits.MAX_SEEDS, integer=True),
+    Number("fc.sig", "Gradient noise σ", 1.0, limits.MIN_NOISE, limits.MAX_NOISE),
+    Number("fc.seed", "Random seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
 )
 FIELD = {f.key: f for f in FIELDS}
 
@@ -68,14 +90,18 @@ def _tuned(surface_name, start, names, lrs, steps, tol, should_stop=None) -> lis
 
 def sidebar() -> None:
     state = st.session_state
+    st.radio("tune", list(MODES), format_func=MODES.get, key=key("fc.m"), persist_state=KEEP)
     surface_picker(PAGE, "fc.s", FIELD["fc.x0"])
     st.multiselect(
-        "optimizers (torch defaults, only lr tuned)",
+        "optimizers (torch defaults, only lr tuned)" if state[key("fc.m")] == "lr" else "optimizers",
         list(FIELD["fc.o"].options),
         key=key("fc.o"),
         max_selections=limits.MAX_OPTIMIZERS,
         persist_state=KEEP,
     )
+    if state[key("fc.m")] == "all":
+        sidebar_all()
+        return
     left, right = st.columns(2)
     left.number_input("smallest lr", 1e-6, 10.0, format="%g", key=key("fc.lo"), persist_state=KEEP)
     right.number_input("largest lr", 1e-6, 10.0, format="%g", key=key("fc.hi"), persist_state=KEEP)
@@ -91,6 +117,9 @@ def sidebar() -> None:
 
 
 def view(values: dict[str, Any]) -> None:
+    if values["fc.m"] == "all":
+        view_all(values)
+        return
     surface = gdviz.surface(values["fc.s"])
     names = values["fc.o"]
     st.markdown(
@@ -147,3 +176,193 @@ def view(values: dict[str, Any]) -> None:
         st.caption("A best lr at the edge of the grid means a wider grid might do better.")
     optimizers = [(t.name, (("lr", t.best_lr),), f"{t.name} tuned") for t in tuned]
     ps.playground_link(link(surface.name, values["fc.x0"], steps, optimizers), "Open the tuned race in the Playground")
+
+
+# -- every hyper-parameter tuned, beside the lr only after 100 steps ----------------------------------------
+def sidebar_all() -> None:
+    st.slider("trials per optimizer (settings drawn)", 2, limits.MAX_TUNE_TRIALS, key=key("fc.t"), persist_state=KEEP)
+    left, right = st.columns(2)
+    left.slider("starts", 1, limits.MAX_STARTS, key=key("fc.ns"), persist_state=KEEP)
+    right.slider("seeds (noise draws)", 1, limits.MAX_SEEDS, key=key("fc.ne"), persist_state=KEEP)
+    st.number_input(
+        "gradient noise σ",
+        limits.MIN_NOISE,
+        limits.MAX_NOISE,
+        step=0.5,
+        format="%g",
+        key=key("fc.sig"),
+        persist_state=KEEP,
+    )
+    st.number_input("steps of the full run", 1, limits.MAX_LAB_STEPS, step=50, key=key("fc.steps"), persist_state=KEEP)
+    st.number_input("random seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("fc.seed"), persist_state=KEEP)
+
+
+@st.cache_data(**CACHE)
+def tuned_all_of(
+    surface_name: str,
+    start: tuple[float, ...] | None,
+    names: tuple[str, ...],
+    trials: int,
+    steps: int,
+    starts: int,
+    seeds: int,
+    noise: float,
+    rng_seed: int,
+    knobs: str,
+    _should_stop=None,
+) -> list[fair_tuning.TunedAll]:
+    return _tuned_all(surface_name, start, names, trials, steps, starts, seeds, noise, rng_seed, knobs, _should_stop)
+
+
+@st.cache_data(**CACHE)
+def tuned_all_step_seconds(
+    surface_name: str,
+    start: tuple[float, ...] | None,
+    names: tuple[str, ...],
+    trials: int,
+    starts: int,
+    seeds: int,
+    noise: float,
+    rng_seed: int,
+) -> float:
+    """CPU seconds one step of the whole search costs here (every optimizer, trial, start and seed): PROBE_STEPS
+    steps of at most LAB_PROBE_RUNS of its runs (the first trials) timed once, scaled up by the trials left out
+    (a step costs in proportion to the runs: ui/limits.py)."""
+    runs_per_trial = len(names) * starts * (seeds if noise > 0 else 1)
+    probed = min(trials, max(1, limits.LAB_PROBE_RUNS // runs_per_trial))
+    per_step = step_seconds(
+        lambda n: _tuned_all(surface_name, start, names, probed, n, starts, seeds, noise, rng_seed, "all"),
+        limits.PROBE_STEPS,
+    )
+    return per_step * trials / probed
+
+
+def _tuned_all(surface_name, start, names, trials, steps, starts, seeds, noise, rng_seed, knobs, should_stop=None):
+    tuned = fair_tuning.tune_all(
+        gdviz.surface(surface_name),
+        list(names),
+        trials=trials,
+        steps=steps,
+        starts=starts,
+        seeds=seeds,
+        noise=noise,
+        rng_seed=rng_seed,
+        start=start,
+        knobs=knobs,
+        should_stop=should_stop,
+    )
+    return complete(tuned, tuned[0].budget.steps, steps)
+
+
+def noisy_steps(runs: int, steps: int, noise: float) -> tuple[int, str | None]:
+    """Steps limited so that a noisy computation's noise draws (runs × steps of them) fit in memory."""
+    cap = max(1, limits.MAX_NOISY_LAB_RUN_STEPS // max(runs, 1))
+    if noise == 0 or steps <= cap:
+        return steps, None
+    return cap, (
+        f"{runs} runs with gradient noise × {steps} steps would hold more noise draws than the server allows; "
+        f"using {cap} steps."
+    )
+
+
+def budget_text(b: fair_tuning.TuningBudget, optimizers: int, short_steps: int) -> str:
+    """The budget and the scoring rule in plain words."""
+    draws = (
+        f"{b.seeds} noise draws (σ = {b.noise:g})"
+        if b.noise > 0
+        else "no gradient noise (so one run, not several seeds)"
+    )
+    others = f"{b.starts - 1} drawn at random in the window" if b.starts > 1 else "no others"
+    return (
+        f"**Budget, the same for each of the {optimizers} optimizers:** {b.trials} settings tried; each setting runs "
+        f"from {b.starts} start point(s) (the one in the sidebar, {others}) with {draws}: {b.runs} runs per setting, "
+        f"{b.runs_per_optimizer} per optimizer. Random seed {b.rng_seed} fixes the settings, the starts and the noise.\n\n"
+        f"**Scoring:** a setting scores its final f − f* averaged over its {b.runs} runs (± their standard deviation); "
+        "a setting with a run that diverged scores +∞; the setting with the lowest mean is the optimizer's best, and "
+        "the optimizers are ranked by it.\n\n"
+        f"**Left, the usual shortcut:** only the learning rate, {b.trials} values on a log grid over its slider range, "
+        f"every other hyper-parameter at torch's default, judged after {short_steps} steps. **Right:** every "
+        "hyper-parameter drawn at random over its slider range (log scale where the slider is; random search, as in "
+        'Bergstra & Bengio\'s "Random Search for Hyper-Parameter Optimization"), judged at the end of the full run. '
+        "Weight decay (it changes what is minimised) and on/off switches (amsgrad, nesterov: another algorithm) keep "
+        'their defaults. "On Empirical Comparisons of Optimizers for Deep Learning" (Choi et al. 2019) shows how '
+        "such a protocol can turn a verdict around."
+    )
+
+
+def verdict_text(short_rank: list[str], full_rank: list[str], short_steps: int, steps: int) -> str:
+    if short_rank[0] != full_rank[0]:
+        return (
+            f"**The verdict changes.** With only the learning rate tuned after {short_steps} steps, **{short_rank[0]}** "
+            f"wins; with every hyper-parameter tuned over the full {steps} steps, **{full_rank[0]}** wins."
+        )
+    if short_rank != full_rank:
+        moved = [name for a, name in zip(short_rank, full_rank) if a != name]
+        return (
+            f"Both tunings crown **{full_rank[0]}**, but the order behind changes: "
+            f'{", ".join(moved)} move (ranks marked "was #k" on the right).'
+        )
+    return f"Both tunings give the same ranking here, with **{full_rank[0]}** first."
+
+
+def view_all(values: dict[str, Any]) -> None:
+    surface = gdviz.surface(values["fc.s"])
+    names = tuple(values["fc.o"])
+    trials, starts, noise = int(values["fc.t"]), int(values["fc.ns"]), float(values["fc.sig"])
+    seeds, rng_seed = int(values["fc.ne"]), int(values["fc.seed"])
+    runs = len(names) * trials * starts * (seeds if noise > 0 else 1)
+    steps, message = lab_steps(runs, int(values["fc.steps"]))
+    if message:
+        st.info(message)
+    steps, message = noisy_steps(runs, steps, noise)
+    if message:
+        st.info(message)
+    if steps > limits.PROBE_STEPS:
+        try:
+            per_step = tuned_all_step_seconds(
+                surface.name, values["fc.x0"], names, trials, starts, seeds, noise, rng_seed
+            )
+        except ValueError:
+            per_step = 0.0  # the search itself says what is wrong, below
+        # each step of the full run also pays its share of the lr-only search's SHORT_STEPS steps
+        steps, message = affordable(steps, per_step * (steps + min(SHORT_STEPS, steps)) / steps, HINT_ALL)
+        if message:
+            st.info(message)
+    short_steps = min(SHORT_STEPS, steps)
+    budget, stopped = Budget(limits.LAB_SECONDS), []
+    with st.spinner("Tuning every hyper-parameter …"):
+        try:
+
+            def search(knobs: str, n: int) -> list[fair_tuning.TunedAll]:
+                args = (surface.name, values["fc.x0"], names, trials, n, starts, seeds, noise, rng_seed, knobs)
+                return partial(lambda: tuned_all_of(*args, budget), stopped, budget.seconds)
+
+            short, full = search("lr", short_steps), search("all", steps)
+        except ValueError as error:
+            st.error(escape_markdown(str(error)))
+            return
+    st.markdown(budget_text(full[0].budget, len(names), short[0].budget.steps))
+    for text in stopped:
+        st.warning(text)
+    short_rank, full_rank = fair_tuning.ranking(short), fair_tuning.ranking(full)
+    st.markdown(verdict_text(short_rank, full_rank, short[0].budget.steps, full[0].budget.steps))
+    colors = {name: color_of(i) for i, name in enumerate(names)}
+    left, right = st.columns(2)
+    with left:
+        title = f"lr only, {short[0].budget.steps} steps"
+        st.plotly_chart(ranking_figure(short, title, colors), key="lab_fair_rank_short")
+    with right:
+        title = f"all knobs, full run ({full[0].budget.steps} steps)"
+        st.plotly_chart(ranking_figure(full, title, colors, before=short_rank), key="lab_fair_rank_full")
+    st.plotly_chart(trial_scores_figure(full, colors), key="lab_fair_trials")
+    st.caption(
+        "Every setting the full-run search tried: a star marks each optimizer's best, a cross one that diverged."
+    )
+    st.dataframe(tuned_all_rows(short, full), hide_index=True)
+    if not np.isfinite(surface.f_min):
+        st.caption("This surface has no known minimum value: f* is the lowest loss any run reached.")
+    optimizers = [(t.name, tuple(t.best_setting.items()), f"{t.name} tuned") for t in full]
+    ps.playground_link(
+        link(surface.name, values["fc.x0"], full[0].budget.steps, optimizers),
+        "Open the best settings (all knobs) in the Playground",
+    )
