@@ -25,7 +25,9 @@ class HyperParam:
     ``"choice"`` (one of ``choices``) or ``"list"`` (a list of ints, e.g. milestones).
     ``minimum``/``maximum`` bound what is *valid* (``ValueError`` outside); ``ui_min``/``ui_max``
     and ``log`` say what a slider offers. ``None`` as a default means "off / derived" and is
-    allowed only when ``optional`` is set.
+    allowed only when ``optional`` is set. ``in_torch=False`` marks an option of gdviz's own that the
+    torch.optim class lacks (d2l's ε inside the square root): at its default the update is torch's,
+    so the parity tests leave it out of torch's arguments, and they cannot check it switched on.
     """
 
     name: str
@@ -42,6 +44,7 @@ class HyperParam:
     optional: bool = False
     help: str = ""
     sweepable: bool = True
+    in_torch: bool = True
 
     def slider_range(self) -> tuple[float, float]:
         """The (low, high) a slider offers: the UI range, else the valid range."""

@@ -29,11 +29,16 @@ TORCH_BACKED = sorted(name for name, cls in OPTIMIZERS.items() if cls.torch_clas
 
 
 def random_hyper(cls, rng: np.random.Generator) -> dict:
-    """Random valid hyper-parameters within each spec's slider range (lr within a decade of its default)."""
+    """Random valid hyper-parameters within each spec's slider range (lr within a decade of its default).
+
+    Options torch lacks keep their default (torch's convention): torch is no reference for them.
+    """
     for _ in range(100):
         hyper = {}
         for spec in cls.spec:
             low, high = spec.slider_range()
+            if not spec.in_torch:
+                continue
             if spec.name == "maximize":
                 hyper[spec.name] = False
             elif spec.name == "lr":
@@ -62,15 +67,22 @@ def _draw(rng, low, high, log):
 
 @pytest.mark.parametrize("name", TORCH_BACKED)
 def test_spec_has_torchs_names_and_defaults(name):
-    """Every hyper-parameter has torch's name and default, and torch has no other (its speed flags aside)."""
+    """Every hyper-parameter has torch's name and default, and torch has no other (its speed flags aside).
+
+    An option of ours that torch lacks (``in_torch=False``) is really absent from torch and off by default.
+    """
     cls = OPTIMIZERS[name]
     torch_params = inspect.signature(getattr(torch.optim, cls.torch_class).__init__).parameters
-    for spec in cls.spec:
+    ours = [spec for spec in cls.spec if not spec.in_torch]
+    for spec in ours:
+        assert spec.name not in torch_params and spec.kind == "bool" and spec.default is False, spec.name
+    shared = [spec for spec in cls.spec if spec.in_torch]
+    for spec in shared:
         assert spec.name in torch_params, spec.name
         default = torch_params[spec.name].default
         assert spec.default == (tuple(default) if isinstance(default, tuple) else default), spec.name
     left_out = {"self", "params", "foreach", "fused", "capturable", "differentiable"}
-    assert {spec.name for spec in cls.spec} == set(torch_params) - left_out
+    assert {spec.name for spec in shared} == set(torch_params) - left_out
 
 
 @pytest.mark.parametrize("surface_name", sorted(PARITY_SURFACES))

@@ -35,9 +35,21 @@ torch = _Torch()
 
 
 def torch_hyper(opt: Optimizer) -> dict:
-    """Our validated hyper-parameters as torch keyword arguments (single run only)."""
+    """Our validated hyper-parameters as torch keyword arguments (single run only).
+
+    An option torch lacks (``in_torch=False``, e.g. d2l's ε inside the square root) is left out at its
+    default, where our update is torch's; switched on, torch is no reference for it (the book is:
+    tests/test_d2l_digits.py), so asking for a torch run is an error rather than a silent mismatch.
+    """
     out = {}
+    for spec in opt.spec:
+        if not spec.in_torch and opt.hyper[spec.name] != spec.default:
+            value = opt.hyper[spec.name]
+            raise ValueError(f"torch.optim.{opt.torch_class} has no {spec.name}: it cannot check {spec.name}={value!r}")
+    torch_names = {spec.name for spec in opt.spec if spec.in_torch}
     for key, value in opt.hyper.items():
+        if key not in torch_names:
+            continue
         if isinstance(value, np.ndarray):
             raise ValueError("torch reference runs take scalar hyper-parameters")
         out[key] = tuple(float(v) for v in value) if isinstance(value, tuple) and key != "milestones" else value

@@ -10,6 +10,15 @@ import numpy as np
 from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
 
+# d2l's convention, shared with RMSprop; off, the update is torch's to the bit
+EPS_INSIDE_SQRT = HyperParam(
+    "eps_inside_sqrt",
+    False,
+    kind="bool",
+    in_torch=False,
+    help="d2l's convention (d2l 12.7, 12.8): divide by √(s + ε) instead of torch's √s + ε",
+)
+
 
 class Adagrad(Optimizer):
     r"""Adaptive subgradient method: each coordinate's step shrinks with its accumulated squared gradients.
@@ -19,11 +28,17 @@ class Adagrad(Optimizer):
         \tilde\eta_t \leftarrow \frac{\eta}{1 + (t-1)\,\delta}, \quad
         s_t \leftarrow s_{t-1} + g_t^2 \;(s_0 = \tau), \quad
         x_t \leftarrow x_{t-1} - \tilde\eta_t\, \frac{g_t}{\sqrt{s_t} + \epsilon}
+        \;\left(\text{or } \frac{g_t}{\sqrt{s_t + \epsilon}} \text{ with } \texttt{eps\_inside\_sqrt}\right)
 
-    Conventions (torch's): ε sits outside the square root, like Duchi et al.'s δ (d2l 12.7 puts it
-    inside); the accumulator starts at ``initial_accumulator_value`` τ, not 0; the optional
-    ``lr_decay`` δ is torch's, not the paper's. With a schedule, ``η`` is that step's lr. Because
-    :math:`s_t` only grows, the effective lr shrinks forever: the defect RMSprop fixes.
+    Conventions (torch's): ε sits outside the square root, like Duchi et al.'s δ; the accumulator
+    starts at ``initial_accumulator_value`` τ, not 0; the optional ``lr_decay`` δ is torch's, not the
+    paper's. With a schedule, ``η`` is that step's lr. Because :math:`s_t` only grows, the effective
+    lr shrinks forever: the defect RMSprop fixes.
+
+    .. warning:: d2l 12.7 puts ε inside the square root (with ε = 1e-6 and the sum starting at 0).
+        ``eps_inside_sqrt=True`` follows the book: ``Adagrad(lr=0.4, eps=1e-6, eps_inside_sqrt=True)``
+        from (-5, -2) on d2l's 0.1 x1² + 2 x2² ends its 20 steps at the digits the book prints. torch
+        has no such argument; off (the default), the update is torch's.
 
     References: Duchi, Hazan & Singer (2011), "Adaptive Subgradient Methods for Online Learning and
     Stochastic Optimization", JMLR 12; d2l 12.7; torch.optim.Adagrad.
@@ -42,23 +57,27 @@ class Adagrad(Optimizer):
         ),
         replace(EPS, default=1e-10),
         MAXIMIZE,
+        EPS_INSIDE_SQRT,
     )
     rule = (
         r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
         r"s_t = s_{t-1} + g_t^2 \quad (s_0 = \tau)\\"
         r"x_t = x_{t-1} - \frac{\eta}{1 + (t-1)\,\delta}\,\frac{g_t}{\sqrt{s_t} + \epsilon}"
+        r"\quad \left(\frac{g_t}{\sqrt{s_t + \epsilon}} \text{ if eps\_inside\_sqrt}\right)"
     )
     state_names = ("sum",)
     explanation = (
         r"\eta_t = \frac{\eta}{1 + (t-1)\,\text{lr\_decay}} = $_decayed_lr",
         r"s_t = s_{t-1} + g_t^2 = $prev_sum + $_g_squared = $sum",
-        r"\eta_{\text{eff}} = \frac{\eta_t}{\sqrt{s_t} + \epsilon} = $effective_lr_rule",
+        r"\eta_{\text{eff}} = \frac{\eta_t}{$_denominator_tex} = $effective_lr_rule",
         r"\Delta x = -\eta_{\text{eff}} \odot g_t = -$effective_lr_rule \odot $g",
     )
 
     def prepare(self):
         self._eps = operand(self.h("eps"))
         self._lr_decay = None if self.all_zero("lr_decay") else self.h("lr_decay")
+        self._eps_inside_sqrt = self.h("eps_inside_sqrt")
+        self._denominator_tex = r"\sqrt{s_t + \epsilon}" if self._eps_inside_sqrt else r"\sqrt{s_t} + \epsilon"
 
     def init(self, x0, lr):
         return {"sum": np.zeros_like(x0) + self.h("initial_accumulator_value")}
@@ -69,7 +88,7 @@ class Adagrad(Optimizer):
         # without lr_decay clr is lr exactly (a division by 1), so skip the division (and the call)
         clr = lr if self._lr_decay is None else self._decayed_lr(lr, t)
         total = state["sum"] + g * g
-        std = np.sqrt(total) + self._eps
+        std = np.sqrt(total + self._eps) if self._eps_inside_sqrt else np.sqrt(total) + self._eps
         # torch's addcdiv multiplies by the step before dividing: (-clr * g) / std
         return x + (-clr * g) / std, {"sum": total}
 
@@ -79,7 +98,13 @@ class Adagrad(Optimizer):
     def explain(self, x, g, before, after, lr, t, hess):
         clr = lr if self._lr_decay is None else self._decayed_lr(lr, t)
         total = after["sum"]
-        shown = {"sum": total, "effective_lr_rule": clr / (np.sqrt(total) + self._eps), "_g_squared": g * g}
+        std = np.sqrt(total + self._eps) if self._eps_inside_sqrt else np.sqrt(total) + self._eps
+        shown = {
+            "sum": total,
+            "effective_lr_rule": clr / std,
+            "_g_squared": g * g,
+            "_denominator_tex": self._denominator_tex,  # where ε sits, as the step computed it
+        }
         if self._lr_decay is not None:
             shown["_decayed_lr"] = clr
         return shown

@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from gdviz.optimizers.adagrad import EPS_INSIDE_SQRT
 from gdviz.optimizers.adam import lerp
 from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY, Optimizer, operand
 from gdviz.params import HyperParam
@@ -24,11 +25,20 @@ class RMSprop(Optimizer):
         b_t \leftarrow \mu b_{t-1} + d_t, \quad
         x_t \leftarrow x_{t-1} - \eta\, b_t \;(\text{or } x_{t-1} - \eta\, d_t \text{ when } \mu = 0)
 
-    Conventions (torch's): ε sits outside the square root (d2l 12.8 puts it inside); ``alpha`` is
-    the decay of the average (d2l's γ); all averages start at 0 without bias correction, so the
-    first steps are larger than η by about :math:`1/\sqrt{1-\alpha}`; the momentum buffer starts at
-    0 and is only kept when μ > 0. The centered variant (Graves 2013) divides by an estimate of the
-    gradient's standard deviation instead of its root mean square.
+    with ``eps_inside_sqrt``, :math:`\sqrt{v_t} + \epsilon` becomes :math:`\sqrt{v_t + \epsilon}` (and
+    :math:`\sqrt{v_t - \bar g_t^2} + \epsilon` becomes :math:`\sqrt{v_t - \bar g_t^2 + \epsilon}`).
+
+    Conventions (torch's): ε sits outside the square root; ``alpha`` is the decay of the average
+    (d2l's γ); all averages start at 0 without bias correction, so the first steps are larger than η
+    by about :math:`1/\sqrt{1-\alpha}`; the momentum buffer starts at 0 and is only kept when μ > 0.
+    The centered variant (Graves 2013) divides by an estimate of the gradient's standard deviation
+    instead of its root mean square.
+
+    .. warning:: d2l 12.8 puts ε inside the square root (with ε = 1e-6). ``eps_inside_sqrt=True``
+        follows the book: ``RMSprop(lr=0.4, alpha=0.9, eps=1e-6, eps_inside_sqrt=True)`` from (-5, -2)
+        on d2l's 0.1 x1² + 2 x2² ends its 20 steps at the digits the book prints (ε outside, x1 is
+        off by one in the sixth decimal). torch has no such argument; off (the default), the update
+        is torch's.
 
     References: Tieleman & Hinton (2012), COURSERA Neural Networks lecture 6.5; Graves (2013),
     "Generating Sequences With Recurrent Neural Networks"; d2l 12.8; torch.optim.RMSprop.
@@ -48,10 +58,12 @@ class RMSprop(Optimizer):
         HyperParam("momentum", 0.0, minimum=0.0, ui_min=0.0, ui_max=0.99, help="momentum factor μ"),
         HyperParam("centered", False, kind="bool", help="normalize by the gradient's estimated variance"),
         MAXIMIZE,
+        EPS_INSIDE_SQRT,
     )
     rule = (
         r"v_t = \alpha v_{t-1} + (1-\alpha)\, g_t^2,\quad \bar g_t = \alpha \bar g_{t-1} + (1-\alpha)\, g_t\\"
-        r"d_t = g_t / (\sqrt{v_t\ (- \bar g_t^2 \text{ if centered})} + \epsilon)\\"
+        r"d_t = g_t / (\sqrt{v_t\ (- \bar g_t^2 \text{ if centered})} + \epsilon)"
+        r"\quad (\text{or } \sqrt{\cdots + \epsilon} \text{ if eps\_inside\_sqrt})\\"
         r"b_t = \mu\, b_{t-1} + d_t,\quad x_t = x_{t-1} - \eta\, b_t"
     )
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
@@ -59,17 +71,22 @@ class RMSprop(Optimizer):
         r"v_t = \alpha v_{t-1} + (1-\alpha)\, g_t^2 = $_alpha \cdot $prev_square_avg + $_decay \cdot $_g_squared"
         r" = $square_avg",
         r"\bar g_t = \alpha \bar g_{t-1} + (1-\alpha)\, g_t = $grad_avg",
-        r"\sqrt{v_t - \bar g_t^2} + \epsilon = $_centered_denominator",
-        r"\sqrt{v_t} + \epsilon = $_denominator",
-        r"\eta_{\text{eff}} = \eta / (\sqrt{v_t} + \epsilon) = $effective_lr_rule",
+        r"$_denominator_tex = $_denominator",
+        r"\eta_{\text{eff}} = \eta / ($_denominator_tex) = $effective_lr_rule",
         r"\Delta x = -\eta_{\text{eff}} \odot g_t = -$effective_lr_rule \odot $_gradient_step",
-        r"b_t = \mu b_{t-1} + g_t / (\sqrt{v_t} + \epsilon) = $momentum_buffer, \quad \Delta x = -\eta\, b_t",
+        r"b_t = \mu b_{t-1} + g_t / ($_denominator_tex) = $momentum_buffer, \quad \Delta x = -\eta\, b_t",
     )
 
     def prepare(self):
         alpha = self.h("alpha")
         self._alpha, self._decay = operand(alpha), operand(1 - alpha)
         self._centered, self._eps = self.h("centered"), operand(self.h("eps"))
+        self._eps_inside_sqrt = self.h("eps_inside_sqrt")
+        # the denominator as the inspector writes it: what sits under the root, then where ε goes
+        under_root = r"v_t - \bar g_t^2" if self._centered else "v_t"
+        self._denominator_tex = (
+            rf"\sqrt{{{under_root} + \epsilon}}" if self._eps_inside_sqrt else rf"\sqrt{{{under_root}}} + \epsilon"
+        )
         self._momentum = None if self.all_zero("momentum") else operand(self.h("momentum"))
         self._mixed_momentum = self.some_zero("momentum") and self._momentum is not None
 
@@ -84,10 +101,10 @@ class RMSprop(Optimizer):
         grad_avg = state["grad_avg"]
         if self._centered:
             grad_avg = lerp(grad_avg, g, 1 - self.h("alpha"))
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            variance = square_avg - grad_avg * grad_avg
         else:
-            avg = np.sqrt(square_avg)
-        avg = avg + self._eps
+            variance = square_avg
+        avg = np.sqrt(variance + self._eps) if self._eps_inside_sqrt else np.sqrt(variance) + self._eps
         new_state = {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": state["momentum_buffer"]}
         if momentum is None:
             return x + (-lr * g) / avg, new_state
@@ -103,15 +120,18 @@ class RMSprop(Optimizer):
     def explain(self, x, g, before, after, lr, t, hess):
         square_avg, grad_avg = after["square_avg"], after["grad_avg"]
         # update's denominator, from the state it returned (inline in update: a call per step would slow races)
+        variance = square_avg - grad_avg * grad_avg if self._centered else square_avg
+        avg = np.sqrt(variance + self._eps) if self._eps_inside_sqrt else np.sqrt(variance) + self._eps
+        shown = {
+            "square_avg": square_avg,
+            "_alpha": self._alpha,
+            "_decay": self._decay,
+            "_g_squared": g * g,
+            "_denominator": avg,
+            "_denominator_tex": self._denominator_tex,
+        }
         if self._centered:
-            avg = np.sqrt(square_avg - grad_avg * grad_avg) + self._eps
-        else:
-            avg = np.sqrt(square_avg) + self._eps
-        shown = {"square_avg": square_avg, "_alpha": self._alpha, "_decay": self._decay, "_g_squared": g * g}
-        if self._centered:
-            shown.update(grad_avg=grad_avg, _centered_denominator=avg)
-        else:
-            shown["_denominator"] = avg
+            shown["grad_avg"] = grad_avg
         shown["effective_lr_rule"] = lr / avg
         if self._momentum is None:
             shown["_gradient_step"] = g

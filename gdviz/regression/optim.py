@@ -2,7 +2,8 @@
 
 Optimizers with a torch.optim class (``torch_class``) are that class, built with the hyper-parameters
 the engine's spec validated — same names, same defaults, same checks. The engine's own algorithms
-(Newton, Lion, Yogi, AdamThenSGD: no torch.optim class) run through :func:`engine_torch_optimizer`, a
+(Newton, Lion, Yogi, AdamThenSGD: no torch.optim class), and a torch-backed one with an option torch
+lacks switched on (d2l's ``eps_inside_sqrt``), run through :func:`engine_torch_optimizer`, a
 ``torch.optim.Optimizer`` that applies the engine's NumPy update (float64, on the host) to the
 flattened parameters, so every name the Playground offers trains here too, and torch's lr
 schedulers drive it like any optimizer. The price is a host round trip of d + 1 numbers per step.
@@ -31,9 +32,13 @@ if TYPE_CHECKING:
 NEWTON_MAX_FEATURES = 200
 
 
-def uses_torch_optim(name: str) -> bool:
-    """The optimizer is a torch.optim class (else the engine's NumPy update runs on the parameters)."""
-    return optimizer_class(name).torch_class is not None
+def uses_torch_optim(name: str, **hyper: Any) -> bool:
+    """The optimizer with these hyper-parameters trains as its torch.optim class (else the engine's NumPy
+    update runs on the parameters): it has one, and no option torch lacks is switched on."""
+    cls = optimizer_class(name)
+    return cls.torch_class is not None and all(
+        hyper.get(spec.name, spec.default) == spec.default for spec in cls.spec if not spec.in_torch
+    )
 
 
 def engine_optimizer(name: str, **hyper: Any) -> Optimizer:
@@ -53,9 +58,11 @@ def torch_optimizer(opt: Optimizer, params: list[torch.Tensor]) -> torch.optim.O
     """The torch optimizer for an already validated engine optimizer."""
     import torch
 
-    if opt.torch_class is None:
+    if not uses_torch_optim(opt.name, **opt.hyper):
         return engine_torch_optimizer(params, opt)
-    return getattr(torch.optim, opt.torch_class)(params, **opt.hyper)
+    # an option torch lacks is at its default here, where the update is torch's: torch is not given it
+    torch_names = {spec.name for spec in opt.spec if spec.in_torch}
+    return getattr(torch.optim, opt.torch_class)(params, **{k: v for k, v in opt.hyper.items() if k in torch_names})
 
 
 # built once, on first use (torch is imported lazily); a cached function rather than a module-level dict,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from gdviz import regression as reg
+from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
 from ui.regression.fields import OPT, PAGE, SCHED, UPLOAD, choice, key, number
 from ui.regression.text import device_label
 from ui.state import fields as ps
+from ui.state.widgets import param_key
 
 
 def on_upload() -> None:
@@ -44,9 +46,16 @@ def sidebar() -> None:
         number("seed", help="draws nn.Linear's initial parameters and the minibatch order")
     st.header("Training")
     ps.entry_widgets(PAGE, OPT, label="optimizer (torch.optim)")
-    if not reg.uses_torch_optim(state[key("opt")]):
+    opt_name = state[key("opt")]
+    cls = optimizer_class(opt_name)
+    # options torch lacks (d2l's eps_inside_sqrt), as their checkboxes show them
+    beyond_torch = {
+        s.name: state.get(param_key(key("opt"), opt_name, s.name), s.default) for s in cls.spec if not s.in_torch
+    }
+    if not reg.uses_torch_optim(opt_name, **beyond_torch):
+        why = "has no torch.optim class" if cls.torch_class is None else "with an option torch.optim lacks"
         st.caption(
-            f"{state[key('opt')]} has no torch.optim class: the engine's own NumPy update runs on the model's "
+            f"{opt_name} {why}: the engine's own NumPy update runs on the model's "
             "parameters (float64, on the host, one small copy per step)."
         )
     chosen = state.get(key("sched"), ps.CONSTANT)
