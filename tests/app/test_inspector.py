@@ -16,8 +16,16 @@ VARIANTS = {
         dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01),
         dict(lr=0.05, momentum=0.9, nesterov=True),
     ],
-    "Adagrad": [dict(lr=0.3), dict(lr=0.3, lr_decay=0.1, weight_decay=0.01, maximize=False)],
-    "RMSprop": [dict(lr=0.01), dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.01)],
+    "Adagrad": [
+        dict(lr=0.3),
+        dict(lr=0.3, lr_decay=0.1, weight_decay=0.01, maximize=False),
+        dict(lr=0.3, eps=1e-2, eps_inside_sqrt=True),
+    ],
+    "RMSprop": [
+        dict(lr=0.01),
+        dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.01),
+        dict(lr=0.01, eps=1e-2, eps_inside_sqrt=True, centered=True),
+    ],
     "Adadelta": [dict(), dict(rho=0.5, weight_decay=0.1)],
     "Adam": [
         dict(lr=0.1),
