@@ -4,6 +4,7 @@ figures and rows of its Lab view (ui/figures/fair.py)."""
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import gdviz
 from gdviz.landscape import fair_tuning as F
 from gdviz.landscape.stability import axis_spec
 from gdviz.optimizers import optimizer_class
+from ui import limits
 from ui.figures import fair as fair_figures
 
 ROSENBROCK = gdviz.surface("rosenbrock")
@@ -226,3 +228,13 @@ def test_the_rows_and_the_trial_figure_show_both_tunings():
     fig = fair_figures.trial_scores_figure(full, {})
     points = [trace for trace in fig.data if trace.name in ("SGD", "Adam")]
     assert [len(p.y) for p in points] == [int(np.isfinite(t.mean).sum()) for t in full]
+
+
+def test_the_heaviest_result_fits_the_lab_cache_budget():
+    """At the caps (8 optimizers × MAX_TUNE_TRIALS × MAX_STARTS × MAX_SEEDS runs) one cached result is small:
+    the view keeps the final gaps and flags, not the paths."""
+    names = sorted(gdviz.OPTIMIZERS)[: limits.MAX_OPTIMIZERS]
+    caps = dict(trials=limits.MAX_TUNE_TRIALS, starts=limits.MAX_STARTS, seeds=limits.MAX_SEEDS)
+    tuned = F.tune_all(ROSENBROCK, names, steps=1, noise=1.0, **caps)
+    size = len(pickle.dumps(tuned))
+    assert limits.LAB_CACHE_MAX_ENTRIES * size <= limits.LAB_CACHE_MAX_BYTES, f"{size / 2**20:.1f} MiB"

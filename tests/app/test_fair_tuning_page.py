@@ -98,7 +98,8 @@ def test_a_hostile_link_is_clamped_and_cut_with_clear_messages():
     notices = _text(at.warning)
     assert f"Trials per optimizer 1e9 is out of range [2, {limits.MAX_TUNE_TRIALS}]" in notices
     assert (
-        f"clamped to {limits.MAX_STARTS}" in notices and f"Seeds 1e6 is out of range [1, {limits.MAX_SEEDS}]" in notices
+        f"clamped to {limits.MAX_STARTS}" in notices
+        and f"Noise draws 1e6 is out of range [1, {limits.MAX_SEEDS}]" in notices
     )
     assert "Gradient noise σ 'nan' is not a valid number" in notices
     assert "Random seed 99999999999999 is out of range" in notices and f"clamped to {limits.MAX_LAB_STEPS}" in notices

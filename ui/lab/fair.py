@@ -34,7 +34,7 @@ TITLE = "Fair comparison"
 # what a visitor can change when the measured cost cuts the steps
 HINT = "Fewer optimizers or learning rates tried fit more steps in the budget."
 # the same, when every hyper-parameter is tuned
-HINT_ALL = "Fewer optimizers, trials, starts or seeds fit more steps in the budget."
+HINT_ALL = "Fewer optimizers, trials, starts or noise draws fit more steps in the budget."
 MODES = {"lr": "learning rate only (a grid)", "all": "every hyper-parameter vs lr only"}
 # the horizon of the lr-only tuning it is set against (jettify/pytorch-optimizer's users, #219 and #71)
 SHORT_STEPS = 100
@@ -52,7 +52,7 @@ FIELDS = (
     Number("fc.tol", "Tolerance on f − f*", 1e-3, 1e-12, 1e3),
     Number("fc.t", "Trials per optimizer", 24, 2, limits.MAX_TUNE_TRIALS, integer=True),
     Number("fc.ns", "Starts", 3, 1, limits.MAX_STARTS, integer=True),
-    Number("fc.ne", "Seeds", 3, 1, limits.MAX_SEEDS, integer=True),
+    Number("fc.ne", "Noise draws", 3, 1, limits.MAX_SEEDS, integer=True),
     Number("fc.sig", "Gradient noise σ", 1.0, limits.MIN_NOISE, limits.MAX_NOISE),
     Number("fc.seed", "Random seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
 )
@@ -183,7 +183,7 @@ def sidebar_all() -> None:
     st.slider("trials per optimizer (settings drawn)", 2, limits.MAX_TUNE_TRIALS, key=key("fc.t"), persist_state=KEEP)
     left, right = st.columns(2)
     left.slider("starts", 1, limits.MAX_STARTS, key=key("fc.ns"), persist_state=KEEP)
-    right.slider("seeds (noise draws)", 1, limits.MAX_SEEDS, key=key("fc.ne"), persist_state=KEEP)
+    right.slider("noise draws", 1, limits.MAX_SEEDS, key=key("fc.ne"), persist_state=KEEP)
     st.number_input(
         "gradient noise σ",
         limits.MIN_NOISE,
@@ -225,7 +225,7 @@ def tuned_all_step_seconds(
     noise: float,
     rng_seed: int,
 ) -> float:
-    """CPU seconds one step of the whole search costs here (every optimizer, trial, start and seed): PROBE_STEPS
+    """CPU seconds one step of the whole search costs here (every optimizer, trial, start and noise draw): PROBE_STEPS
     steps of at most LAB_PROBE_RUNS of its runs (the first trials) timed once, scaled up by the trials left out
     (a step costs in proportion to the runs: ui/limits.py)."""
     runs_per_trial = len(names) * starts * (seeds if noise > 0 else 1)
@@ -270,7 +270,7 @@ def budget_text(b: fair_tuning.TuningBudget, optimizers: int, short_steps: int) 
     draws = (
         f"{b.seeds} noise draws (σ = {b.noise:g})"
         if b.noise > 0
-        else "no gradient noise (so one run, not several seeds)"
+        else "no gradient noise (so one run each: without noise every draw would repeat it)"
     )
     others = f"{b.starts - 1} drawn at random in the window" if b.starts > 1 else "no others"
     return (
