@@ -1,0 +1,273 @@
+"""gdviz.network: the race's paths against plain torch loops, the plane's projection, the batched grid, hostile input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz import network
+from gdviz.network.training import DIVERGENCE_FACTOR
+from tests.torch_reference import torch
+
+CUDA = pytest.mark.skipif("not torch.cuda.is_available()", reason="needs a CUDA device")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as the page computes: the paths are the same on any count, and a shared 2-core
+    machine runs a 2-thread torch many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def plain_loop(data, spec, steps, name, hyper, *, seed=0, batch=None, scheduler=None, clip=None):
+    """What a tutorial writes: seed, build the MLP, torch.optim.<name>, loss.backward(), step; the weights
+    (parameters_to_vector) and the full-data loss after every step."""
+    torch.manual_seed(seed)
+    model = network.build(spec)
+    opt = getattr(torch.optim, name)(model.parameters(), **hyper)
+    sched = scheduler(opt) if scheduler else None
+    loss_fn = network.loss_function(data.task)
+    X, y = torch.from_numpy(data.X), torch.from_numpy(data.y)
+    n = len(X)
+    generator = torch.Generator().manual_seed(seed)
+    weights = [torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()]
+    with torch.no_grad():
+        losses = [float(loss_fn(model(X), y))]
+    order = None
+    per_epoch = 1 if batch is None else -(-n // batch)
+    for t in range(steps):
+        if batch is None:
+            xb, yb = X, y
+        else:
+            k = t % per_epoch
+            if k == 0:
+                order = torch.randperm(n, generator=generator)
+            rows = order[k * batch : (k + 1) * batch]
+            xb, yb = X[rows], y[rows]
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        if sched is not None:
+            sched.step()
+        weights.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone())
+        with torch.no_grad():
+            losses.append(float(loss_fn(model(X), y)))
+    return torch.stack(weights).numpy(), np.array(losses)
+
+
+MOONS = network.make_dataset("moons", 64, noise=0.1, seed=1)
+CUBIC = network.make_dataset("cubic", 48, noise=0.1, seed=2)
+
+
+@pytest.mark.parametrize(
+    "data, name, hyper",
+    [
+        (MOONS, "SGD", {"lr": 0.1}),
+        (MOONS, "SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+        (MOONS, "Adam", {"lr": 0.01}),
+        (CUBIC, "RMSprop", {"lr": 0.003}),
+        (CUBIC, "Adagrad", {"lr": 0.1}),
+    ],
+)
+def test_each_path_is_a_plain_torch_loop_bit_for_bit(data, name, hyper):
+    spec = network.MLP(inputs=data.inputs, width=12, depth=2)
+    paths = network.train_racers(data, spec, [network.Racer(name, hyper)], steps=25, seed=3)
+    weights, losses = plain_loop(data, spec, 25, name, hyper, seed=3)
+    assert np.array_equal(paths.weights[0], weights)
+    assert np.array_equal(paths.losses[0], losses)
+    assert paths.diverged_at == [None] and paths.complete
+
+
+def test_racing_together_changes_nobody_minibatches_schedule_and_clipping():
+    """Three racers in lockstep, minibatches of 10 (the same batches for all), a cosine schedule and clipping:
+    each equals its own plain loop."""
+    spec = network.MLP(inputs=2, width=8, depth=1, activation="relu")
+    racers = [
+        network.Racer("SGD", {"lr": 0.2, "momentum": 0.9}),
+        network.Racer("Adam", {"lr": 0.02}, max_grad_norm=0.5),
+        network.Racer("AdamW", {"lr": 0.02, "weight_decay": 0.1}),
+    ]
+    paths = network.train_racers(MOONS, spec, racers, steps=30, batch_size=10, seed=5, schedule="CosineAnnealingLR")
+    for index, racer in enumerate(racers):
+        cosine = lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30)  # noqa: E731
+        weights, losses = plain_loop(
+            MOONS, spec, 30, racer.name, dict(racer.hyper), seed=5, batch=10, scheduler=cosine, clip=racer.max_grad_norm
+        )
+        assert np.array_equal(paths.weights[index], weights), racer
+        assert np.array_equal(paths.losses[index], losses), racer
+    assert paths.batch_size == 10 and paths.lrs[0][0] == 0.2 and paths.lrs[0][-1] < 0.01
+
+
+def test_the_engines_own_optimizers_train_a_network_too():
+    spec = network.MLP(inputs=2, width=8, depth=1)
+    paths = network.train_racers(MOONS, spec, ["Lion", "Yogi"], steps=40)
+    for losses in paths.losses:
+        assert losses[-1] < losses[0]
+
+
+def test_initial_weights_are_torchs_default_init_and_leave_the_global_generator_alone():
+    spec = network.MLP(inputs=2, width=5, depth=2)
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    start = network.initial_weights(spec, 9)
+    assert torch.equal(torch.rand(3), before)
+    torch.manual_seed(9)
+    expected = torch.nn.utils.parameters_to_vector(network.build(spec).parameters()).detach().numpy()
+    assert np.array_equal(start, expected) and start.shape == (spec.parameters,)
+    assert spec.parameters == 2 * 5 + 5 + 5 * 5 + 5 + 5 + 1
+
+
+# -- the plane --------------------------------------------------------------------------------------------
+def test_a_path_lying_in_a_known_plane_projects_with_zero_residual():
+    rng = np.random.default_rng(0)
+    origin = rng.standard_normal(50)
+    q, _ = np.linalg.qr(rng.standard_normal((50, 2)))
+    coords = rng.standard_normal((30, 2)) * [3.0, 0.5]
+    path = origin + coords @ q.T
+    plane = network.pca_plane([path[:10], path[10:]])
+    found, distance = plane.project(path)
+    assert np.abs(distance).max() < 1e-10
+    # the plane is the same plane: the found coordinates map back onto the path
+    assert np.allclose(plane.points(found), path, atol=1e-10)
+    assert network.captured_share(plane, path) == pytest.approx(1.0, abs=1e-12)
+    # a point off the plane by a known offset orthogonal to it
+    normal = rng.standard_normal(50)
+    normal -= q @ (q.T @ normal)
+    normal /= np.linalg.norm(normal)
+    _, off = plane.project(path[3] + 0.7 * normal)
+    assert off[0] == pytest.approx(0.7, rel=1e-9)
+
+
+def test_pca_explained_variance_is_numpys_svd():
+    rng = np.random.default_rng(1)
+    paths = [np.cumsum(rng.standard_normal((40, 20)) * np.linspace(2, 0.1, 20), axis=0) for _ in range(3)]
+    plane = network.pca_plane(paths)
+    pooled = np.concatenate(paths)
+    singular = np.linalg.svd(pooled - pooled.mean(0), compute_uv=False)
+    assert np.allclose(plane.explained, singular[:2] ** 2 / np.sum(singular**2), rtol=1e-12)
+    assert np.allclose(plane.basis @ plane.basis.T, np.eye(2), atol=1e-12)
+    assert network.captured_share(plane, pooled) == pytest.approx(plane.explained.sum(), rel=1e-10)
+
+
+def test_random_directions_are_filter_normalized_and_skip_biases():
+    spec = network.MLP(inputs=2, width=6, depth=2)
+    centre = network.initial_weights(spec, 4).astype(np.float64)
+    plane = network.random_plane(centre, spec.shapes, seed=7)
+    for direction in plane.basis:
+        offset = 0
+        for shape in spec.shapes:
+            size = int(np.prod(shape))
+            part, target = direction[offset : offset + size], centre[offset : offset + size]
+            if len(shape) == 1:
+                assert not part.any()
+            else:
+                assert np.allclose(
+                    np.linalg.norm(part.reshape(shape), axis=1), np.linalg.norm(target.reshape(shape), axis=1)
+                )
+            offset += size
+    with pytest.raises(ValueError, match="degenerate"):
+        network.random_plane(np.zeros(spec.parameters), spec.shapes)
+
+
+# -- the grid ---------------------------------------------------------------------------------------------
+def test_the_grids_loss_at_the_planes_origin_is_the_models_loss_there():
+    spec = network.MLP(inputs=2, width=10, depth=2)
+    paths = network.train_racers(MOONS, spec, [("SGD", {"lr": 0.5}), ("Adam", {"lr": 0.05})], steps=20)
+    plane = network.make_plane(paths, "pca")
+    evaluator = network.Evaluator(spec, MOONS)
+    grid = evaluator.plane_losses(plane, np.array([-1.0, 0.0, 2.0]), np.array([0.0, 1.5]))
+    model = network.build(spec)
+    torch.nn.utils.vector_to_parameters(torch.tensor(plane.origin, dtype=torch.float32), model.parameters())
+    with torch.no_grad():
+        expected = float(network.loss_function("classify")(model(torch.from_numpy(MOONS.X)), torch.from_numpy(MOONS.y)))
+    assert grid.shape == (2, 3)
+    assert grid[0, 1] == pytest.approx(expected, rel=1e-6)
+    # and every grid point is the loop's number: batched and one-at-a-time agree
+    a, b = np.meshgrid([-1.0, 0.0, 2.0], [0.0, 1.5])
+    points = plane.points(np.column_stack([a.ravel(), b.ravel()]))
+    assert np.allclose(grid.ravel(), evaluator.loop_losses(points), rtol=1e-5)
+    assert np.allclose(evaluator.losses(points), evaluator.loop_losses(points), rtol=1e-5)
+
+
+def test_the_landscape_reports_true_loss_plane_loss_and_distance():
+    spec = network.MLP(inputs=2, width=10, depth=2)
+    paths = network.train_racers(MOONS, spec, ["SGD", ("Adam", {"lr": 0.03})], steps=30)
+    view = network.landscape(paths, MOONS, grid=9)
+    assert view.losses.shape == (9, 9) and np.isfinite(view.losses).all()
+    for r, weights in enumerate(paths.weights):
+        assert view.coords[r].shape == (31, 2) and view.distances[r].shape == (31,)
+        # the loss under the projected point is the model's loss at plane.points(coords)
+        projected = view.plane.points(view.coords[r])
+        assert np.allclose(view.plane_losses[r], network.Evaluator(spec, MOONS).loop_losses(projected), rtol=1e-5)
+        # the distance is what is left of the iterate once the plane's part is taken out
+        assert np.allclose(view.distances[r], np.linalg.norm(weights - projected, axis=1), atol=1e-5)
+    assert 0 < view.captured <= 1 and view.spread > 0
+    # every path lies inside the grid's window
+    for coords in view.coords:
+        assert view.alphas[0] <= coords[:, 0].min() and coords[:, 0].max() <= view.alphas[-1]
+        assert view.betas[0] <= coords[:, 1].min() and coords[:, 1].max() <= view.betas[-1]
+    centred = network.landscape(paths, MOONS, plane="random", centre="best", grid=5)
+    assert centred.alphas[0] <= 0 <= centred.alphas[-1] and np.isnan(centred.plane.explained).all()
+
+
+# -- hostile input ----------------------------------------------------------------------------------------
+def test_a_diverging_lr_is_flagged_and_the_others_race_on():
+    spec = network.MLP(inputs=1, width=16, depth=2, activation="relu")
+    paths = network.train_racers(CUBIC, spec, [("SGD", {"lr": 1e4}), ("SGD", {"lr": 0.01})], steps=30)
+    step = paths.diverged_at[0]
+    assert step is not None and paths.diverged_at[1] is None
+    assert len(paths.weights[0]) == step and len(paths.losses[0]) == step  # up to the last good iterate
+    assert np.all(paths.losses[0] <= DIVERGENCE_FACTOR * max(paths.losses[0][0], 1.0))
+    assert len(paths.weights[1]) == 31
+    view = network.landscape(paths, CUBIC, grid=7)  # still drawn: the diverged path is kept up to its last good step
+    assert np.isfinite(view.losses).all()
+
+
+def test_every_racer_diverging_at_once_still_gives_a_picture():
+    spec = network.MLP(inputs=2, width=4, depth=1)
+    paths = network.train_racers(MOONS, spec, [("SGD", {"lr": 1e30}), ("Adam", {"lr": 1e30})], steps=10)
+    assert paths.diverged_at == [1, 1] and paths.done == 1
+    view = network.landscape(paths, MOONS, grid=5)
+    assert view.losses.shape == (5, 5)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: network.MLP(inputs=2, width=0), "width"),
+        (lambda: network.MLP(inputs=2, width=2.5), "width"),
+        (lambda: network.MLP(inputs=2, activation="gelu"), "activation"),
+        (lambda: network.make_dataset("mnist"), "Unknown dataset"),
+        (lambda: network.make_dataset("moons", 2), "samples"),
+        (lambda: network.make_dataset("moons", 10, noise=float("nan")), "noise"),
+        (lambda: network.train_racers(MOONS, network.MLP(2, 4, 1), ["Newton"], steps=3), "Hessian"),
+        (lambda: network.train_racers(MOONS, network.MLP(2, 4, 1), ["SGD"], steps=0), "steps"),
+        (lambda: network.train_racers(MOONS, network.MLP(2, 4, 1), [], steps=3), "at least one"),
+        (lambda: network.train_racers(MOONS, network.MLP(1, 4, 1), ["SGD"], steps=3), "input"),
+        (lambda: network.train_racers(MOONS, network.MLP(2, 4, 1), [("SGD", {"lr": -1})], steps=3), "lr"),
+        (lambda: network.train_racers(MOONS, network.MLP(2, 4, 1), ["SGD"], steps=3, device="tpu"), "device"),
+        (lambda: network.landscape(None, MOONS, grid=1), "grid"),
+    ],
+)
+def test_bad_arguments_raise_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@CUDA
+def test_cuda_paths_match_the_cpu_within_rounding():
+    spec = network.MLP(inputs=2, width=16, depth=2)
+    racers = [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01})]
+    cpu = network.train_racers(MOONS, spec, racers, steps=50)
+    gpu = network.train_racers(MOONS, spec, racers, steps=50, device="cuda")
+    for a, b in zip(cpu.losses, gpu.losses):
+        assert np.allclose(a, b, rtol=1e-3, atol=1e-5)
+    view = network.landscape(gpu, MOONS, grid=21, device="cuda")
+    assert np.isfinite(view.losses).all()
