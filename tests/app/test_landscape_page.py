@@ -15,7 +15,7 @@ from ui.lab import views
 from ui.playground.scenario import from_query
 
 PAGE = "pages/landscape.py"
-CHARTS = {"stability": 1, "basins": 2, "escape": 4, "critical": 1, "fair": 3}
+CHARTS = {"stability": 1, "basins": 2, "escape": 4, "critical": 1, "eigen": 1, "fair": 3}
 
 
 def _open(query: dict[str, str] | None = None) -> AppTest:

@@ -133,6 +133,8 @@ def theory_of_map(
     """
     name, params = optimizer
     axes = (m.x_name, m.y_name)
+    if name != "SGD":  # the optimizer first: no choice of axes would help
+        return None, landscape.why_not_heavy_ball(name, dict(params))
     if "lr" not in axes or not {"momentum", "dampening"} & set(axes):
         return None, f"the closed forms are drawn over lr against momentum; this map sweeps {axes[0]} and {axes[1]}"
     other = axes[1] if axes[0] == "lr" else axes[0]

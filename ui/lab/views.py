@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ui.lab import basins, critical, escape, fair, stability
+from ui.lab import basins, critical, eigen, escape, fair, stability
 from ui.state.fields import Choice
 
 VIEWS: dict[str, ModuleType] = {
@@ -16,6 +16,7 @@ VIEWS: dict[str, ModuleType] = {
     "basins": basins,
     "escape": escape,
     "critical": critical,
+    "eigen": eigen,
     "fair": fair,
 }
 TITLES = {name: module.TITLE for name, module in VIEWS.items()}
