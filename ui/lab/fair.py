@@ -284,8 +284,9 @@ def budget_text(b: fair_tuning.TuningBudget, optimizers: int, short_steps: int) 
         f"every other hyper-parameter at torch's default, judged after {short_steps} steps. **Right:** every "
         "hyper-parameter drawn at random over its slider range (log scale where the slider is; random search, as in "
         'Bergstra & Bengio\'s "Random Search for Hyper-Parameter Optimization"), judged at the end of the full run. '
-        "Weight decay (it changes what is minimised) and on/off switches (amsgrad, nesterov: another algorithm) keep "
-        'their defaults. "On Empirical Comparisons of Optimizers for Deep Learning" (Choi et al. 2019) shows how '
+        "Weight decay (it changes what is minimised), on/off switches (amsgrad, nesterov: another algorithm) and "
+        "AdamThenSGD's switch step (an integer) keep their defaults. "
+        '"On Empirical Comparisons of Optimizers for Deep Learning" (Choi et al. 2019) shows how '
         "such a protocol can turn a verdict around."
     )
 
