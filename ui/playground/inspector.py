@@ -19,6 +19,8 @@ from string import Template
 import numpy as np
 
 from gdviz.optimizers.base import Optimizer
+from gdviz.optimizers.compression import COMPRESSED_GRAD, RESIDUAL, VELOCITY
+from gdviz.optimizers.compression import STATE_NAMES as COMPRESSION_STATE_NAMES
 from gdviz.run import Trajectory
 
 
@@ -93,6 +95,10 @@ LABELS = {
     "acc_delta": "u_t (average of δ²)",
     "eigenvalues": "eigenvalues of H + λI",
     "newton_direction": "(H + λI)⁻¹ g_t",
+    COMPRESSED_GRAD: "c_t (compressed gradient sent)",
+    RESIDUAL: "e_t (residual, not sent yet)",
+    VELOCITY: "u_t (DGC momentum, kept back)",
+    "accumulated": "a_t (what top-k picks from)",
 }
 
 
@@ -126,10 +132,14 @@ def inspect(trajectory: Trajectory, step: int, run: int = 0) -> Inspection:
     with np.errstate(all="ignore"):  # a nan shown as nan beats a RuntimeWarning in the server log
         replay = _replay(trajectory, step, run)
     lines.extend(_preamble_lines(opt, replay, run, x, g))
+    if opt.compression is not None:
+        lines.extend(_compression_lines(opt, replay, values))
     if opt.explanation:
         lines.extend(_explanation_lines(opt.explanation, replay.namespace))
     else:
         for name, after in replay.after.items():
+            if name in COMPRESSION_STATE_NAMES:
+                continue  # shown by the compression lines
             was = replay.namespace[f"prev_{name}"]
             lines.append(rf"\text{{{name.replace('_', ' ')}}}_t = {vec(after)} \quad (\text{{was }} {vec(was)})")
             values[name] = after
@@ -151,8 +161,10 @@ class _Replay:
 
     x_new: np.ndarray  # x_t from ``update``
     after: dict[str, np.ndarray]  # the state ``update`` returned
-    x: np.ndarray  # x_{t-1} and g_t after the preamble
+    x: np.ndarray  # x_{t-1} and g_t after the preamble (with compression: g_t the gradient sent, c_t)
     g: np.ndarray
+    g_local: np.ndarray  # with compression, g_t after maximize and weight decay, before top-k
+    before: dict[str, np.ndarray]  # the state the step started from
     shown: dict[str, np.ndarray]  # what ``explain`` returned to show, by name
     namespace: dict[str, object]  # everything the explanation lines may name
 
@@ -173,7 +185,7 @@ def _replay(trajectory: Trajectory, step: int, run: int) -> _Replay:
     before = {name: batch(history)[step - 1] for name, history in trajectory.states.items()}
     hess = trajectory.surface.hessian(x) if opt.needs_hessian else None
     x_new, after = opt.update(x, g, before, lr, step, hess)
-    x_used, g_used = opt.preamble(x, g, lr) if opt.needs_preamble else (x, g)
+    x_used, g_used = opt.rule_inputs(x, g, after, lr)
     explained = {
         name: _row(value, run) for name, value in opt.explain(x_used, g_used, before, after, lr, step, hess).items()
     }
@@ -185,6 +197,8 @@ def _replay(trajectory: Trajectory, step: int, run: int) -> _Replay:
         after={name: value[run] for name, value in after.items()},
         x=x_used[run],
         g=g_used[run],
+        g_local=opt.local_gradient(x, g)[run],
+        before={name: value[run] for name, value in before.items()},
         shown={name: value for name, value in explained.items() if not name.startswith("_")},
         namespace=namespace,
     )
@@ -196,8 +210,11 @@ def _row(value, run: int):
 
 
 def _preamble_lines(opt: Optimizer, replay: _Replay, run: int, x: np.ndarray, g: np.ndarray) -> list[str]:
-    """The lines of torch's preamble, when it changed x or g: maximize, then weight decay."""
-    if not opt.needs_preamble:
+    """The lines of torch's preamble, when it changed x or g: maximize, then weight decay.
+
+    With compression, maximize and a coupled weight decay act on the worker's gradient, before top-k.
+    """
+    if not opt.needs_preamble and opt.compression is None:
         return []
     lines = []
     if opt.hyper.get("maximize", False):
@@ -208,9 +225,53 @@ def _preamble_lines(opt: Optimizer, replay: _Replay, run: int, x: np.ndarray, g:
         if opt.decoupled():
             lines.append(rf"x_{{t-1}} \leftarrow (1-\eta\lambda)\,x_{{t-1}} = {vec(replay.x)}")
         else:
+            decayed = replay.g if opt.compression is None else replay.g_local
             lines.append(
-                rf"g_t \leftarrow g_t + \lambda x_{{t-1}} = {vec(g)} + {num(decay)} \cdot {vec(x)} = {vec(replay.g)}"
+                rf"g_t \leftarrow g_t + \lambda x_{{t-1}} = {vec(g)} + {num(decay)} \cdot {vec(x)} = {vec(decayed)}"
             )
+    return lines
+
+
+def _compression_lines(opt: Optimizer, replay: _Replay, values: dict[str, np.ndarray]) -> list[str]:
+    """Top-k compression of g_t: what it picked from, what it sent and what it kept back (into ``values`` too)."""
+    compression = opt.compression
+    one = {name: value[None] for name, value in replay.before.items()}  # the run's state with its run axis
+    accumulated, velocity = (
+        None if value is None else value[0] for value in compression.accumulated(replay.g_local[None], one)
+    )
+    sent = replay.after[COMPRESSED_GRAD]
+    top = rf"\operatorname{{top}}_{{{compression.k}}}"
+    values.update({COMPRESSED_GRAD: sent, "accumulated": accumulated})
+    lines = []
+    if velocity is not None:
+        before_u, before_v = replay.before[VELOCITY], replay.before[RESIDUAL]
+        lines.extend(
+            (
+                rf"\text{{DGC: }} u_t = m\,u_{{t-1}} + g_t = {num(compression.momentum)} \cdot {vec(before_u)} + "
+                rf"{vec(replay.g_local)} = {vec(velocity)}",
+                rf"v_t = v_{{t-1}} + u_t = {vec(before_v)} + {vec(velocity)} = {vec(accumulated)}",
+            )
+        )
+        picked = "v_t"
+    elif compression.error_feedback:
+        lines.append(
+            rf"a_t = e_{{t-1}} + g_t = {vec(replay.before[RESIDUAL])} + {vec(replay.g_local)} = {vec(accumulated)}"
+        )
+        picked = "a_t"
+    else:
+        picked = "g_t"
+    lines.append(rf"c_t = {top}({picked}) = {vec(sent)} \quad (\text{{the gradient sent}})")
+    if compression.error_feedback:
+        residual = replay.after[RESIDUAL]
+        values[RESIDUAL] = residual
+        kept = "v_t \\leftarrow v_t" if velocity is not None else "e_t = a_t"
+        lines.append(rf"{kept} - c_t = {vec(residual)} \quad (\text{{kept for the next steps}})")
+    else:
+        lines.append(rf"g_t - c_t = {vec(replay.g_local - sent)} \quad (\text{{dropped: no error feedback}})")
+    if velocity is not None:
+        values[VELOCITY] = replay.after[VELOCITY]
+        lines.append(rf"u_t \leftarrow u_t \text{{ where not sent, 0 where sent}} = {vec(replay.after[VELOCITY])}")
+    lines.append(rf"g_t \leftarrow c_t = {vec(sent)} \quad (\text{{what the update rule below gets}})")
     return lines
 
 

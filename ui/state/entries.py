@@ -1,7 +1,7 @@
 """Optimizer and schedule settings as canonical values, and the engine's word on them.
 
 An :class:`OptimizerEntry` is one racer (a registry optimizer with every hyper-parameter, optional
-clipping, a label); a schedule is ``(name, params)``. Both are kept *canonical*: every parameter present,
+clipping, optional gradient compression, a label); a schedule is ``(name, params)``. Both are kept *canonical*: every parameter present,
 in the registry spec's order, as plain Python values, so equal settings compare and hash equal. Every
 page reads its optimizers and schedules through these, and the engine has the last word on rules that
 span parameters (:func:`checked_entry`, :func:`checked_schedule`).
@@ -25,16 +25,40 @@ from ui.state.values import NO_SCHEDULE, Params, full_params
 
 @dataclass(frozen=True)
 class OptimizerEntry:
-    """One racer: a registry optimizer, all its hyper-parameters, optional clipping and a label."""
+    """One racer: a registry optimizer, all its hyper-parameters, optional clipping, a label and optional
+    top-k gradient compression (``compress_topk``, with ``error_feedback`` and DGC's ``momentum_correction``
+    m; see gdviz.optimizers.compression). Build it with :func:`entry` or :func:`compression` so that the
+    compression fields are canonical: with ``compress_topk=None`` the other two are at their defaults."""
 
     name: str
     hyper: Params = ()
     max_grad_norm: float | None = None
     label: str = ""
+    compress_topk: int | None = None
+    error_feedback: bool = True
+    momentum_correction: float | None = None
 
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.hyper)
+
+    @property
+    def compression(self) -> Compressed:
+        return self.compress_topk, self.error_feedback, self.momentum_correction
+
+
+# (compress_topk, error_feedback, momentum_correction) of an entry
+Compressed = tuple[int | None, bool, float | None]
+NO_COMPRESSION: Compressed = (None, True, None)
+
+
+def compression(topk: Any = None, error_feedback: Any = True, momentum_correction: Any = None) -> Compressed:
+    """Canonical compression fields: plain Python values, and the defaults of the other two without top-k
+    (unchecked: the engine has the last word, through :func:`checked_entry`)."""
+    if topk is None:
+        return NO_COMPRESSION
+    momentum = None if momentum_correction is None else float(momentum_correction)
+    return int(topk), bool(error_feedback), momentum
 
 
 def registry_name(registry: Mapping[str, Any], name: str) -> str | None:
@@ -42,14 +66,25 @@ def registry_name(registry: Mapping[str, Any], name: str) -> str | None:
     return {key.lower(): key for key in registry}.get(name.lower())
 
 
-def entry(name: str, *, label: str = "", max_grad_norm: float | None = None, **hyper: Any) -> OptimizerEntry:
-    """A canonical optimizer entry, e.g. ``entry("SGD", lr=0.1, momentum=0.9)``; raises on unknown names."""
+def entry(
+    name: str,
+    *,
+    label: str = "",
+    max_grad_norm: float | None = None,
+    compress_topk: int | None = None,
+    error_feedback: bool = True,
+    momentum_correction: float | None = None,
+    **hyper: Any,
+) -> OptimizerEntry:
+    """A canonical optimizer entry, e.g. ``entry("SGD", lr=0.1, momentum=0.9)`` or
+    ``entry("SGD", lr=0.01, compress_topk=1)``; raises on unknown names."""
     cls = optimizer_class(name)
     unknown = sorted(set(hyper) - {spec.name for spec in cls.spec})
     if unknown:
         raise ValueError(f"{cls.name} has no hyper-parameter(s) {unknown}")
     clip = None if max_grad_norm is None else float(max_grad_norm)
-    return OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, clean_label(label))
+    squeezed = compression(compress_topk, error_feedback, momentum_correction)
+    return OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, clean_label(label), *squeezed)
 
 
 def schedule_params(name: str, **params: Any) -> Params:
@@ -62,8 +97,10 @@ def schedule_params(name: str, **params: Any) -> Params:
 
 
 @functools.lru_cache(maxsize=limits.OPTIMIZER_CACHE_MAX_ENTRIES)
-def _built(name: str, hyper: Params, max_grad_norm: float | None) -> Optimizer:
-    return gdviz.optimizer(name, max_grad_norm=max_grad_norm, **dict(hyper))
+def _built(name: str, hyper: Params, max_grad_norm: float | None, squeezed: Compressed) -> Optimizer:
+    topk, feedback, momentum = squeezed
+    extra = {} if topk is None else {"compress_topk": topk, "error_feedback": feedback, "momentum_correction": momentum}
+    return gdviz.optimizer(name, max_grad_norm=max_grad_norm, **extra, **dict(hyper))
 
 
 def build_optimizer(item: OptimizerEntry) -> Optimizer:
@@ -71,22 +108,41 @@ def build_optimizer(item: OptimizerEntry) -> Optimizer:
     ValueError if the engine refuses it). Checking a scenario and running it then share one build: an
     optimizer is never changed after construction (the engine's updates are pure), so one instance can
     serve every rerun and every session."""
-    return _built(item.name, item.hyper, item.max_grad_norm)
+    return _built(item.name, item.hyper, item.max_grad_norm, item.compression)
 
 
 def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
-    """The entry if the engine accepts it, else its defaults (lr kept when that is accepted) and why."""
+    """The entry if the engine accepts it, else its defaults (lr kept when that is accepted) and why.
+
+    Compression the engine refuses (Newton's, a bad m) is dropped alone when that is the whole problem;
+    the defaults keep the entry's compression where the engine accepts it with them.
+    """
     try:
         build_optimizer(item)
         return item, None
     except ValueError as error:
         message = str(error)
+    if item.compression != NO_COMPRESSION:
+        plain = replace(item, compress_topk=None, error_feedback=True, momentum_correction=None)
+        try:
+            build_optimizer(plain)
+            return plain, message
+        except ValueError:
+            pass
     fallback = entry(item.name, label=item.label, max_grad_norm=item.max_grad_norm)
     if "lr" in item.params:
         with_lr = replace(fallback, hyper=tuple((k, item.params["lr"] if k == "lr" else v) for k, v in fallback.hyper))
         try:
             build_optimizer(with_lr)
             fallback = with_lr
+        except ValueError:
+            pass
+    if item.compression != NO_COMPRESSION:
+        compressed = replace(fallback, compress_topk=item.compress_topk, error_feedback=item.error_feedback)
+        compressed = replace(compressed, momentum_correction=item.momentum_correction)
+        try:
+            build_optimizer(compressed)
+            fallback = compressed
         except ValueError:
             pass
     return fallback, message
