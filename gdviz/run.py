@@ -30,6 +30,7 @@ import numpy as np
 
 from gdviz.optimizers.base import Optimizer, State
 from gdviz.schedules.base import Schedule
+from gdviz.schedules.cyclic import can_cycle_momentum, momentum_of
 from gdviz.surfaces.base import Surface
 
 # an iterate farther than this many plot-window radii from the origin counts as diverged
@@ -52,6 +53,9 @@ class Trajectory:
     grads: (steps, dim) / (steps, R, dim) the gradient the optimizer used at each step (noise and
         clipping included; zeros after a divergence).
     lrs: (steps,) / (steps, R) the learning rate of each step (after the schedule).
+    momentums: None, or, when the schedule cycles the momentum (CyclicLR and OneCycleLR do by
+        default, as torch's), (steps,) / (steps, R) the momentum of each step: SGD's and RMSprop's
+        μ, β1 of the Adam family. Like ``lrs``, empty with ``record="final"``.
     states: name -> (steps+1, dim) / (steps+1, R, ...) the optimizer's state after each step.
     diverged_at: None or the first bad step; for a batch a list with one entry per run.
     seconds: wall time spent in this optimizer's updates (gradient evaluations shared in a race
@@ -80,6 +84,7 @@ class Trajectory:
     batch_size: int = 1
     seed: int = 0
     stopped_after: int | None = None
+    momentums: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -191,6 +196,11 @@ def race(
     raced in one picture. A schedule then sees only its racer's runs (and, for ReduceLROnPlateau,
     only their losses), exactly as a torch scheduler bound to that racer's optimizer would.
 
+    A schedule that cycles the momentum (CyclicLR, OneCycleLR: ``cycle_momentum=True``, torch's
+    default) sets the momentum of its racers' every step, as torch's write the optimizer's param
+    group: SGD's and RMSprop's ``momentum``, β1 of an optimizer with ``betas``. A racer with neither
+    is refused with torch's ValueError when the race starts.
+
     ``should_stop``, a function of no arguments, is asked between steps (every few steps; see
     STOP_CHECK_EVERY); once it returns True the race ends there and each Trajectory holds the steps
     done, bit for bit the first steps of the whole race, with ``stopped_after`` saying how many.
@@ -291,6 +301,7 @@ class _Tape:
     losses: np.ndarray
     grads: np.ndarray
     lrs: np.ndarray
+    momentums: np.ndarray | None = None  # (steps or 0, N) once the loop finds a schedule cycling the momentum
 
     @classmethod
     def empty(cls, record: str, steps: int, total: int, dim: int) -> _Tape:
@@ -330,6 +341,8 @@ class _Tape:
         """Only the first ``steps`` steps, for a race stopped there (views, no copies)."""
         if self.keep_path:
             self.xs, self.losses, self.lrs = self.xs[: steps + 1], self.losses[: steps + 1], self.lrs[:steps]
+            if self.momentums is not None:
+                self.momentums = self.momentums[:steps]
         self.grads = self.grads[:steps]
 
     def finish(self, steps: int) -> None:
@@ -368,6 +381,37 @@ class _LrPlan:
             [self.base_lr[sl] if state is None else state["lr"] for (_, sl), state in zip(self.groups, states)]
         )
 
+    def cycled(self, states: list[dict | None], optimizers: Sequence[Optimizer]) -> list[bool] | None:
+        """Which optimizers a schedule cycles the momentum of (None: none), refusing those torch refuses.
+
+        Decided once from the initial states: a cycling schedule writes the momentum when built.
+        """
+        cycling = [state is not None and momentum_of(state) is not None for state in states]
+        if not any(cycling):
+            return None
+        # a shared schedule is one group over every racer; otherwise group i is racer i
+        cycled = cycling * len(optimizers) if len(self.groups) == 1 else cycling
+        groups = self.groups * len(optimizers) if len(self.groups) == 1 else self.groups
+        for opt, on, (sched, _) in zip(optimizers, cycled, groups):
+            if on and not can_cycle_momentum(opt):
+                raise ValueError(
+                    f"{sched.name} cycles the momentum (cycle_momentum=True, torch's default), but {opt.name} has "
+                    "neither momentum nor betas, and torch refuses it too: optimizer must support momentum or beta1 "
+                    f"with `cycle_momentum` option enabled. Give {sched.name} cycle_momentum=False for {opt.name}"
+                )
+        return cycled
+
+    def momentum(self, states: list[dict | None]) -> np.ndarray:
+        """(N,) the momentum (β1) of the coming step for every run (0 where a racer's schedule does not cycle it)."""
+        if len(states) == 1:
+            return momentum_of(states[0])
+        return np.concatenate(
+            [
+                np.zeros(sl.stop - sl.start) if state is None or momentum_of(state) is None else momentum_of(state)
+                for (_, sl), state in zip(self.groups, states)
+            ]
+        )
+
     def step(self, states: list[dict | None], loss: np.ndarray) -> list[dict | None]:
         """One ``scheduler.step()`` of every schedule; a plateau schedule sees its own runs' losses only."""
         return [
@@ -389,6 +433,7 @@ class _Loop:
         self.diverged = np.full(layout.total, -1, dtype=np.int64)
         self.history: list[list[State]] = []
         self.seconds: list[float] = []
+        self.cycled: list[bool] | None = None  # per optimizer: a schedule cycles its momentum
 
     def run(self, steps: int, should_stop: Callable[[], bool] | None = None) -> int:
         """Steps 1..steps, or fewer once ``should_stop`` says stop; returns the steps done."""
@@ -401,6 +446,11 @@ class _Loop:
         x = self.layout.x
         loss, g = _start_gradient(surface, x)
         sched_state = lr_plan.init() if lr_plan is not None else None
+        self.cycled = cycled = lr_plan.cycled(sched_state, self.optimizers) if lr_plan is not None else None
+        if cycled is not None:
+            tape.momentums = np.zeros_like(tape.lrs)
+            cycled_updates = [_momentum_update(opt) if on else None for opt, on in zip(self.optimizers, cycled)]
+        step_momentums = None
         states, step_lrs = self._init_states(sched_state)
         history = self.history
         history.append(states[:])
@@ -421,6 +471,12 @@ class _Loop:
                 lr_now = lr_plan.lr(sched_state)
                 lr_col = lr_now[:, None]
                 step_lrs = [lr_col[sl] for sl in slices]
+                if cycled is not None:
+                    momentum_now = lr_plan.momentum(sched_state)
+                    momentum_col = momentum_now[:, None]
+                    step_momentums = [momentum_col[sl] if on else None for sl, on in zip(slices, cycled)]
+                    if tape.keep_path:
+                        tape.momentums[t - 1] = momentum_now
             g_used = g + eps[:, t - 1] if eps is not None else g
             if clipping:
                 g_used = _clip_gradients(g_used, clipping)
@@ -428,11 +484,22 @@ class _Loop:
             x_new = tape.iterate_buffer(t, x)
             previous_states = history[-1] if tape.keep_all else states[:]
             mark(clock())
-            for i, update, sl in plan:
-                x_new[sl], states[i] = update(
-                    x[sl], g_used[sl], states[i], step_lrs[i], t, None if hess is None else hess[sl]
-                )
-                mark(clock())
+            if step_momentums is None:
+                for i, update, sl in plan:
+                    x_new[sl], states[i] = update(
+                        x[sl], g_used[sl], states[i], step_lrs[i], t, None if hess is None else hess[sl]
+                    )
+                    mark(clock())
+            else:
+                for i, update, sl in plan:
+                    hess_rows, momentum = None if hess is None else hess[sl], step_momentums[i]
+                    if momentum is None:
+                        x_new[sl], states[i] = update(x[sl], g_used[sl], states[i], step_lrs[i], t, hess_rows)
+                    else:
+                        x_new[sl], states[i] = cycled_updates[i](
+                            x[sl], g_used[sl], states[i], step_lrs[i], t, hess_rows, momentum
+                        )
+                    mark(clock())
             loss_before = loss
             loss, g_next = surface.value_and_grad(x_new)
             if dead is not None or not _all_healthy(x_new, loss, g_next, self.x_limit):
@@ -477,6 +544,8 @@ class _Loop:
         if sched_state is not None:
             for u in range(t + 1, steps + 1):
                 tape.lrs[u - 1] = lr_plan.lr(sched_state)
+                if tape.momentums is not None:
+                    tape.momentums[u - 1] = lr_plan.momentum(sched_state)
                 sched_state = lr_plan.step(sched_state, loss)
 
     def _init_states(self, sched_state) -> tuple[list[State], list[float | np.ndarray]]:
@@ -503,6 +572,23 @@ class _Loop:
             return None
         self.diverged[frozen & (self.diverged < 0)] = t
         return frozen
+
+
+def _momentum_update(opt: Optimizer) -> Callable[..., tuple[np.ndarray, State]]:
+    """``opt.update_with_momentum``, behind the gradient compression that wraps ``opt.update`` when it is on."""
+    update = opt.update_with_momentum
+    compression = opt.compression
+    if compression is None:
+        return update
+
+    def compressed(x, g, state, lr, t, hess, momentum):
+        # as Optimizer._compressed_update: the worker compresses its local gradient, the update gets the rest
+        sent, memory = compression.compress(opt.local_gradient(x, g), state)
+        own = {name: value for name, value in state.items() if name not in memory}
+        x_new, own = update(x, sent, own, lr, t, hess, momentum)
+        return x_new, {**own, **memory}
+
+    return compressed
 
 
 def _start_gradient(surface: Surface, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -544,6 +630,7 @@ def _trajectory(surface, opt, schedule, tape, loop, i, sl, batched, noise, batch
         losses=pick(tape.losses),
         grads=pick(tape.grads),
         lrs=pick(tape.lrs),
+        momentums=None if loop.cycled is None or not loop.cycled[i] else pick(tape.momentums),
         states=_stack_states([step[i] for step in loop.history], batched) if tape.keep_all else {},
         diverged_at=runs if batched else runs[0],
         seconds=loop.seconds[i],

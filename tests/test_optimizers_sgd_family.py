@@ -124,10 +124,13 @@ def test_asgd_step_size_lags_the_lr_by_one_step(himmelblau):
 
 @pytest.mark.parametrize("name", ["Adagrad", "Adadelta", "Rprop", "ASGD"])
 def test_through_run_with_a_cyclic_schedule(name, quadratic):
-    """gdviz.run with CyclicLR against torch's CyclicLR stepped after every optimizer step."""
+    """gdviz.run with CyclicLR against torch's CyclicLR stepped after every optimizer step.
+
+    These optimizers have no momentum to cycle: torch refuses its default cycle_momentum=True for them.
+    """
     hyper = {**BUSY[name], "lr": 0.02}
     opt = OPTIMIZERS[name](**hyper)
-    schedule = gdviz.schedule("CyclicLR", base_lr=0.005, max_lr=0.05, step_size_up=7)
+    schedule = gdviz.schedule("CyclicLR", base_lr=0.005, max_lr=0.05, step_size_up=7, cycle_momentum=False)
     traj = gdviz.run(quadratic, opt, start=QUADRATIC_START, steps=100, schedule=schedule)
     assert len(set(traj.lrs.tolist())) > 10
 

@@ -344,7 +344,7 @@ def _quadratic() -> Surface:
     ("name", "params"),
     [
         ("StepLR", {"step_size": 7, "gamma": 0.5}),
-        ("OneCycleLR", {"total_steps": 40}),
+        ("OneCycleLR", {"total_steps": 40, "cycle_momentum": False}),
         ("ReduceLROnPlateau", {"patience": 1, "threshold": 0.05, "threshold_mode": "abs"}),
     ],
 )

@@ -1,4 +1,11 @@
-"""Adam and AdamW as torch.optim implements them, and the pieces the rest of the Adam family shares."""
+"""Adam and AdamW as torch.optim implements them, and the pieces the rest of the Adam family shares.
+
+A momentum-cycling schedule (CyclicLR, OneCycleLR) sets β1 anew before every step, as torch's write
+``group["betas"]``; the run loop then calls ``update_with_momentum`` with that β1 as an (R, 1) column
+instead of ``update``, which keeps the constants ``prepare`` worked out for the optimizer's own β1.
+torch reads the current β1 everywhere, so the bias correction is ``1 - β1_t^t`` with this step's β1
+(not a product of the past ones), as in torch's ``_single_tensor_adam``.
+"""
 
 from __future__ import annotations
 
@@ -90,6 +97,10 @@ class AdamLike(Optimizer):
             return self._beta1**t, self._beta2**t
         return power(self._beta1, t), power(self._beta2, t)
 
+    def beta2_power(self, t: int) -> float | np.ndarray:
+        """β2^t: a Python float, or an (R, 1) column when β2 is swept."""
+        return self._beta2**t if isinstance(self._beta2, float) else power(self._beta2, t)
+
     def moments(self, g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """m ← lerp(m, g, 1 - β1), v ← β2 v + (1 - β2) g², in torch's order."""
         if self._near is not None:
@@ -99,6 +110,12 @@ class AdamLike(Optimizer):
         else:
             exp_avg = lerp(exp_avg, g, 1 - self._beta1)
         return exp_avg, exp_avg_sq * self._beta2_operand + self._decay2 * g * g
+
+    def cycled_moments(
+        self, g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, beta1: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`moments` with this step's β1 (R, 1) from a momentum-cycling schedule."""
+        return lerp(exp_avg, g, 1 - beta1), exp_avg_sq * self._beta2_operand + self._decay2 * g * g
 
 
 def power(base: float | np.ndarray, exponent: float | np.ndarray) -> float | np.ndarray:
@@ -202,6 +219,19 @@ class Adam(AdamLike):
             max_exp_avg_sq = second = np.maximum(max_exp_avg_sq, exp_avg_sq)
         power1, power2 = self.beta_powers(t)
         x_new = adam_step(x, exp_avg, second, lr, 1 - power1, 1 - power2, self._eps)
+        new_state: State = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq}
+        return x_new, new_state
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule."""
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
+        exp_avg, exp_avg_sq = self.cycled_moments(g, state["exp_avg"], state["exp_avg_sq"], momentum)
+        max_exp_avg_sq = state["max_exp_avg_sq"]
+        second = exp_avg_sq
+        if self._amsgrad:
+            max_exp_avg_sq = second = np.maximum(max_exp_avg_sq, exp_avg_sq)
+        x_new = adam_step(x, exp_avg, second, lr, 1 - power(momentum, t), 1 - self.beta2_power(t), self._eps)
         new_state: State = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq}
         return x_new, new_state
 

@@ -6,7 +6,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gdviz.optimizers.adam import AdamLike, adam_step, betas_param
+from gdviz.optimizers.adam import AdamLike, adam_step, betas_param, power
 from gdviz.optimizers.base import EPS, Optimizer
 from gdviz.optimizers.sgd import SGD
 from gdviz.params import HyperParam
@@ -69,6 +69,23 @@ class AdamThenSGD(AdamLike):
             power1, power2 = self.beta_powers(t)
             x_new = adam_step(x, exp_avg, exp_avg_sq, lr, 1 - power1, 1 - power2, self._eps)
             return x_new, {**state, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+        return self._sgd_step(x, g, state, lr, t)
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1) from a momentum-cycling schedule.
+
+        It has both ``betas`` and ``momentum``; torch's schedulers cycle ``betas[0]`` whenever an
+        optimizer has ``betas``, so the cycle drives Adam's β1 until the switch, and the SGD phase
+        keeps its own fixed ``momentum``.
+        """
+        if t <= self.h("switch_step"):
+            exp_avg, exp_avg_sq = self.cycled_moments(g, state["exp_avg"], state["exp_avg_sq"], momentum)
+            x_new = adam_step(x, exp_avg, exp_avg_sq, lr, 1 - power(momentum, t), 1 - self.beta2_power(t), self._eps)
+            return x_new, {**state, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+        return self._sgd_step(x, g, state, lr, t)
+
+    def _sgd_step(self, x, g, state, lr, t):
+        switch_step = self.h("switch_step")
         base_lr = np.asarray(self.lr, dtype=np.float64)
         # the schedule's factor; with no schedule lr is base_lr exactly, so the factor is exactly 1
         factor = np.divide(lr, base_lr, out=np.ones_like(lr), where=base_lr != 0)

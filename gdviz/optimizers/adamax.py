@@ -46,7 +46,14 @@ class Adamax(AdamLike):
         return {"exp_avg": np.zeros_like(x0), "exp_inf": np.zeros_like(x0)}
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, beta2 = self.h("betas")
+        return self._step(x, g, state, lr, t, self._beta1)
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule (torch's ``betas[0]``)."""
+        return self._step(x, g, state, lr, t, momentum)
+
+    def _step(self, x, g, state, lr, t, beta1):
+        beta2 = self._beta2
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
         exp_avg = lerp(state["exp_avg"], g, 1 - beta1)

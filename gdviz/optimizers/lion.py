@@ -46,7 +46,18 @@ class Lion(AdamLike):
         return True
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, beta2 = self.h("betas")
+        return self._step(x, g, state, lr, self._beta1)
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1) from a momentum-cycling schedule.
+
+        torch's schedulers cycle ``betas[0]`` of any optimizer with ``betas``; Lion's β1 is the
+        interpolation of the step's direction, and β2 (the stored momentum's decay) stays fixed.
+        """
+        return self._step(x, g, state, lr, momentum)
+
+    def _step(self, x, g, state, lr, beta1):
+        beta2 = self._beta2
         exp_avg = state["exp_avg"]
         direction = np.sign(beta1 * exp_avg + (1 - beta1) * g)
         # the paper's form of decoupled decay, η(sign + λx), not the shared preamble's x(1 - ηλ): the

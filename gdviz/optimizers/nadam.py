@@ -66,7 +66,17 @@ class NAdam(AdamLike):
         }
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, momentum_decay = self._beta1, self._momentum_decay
+        return self._step(x, g, state, lr, t, self._beta1, cycled=False)
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule (torch's ``betas[0]``).
+
+        torch's μ_t and μ_{t+1} both use this step's β1; the running product keeps the μ of past steps.
+        """
+        return self._step(x, g, state, lr, t, momentum, cycled=True)
+
+    def _step(self, x, g, state, lr, t, beta1, cycled):
+        momentum_decay = self._momentum_decay
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
         if self._scalar_powers:
@@ -81,7 +91,10 @@ class NAdam(AdamLike):
         bias_correction2 = 1 - power2
         mu = beta1 * (1.0 - 0.5 * decay_now)
         mu_next = beta1 * (1.0 - 0.5 * decay_next)
-        exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
+        if cycled:
+            exp_avg, exp_avg_sq = self.cycled_moments(g, state["exp_avg"], state["exp_avg_sq"], beta1)
+        else:
+            exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
         denom = np.sqrt(exp_avg_sq / bias_correction2) + self._eps
         # torch's float32 scalar tensor times a Python float: both rounded to float32, product in float32
         if x.shape[0] == 1 and isinstance(mu, float):

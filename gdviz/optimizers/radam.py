@@ -6,7 +6,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gdviz.optimizers.adam import DECOUPLED, AdamLike, betas_param, root
+from gdviz.optimizers.adam import DECOUPLED, AdamLike, betas_param, power, root
 from gdviz.optimizers.base import EPS, LR, MAXIMIZE, WEIGHT_DECAY
 
 # torch takes the adaptive step once the SMA length exceeds this (the paper says 4)
@@ -65,8 +65,19 @@ class RAdam(AdamLike):
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
         exp_avg, exp_avg_sq = self.moments(g, state["exp_avg"], state["exp_avg_sq"])
-        new_state = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
         power1, power2 = self.beta_powers(t)
+        return self._step(x, lr, t, exp_avg, exp_avg_sq, power1, power2)
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule (torch's ``betas[0]``)."""
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
+        exp_avg, exp_avg_sq = self.cycled_moments(g, state["exp_avg"], state["exp_avg_sq"], momentum)
+        return self._step(x, lr, t, exp_avg, exp_avg_sq, power(momentum, t), self.beta2_power(t))
+
+    def _step(self, x, lr, t, exp_avg, exp_avg_sq, power1, power2):
+        """The step from the new moments and (β1^t, β2^t)."""
+        new_state = {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
         bias_correction1 = 1 - power1
         bias_correction2 = 1 - power2
         momentum_step = exp_avg / bias_correction1 * lr

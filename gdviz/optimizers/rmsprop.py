@@ -97,14 +97,7 @@ class RMSprop(Optimizer):
         momentum = self._momentum
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
-        square_avg = state["square_avg"] * self._alpha + self._decay * g * g
-        grad_avg = state["grad_avg"]
-        if self._centered:
-            grad_avg = lerp(grad_avg, g, 1 - self.h("alpha"))
-            variance = square_avg - grad_avg * grad_avg
-        else:
-            variance = square_avg
-        avg = np.sqrt(variance + self._eps) if self._eps_inside_sqrt else np.sqrt(variance) + self._eps
+        square_avg, grad_avg, avg = self._averages(g, state)
         new_state = {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": state["momentum_buffer"]}
         if momentum is None:
             return x + (-lr * g) / avg, new_state
@@ -116,6 +109,38 @@ class RMSprop(Optimizer):
             buf = np.where(momentum == 0, 0.0, buf)
         new_state["momentum_buffer"] = buf
         return x_new, new_state
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's momentum μ (R, 1), set by a momentum-cycling schedule.
+
+        torch's RMSprop reads ``group["momentum"]`` at every step: a step whose μ is 0 is the plain
+        step and leaves the buffer as it was. (torch makes the buffer, zeros, at its first step and
+        only if μ > 0 then; a cycle whose μ starts at 0 and later rises, max_momentum = 0, fails
+        there on the missing buffer, while here the buffer simply starts from zeros.)
+        """
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
+        square_avg, grad_avg, avg = self._averages(g, state)
+        previous = state["momentum_buffer"]
+        buf = previous * momentum + g / avg
+        x_new = x - lr * buf
+        plain = momentum == 0
+        if plain.any():
+            x_new = np.where(plain, x + (-lr * g) / avg, x_new)
+            buf = np.where(plain, previous, buf)
+        return x_new, {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": buf}
+
+    def _averages(self, g: np.ndarray, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The new square_avg and grad_avg, and the denominator of the step."""
+        square_avg = state["square_avg"] * self._alpha + self._decay * g * g
+        grad_avg = state["grad_avg"]
+        if self._centered:
+            grad_avg = lerp(grad_avg, g, 1 - self.h("alpha"))
+            variance = square_avg - grad_avg * grad_avg
+        else:
+            variance = square_avg
+        avg = np.sqrt(variance + self._eps) if self._eps_inside_sqrt else np.sqrt(variance) + self._eps
+        return square_avg, grad_avg, avg
 
     def explain(self, x, g, before, after, lr, t, hess):
         square_avg, grad_avg = after["square_avg"], after["grad_avg"]

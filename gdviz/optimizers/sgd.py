@@ -84,6 +84,33 @@ class SGD(Optimizer):
             buf = np.where(momentum == 0, 0.0, buf)
         return x - lr * direction, {"momentum_buffer": buf}
 
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's momentum μ (R, 1), set by a momentum-cycling schedule.
+
+        As torch's SGD reads ``group["momentum"]`` at every step: the buffer starts at the gradient of
+        the first step whose μ is not 0 (so SGD built with momentum 0 becomes momentum SGD), and a step
+        whose μ is exactly 0 (OneCycleLR with ``base_momentum=0`` at its peak) is a plain gradient step
+        that leaves the buffer as it was.
+        """
+        if self.needs_preamble:
+            x, g = self.preamble(x, g, lr)
+        previous = state["momentum_buffer"]
+        if t == 1:
+            buf = g.copy()
+        elif self._keep is None:
+            # an all-zero buffer (μ was 0 until now) gives 0·μ + g = g, torch's first buffer, exactly
+            buf = previous * momentum + g
+        else:
+            # dampening: a run whose μ was 0 at every step so far has no buffer yet in torch (zeros here)
+            unstarted = ~np.any(previous != 0, axis=1, keepdims=True)
+            buf = np.where(unstarted, g, previous * momentum + self._keep * g)
+        direction = g + momentum * buf if self._nesterov else buf
+        plain = momentum == 0
+        if plain.any():
+            direction = np.where(plain, g, direction)
+            buf = np.where(plain, previous, buf)
+        return x - lr * direction, {"momentum_buffer": buf}
+
     def explain(self, x, g, before, after, lr, t, hess):
         if self._momentum is None:
             return {"_gradient_step": g}

@@ -65,7 +65,14 @@ class Yogi(AdamLike):
         return {"exp_avg": np.zeros_like(x0), "exp_avg_sq": np.array(v0, dtype=np.float64)}
 
     def update(self, x, g, state, lr, t, hess):
-        beta1, beta2 = self.h("betas")
+        return self._step(x, g, state, lr, self._beta1)
+
+    def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
+        """:meth:`update` with this step's β1 (R, 1) from a momentum-cycling schedule (torch's ``betas[0]``)."""
+        return self._step(x, g, state, lr, momentum)
+
+    def _step(self, x, g, state, lr, beta1):
+        beta2 = self._beta2
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         g2 = g * g
         exp_avg = beta1 * exp_avg + (1 - beta1) * g
