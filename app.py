@@ -28,6 +28,7 @@ navigation = st.navigation(
         st.Page("pages/schedules.py", title="Schedules", icon=":material/show_chart:", url_path="schedules"),
         st.Page("pages/landscape.py", title="Landscape Lab", icon=":material/map:", url_path="landscape"),
         st.Page("pages/regression.py", title="Linear Regression", icon=":material/insights:", url_path="regression"),
+        st.Page("pages/network.py", title="Networks", icon=":material/hub:", url_path="network"),
         st.Page("pages/about.py", title="About: the update rules", icon=":material/menu_book:", url_path="about"),
     ]
 )

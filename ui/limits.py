@@ -212,3 +212,29 @@ REGRESSION_MAX_LSTSQ_SECONDS = 0.5
 # torch's threads for all of the server's training (ui/regression/compute.py): one, so that a visitor's run
 # uses one core and its CPU is the page thread's, which the budgets measure
 REGRESSION_TORCH_THREADS = 1
+
+# -- Networks page (pages/network.py, issue 16; benchmarks/network.py measures the default) -------------------
+# the data set, the MLP (a 64-wide, 4-deep net has 12,737 weights: "a few thousand" is the default 32 × 2) and
+# the race: steps of every racer and racers on one landscape (more paths on one plane are unreadable)
+NETWORK_MAX_SAMPLES = 1_000
+NETWORK_MAX_NOISE = 1.0
+NETWORK_MAX_WIDTH = 64
+NETWORK_MAX_DEPTH = 4
+NETWORK_MAX_STEPS = 1_000
+NETWORK_MAX_RACERS = 4
+# grid points per axis of the landscape
+NETWORK_MIN_GRID = 11
+NETWORK_MAX_GRID = 61
+# recorded weights, racers × (steps + 1) × weights, held as float32 (12 MB) and pooled for the PCA
+NETWORK_MAX_RECORDED = 3_000_000
+# multiply-adds of the training (racers × steps × samples × weights, forward and backward and the recorded
+# loss ≈ 4 passes) and of the grid (grid points and projected iterates × samples × weights): about a second of
+# one core each at the caps; a link asking for more is refused with what to lower
+NETWORK_MAX_TRAIN_WORK = 1_500_000_000
+NETWORK_MAX_GRID_WORK = 1_500_000_000
+# CPU seconds after which the race stops whatever the estimate said (the picture shows the steps it took)
+NETWORK_TRAIN_SECONDS = 4.0
+# networks' results kept per server process (≤ 12 MB of weights each at the caps)
+NETWORK_CACHE_MAX_ENTRIES = 8
+# animation frames of the race on the landscape
+NETWORK_MAX_FRAMES = 100

@@ -1,0 +1,115 @@
+"""The Networks page in-process (AppTest): the default race, links, adding optimizers, divergence, hostile links."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.app.apptest import ok, open_page, query_of
+from tests.torch_reference import SKIP_REASON
+
+torch = pytest.importorskip("torch", reason=f"the page trains with torch: {SKIP_REASON}")
+
+PAGE = "pages/network.py"
+SMALL = {"n": "60", "width": "8", "steps": "40", "grid": "11"}
+
+
+def chart_spec(at) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_the_default_race_draws_three_paths_on_one_landscape():
+    at = open_page(PAGE)
+    ok(at)
+    spec = chart_spec(at)
+    meta = spec["layout"]["meta"]
+    assert meta["kind"] == "network" and meta["racers"] == 3
+    assert meta["frame_steps"][0] == 0 and meta["frame_steps"][-1] == 200 and len(spec["frames"]) == meta["frames"]
+    assert spec["layout"]["images"] and spec["layout"]["sliders"]
+    # frames update only the animated traces, with redraw off, so the picture under them stays
+    assert all(frame["traces"] == meta["animated"] for frame in spec["frames"])
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is False
+    table = at.dataframe[0].value
+    assert list(table["optimizer"]) == ["1. SGD lr 0.1", "2. SGD lr 0.1", "3. Adam lr 0.01"]
+    assert "of the paths' variance" in texts(at.markdown)
+    # the link names the racers (a reader looks for them first) and nothing else at the defaults
+    assert query_of(at) == {"o1": "SGD", "o1.lr": "0.1", "o2": "SGD", "o2.lr": "0.1", "o2.momentum": "0.9",
+                            "o3": "Adam", "o3.lr": "0.01"}  # fmt: skip
+
+
+def test_a_link_restores_its_race_and_the_widgets_round_trip():
+    query = {
+        **SMALL,
+        "o1": "Adam",
+        "o1.lr": "0.02",
+        "o2": "RMSprop",
+        "o2.lr": "0.003",
+        "plane": "random",
+        "data": "cubic",
+    }
+    at = open_page(PAGE, query)
+    ok(at)
+    assert at.session_state["nn_n_opt"] == 2 and at.session_state["nn_o1_name"] == "RMSprop"
+    assert query_of(at) == query
+    assert len(at.dataframe[0].value) == 2
+    assert "random directions hold" in texts(at.markdown)
+
+
+def test_adding_an_optimizer_adds_a_racer():
+    at = open_page(PAGE, SMALL)
+    at.button(key="nn_add").click().run()
+    ok(at)
+    assert at.session_state["nn_n_opt"] == 4 and at.session_state["nn_o3_name"] == "RMSprop"
+    assert chart_spec(at)["layout"]["meta"]["racers"] == 4
+    assert query_of(at)["o4"] == "RMSprop"
+
+
+def test_a_diverging_lr_is_flagged_not_a_traceback():
+    at = open_page(PAGE, {**SMALL, "o1": "SGD", "o1.lr": "1000", "data": "cubic", "act": "relu"})
+    ok(at)
+    assert "diverged at step" in texts(at.warning)
+    assert "diverged" in list(at.dataframe[0].value["status"])
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"width": "64", "depth": "4", "steps": "1000", "n": "1000"}, "more than this server's"),
+        ({"o1": "Newton", "o1.lr": "1"}, "Unknown optimizer|Hessian"),
+        ({"device": "cuda"}, "unavailable|CUDA"),
+    ],
+)
+def test_hostile_links_get_a_clear_message(query, message):
+    import re
+
+    if query.get("device") == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    at = open_page(PAGE, query)
+    ok(at)
+    shown = texts(at.error) + texts(at.info) + texts(at.warning) + texts(at.markdown)
+    assert re.search(message, shown), shown[:2000]
+
+
+def test_the_exports_hold_every_step():
+    from ui.network import view
+
+    at = open_page(PAGE, SMALL)
+    ok(at)
+    # the page's own builders, on the race it just drew (the download buttons call them lazily)
+    values = at.session_state["nn__values"]
+    setting, _ = view.setting_of(values)
+    from ui.network import compute
+
+    paths, _ = compute.race(setting)
+    picture = compute.picture(setting, paths)
+    run = view.Run(setting, compute.dataset("moons", 60, 0.1, 0), paths, picture, ["a", "b", "c"])
+    csv = view.paths_csv(run).splitlines()
+    assert csv[0].startswith("optimizer,step,loss") and len(csv) == 1 + 3 * 41
+    data = json.loads(view.paths_json(run, {"n": "60"}))
+    assert len(data["racers"]) == 3 and len(data["racers"][0]["loss"]) == 41
+    assert len(data["grid"]["loss"]) == 11

@@ -1,0 +1,246 @@
+"""The Networks page's figure: the racers' paths on the loss over one plane, animated, with what the plane hides.
+
+Four panels share one step cursor (Play, Pause and the slider drive them all): the landscape with every
+path and each racer's current point; the network's function at that step (decision boundary, or the
+fitted curve); each racer's true loss beside the loss on the plane under its projected point; and each
+iterate's distance from the plane. As on the Playground (ui/figures/race.py says why), the landscape is a
+PNG in ``layout.images`` with its iso-lines as scatter traces, the paths are drawn whole once, and frames
+update only small scatter traces with ``redraw: false``: a frame's bytes do not grow with the steps.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+
+import numpy as np
+
+from ui.figures.style import DIVERGED_COLOR, FONT, axis_style, color_of
+from ui.figures.surface_picture import (
+    contour_lines,
+    contour_trace,
+    equalizer,
+    image_layout,
+    iso_levels,
+    iso_line_arrays,
+    png_bytes,
+    washed_viridis,
+)
+
+IMAGE_PIXELS = 160
+BOUNDARY_MAX_POINTS = 2_000  # vertices of one decision boundary in one frame
+
+
+def _upsampled(z: np.ndarray, pixels: int) -> np.ndarray:
+    """(pixels, pixels) bilinear samples of the grid z (ny, nx), corner to corner."""
+    ny, nx = z.shape
+    rows = np.array([np.interp(np.linspace(0, nx - 1, pixels), np.arange(nx), row) for row in z])
+    return np.array([np.interp(np.linspace(0, ny - 1, pixels), np.arange(ny), col) for col in rows.T]).T
+
+
+def landscape_image(losses: np.ndarray) -> str:
+    """The loss over the grid as a PNG data URI (colours spread evenly over the picture's area)."""
+    z = _upsampled(
+        np.where(np.isfinite(losses), losses, np.nanmax(losses[np.isfinite(losses)], initial=1.0)), IMAGE_PIXELS
+    )
+    t = equalizer(z)(z)
+    anchors = washed_viridis()
+    pos = t * (len(anchors) - 1)
+    rgb = np.stack([np.interp(pos, np.arange(len(anchors)), anchors[:, c]) for c in range(3)], axis=-1)
+    rgb = np.clip(np.round(rgb), 0, 255).astype(np.uint8)[::-1]  # PNG rows run top to bottom
+    return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
+
+
+def _text(label: str) -> str:
+    return html.escape(label, quote=False).replace("%{", "%\u200b{")
+
+
+def _at(values: np.ndarray, step: int) -> float | None:
+    """values[step], or the last one for a path that stopped (diverged) before ``step``; None for an empty one."""
+    if len(values) == 0:
+        return None
+    return float(values[min(step, len(values) - 1)])
+
+
+def _boundary(axes, logits: np.ndarray) -> tuple[list, list]:
+    """The decision boundary (logit = 0) as one polyline set, lines apart by a gap."""
+    gx, gy = axes
+    z = logits.reshape(len(gy), len(gx))
+    lines = contour_lines(gx, gy, z, 0.0) if np.nanmin(z) < 0 < np.nanmax(z) else []
+    xs: list = []
+    ys: list = []
+    for line in lines:
+        xs += np.round(line[:, 0], 4).tolist() + [None]
+        ys += np.round(line[:, 1], 4).tolist() + [None]
+    keep = max(1, -(-len(xs) // BOUNDARY_MAX_POINTS))
+    return xs[::keep], ys[::keep]
+
+
+def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> dict:
+    """The figure as a plain ``{"data", "layout", "frames"}`` dict (see ui/figures/plain.py)."""
+    view, steps = picture.view, picture.steps
+    racers = range(len(labels))
+    colors = [color_of(r) for r in racers]
+    current = steps[-1]
+    lo = np.array([view.alphas[0], view.betas[0]])
+    hi = np.array([view.alphas[-1], view.betas[-1]])
+    gx, gy = iso_line_arrays(view.alphas, view.betas, view.losses, iso_levels(view.losses))
+    static: list[dict] = [contour_trace(gx, gy)]
+    for r in racers:
+        coords = view.coords[r]
+        if not len(coords):
+            continue
+        custom = np.column_stack(
+            [np.arange(len(coords)), paths.losses[r], view.plane_losses[r], view.distances[r]]
+        ).round(6)
+        static.append(
+            dict(
+                type="scatter", x=coords[:, 0].round(6), y=coords[:, 1].round(6), mode="lines",
+                name=_text(labels[r]), legendgroup=str(r), line=dict(color=colors[r], width=2.5),
+                customdata=custom,
+                hovertemplate=f"{_text(labels[r])}<br>step %{{customdata[0]}}<br>loss %{{customdata[1]:.4g}}"
+                "<br>on the plane %{customdata[2]:.4g}<br>off the plane %{customdata[3]:.3g}<extra></extra>",
+            )
+        )  # fmt: skip
+    static.append(
+        dict(
+            type="scatter", x=[float(view.coords[0][0, 0])] if len(view.coords[0]) else [],
+            y=[float(view.coords[0][0, 1])] if len(view.coords[0]) else [], mode="markers", name="start",
+            marker=dict(symbol="x", size=12, color="black"), hoverinfo="skip",
+        )
+    )  # fmt: skip
+    # the function panel's data
+    if data.task == "classify":
+        for label, marker in ((0, "circle"), (1, "diamond")):
+            rows = data.y[:, 0] == label
+            static.append(
+                dict(
+                    type="scatter", x=data.X[rows, 0], y=data.X[rows, 1], mode="markers", xaxis="x2", yaxis="y2",
+                    name=f"class {label}", marker=dict(symbol=marker, size=6, color="#444" if label else "#bbb",
+                    line=dict(width=0.5, color="#222")), showlegend=False, hoverinfo="skip",
+                )
+            )  # fmt: skip
+    else:
+        static.append(
+            dict(
+                type="scatter", x=data.X[:, 0], y=data.y[:, 0], mode="markers", xaxis="x2", yaxis="y2",
+                name="data", marker=dict(size=5, color="#999"), showlegend=False, hoverinfo="skip",
+            )
+        )  # fmt: skip
+    # true loss (solid) and the loss on the plane under the projected point (dotted), distance from the plane
+    for r in racers:
+        n = len(paths.losses[r])
+        static.append(
+            dict(
+                type="scatter", x=np.arange(n), y=paths.losses[r], mode="lines", xaxis="x3", yaxis="y3",
+                line=dict(color=colors[r], width=2), legendgroup=str(r), showlegend=False,
+                name=f"{_text(labels[r])}: true loss",
+            )
+        )  # fmt: skip
+        static.append(
+            dict(
+                type="scatter", x=np.arange(n), y=view.plane_losses[r], mode="lines", xaxis="x3", yaxis="y3",
+                line=dict(color=colors[r], width=1.5, dash="dot"), legendgroup=str(r), showlegend=False,
+                name=f"{_text(labels[r])}: on the plane",
+            )
+        )  # fmt: skip
+        static.append(
+            dict(
+                type="scatter", x=np.arange(n), y=view.distances[r], mode="lines", xaxis="x4", yaxis="y4",
+                line=dict(color=colors[r], width=2), legendgroup=str(r), showlegend=False,
+                name=f"{_text(labels[r])}: off the plane",
+            )
+        )  # fmt: skip
+        if paths.diverged_at[r] is not None and n:
+            static.append(
+                dict(
+                    type="scatter", x=[float(view.coords[r][-1, 0])], y=[float(view.coords[r][-1, 1])],
+                    mode="markers+text", text=[f"diverged at step {paths.diverged_at[r]}"], textposition="top center",
+                    marker=dict(symbol="x-thin", size=16, color=DIVERGED_COLOR, line=dict(width=3, color=DIVERGED_COLOR)),
+                    showlegend=False, hoverinfo="skip", textfont=dict(color=DIVERGED_COLOR),
+                )
+            )  # fmt: skip
+
+    def animated(k: int) -> list[dict]:
+        step = steps[k]
+        heads = [(_at(view.coords[r][:, 0], step), _at(view.coords[r][:, 1], step)) for r in racers]
+        loss_x, loss_y, loss_c = [], [], []
+        for r in racers:
+            for series in (paths.losses[r], view.plane_losses[r]):
+                loss_x.append(min(step, len(series) - 1) if len(series) else None)
+                loss_y.append(_at(series, step))
+                loss_c.append(colors[r])
+        out = [
+            dict(x=[h[0] for h in heads], y=[h[1] for h in heads]),
+            dict(x=loss_x, y=loss_y),
+            dict(x=[min(step, len(view.distances[r]) - 1) for r in racers], y=[_at(view.distances[r], step) for r in racers]),
+        ]  # fmt: skip
+        for r in racers:
+            values = picture.outputs[r][k] if len(picture.outputs[r]) else np.zeros(0)
+            if picture.grid_axes is not None:
+                xs, ys = _boundary(picture.grid_axes, values)
+                out.append(dict(x=xs, y=ys))
+            else:
+                out.append(dict(x=picture.inputs[:, 0].round(4), y=values.round(5)))
+        return out
+
+    styles = [
+        dict(type="scatter", mode="markers", name="now", showlegend=False, hoverinfo="skip",
+             marker=dict(size=14, color=colors, line=dict(width=2, color="white"))),
+        dict(type="scatter", mode="markers", xaxis="x3", yaxis="y3", showlegend=False, hoverinfo="skip",
+             marker=dict(size=9, color=[colors[r] for r in racers for _ in range(2)]), name="now"),
+        dict(type="scatter", mode="markers", xaxis="x4", yaxis="y4", showlegend=False, hoverinfo="skip",
+             marker=dict(size=9, color=colors), name="now"),
+    ] + [
+        dict(type="scatter", mode="lines", xaxis="x2", yaxis="y2", showlegend=False, name=_text(labels[r]),
+             line=dict(color=colors[r], width=2.5), hoverinfo="skip")
+        for r in racers
+    ]  # fmt: skip
+    last = len(steps) - 1
+    first = len(static)
+    animated_idx = list(range(first, first + len(styles)))
+    data_traces = static + [style | part for style, part in zip(styles, animated(last))]
+    frames = [dict(name=str(s), data=animated(k), traces=animated_idx) for k, s in enumerate(steps)]
+    play_args = dict(
+        frame=dict(duration=60, redraw=False), transition=dict(duration=0), mode="immediate", fromcurrent=True
+    )
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    buttons = [
+        dict(label="▶ Play", method="animate", args=[None, play_args]),
+        dict(label="❚❚ Pause", method="animate", args=[[None], still]),
+    ]
+    slider = dict(
+        active=last, x=0.12, len=0.88, y=-0.04, yanchor="top", pad=dict(t=30),
+        currentvalue=dict(prefix="step ", font=dict(size=15)), transition=dict(duration=0),
+        steps=[dict(label=str(s), method="animate", args=[[str(s)], still]) for s in steps],
+    )  # fmt: skip
+    task_title = "decision boundary (logit = 0)" if data.task == "classify" else "fitted curve"
+    explained = view.plane.explained
+    plane_title = (
+        f"PC1 ({explained[0]:.1%} of the variance)" if view.plane.kind == "pca" else "filter-normalized direction 1"
+    )
+    plane_title_2 = f"PC2 ({explained[1]:.1%})" if view.plane.kind == "pca" else "filter-normalized direction 2"
+    layout = dict(
+        template={}, height=height, font=FONT, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
+        margin=dict(l=70, r=20, t=60, b=110),
+        legend=dict(orientation="h", x=0.0, y=1.02, xanchor="left", yanchor="bottom"),
+        images=[image_layout(landscape_image(view.losses), lo, hi)],
+        xaxis=axis_style(domain=[0.0, 0.56], range=[float(lo[0]), float(hi[0])], title=dict(text=plane_title)),
+        yaxis=axis_style(domain=[0.40, 1.0], range=[float(lo[1]), float(hi[1])], title=dict(text=plane_title_2)),
+        xaxis2=axis_style(domain=[0.64, 1.0], anchor="y2", title=dict(text=f"the network: {task_title}")),
+        yaxis2=axis_style(domain=[0.40, 1.0], anchor="x2"),
+        xaxis3=axis_style(domain=[0.0, 0.46], anchor="y3", title=dict(text="step: loss (solid) and on the plane (dotted)")),
+        yaxis3=axis_style(domain=[0.0, 0.28], anchor="x3", type="log"),
+        xaxis4=axis_style(domain=[0.54, 1.0], anchor="y4", title=dict(text="step: distance from the plane")),
+        yaxis4=axis_style(domain=[0.0, 0.28], anchor="x4"),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=buttons, x=0.0, y=-0.04,
+                          xanchor="left", yanchor="top", pad=dict(t=30))],
+        sliders=[slider],
+        meta=dict(kind="network", frames=len(frames), frame_steps=steps, current_step=current,
+                  animated=animated_idx, racers=len(labels)),
+    )  # fmt: skip
+    if picture.grid_axes is not None:
+        gx2, gy2 = picture.grid_axes
+        layout["xaxis2"]["range"] = [float(gx2[0]), float(gx2[-1])]
+        layout["yaxis2"]["range"] = [float(gy2[0]), float(gy2[-1])]
+    return dict(data=data_traces, layout=layout, frames=frames)

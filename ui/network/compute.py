@@ -1,0 +1,177 @@
+"""The Networks page's computations, cached (Streamlit's cache) and bounded by :mod:`ui.limits`.
+
+Before anything runs, :func:`check_work` refuses a setting the server cannot afford (too many recorded
+weights, too much training or grid work) with what to lower; the race itself is stopped by a
+:class:`ui.work.Budget` of NETWORK_TRAIN_SECONDS of CPU, and a stopped race is shown, not cached.
+torch computes on one thread per visitor, as on the Linear Regression page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gdviz import network
+from ui import limits, work
+from ui.regression.compute import one_visitor_one_core
+from ui.work import Budget
+
+CACHE = dict(max_entries=limits.NETWORK_CACHE_MAX_ENTRIES, show_spinner=False)
+FUNCTION_GRID = 48  # inputs per axis where the decision regions are evaluated
+CURVE_POINTS = 160  # inputs where a fitted curve is evaluated
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything one race and its picture depend on (hashable: the caches' key)."""
+
+    data: str
+    n: int
+    noise: float
+    seed: int
+    width: int
+    depth: int
+    activation: str
+    racers: tuple[network.Racer, ...]
+    schedule: Any  # None or (name, params)
+    steps: int
+    batch_size: int | None
+    plane: str
+    centre: str
+    grid: int
+    device: str
+
+    @property
+    def spec(self) -> network.MLP:
+        inputs = 1 if network.DATASETS[self.data][0] == "regress" else 2
+        return network.MLP(inputs, self.width, self.depth, activation=self.activation)
+
+
+def check_work(setting: Setting) -> None:
+    """Refuse (ValueError, shown by the page) a setting beyond the server's caps, saying what to lower."""
+    spec, racers = setting.spec, len(setting.racers)
+    weights = spec.parameters
+    recorded = racers * (setting.steps + 1) * weights
+    if recorded > limits.NETWORK_MAX_RECORDED:
+        raise ValueError(
+            f"{racers} paths of {setting.steps + 1:,} iterates × {weights:,} weights are {recorded:,} numbers to "
+            f"record, more than this server's {limits.NETWORK_MAX_RECORDED:,}: fewer steps, optimizers, or a "
+            "narrower or shallower network."
+        )
+    train = 4 * racers * setting.steps * setting.n * weights
+    if train > limits.NETWORK_MAX_TRAIN_WORK:
+        raise ValueError(
+            f"Training {racers} optimizer(s) for {setting.steps:,} steps on {setting.n:,} samples with {weights:,} "
+            f"weights is about {train:.2g} multiply-adds, more than this server's "
+            f"{limits.NETWORK_MAX_TRAIN_WORK:.2g} per page: fewer steps or samples, or a smaller network."
+        )
+    points = setting.grid**2 + racers * (setting.steps + 1)
+    grid = points * setting.n * weights
+    if grid > limits.NETWORK_MAX_GRID_WORK:
+        raise ValueError(
+            f"The landscape ({setting.grid}² grid points and every iterate, on {setting.n:,} samples with {weights:,} "
+            f"weights) is about {grid:.2g} multiply-adds, more than this server's {limits.NETWORK_MAX_GRID_WORK:.2g}: "
+            "a coarser grid, fewer samples or steps, or a smaller network."
+        )
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def dataset(name: str, n: int, noise: float, seed: int) -> network.Dataset:
+    return network.make_dataset(name, n, noise, seed)
+
+
+def race(setting: Setting) -> tuple[network.Paths, list[str]]:
+    """The race within the server's budget: its paths, and a notice when the deadline cut it short."""
+    one_visitor_one_core()
+    check_work(setting)
+    budget = Budget(limits.NETWORK_TRAIN_SECONDS)
+    notices: list[str] = []
+    paths = work.partial(lambda: _race(setting, budget), notices, budget.seconds)
+    return paths, notices
+
+
+@st.cache_data(**CACHE)
+def _race(setting: Setting, _budget: Budget) -> network.Paths:
+    bar = st.progress(0.0, text="Training …")
+    last = [-1.0]
+
+    def report(fraction: float, text: str) -> None:
+        if fraction - last[0] >= 0.04 or fraction >= 1.0:
+            last[0] = fraction
+            bar.progress(min(max(fraction, 0.0), 1.0), text=f"Training … {text}")
+
+    data = dataset(setting.data, setting.n, setting.noise, setting.seed)
+    paths = network.train_racers(
+        data,
+        setting.spec,
+        list(setting.racers),
+        setting.steps,
+        schedule=setting.schedule,
+        batch_size=setting.batch_size,
+        seed=setting.seed,
+        device=setting.device,
+        should_stop=_budget,
+        progress=report,
+    )
+    bar.empty()
+    finished = paths.done == paths.steps or all(d is not None for d in paths.diverged_at)
+    return paths if finished else work.complete(paths, paths.done, paths.steps)
+
+
+def frame_steps(done: int, most: int = limits.NETWORK_MAX_FRAMES) -> list[int]:
+    """At most ``most + 1`` steps from 0 to ``done``, evenly spaced, both ends kept."""
+    return [int(s) for s in np.unique(np.round(np.linspace(0, done, min(done, most) + 1)).astype(int))]
+
+
+@dataclass(frozen=True)
+class Picture:
+    """The landscape, the animation's steps, and the network's function at each of them, per racer:
+    ``outputs[r]`` (frames, points) at ``inputs`` (points, d_in) — a logit on a FUNCTION_GRID² lattice
+    (classification) or the fitted value along x (regression)."""
+
+    view: network.Landscape
+    steps: list[int]
+    inputs: np.ndarray
+    grid_axes: tuple[np.ndarray, np.ndarray] | None
+    outputs: list[np.ndarray]
+
+
+def picture(setting: Setting, paths: network.Paths) -> Picture:
+    one_visitor_one_core()
+    return _picture(setting, paths.done, paths)
+
+
+@st.cache_data(**CACHE)
+def _picture(setting: Setting, done: int, _paths: network.Paths) -> Picture:
+    data = dataset(setting.data, setting.n, setting.noise, setting.seed)
+    with st.spinner("Evaluating the loss over the plane …"):
+        view = network.landscape(
+            _paths, data, plane=setting.plane, grid=setting.grid, centre=setting.centre,
+            direction_seed=setting.seed, device=setting.device,
+        )  # fmt: skip
+    steps = frame_steps(done)
+    if data.task == "classify":
+        lo, hi = data.X.min(axis=0), data.X.max(axis=0)
+        pad = 0.1 * (hi - lo)
+        gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], FUNCTION_GRID)
+        gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], FUNCTION_GRID)
+        inputs = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+        axes = (gx, gy)
+    else:
+        lo, hi = float(data.X.min()), float(data.X.max())
+        inputs = np.linspace(lo, hi, CURVE_POINTS)[:, None]
+        axes = None
+    evaluator = network.Evaluator(setting.spec, data, setting.device)
+    outputs = []
+    for weights in _paths.weights:
+        rows = np.minimum(steps, len(weights) - 1)  # a diverged path stays at its last good iterate
+        outputs.append(evaluator.outputs(weights[rows], inputs) if len(weights) else np.zeros((len(steps), 0)))
+    return Picture(view, steps, inputs, axes, outputs)
+
+
+def relative(distance: float, spread: float) -> float:
+    return distance / spread if spread > 0 else math.nan

@@ -1,0 +1,220 @@
+"""The Networks page's sections: the header, the race (training and the landscape), the figure, how faithful the
+plane is, and sharing. Numbers come from :mod:`ui.network.compute` (cached), the figure from
+:mod:`ui.figures.network`."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from gdviz import network
+from gdviz import regression as reg
+from ui.figures.network import network_spec
+from ui.figures.plain import PlainFigure
+from ui.network import compute
+from ui.network.fields import FIELDS, PAGE, RACERS
+from ui.state import fields as ps
+from ui.state.notices import show as show_notices
+from ui.state.text import escape_markdown
+
+ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
+
+
+def require_torch() -> None:
+    """Without torch the page says so and stops (the other pages work without it)."""
+    if importlib.util.find_spec("torch") is None:
+        st.title("Real networks")
+        st.error(
+            "This page trains a real network with torch, which is not installed on this server. "
+            "Install it with `pip install .[train]` (or `pip install torch`) and reload; the other pages work without it."
+        )
+        st.stop()
+
+
+def header(notices: list[str]) -> None:
+    st.title("Real networks: several optimizers on one loss landscape")
+    st.markdown(
+        "The toy surfaces show the mechanics; here the same optimizers train a real (small) network. One MLP, one "
+        "set of initial weights, every racer trained by `torch.optim` with the Playground's names and "
+        "hyper-parameters, every iterate recorded. All the paths are projected onto **one** plane through weight "
+        "space — the PCA plane of the pooled paths, or filter-normalized random directions (Li et al. 2018, "
+        "*Visualizing the Loss Landscape of Neural Nets*) — and the true loss is computed over a grid on it. A plane "
+        "is a shadow of a space of thousands of dimensions: beside the map, each path's true loss, the loss on the "
+        "plane under its shadow and its distance from the plane tell how faithful the picture is."
+    )
+    show_notices(notices)
+
+
+def setting_of(values: dict[str, Any]) -> tuple[compute.Setting, list[str]]:
+    notes = []
+    racers = []
+    for item in values[RACERS.key]:
+        if getattr(item, "compress_topk", None) is not None:
+            notes.append(f"{item.name}: gradient compression is a Playground option; this page trains without it.")
+        racers.append(network.Racer(item.name, item.hyper, item.max_grad_norm, item.label))
+    name, params = values["sched"]
+    schedule = None if name == ps.CONSTANT else (name, dict(params))
+    batch = values["bs"] if values["mode"] == "minibatch" else None
+    setting = compute.Setting(
+        data=values["data"], n=int(values["n"]), noise=float(values["noise"]), seed=int(values["seed"]),
+        width=int(values["width"]), depth=int(values["depth"]), activation=values["act"], racers=tuple(racers),
+        schedule=schedule, steps=int(values["steps"]), batch_size=batch, plane=values["plane"],
+        centre=values["centre"], grid=int(values["grid"]), device=values["device"],
+    )  # fmt: skip
+    return setting, notes
+
+
+@dataclass(frozen=True)
+class Run:
+    setting: compute.Setting
+    data: network.Dataset
+    paths: network.Paths
+    picture: compute.Picture
+    labels: list[str]
+
+
+def run(values: dict[str, Any]) -> Run:
+    """Train and project, or say why not and stop the page."""
+    setting, notes = setting_of(values)
+    show_notices(notes)
+    try:
+        spec = setting.spec
+        st.caption(f"Network: {spec.describe()}; data: {setting.n} samples of {setting.data}.")
+        data = compute.dataset(setting.data, setting.n, setting.noise, setting.seed)
+        paths, stopped = compute.race(setting)
+        picture = compute.picture(setting, paths)
+    except ERRORS as error:
+        st.error(escape_markdown(str(error)))
+        st.stop()
+    show_notices(stopped)
+    labels = [f"{k + 1}. {r.title}" + (f" lr {dict(r.hyper)['lr']:g}" if "lr" in dict(r.hyper) else "")
+              for k, r in enumerate(setting.racers)]  # fmt: skip
+    for label, step in zip(labels, paths.diverged_at):
+        if step is not None:
+            st.warning(
+                f"**{escape_markdown(label)} diverged at step {step}**: its loss went past "
+                f"{network.DIVERGENCE_FACTOR:g}× the start's (or became NaN/inf). Its path is drawn up to step "
+                f"{step - 1}; a smaller learning rate, a schedule with warm-up or gradient clipping tames it."
+            )
+    return Run(setting, data, paths, picture, labels)
+
+
+def figure_section(run: Run) -> None:
+    spec = network_spec(run.picture, run.paths, run.data, run.labels)
+    st.plotly_chart(PlainFigure(spec), width="stretch", key=f"{PAGE}_chart", config={"displaylogo": False})
+    view = run.picture.view
+    if view.plane.kind == "pca":
+        share = f"The plane holds **{view.captured:.1%}** of the paths' variance (PC1 {view.plane.explained[0]:.1%}, PC2 {view.plane.explained[1]:.1%})."
+    else:
+        share = f"Two random directions hold **{view.captured:.1%}** of the paths' variance: most of each path moves off the plane."
+    st.markdown(
+        share + " Where a solid loss curve and its dotted twin part, the contours under the path are not the loss "
+        "the network has: the path is moving through the dimensions the plane leaves out."
+    )
+    device = run.paths.device
+    st.caption(
+        f"Trained on {device}: {run.paths.seconds:.2f} s for {len(run.labels)} racer(s) × {run.paths.done} steps; "
+        f"the {len(view.alphas)}² grid in {view.seconds:.2f} s (one batched pass). Solid: the recorded loss; dotted: "
+        "the loss at the iterate's projection on the plane."
+    )
+
+
+def faithfulness_rows(run: Run) -> list[dict[str, str]]:
+    """Per racer at its last step: true loss, loss on the plane under it, distance from the plane."""
+    view, rows = run.picture.view, []
+    for r, label in enumerate(run.labels):
+        losses = run.paths.losses[r]
+        if not len(losses):
+            continue
+        true, plane, distance = float(losses[-1]), float(view.plane_losses[r][-1]), float(view.distances[r][-1])
+        worst = int(np.argmax(view.distances[r]))
+        rows.append(
+            {
+                "optimizer": label,
+                "last step": str(len(losses) - 1),
+                "true loss": f"{true:.4g}",
+                "loss on the plane": f"{plane:.4g}",
+                "gap": f"{abs(plane - true) / max(abs(true), 1e-12):.1%}",
+                "off the plane": f"{distance:.3g}",
+                "largest distance (step)": f"{float(view.distances[r][worst]):.3g} ({worst})",
+                "relative to the paths' spread": f"{compute.relative(distance, view.spread):.2f}",
+                "status": "diverged" if run.paths.diverged_at[r] is not None else "ok",
+            }
+        )
+    return rows
+
+
+def faithfulness_section(run: Run) -> None:
+    st.subheader("How faithful is the picture?")
+    st.dataframe(faithfulness_rows(run), hide_index=True)
+    st.caption(
+        "gap: how far the loss read off the plane is from the network's true loss at the same step. off the "
+        "plane: ‖θ − projection‖, compared with the root-mean-square distance of all iterates from their mean."
+    )
+
+
+# -- share and export -------------------------------------------------------------------------------------------
+def paths_csv(run: Run) -> str:
+    out = io.StringIO()
+    out.write("optimizer,step,loss,loss_on_plane,alpha,beta,distance,lr\n")
+    view = run.picture.view
+    for r, label in enumerate(run.labels):
+        lrs = run.paths.lrs[r]
+        text = label.replace('"', '""')
+        for t in range(len(run.paths.losses[r])):
+            lr = repr(float(lrs[t])) if t < len(lrs) else ""
+            cells = [run.paths.losses[r][t], view.plane_losses[r][t], *view.coords[r][t], view.distances[r][t]]
+            numbers = ",".join(repr(float(v)) if math.isfinite(v) else "" for v in cells)
+            out.write(f'"{text}",{t},{numbers},{lr}\n')
+    return out.getvalue()
+
+
+def paths_json(run: Run, query: dict[str, str]) -> str:
+    view = run.picture.view
+    return json.dumps(
+        {
+            "link": query,
+            "network": run.setting.spec.describe(),
+            "device": run.paths.device,
+            "plane": {"kind": view.plane.kind, "explained": [float(v) for v in view.plane.explained],
+                      "captured": view.captured, "spread": view.spread},
+            "grid": {"alpha": view.alphas.tolist(), "beta": view.betas.tolist(), "loss": view.losses.tolist()},
+            "racers": [
+                {"label": label, "optimizer": racer.name, "hyper": {k: v for k, v in dict(racer.hyper).items()},
+                 "diverged_at": run.paths.diverged_at[r], "loss": run.paths.losses[r].tolist(),
+                 "loss_on_plane": view.plane_losses[r].tolist(), "coords": view.coords[r].tolist(),
+                 "distance": view.distances[r].tolist(), "lr": run.paths.lrs[r].tolist()}
+                for r, (label, racer) in enumerate(zip(run.labels, run.setting.racers))
+            ],
+        },
+        default=lambda v: list(v) if isinstance(v, tuple) else str(v),
+    )  # fmt: skip
+
+
+def share_section(run: Run, values: dict[str, Any]) -> None:
+    st.subheader("Share and export")
+    query = ps.to_query(FIELDS, values)
+    st.text_input(
+        "Link to this race",
+        f"{st.context.url or ''}?{urlencode(query)}",
+        disabled=True,
+        help="The address bar always holds this link too: opening it trains the same race.",
+    )
+    left, right = st.columns(2)
+    left.download_button(
+        "Paths (CSV)", data=lambda: paths_csv(run), file_name=f"gdviz-network-{run.setting.data}.csv",
+        mime="text/csv", key=f"{PAGE}_dl_csv", on_click="ignore",
+    )  # fmt: skip
+    right.download_button(
+        "Paths and grid (JSON)", data=lambda: paths_json(run, query),
+        file_name=f"gdviz-network-{run.setting.data}.json", mime="application/json", key=f"{PAGE}_dl_json",
+        on_click="ignore",
+    )  # fmt: skip
