@@ -49,15 +49,26 @@ def texts(elements) -> str:
     return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
 
 
-def test_the_default_is_the_seeds_experiment_trained_by_the_library():
+def final_loss_delta(at: AppTest) -> str:
+    return next(m.delta for m in at.metric if m.label == "final loss")
+
+
+def test_the_default_converges_to_the_closed_form_and_says_so():
+    """The notes' data (N = 100, x ~ 10·N(0, 1)), standardized, full-batch GD at lr 0.1 for 60 epochs: the fit
+    is the least-squares one, and the page reads a gap of float rounding as agreement, not as an alarm."""
     at = page()
     assert_clean(at)
     assert not at.error
     X, y = reg.make_data(100, seed=0)
-    expected = reg.train(X.numpy(), y.numpy()[:, 0], "SGD", lr=0.001, epochs=10, seed=0)
+    expected = reg.train(X.numpy(), y.numpy()[:, 0], "SGD", lr=0.1, epochs=60, seed=0, standardize=True)
+    closed = reg.solve(X.numpy(), y.numpy()[:, 0])
     assert metric(at, "trained w") == f"{expected.weight[0]:.4g}"
     assert metric(at, "trained b") == f"{expected.bias:.4g}"
     assert metric(at, "final loss") == f"{expected.final_loss:.5g}"
+    assert abs(expected.final_loss - closed.loss) <= 1e-6 * closed.loss
+    assert abs(expected.weight[0] - closed.weight[0]) < 1e-4 and abs(expected.bias - closed.bias) < 1e-4
+    assert final_loss_delta(at).startswith("= closed form")
+    assert "GD (full batch)" in str(at.table[-1].value.iloc[-1, 0])  # the closed-form table names the method
     assert len(at.get("plotly_chart")) == 4  # fit, its loss, the landscape, the comparison's losses
     table = at.table[0].value
     assert list(table.columns)[1:] == ["GD", "SGD (b = 1)", "minibatch b = 10"]
@@ -65,18 +76,25 @@ def test_the_default_is_the_seeds_experiment_trained_by_the_library():
     assert "d2l 12.5, checked on cpu" in texts(at.markdown)
 
 
-def test_changing_a_setting_retrains_and_the_seed_button_restores_the_experiment():
+def test_changing_a_setting_retrains_and_the_notes_button_restores_their_experiment():
     at = page()
     at.number_input(key="rg_n").set_value(300).run()
     at.radio(key="rg_mode").set_value("minibatch").run()
     assert_clean(at)
     assert at.number_input(key="rg_bs").value == 10
     changed = metric(at, "trained w")
-    at.button(key="rg_seed_preset").click().run()
+    at.button(key="rg_notes_preset").click().run()
     assert_clean(at)
     assert at.number_input(key="rg_n").value == 100 and at.radio(key="rg_mode").value == "GD"
+    assert at.radio(key="rg_std").value == "raw" and at.number_input(key="rg_epochs").value == 10
     assert metric(at, "trained w") != changed
-    assert at.query_params.get("n") is None  # back to the defaults: a clean link
+    # the notes' experiment, trained by the library: 10 epochs at lr 0.001 stop far from the fit, and say so
+    X, y = reg.make_data(100, seed=0)
+    expected = reg.train(X.numpy(), y.numpy()[:, 0], "SGD", lr=0.001, epochs=10, seed=0)
+    assert metric(at, "trained w") == f"{expected.weight[0]:.4g}"
+    assert metric(at, "final loss") == f"{expected.final_loss:.5g}"
+    assert final_loss_delta(at).endswith("vs closed form") and final_loss_delta(at).startswith("+")
+    assert at.query_params.get("n") is None  # the notes' data is the default data: no n in the link
 
 
 def test_the_d2l_preset_measures_all_four_claims():
@@ -180,6 +198,7 @@ def test_out_of_memory_is_a_clear_message(monkeypatch):
 
 def test_a_diverging_run_is_explained():
     at = page()
+    at.radio(key="rg_std").set_value("raw").run()  # raw x ~ 10·N(0, 1): GD is stable below lr ≈ 0.01
     at.select_slider(key="rg_opt_SGD_lr").set_value(0.5).run()
     assert_clean(at)
     assert "diverged" in texts(at.error)
@@ -200,7 +219,7 @@ def test_an_engine_only_optimizer_trains_with_a_note():
     at.selectbox(key="rg_opt").set_value("Newton").run()
     assert_clean(at)
     assert "no torch.optim class" in texts(at.caption)
-    assert at.select_slider(key="rg_opt_Newton_lr").value == 0.001  # the page keeps the previous optimizer's lr
+    assert at.select_slider(key="rg_opt_Newton_lr").value == 0.1  # the page keeps the previous optimizer's lr
     at.select_slider(key="rg_opt_Newton_lr").set_value(1.0).run()
     # one full-batch Newton step with η = 1 is the least-squares solution
     assert float(metric(at, "distance to closed form")) < 1e-3
@@ -211,6 +230,9 @@ def test_the_suggested_learning_rate_is_set():
     at.button(key="rg_suggest").click().run()
     assert_clean(at)
     X, _ = reg.make_data(100, seed=0)
+    assert at.select_slider(key="rg_opt_SGD_lr").value == reg.suggested_lr(X.numpy(), standardize=True)
+    at.radio(key="rg_std").set_value("raw").run()
+    at.button(key="rg_suggest").click().run()
     assert at.select_slider(key="rg_opt_SGD_lr").value == reg.suggested_lr(X.numpy())
 
 

@@ -40,7 +40,7 @@ def test_the_page_trains_on_load_and_the_fit_animates(page, app_url):
     for tab in ("Fit", "Loss landscape", "GD vs SGD vs minibatch", "Closed form"):
         expect(page.get_by_role("tab", name=tab)).to_be_visible()
     played = chart.locator(".js-plotly-plot").evaluate(_PLAY)
-    assert played["frames"] == [str(e) for e in range(11)]  # the start and the seed's 10 epochs
+    assert played["frames"] == [str(e) for e in range(61)]  # the start and the default 60 epochs
     assert len(played["line"]) == 2 and played["line"][0] < played["line"][1]  # y = w x + b with w > 0
 
 
