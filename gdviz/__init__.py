@@ -7,6 +7,7 @@
 
 from gdviz.critical import CriticalPoint, critical_point, find_critical_points
 from gdviz.custom import custom_surface
+from gdviz.export import torch_script
 from gdviz.optimizers import OPTIMIZERS, Optimizer, optimizer
 from gdviz.run import Trajectory, race, run
 from gdviz.schedules import SCHEDULES, Schedule, schedule
@@ -31,6 +32,7 @@ __all__ = [
     "run",
     "schedule",
     "surface",
+    "torch_script",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Downloads: trajectories as CSV (long format) and JSON, a figure as a standalone HTML page.
+"""Downloads: trajectories as CSV (long format) and JSON, a figure as a standalone HTML page, and the
+race as a PyTorch script (``race.py``, :func:`gdviz.torch_script`) that reproduces its paths.
 
 Every number is written exactly (``repr`` of the float64), so a file read back gives the same
 arrays; non-finite values, which the engine never produces but a custom surface might, become
@@ -22,8 +23,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+import gdviz
 from ui import limits
 from ui.figures.style import Runs, runs_of
+from ui.state.text import escape_markdown
 
 # a text cell starting with one of these is a formula to a spreadsheet (CSV injection): it gets a leading '
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -168,3 +171,57 @@ def csv_bytes(key: str, _trajectories, _labels) -> bytes:
 def json_bytes(key: str, _trajectories, _labels, _scenario: dict | None = None) -> bytes:
     """:func:`trajectories_json` as UTF-8, once per scenario ``key`` (the race's cache key)."""
     return trajectories_json(_trajectories, _labels, scenario=_scenario).encode()
+
+
+# -- the race as a PyTorch script ------------------------------------------------------------------
+def race_script(race) -> str:
+    """The Playground's race (``simulate``'s Race) as a standalone PyTorch script; ValueError if it has none.
+
+    The starts are the race's own first iterates and the steps those the race ran (after any budget
+    cut), so the script reproduces exactly the paths on screen.
+    """
+    first = race.trajectories[0]
+    scenario = race.scenario
+    return gdviz.torch_script(
+        race.surface,
+        [t.optimizer for t in race.trajectories],
+        start=first.xs[0],
+        steps=first.steps,
+        schedule=[t.schedule for t in race.trajectories],
+        noise=scenario.noise,
+        seed=scenario.seed,
+        batch_size=scenario.batch_size,
+        labels=race.labels,
+    )
+
+
+@st.cache_resource(max_entries=limits.EXPORT_CACHE_MAX_ENTRIES, show_spinner=False)
+def _script_or_reason(key: str, _race) -> tuple[str | None, str | None]:
+    try:
+        return race_script(_race), None
+    except ValueError as error:
+        return None, str(error)
+
+
+def pytorch_download(race, column=None) -> None:
+    """The "Copy as PyTorch" download of ``race.py``, and the same text in an expander (its copy icon copies it).
+
+    A race the script cannot reproduce gets one line saying why (the engine's message, shown literally).
+    """
+    script, reason = _script_or_reason(race.key, race)
+    place = column if column is not None else st
+    if script is None:
+        place.caption(escape_markdown(f"No PyTorch script for this scenario: {reason}"))
+        return
+    place.download_button(
+        "Copy as PyTorch (race.py)",
+        data=script.encode(),
+        file_name="race.py",
+        mime="text/x-python",
+        key="pg_dl_torch",
+        on_click="ignore",
+        help="A standalone script (torch and numpy only): the textbook zero_grad / backward / step loop with "
+        "torch.optim, the same gradient noise, and the paths drawn here, printed as JSON.",
+    )
+    with st.expander("The race as a PyTorch script"):
+        st.code(script, language="python")

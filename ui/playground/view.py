@@ -28,7 +28,7 @@ from ui.figures.plain import PlainFigure
 from ui.figures.race import race_spec
 from ui.figures.surface_3d import surface_3d_figure
 from ui.playground import controls, sidebar_state
-from ui.playground.export import csv_bytes, figure_html, json_bytes
+from ui.playground.export import csv_bytes, figure_html, json_bytes, pytorch_download
 from ui.playground.inspector import LABELS, display, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
@@ -296,3 +296,4 @@ def share(race: Race) -> None:
         key="pg_dl_html",
         on_click="ignore",
     )
+    pytorch_download(race)
