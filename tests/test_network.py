@@ -151,9 +151,15 @@ def test_pca_explained_variance_is_numpys_svd():
     plane = network.pca_plane(paths)
     pooled = np.concatenate(paths)
     singular = np.linalg.svd(pooled - pooled.mean(0), compute_uv=False)
-    assert np.allclose(plane.explained, singular[:2] ** 2 / np.sum(singular**2), rtol=1e-12)
+    assert np.allclose(plane.explained, singular[:2] ** 2 / np.sum(singular**2), rtol=1e-10)
+    _, _, vt = np.linalg.svd(pooled - pooled.mean(0), full_matrices=False)
+    assert np.allclose(np.abs(plane.basis @ vt[:2].T), np.eye(2), atol=1e-8)  # the same directions, up to sign
     assert np.allclose(plane.basis @ plane.basis.T, np.eye(2), atol=1e-12)
-    assert network.captured_share(plane, pooled) == pytest.approx(plane.explained.sum(), rel=1e-10)
+    assert network.captured_share(plane, pooled) == pytest.approx(plane.explained.sum(), rel=1e-9)
+    # more rows than weights: the other Gram matrix, the same answer
+    tall = [p[:, :5] for p in paths]
+    singular = np.linalg.svd(np.concatenate(tall) - np.concatenate(tall).mean(0), compute_uv=False)
+    assert np.allclose(network.pca_plane(tall).explained, singular[:2] ** 2 / np.sum(singular**2), rtol=1e-10)
 
 
 def test_random_directions_are_filter_normalized_and_skip_biases():

@@ -1,5 +1,5 @@
-"""The network's loss (or output) at many weight vectors in one batched pass: ``torch.func.functional_call``
-under ``torch.func.vmap``, chunked so that no pass holds more than :data:`CHUNK_BYTES` of activations.
+"""The network's loss (or output) at many weight vectors in one batched pass: every layer a ``baddbmm`` over
+the weight vectors, chunked so that no pass holds more than :data:`CHUNK_BYTES` of activations.
 
 :meth:`Evaluator.loop_losses` is the same numbers from a Python loop over the weight vectors — one
 ``vector_to_parameters`` and one forward each — the baseline that benchmarks/network.py times against.
@@ -34,55 +34,64 @@ class Evaluator:
         self.y = torch.as_tensor(data.y, device=self.dev)
         self.loss_fn = loss_function(data.task)
 
-    def _params(self, flat) -> dict[str, Any]:
-        out, offset = {}, 0
-        for name, shape, size in self.named:
-            out[name] = flat[offset : offset + size].view(shape)
-            offset += size
-        return out
+    def _forward(self, weights, inputs):
+        """(G, m, outputs): the network at each row of ``weights`` (G, P) on ``inputs`` (m, d_in), all at once.
+
+        ``nn.Linear``'s ``x Wᵀ + b`` as one ``baddbmm`` per layer over the G weight vectors (views of the rows,
+        no copies), the activation in place. The same numbers as ``functional_call`` under ``vmap``, which
+        spent half as long again on this small network (benchmarks/network.py)."""
+        import torch
+
+        G = len(weights)
+        h = inputs.expand(G, *inputs.shape)
+        offset, sizes = 0, self.spec.sizes
+        act = torch.tanh_ if self.spec.activation == "tanh" else torch.relu_
+        for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            W = weights[:, offset : offset + fan_out * fan_in].view(G, fan_out, fan_in)
+            offset += fan_out * fan_in
+            b = weights[:, offset : offset + fan_out]
+            offset += fan_out
+            h = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
+            if k < len(sizes) - 2:
+                act(h)
+        return h
+
+    def _loss(self, weights):
+        """(G,) the full-data loss at each row of ``weights`` (G, P), in the loss function's mean."""
+        out = self._forward(weights, self.X)
+        return self.loss_fn(out, self.y.expand(len(weights), *self.y.shape), reduction="none").mean(dim=(1, 2))
 
     def _chunk(self, rows: int) -> int:
         """Weight vectors per pass: their copies and the activations of ``rows`` inputs fit CHUNK_BYTES."""
         per_vector = 4 * (self.spec.parameters + 3 * rows * self.spec.widest)
         return max(1, CHUNK_BYTES // per_vector)
 
-    def _batched(self, weights, fn, rows: int):
-        """``fn`` of every row of ``weights`` ((G, P) on the device), chunk by chunk, stacked."""
-        import torch
-
-        step = self._chunk(rows)
-        with torch.no_grad():
-            return torch.cat([torch.func.vmap(fn)(weights[lo : lo + step]) for lo in range(0, len(weights), step)])
-
     def losses(self, weights) -> np.ndarray:
         """(G,) the full-data loss at each row of ``weights`` (G, P): one batched pass (per chunk)."""
         import torch
-        from torch.func import functional_call
 
         W = torch.as_tensor(np.asarray(weights, dtype=np.float32), device=self.dev)
-
-        def loss_of(flat):
-            return self.loss_fn(functional_call(self.model, self._params(flat), (self.X,)), self.y)
-
-        return self._batched(W, loss_of, len(self.X)).double().cpu().numpy()
+        step = self._chunk(len(self.X))
+        with torch.no_grad():
+            parts = [self._loss(W[lo : lo + step]) for lo in range(0, len(W), step)]
+        return torch.cat(parts).double().cpu().numpy()
 
     def plane_losses(self, plane: Plane, alphas: np.ndarray, betas: np.ndarray) -> np.ndarray:
         """(len(betas), len(alphas)) the loss at ``origin + α b₁ + β b₂`` over the grid (row j: β = betas[j]);
         the grid's weight vectors are made on the device, a chunk at a time."""
         import torch
-        from torch.func import functional_call
 
         dev = self.dev
         origin = torch.as_tensor(plane.origin, dtype=torch.float64, device=dev)
         basis = torch.as_tensor(plane.basis, dtype=torch.float64, device=dev)
         a, b = np.meshgrid(np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64))
         coords = torch.as_tensor(np.column_stack([a.ravel(), b.ravel()]), device=dev)
-
-        def loss_at(c):
-            flat = (origin + c @ basis).float()  # the point in float64, as Plane.points, then the model's dtype
-            return self.loss_fn(functional_call(self.model, self._params(flat), (self.X,)), self.y)
-
-        return self._batched(coords, loss_at, len(self.X)).double().cpu().numpy().reshape(a.shape)
+        step = self._chunk(len(self.X))
+        with torch.no_grad():  # each point in float64, as Plane.points, then in the model's dtype
+            parts = [
+                self._loss((origin + coords[lo : lo + step] @ basis).float()) for lo in range(0, len(coords), step)
+            ]
+        return torch.cat(parts).double().cpu().numpy().reshape(a.shape)
 
     def loop_losses(self, weights) -> np.ndarray:
         """:meth:`losses` one weight vector at a time (the loop a script would write): the baseline."""
@@ -100,12 +109,10 @@ class Evaluator:
         """(G, m) the network's output (a logit, or the fitted value) on ``inputs`` (m, d_in) at each row of
         ``weights`` (G, P), batched."""
         import torch
-        from torch.func import functional_call
 
         W = torch.as_tensor(np.asarray(weights, dtype=np.float32), device=self.dev)
         points = torch.as_tensor(np.asarray(inputs, dtype=np.float32), device=self.dev)
-
-        def output_of(flat):
-            return functional_call(self.model, self._params(flat), (points,))[:, 0]
-
-        return self._batched(W, output_of, len(points)).double().cpu().numpy()
+        step = self._chunk(len(points))
+        with torch.no_grad():
+            parts = [self._forward(W[lo : lo + step], points)[:, :, 0] for lo in range(0, len(W), step)]
+        return torch.cat(parts).double().cpu().numpy()

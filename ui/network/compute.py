@@ -17,6 +17,7 @@ import streamlit as st
 
 from gdviz import network
 from ui import limits, work
+from ui.regression.budget import numpy_on_one_thread
 from ui.regression.compute import one_visitor_one_core
 from ui.work import Budget
 
@@ -148,7 +149,9 @@ def picture(setting: Setting, paths: network.Paths) -> Picture:
 @st.cache_data(**CACHE)
 def _picture(setting: Setting, done: int, _paths: network.Paths) -> Picture:
     data = dataset(setting.data, setting.n, setting.noise, setting.seed)
-    with st.spinner("Evaluating the loss over the plane …"):
+    # the PCA's eigh on one BLAS thread: two threads spinning on a shared machine took seconds (as on the
+    # Linear Regression page, ui/regression/budget.py)
+    with st.spinner("Evaluating the loss over the plane …"), numpy_on_one_thread():
         view = network.landscape(
             _paths, data, plane=setting.plane, grid=setting.grid, centre=setting.centre,
             direction_seed=setting.seed, device=setting.device,

@@ -1,0 +1,114 @@
+"""Benchmark of the Networks page's engine (issue 16): training every racer plus the loss grid, and the grid
+evaluated in one batched pass (a baddbmm per layer over the grid points) against a Python loop over the grid points.
+
+Targets, the page's default (moons, 200 samples, MLP 2 → 32 → 32 → 1 tanh: 1,185 weights; SGD, SGD with
+momentum and Adam, 200 full-batch steps; a 41 × 41 PCA grid), on one torch thread as the server computes:
+  - training all racers plus the grid (and the loss under every projected iterate) <= 3 s on the CPU;
+  - the batched grid at least 10× faster than the loop, both measured in this run, on the same points.
+With a GPU (--device cuda, or auto where there is one) the same is measured there and the CPU's numbers are
+printed beside it with the speed-up.
+
+Run: python benchmarks/network.py [--device auto|cpu|cuda] [--grid 41] [--check]
+(--check: exit status 1 when a target is missed). On a machine shared with other work the seconds are the
+busy machine's; the batched/loop ratio is measured in one run and holds better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.targets import Targets, add_check_option  # noqa: E402
+from gdviz import network  # noqa: E402
+
+RACERS = [("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01})]
+TOTAL_TARGET_S = 3.0
+SPEEDUP_TARGET = 10.0
+
+
+def measure(device: str, grid: int, steps: int) -> dict[str, float]:
+    data = network.make_dataset("moons", 200, noise=0.1, seed=0)
+    spec = network.MLP(inputs=2, width=32, depth=2)
+    network.train_racers(data, spec, ["SGD"], steps=2, device=device)  # warm-up: torch's lazy imports, kernels
+    started = time.perf_counter()
+    paths = network.train_racers(data, spec, RACERS, steps=steps, device=device)
+    trained = time.perf_counter()
+    view = network.landscape(paths, data, grid=grid, device=device)
+    total = time.perf_counter() - started
+    a, b = np.meshgrid(view.alphas, view.betas)
+    points = view.plane.points(np.column_stack([a.ravel(), b.ravel()]))
+    evaluator = network.Evaluator(spec, data, device)
+    evaluator.losses(points[:8])  # warm-up of the batched pass
+    best_batched = best_loop = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        batched = evaluator.losses(points)
+        best_batched = min(best_batched, time.perf_counter() - t0)
+    for _ in range(2):
+        t0 = time.perf_counter()
+        loop = evaluator.loop_losses(points)
+        best_loop = min(best_loop, time.perf_counter() - t0)
+    if not np.allclose(batched, loop, rtol=1e-4, atol=1e-6):
+        raise SystemExit("the batched grid and the loop disagree: the benchmark compares different numbers")
+    return dict(
+        train=trained - started,
+        grid_in_landscape=view.seconds,
+        total=total,
+        batched=best_batched,
+        loop=best_loop,
+        weights=spec.parameters,
+        captured=view.captured,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--grid", type=int, default=41)
+    parser.add_argument("--steps", type=int, default=200)
+    add_check_option(parser)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)  # the server's setting: one visitor, one core (ui/regression/compute.py)
+    targets = Targets(enforced=args.check)
+    from gdviz.regression import resolve_device
+
+    devices = ["cpu", str(resolve_device(args.device))]
+    results = {}
+    for device in dict.fromkeys(devices):
+        found = measure(device, args.grid, args.steps)
+        results[device] = found
+        speedup = found["loop"] / found["batched"]
+        print(
+            f"[{device}] {len(RACERS)} racers × {args.steps} steps, MLP of {found['weights']:,} weights, {args.grid}² grid"
+        )
+        print(f"  training                  {found['train']:7.3f} s")
+        print(
+            f"  grid + projected iterates {found['total'] - found['train']:7.3f} s (grid alone {found['grid_in_landscape']:.3f} s)"
+        )
+        verdict = targets.verdict(
+            f"{device}: training + grid <= {TOTAL_TARGET_S:g} s", found["total"] <= TOTAL_TARGET_S
+        )
+        print(f"  training + grid           {found['total']:7.3f} s   target <= {TOTAL_TARGET_S:g} s: {verdict}")
+        print(f"  grid batched (baddbmm)    {found['batched'] * 1e3:7.1f} ms")
+        print(f"  grid Python loop          {found['loop'] * 1e3:7.1f} ms")
+        verdict = targets.verdict(f"{device}: batched >= {SPEEDUP_TARGET:g}x the loop", speedup >= SPEEDUP_TARGET)
+        print(f"  batched / loop speed-up   {speedup:7.1f} x   target >= {SPEEDUP_TARGET:g}x: {verdict}")
+        print(f"  the plane holds {found['captured']:.1%} of the paths' variance")
+    if len(results) == 2:
+        (cpu, gpu) = results.values()
+        print(
+            f"GPU vs CPU: training {cpu['train'] / gpu['train']:.2f}x, batched grid {cpu['batched'] / gpu['batched']:.2f}x"
+        )
+    return targets.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
