@@ -449,7 +449,7 @@ class _Loop:
         self.cycled = cycled = lr_plan.cycled(sched_state, self.optimizers) if lr_plan is not None else None
         if cycled is not None:
             tape.momentums = np.zeros_like(tape.lrs)
-            cycled_updates = [_momentum_update(opt) if on else None for opt, on in zip(self.optimizers, cycled)]
+            cycled_updates = [momentum_update(opt) if on else None for opt, on in zip(self.optimizers, cycled)]
         step_momentums = None
         states, step_lrs = self._init_states(sched_state)
         history = self.history
@@ -574,8 +574,9 @@ class _Loop:
         return frozen
 
 
-def _momentum_update(opt: Optimizer) -> Callable[..., tuple[np.ndarray, State]]:
-    """``opt.update_with_momentum``, behind the gradient compression that wraps ``opt.update`` when it is on."""
+def momentum_update(opt: Optimizer) -> Callable[..., tuple[np.ndarray, State]]:
+    """``opt.update_with_momentum`` (a momentum-cycling schedule's momentum or β1 as an (R, 1) column, its last
+    argument), behind the gradient compression that wraps ``opt.update`` when it is on."""
     update = opt.update_with_momentum
     compression = opt.compression
     if compression is None:

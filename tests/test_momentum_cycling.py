@@ -225,9 +225,7 @@ def test_shared_cycling_schedule_and_swept_runs():
     sched = gdviz.schedule("OneCycleLR", total_steps=80)
     swept, adam_traj = gdviz.race(surface, [sweep, adam], (-1.5, 2.0), 80, sched)
     for r, (lr, momentum) in enumerate([(1e-3, 0.0), (2e-3, 0.5), (3e-3, 0.9)]):
-        single = gdviz.run(
-            surface, gdviz.optimizer("SGD", lr=lr, momentum=momentum), (-1.5, 2.0), 80, sched
-        )
+        single = gdviz.run(surface, gdviz.optimizer("SGD", lr=lr, momentum=momentum), (-1.5, 2.0), 80, sched)
         np.testing.assert_array_equal(swept.xs[:, r], single.xs)
         np.testing.assert_array_equal(swept.momentums[:, r], single.momentums)
     # the cycle overrides each run's own momentum, as torch overwrites group["momentum"]
@@ -345,3 +343,38 @@ def test_bad_momentum_parameters_raise_value_error(params, message):
     for name, extra in (("CyclicLR", {}), ("OneCycleLR", {"total_steps": 10})):
         with pytest.raises(ValueError, match=message):
             gdviz.schedule(name, **extra, **params)
+
+
+# ----- the Linear Regression page trains with torch's schedulers
+@pytest.mark.parametrize("name", ["Lion", "Yogi", "AdamThenSGD", "Newton"])
+@pytest.mark.parametrize("schedule_name", ["CyclicLR", "OneCycleLR"])
+def test_engine_optimizer_is_cycled_by_torchs_scheduler(name, schedule_name):
+    """An engine optimizer trained as a torch optimizer (gdviz.regression) is cycled by torch's own
+    scheduler exactly as the race cycles it, or refused as torch refuses an optimizer without momentum."""
+    from gdviz.regression.optim import build_scheduler, engine_torch_optimizer
+
+    cls = OPTIMIZERS[name]
+    opt = cls(**{**cls.demo, "lr": 0.01} if name != "Newton" else cls.demo)
+    sched = gdviz.schedule(
+        schedule_name, **({"total_steps": 40} if schedule_name == "OneCycleLR" else {"step_size_up": 6})
+    )
+    surface, start = gdviz.surface("quadratic"), np.array((-5.0, -2.0))
+    param = torch.tensor(start.copy(), dtype=torch.float64)
+    torch_opt = engine_torch_optimizer([param], opt)
+    if not can_cycle_momentum(opt):
+        with pytest.raises(ValueError, match="optimizer must support momentum or beta1"):
+            build_scheduler(sched, torch_opt, float(opt.lr))
+        return
+    scheduler = build_scheduler(sched, torch_opt, float(opt.lr))
+    xs, used = [param.numpy().copy()], []
+    for _ in range(40):
+        group = torch_opt.param_groups[0]
+        used.append(group["betas"][0] if "betas" in group else group["momentum"])
+        param.grad = torch.from_numpy(surface.grad(param.numpy().copy()))
+        torch_opt.step()
+        scheduler.step()
+        xs.append(param.numpy().copy())
+    ours = gdviz.run(surface, opt, start, 40, sched)
+    np.testing.assert_array_equal(np.array(xs), ours.xs)
+    np.testing.assert_array_equal(used, ours.momentums)
+    assert len(set(used)) > 5

@@ -23,6 +23,7 @@ import numpy as np
 import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.optimizers.base import Optimizer
+from gdviz.run import momentum_update
 from gdviz.schedules.base import Schedule
 
 if TYPE_CHECKING:
@@ -74,11 +75,18 @@ def _engine_optimizer_class():
     class _EngineOptimizer(torch.optim.Optimizer):
         """A torch optimizer whose step is the engine's NumPy ``update`` on the flattened parameters.
 
-        ``step(hess=H)`` passes the Hessian (dim, dim) to optimizers that need it (Newton).
+        ``step(hess=H)`` passes the Hessian (dim, dim) to optimizers that need it (Newton). Its defaults
+        hold the engine's ``betas`` or ``momentum`` as torch's optimizers do, so that a scheduler with
+        ``cycle_momentum`` cycles it (β1 where there are betas, torch's rule) or refuses the engine as it
+        would refuse its torch class; a cycled value reaches the engine's ``update_with_momentum``.
         """
 
         def __init__(self, params, engine: Optimizer):
-            super().__init__(params, {"lr": float(engine.lr)})
+            defaults: dict[str, Any] = {"lr": float(engine.lr)}
+            self._cycled_key = next((key for key in ("betas", "momentum") if key in engine.hyper), None)
+            if self._cycled_key is not None:
+                defaults[self._cycled_key] = engine.hyper[self._cycled_key]
+            super().__init__(params, defaults)
             self.engine = engine
             self.needs_hessian = engine.needs_hessian
             self._t = 0
@@ -97,16 +105,41 @@ def _engine_optimizer_class():
             if self._engine_state is None:
                 self._engine_state = self.engine.init(x, lr)
             self._t += 1
+            momentum = self._scheduled_momentum()
             with np.errstate(all="ignore"):  # a diverging run shows up as a non-finite loss, checked by train()
-                x_new, self._engine_state = self.engine.update(
-                    x, g, self._engine_state, lr, self._t, None if hess is None else hess[None]
-                )
+                if momentum is None:
+                    x_new, self._engine_state = self.engine.update(
+                        x, g, self._engine_state, lr, self._t, None if hess is None else hess[None]
+                    )
+                else:
+                    x_new, self._engine_state = momentum_update(self.engine)(
+                        x,
+                        g,
+                        self._engine_state,
+                        lr,
+                        self._t,
+                        None if hess is None else hess[None],
+                        np.array([[momentum]]),
+                    )
             flat = torch.from_numpy(np.ascontiguousarray(x_new[0]))
             offset = 0
             for p in params:
                 p.copy_(flat[offset : offset + p.numel()].reshape(p.shape))
                 offset += p.numel()
             return loss
+
+        def _scheduled_momentum(self) -> float | None:
+            """The momentum (β1) a cycling scheduler wrote into the group, None while it is the engine's own."""
+            if self._cycled_key is None:
+                return None
+            value = self.param_groups[0][self._cycled_key]
+            value, own = (
+                (value[0], self.engine.hyper["betas"][0])
+                if self._cycled_key == "betas"
+                else (value, self.engine.hyper["momentum"])
+            )
+            # the engine's own value gives the same step either way (tests/test_momentum_cycling.py), so keep update
+            return None if value == own else float(value)
 
     return _EngineOptimizer
 
