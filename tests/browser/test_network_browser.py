@@ -1,0 +1,40 @@
+"""The Networks page in a real browser: three optimizers train on load, Play moves every racer over the landscape
+(the picture under them stays), and the page says how faithful the plane is."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+LOAD_TIMEOUT_MS = 90_000
+
+# attach to plotly's animation events, press Play, and report the frames played and whether the landscape image
+# and the iso-lines are still there at the end
+_PLAY = """gd => new Promise(resolve => {
+    const frames = [];
+    gd.on('plotly_animatingframe', e => frames.push(e.name));
+    gd.on('plotly_animated', () => resolve({
+        frames: frames,
+        images: gd.querySelectorAll('image').length,
+        heads: Array.from(gd._fullData[gd.layout.meta.animated[0]].x),
+    }));
+    gd.querySelector('.updatemenu-button').dispatchEvent(new MouseEvent('click', {bubbles: true}));
+})"""
+
+
+def test_three_optimizers_descend_one_network_landscape_together(page, app_url):
+    from playwright.sync_api import expect
+
+    page.goto(app_url)
+    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Networks").click()
+    chart = page.locator(".st-key-nn_chart")
+    expect(chart.locator(".main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_text("How faithful is the picture?")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    played = chart.locator(".js-plotly-plot").evaluate(_PLAY)
+    assert played["frames"][-1] == "200" and len(played["frames"]) == 101
+    assert played["images"] == 1  # the landscape stays under the animation
+    assert len(played["heads"]) == 3 and all(x is not None for x in played["heads"])
+    expect(page.get_by_text("of the paths' variance", exact=False)).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
