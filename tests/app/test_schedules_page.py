@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
+import gdviz
+from gdviz.schedules.cyclic import momentums
 from tests.app.apptest import ok, open_page, query_of
 from ui import limits
 from ui.playground.scenario import from_query
@@ -128,3 +133,32 @@ def test_settings_survive_a_visit_to_another_page():
     ok(at)
     assert at.select_slider(key="sc_lr").value == 0.2
     assert at.number_input(key="sc_n").value == 2
+
+
+def test_a_momentum_cycling_schedule_draws_its_momentum():
+    """OneCycleLR cycles SGD's momentum by default (torch's cycle_momentum=True): the page draws μ(t)
+    as the engine computes it, and without cycle_momentum draws no μ(t)."""
+    query = {"n": "2", "sc1": "OneCycleLR", "sc2": "CyclicLR", "sc2.step_size_up": "20", "sc2.cycle_momentum": "false"}
+    at = _open(query)
+    ok(at)
+    assert not at.error
+    assert at.checkbox(key="sc_sc2_CyclicLR_cycle_momentum").value is False
+    charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
+    assert len(charts) == 4  # lr(t), μ(t), the distance band, one path each
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    momentum = next(f for f in figures if "momentum" in json.dumps(f["layout"].get("yaxis", {})))
+    (trace,) = momentum["data"]  # CyclicLR's cycle is off: only OneCycleLR's μ
+    expected = momentums(gdviz.schedule("OneCycleLR", total_steps=200), 0.1, 200)
+    np.testing.assert_allclose(_values(trace["y"]), expected, rtol=1e-12)
+    assert at.caption and any("cycle_momentum" in c.value for c in at.caption)
+
+    at = _open({"sc1": "OneCycleLR", "sc1.cycle_momentum": "false", "n": "1"})
+    ok(at)
+    assert len(at.get("plotly_chart")) == 3
+
+
+def _values(y):
+    """A plotly array from a chart's JSON: a list, or a typed array {dtype, bdata}."""
+    if isinstance(y, dict):
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"]))
+    return np.asarray(y, dtype=float)

@@ -29,21 +29,31 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 def lr_figure(curves: Sequence[tuple[str, np.ndarray]], height: int = 360) -> go.Figure:
     """η_t of every schedule against the step t = 1..T."""
+    return _step_curves([(i, label, lrs) for i, (label, lrs) in enumerate(curves)], "η", "learning rate", height)
+
+
+def momentum_figure(curves: Sequence[tuple[int, str, np.ndarray]], height: int = 260) -> go.Figure:
+    """μ_t (momentum, or β1 of the Adam family) of the schedules that cycle it: (colour index, label, (T,))."""
+    return _step_curves(curves, "μ", "momentum", height)
+
+
+def _step_curves(curves: Sequence[tuple[int, str, np.ndarray]], symbol: str, what: str, height: int) -> go.Figure:
+    """One line per (colour index, label, values) against the step t = 1..T."""
     fig = go.Figure()
-    for i, (label, lrs) in enumerate(curves):
-        keep = _every(len(lrs))
+    for color, label, values in curves:
+        keep = _every(len(values))
         fig.add_trace(
             go.Scatter(
                 x=keep + 1,
-                y=_finite(np.asarray(lrs)[keep]),
+                y=_finite(np.asarray(values)[keep]),
                 mode="lines",
                 name=label,
-                line=dict(color=color_of(i), width=2.5),
-                hovertemplate=f"{label}<br>step %{{x}}: η = %{{y:.4g}}<extra></extra>",
+                line=dict(color=color_of(color), width=2.5),
+                hovertemplate=f"{label}<br>step %{{x}}: {symbol} = %{{y:.4g}}<extra></extra>",
             )
         )
     fig.update_layout(
-        layout(height, xaxis=axis_style(title="step t"), yaxis=axis_style(title="learning rate η<sub>t</sub>"))
+        layout(height, xaxis=axis_style(title="step t"), yaxis=axis_style(title=f"{what} {symbol}<sub>t</sub>"))
     )
     return fig
 

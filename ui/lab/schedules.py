@@ -9,7 +9,7 @@ import streamlit as st
 
 import gdviz
 from ui import limits
-from ui.figures.schedules import band_figure, lr_figure, paths_figure
+from ui.figures.schedules import band_figure, lr_figure, momentum_figure, paths_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.playground.scenario import Scenario, to_query
 from ui.state import fields as ps
@@ -87,8 +87,9 @@ def schedule_runs(
 ) -> dict[str, np.ndarray]:
     """Noisy SGD with one schedule, ``seeds`` runs in one call (each its own noise stream).
 
-    Returns lrs (steps,), distance (or f when the surface has no known minimum) as mean / 10% / 90%
-    quantiles over the runs (steps+1,), and run 0's path (steps+1, dim). Stopped by ``_should_stop`` (a
+    Returns lrs (steps,), the momentum of each step (steps,) when the schedule cycles it (else None),
+    distance (or f when the surface has no known minimum) as mean / 10% / 90% quantiles over the runs
+    (steps+1,), and run 0's path (steps+1, dim). Stopped by ``_should_stop`` (a
     ui.work.Budget), it raises ui.work.Stopped with the steps done, which the cache does not keep.
     """
     surface = gdviz.surface(surface_name)
@@ -109,6 +110,8 @@ def schedule_runs(
     metric = traj.distance_to_minimum() if np.size(surface.minima) else traj.losses  # (steps+1, R)
     result = {
         "lrs": traj.lrs.mean(axis=1),
+        # the same in every run: the cycle does not depend on the lr
+        "momentums": None if traj.momentums is None else traj.momentums[:, 0],
         "mean": metric.mean(axis=1),
         "low": np.quantile(metric, 0.1, axis=1),
         "high": np.quantile(metric, 0.9, axis=1),
@@ -194,6 +197,20 @@ def view(values: dict[str, Any]) -> None:
     with left:
         st.subheader("η(t)")
         st.plotly_chart(lr_figure(list(zip(labels, [r["lrs"] for r in results]))), key="sc_lr_chart")
+        cycled = [
+            (i, label, r["momentums"])
+            for i, (label, r) in enumerate(zip(labels, results))
+            if r["momentums"] is not None
+        ]
+        if cycled:
+            st.subheader("μ(t)")
+            st.caption(
+                "CyclicLR and OneCycleLR also cycle the momentum, against η, as torch does by default "
+                "(cycle_momentum): under them SGD takes heavy-ball steps with this μ_t although its own momentum "
+                'is 0 (Goh, "Why Momentum Really Works", Distill 2017). Switch cycle_momentum off to compare '
+                "the learning rates alone."
+            )
+            st.plotly_chart(momentum_figure(cycled), key="sc_momentum_chart")
     with right:
         st.subheader("Formulas")
         for label, (name, _) in zip(labels, chosen):
