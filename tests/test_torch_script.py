@@ -178,6 +178,26 @@ def test_torch_argument_table_is_torchs():
     assert torch_backed <= set(TORCH_OPTIMIZER_ARGS)
 
 
+@pytest.mark.parametrize(
+    "kind, name",
+    [("surface", n) for n in sorted(SURFACES)]
+    + [("optimizer", n) for n in sorted(OPTIMIZERS)]
+    + [("schedule", n) for n in sorted(SCHEDULES)],
+)
+def test_every_registry_entry_gives_a_script(kind, name):
+    """Fast and torch-free: a registry entry the generator cannot write fails here (the slow test runs them)."""
+    surface, optimizers, schedule = gdviz.surface("quadratic"), [gdviz.optimizer("SGD", lr=0.1)], None
+    if kind == "surface":
+        surface = SURFACES[name]
+    elif kind == "optimizer":
+        optimizers = [OPTIMIZERS[name](**OPTIMIZERS[name].demo)]
+    else:
+        schedule = SCHEDULES[name](**SCHEDULES[name].demo)
+        optimizers = [gdviz.optimizer("SGD", lr=0.1, momentum=0.9)]
+    script = gdviz.torch_script(surface, optimizers, schedule=schedule, steps=20, noise=0.1)
+    compile(script, "race.py", "exec")
+
+
 @pytest.mark.slow
 def test_every_surface_optimizer_and_schedule_exports(tmp_path):
     """One race per registry entry (its demo setting), each run by its script."""
@@ -203,6 +223,54 @@ def test_every_surface_optimizer_and_schedule_exports(tmp_path):
                 noise=0.2,
             )
         )
+    check_cases(cases, tmp_path)
+
+
+def _eps_inside_sqrt_optimizers() -> list:
+    """d2l's eps-inside-sqrt Adagrad and RMSprop (every RMSprop variant), where gdviz has the option."""
+    if "eps_inside_sqrt" not in {spec.name for spec in OPTIMIZERS["RMSprop"].spec}:
+        return []
+    d2l = dict(eps=1e-6, eps_inside_sqrt=True)
+    return [
+        gdviz.optimizer("Adagrad", lr=0.4, lr_decay=0.01, weight_decay=0.05, **d2l),
+        gdviz.optimizer("RMSprop", lr=0.05, alpha=0.9, **d2l),
+        gdviz.optimizer("RMSprop", lr=0.02, momentum=0.5, centered=True, maximize=False, **d2l),
+    ]
+
+
+@pytest.mark.slow
+def test_every_option_the_script_writes_a_class_for(tmp_path):
+    """The options torch lacks, each through the class the script defines for it: eps inside the square root,
+    top-k compression (error feedback, without it, DGC's momentum correction, with maximize and both kinds
+    of weight decay), and schedules that cycle the momentum (betas[0]) of every optimizer that has one."""
+    bowl = gdviz.surface("ill_conditioned")
+    cases = [Case("eps inside sqrt", bowl, _eps_inside_sqrt_optimizers() or [gdviz.optimizer("SGD")], noise=0.5)]
+    compressed = [
+        gdviz.optimizer("SGD", lr=0.05, momentum=0.9, compress_topk=1),
+        gdviz.optimizer("SGD", lr=0.05, compress_topk=1, error_feedback=False),
+        gdviz.optimizer("SGD", lr=0.05, compress_topk=1, momentum_correction=0.7, weight_decay=0.1),
+        gdviz.optimizer("Adam", lr=0.1, compress_topk=1, weight_decay=0.05),
+        gdviz.optimizer("AdamW", lr=0.1, compress_topk=1, weight_decay=0.05),
+        gdviz.optimizer("Lion", lr=0.02, compress_topk=1, weight_decay=0.1),
+        gdviz.optimizer("Adagrad", lr=0.5, compress_topk=2, weight_decay=0.05),
+    ]
+    cases.append(Case("compression", bowl, compressed, start=[[-5.0, -2.0], [3.0, 1.0]], noise=0.3, steps=80))
+    cycling = [
+        gdviz.optimizer("SGD", lr=0.05, momentum=0.9),
+        gdviz.optimizer("Adam", lr=0.1),
+        gdviz.optimizer("Lion", lr=0.02),
+        gdviz.optimizer("Yogi", lr=0.1),
+        gdviz.optimizer("AdamThenSGD", lr=0.1, switch_step=30, sgd_lr=0.02),
+        gdviz.optimizer("RMSprop", lr=0.01, momentum=0.5),
+    ]
+    for sched in (
+        gdviz.schedule("CyclicLR", step_size_up=10, mode="triangular2"),
+        gdviz.schedule("OneCycleLR", total_steps=80),
+        gdviz.schedule(
+            "SequentialLR", schedulers=(("CyclicLR", {"step_size_up": 5}), "ExponentialDecay"), milestones=(40,)
+        ),
+    ):
+        cases.append(Case(f"cycling {sched.name}", bowl, cycling, schedule=sched, steps=80, noise=0.2))
     check_cases(cases, tmp_path)
 
 
