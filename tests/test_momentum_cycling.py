@@ -378,3 +378,29 @@ def test_engine_optimizer_is_cycled_by_torchs_scheduler(name, schedule_name):
     np.testing.assert_array_equal(np.array(xs), ours.xs)
     np.testing.assert_array_equal(used, ours.momentums)
     assert len(set(used)) > 5
+
+
+# ----- the Playground's inspector replays the step with the cycled momentum
+@pytest.mark.parametrize(
+    "case",
+    ["SGD", "SGD-nesterov", "SGD-momentum", "Adam", "NAdam", "RAdam", "Adamax", "RMSprop", "RMSprop-momentum"],
+)
+def test_inspector_replays_each_step_with_its_cycled_momentum(case):
+    from ui.playground.inspector import inspect
+
+    surface = gdviz.surface("six_hump_camel")
+    sched = gdviz.schedule(
+        "OneCycleLR", total_steps=30, three_phase=True, base_momentum=0.0 if case.startswith("SGD") else 0.7
+    )
+    traj = gdviz.run(surface, optimizer_of(case), (-1.2, 1.0), 30, sched, noise=0.5, seed=1)
+    assert traj.diverged_at is None
+    for step in range(1, 31):
+        values = inspect(traj, step).values
+        assert np.array_equal(values["x_rule"], traj.xs[step]), step
+        assert values["cycled_momentum"] == traj.momentums[step - 1]
+        for name, history in traj.states.items():
+            if name in values:
+                np.testing.assert_array_equal(values[name], history[step], err_msg=f"{name} {step}")
+    if case == "Adam":  # the bias correction shown is the one with this step's β1
+        values = inspect(traj, 5).values
+        assert values["bias_correction1"] == 1 - traj.momentums[4] ** 5

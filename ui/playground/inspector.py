@@ -117,20 +117,26 @@ def inspect(trajectory: Trajectory, step: int, run: int = 0) -> Inspection:
     if 0 <= diverged <= step:
         out.note = f"This run diverged at step {diverged}: that update blew up and was not kept, so there is nothing to inspect from there on."
         return out
-    opt = trajectory.optimizer
+    opt = stepped_optimizer(trajectory, step)
     x, g, lr = xs[step - 1], grads[step - 1], float(lrs[step - 1])
     exact = trajectory.surface.grad(x)
     values = out.values
     values.update(x_prev=x, grad_exact=exact, g=g, lr=np.float64(lr), x_new=xs[step])
     lines = out.lines
-    lines.append(rf"t = {step}, \quad \eta_t = {num(lr)}, \quad x_{{t-1}} = {vec(x)}")
+    cycled = ""
+    if trajectory.momentums is not None:
+        momentum = np.float64(np.ravel(trajectory.momentums[step - 1])[0])
+        values["cycled_momentum"] = momentum
+        symbol = r"\beta_1" if "betas" in opt.hyper else r"\mu"
+        cycled = rf", \quad {symbol} = {num(momentum)} \;(\text{{cycled by the schedule}})"
+    lines.append(rf"t = {step}, \quad \eta_t = {num(lr)}{cycled}, \quad x_{{t-1}} = {vec(x)}")
     if trajectory.noise > 0 or opt.max_grad_norm is not None:
         what = "noise" if opt.max_grad_norm is None else "noise, clipping" if trajectory.noise > 0 else "clipping"
         lines.append(rf"\nabla f(x_{{t-1}}) = {vec(exact)}, \quad g_t = {vec(g)} \;(\text{{with {what}}})")
     else:
         lines.append(rf"g_t = \nabla f(x_{{t-1}}) = {vec(g)}")
     with np.errstate(all="ignore"):  # a nan shown as nan beats a RuntimeWarning in the server log
-        replay = _replay(trajectory, step, run)
+        replay = _replay(trajectory, opt, step, run)
     lines.extend(_preamble_lines(opt, replay, run, x, g))
     if opt.compression is not None:
         lines.extend(_compression_lines(opt, replay, values))
@@ -169,13 +175,33 @@ class _Replay:
     namespace: dict[str, object]  # everything the explanation lines may name
 
 
-def _replay(trajectory: Trajectory, step: int, run: int) -> _Replay:
+def stepped_optimizer(trajectory: Trajectory, step: int) -> Optimizer:
+    """The trajectory's optimizer as it took ``step``: with the momentum (β1) a cycling schedule set for it.
+
+    A step with a cycled momentum μ_t is the step of the same optimizer built with momentum μ_t (β1 = μ_t):
+    each update reads only the current value and its state (tests/test_momentum_cycling.py holds the
+    two to the bit), so replaying and explaining that optimizer shows the numbers the race used.
+    """
+    opt = trajectory.optimizer
+    if trajectory.momentums is None:
+        return opt
+    momentum = float(np.ravel(trajectory.momentums[step - 1])[0])  # one cycle for every run
+    hyper = opt.settings()
+    if "betas" in hyper:
+        hyper["betas"] = [momentum, hyper["betas"][1]]
+    else:
+        hyper["momentum"] = momentum
+        if momentum == 0 and hyper.get("nesterov"):
+            hyper["nesterov"] = False  # torch's SGD at μ = 0 takes the plain step, Nesterov or not
+    return type(opt)(**hyper)
+
+
+def _replay(trajectory: Trajectory, opt: Optimizer, step: int, run: int) -> _Replay:
     """Step ``step`` of every run of the trajectory through ``preamble``, ``update`` and ``explain``; run ``run``'s numbers.
 
     The whole batch goes through, as in the race: a swept hyper-parameter is an (R, 1) column that
-    only fits all R runs.
+    only fits all R runs. ``opt`` is :func:`stepped_optimizer`.
     """
-    opt: Optimizer = trajectory.optimizer
 
     def batch(a: np.ndarray) -> np.ndarray:  # (R, ...) with the run axis even for a single run
         return a if trajectory.batched else a[:, None]

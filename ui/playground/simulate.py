@@ -29,7 +29,7 @@ from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state.entries import build_optimizer
 from ui.work import Budget, Stopped, affordable_steps, stopped_notice
 
-_ARRAYS = ("xs", "losses", "grads", "lrs", "diverged_at", "seconds")
+_ARRAYS = ("xs", "losses", "grads", "lrs", "momentums", "diverged_at", "seconds")
 
 
 @dataclass(frozen=True)
