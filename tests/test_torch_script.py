@@ -545,3 +545,16 @@ def test_playground_offers_the_race_as_a_pytorch_script(tmp_path):
     assert output["labels"] == race.labels
     for (reference, stop), got in zip(_flat_paths(race.trajectories), output["xs"], strict=True):
         assert path_error(np.asarray(got)[:stop], reference[:stop]) <= TOLERANCE
+
+
+def test_hostile_labels_stay_text():
+    """Labels are visitor text: quotes, backslashes, control characters and a lone surrogate end in the script
+    as string contents, never as code, and the script can be written to a file."""
+    torch.optim  # noqa: B018 - the script imports torch
+    label = 'x"""; import os\\\x00 \ud800 η\n"'
+    script = gdviz.torch_script(gdviz.surface("rosenbrock"), [gdviz.optimizer("SGD")], labels=[label])
+    script.encode("utf-8")
+    namespace: dict = {}
+    exec(compile(script.replace('if __name__ == "__main__":', "if False:"), "race.py", "exec"), namespace)  # noqa: S102
+    assert namespace["RACERS"][0][0] == label.encode("utf-8", "backslashreplace").decode("utf-8")
+    assert "os" not in namespace

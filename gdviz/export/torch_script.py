@@ -20,6 +20,7 @@ class for) is a ValueError, never a wrong script.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,7 +105,7 @@ def torch_script(
     if noisy:
         parts.append(_noise_function(isinstance(sigma, np.ndarray)))
     parts.append(_train_function(noisy, any(c is not None for c in clipping), scheduled, plateau, compresses))
-    parts.append(_main(noisy))
+    parts.append(_main(noisy, any(c is not None for c in clipping)))
     script = parts[0] + "\n\n" + "\n\n\n".join(parts[1:]) + "\n"
     if "math." not in script:
         script = script.replace("import math\n", "", 1)
@@ -128,7 +129,8 @@ def _per_racer(schedule, count: int) -> list[Schedule | None]:
 def _labels(labels, optimizers: list[Optimizer], schedules) -> list[str]:
     if labels is None:
         labels = [_auto_label(opt, sched) for opt, sched in zip(optimizers, schedules)]
-    labels = [str(label) for label in labels]
+    # a lone surrogate (which no file can hold) becomes visible text; every other character is kept
+    labels = [str(label).encode("utf-8", "backslashreplace").decode("utf-8") for label in labels]
     if len(labels) != len(optimizers):
         raise ValueError(f"labels needs one label per optimizer: {len(optimizers)}, got {len(labels)}")
     return labels
@@ -191,7 +193,7 @@ def _racer_function(
 ) -> str:
     """``racer_<number>(params)``: the optimizer and its scheduler (or None), and with ``compression`` (a
     TopKCompression expression, None for none, "" when no racer compresses) the gradient compression."""
-    doc = label.replace("\\", "\\\\").replace('"""', "'''").replace("\n", " ").replace("\r", " ")
+    doc = json.dumps(label, ensure_ascii=False)[1:-1]  # quotes, backslashes and control characters escaped
     lines = [f"def racer_{number}(params):", f'    """{doc}"""', f"    optimizer = {optimizer}"]
     scheduler = "None"
     if sched is not None:
@@ -294,15 +296,16 @@ def _train_function(noisy: bool, clips: bool, scheduled: bool, plateau: bool, co
     return "\n".join(lines)
 
 
-def _main(noisy: bool) -> str:
+def _main(noisy: bool, clips: bool) -> str:
+    clip = ", max_grad_norm" if clips else ""
     lines = ['if __name__ == "__main__":', "    labels, paths = [], []"]
     if noisy:
         lines.append("    noise = gradient_noise(len(STARTS), len(STARTS[0]))")
     lines += [
-        "    for label, build, *clip in RACERS:",
+        f"    for label, build{clip} in RACERS:",
         "        for run, start in enumerate(STARTS):",
         '            labels.append(label if len(STARTS) == 1 else f"{label} from {tuple(start)}")',
-        "            paths.append(train(build, start, *clip" + (", noise[run]))" if noisy else "))"),
+        f"            paths.append(train(build, start{clip}" + (", noise[run]))" if noisy else "))"),
         '    print(json.dumps({"labels": labels, "xs": paths}))',
     ]
     return "\n".join(lines)
