@@ -179,7 +179,8 @@ def test_hostile_links_to_schedules_are_clamped_with_notices():
     }
     at = other_page("pages/schedules.py", query)
     ok(at)
-    assert at.warning and len(_charts(at)) == 3
+    # η(t), μ(t) (the sixth slot's default, OneCycleLR, cycles the momentum), the band and the paths
+    assert at.warning and len(_charts(at)) == 4
     assert at.number_input(key="sc_steps").value == limits.MAX_SCHEDULE_STEPS
     assert at.number_input(key="sc_n").value == limits.MAX_SCHEDULES_COMPARED
     assert at.slider(key="sc_seeds").value == 1
