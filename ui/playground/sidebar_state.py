@@ -12,7 +12,14 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from ui.playground.scenario import FIELDS, RACERS, STARTS, Scenario, from_query, scenario_of, to_query, values_of
-from ui.state.fields import read_widgets, widget_key, write_widgets
+from ui.state.fields import (  # noqa: F401 (adopt_browser_values: for the page, after the sidebar)
+    adopt_browser_values,
+    apply_browser_values,
+    note_browser_values,
+    read_widgets,
+    widget_key,
+    write_widgets,
+)
 
 State = MutableMapping[str, Any]
 
@@ -69,12 +76,16 @@ def read_scenario(state: State) -> tuple[Scenario, list[str]]:
 
 
 def restore(state: State, query: Mapping[str, Any]) -> None:
-    """Before any widget, on a session's first run: the link is the truth. Back from another page the
-    widgets still hold the scenario (they persist for the session, see ui/state/widgets.py)."""
+    """Before any widget, on a session's first run: the link is the truth (a reconnecting browser's own values
+    follow in the next run: ui.state.fields.adopt_browser_values). Back from another page the widgets still
+    hold the scenario (they persist for the session, see ui/state/widgets.py)."""
     if K_SCENARIO not in state:
+        note_browser_values(state)
         scenario, notes = from_query(query)
         write_scenario(state, scenario)
         state[K_NOTICES] = (None, notes)
+    else:
+        apply_browser_values(state)
 
 
 def link_notices(state: State, scenario: Scenario) -> list[str]:

@@ -95,6 +95,7 @@ def sidebar(scenario: Scenario) -> None:
         controls.schedule_widgets()
         st.header("Optimizers")
         controls.optimizer_widgets(auto_labels(scenario.optimizers))
+    sidebar_state.adopt_browser_values(state)  # a reconnecting browser's last change (ui/state/fields.py)
     # reading the scenario again only when a widget did change its state while drawn
     if sidebar_state.sidebar_snapshot(state) == before or sidebar_state.read_scenario(state)[0] == scenario:
         state.pop(K_RERUN, None)

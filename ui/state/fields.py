@@ -676,6 +676,82 @@ def _address_query() -> dict[str, str]:
 
 
 # -- the page's life cycle ------------------------------------------------------------------------------
+# A browser that reconnects to a new session (another replica, a restarted server) sends the values its widgets
+# show, the visitor's last change included, while the address bar's link lags that change behind. The session's
+# first run draws the link (so every widget, its options and its id are as they were); at its end the widgets
+# are registered and Streamlit can read the browser's values: those that differ are kept and the page runs
+# again with them, before any widget is drawn. Without this the first change after a failover was undone.
+RECONNECT_IDS = "_reconnect_widget_ids"  # the widgets a reconnecting browser sent, until the first run's end
+RECONNECT_VALUES = "_reconnect_values"  # key -> the browser's value, for the run after it
+
+
+def note_browser_values(state: State) -> None:
+    """On a session's first run, before any widget: remember which widgets' values came with the browser."""
+    sent = _widget_ids_sent_by_browser()
+    if sent:
+        state[RECONNECT_IDS] = sent
+
+
+def apply_browser_values(state: State) -> None:
+    """At the top of a run, before any widget: the values a reconnecting browser showed (see above)."""
+    for key, value in state.pop(RECONNECT_VALUES, {}).items():
+        state[key] = value
+
+
+def adopt_browser_values(state: State) -> None:
+    """At the end of a session's first run (after every widget): where the reconnecting browser showed
+    another value than the link's, run the page again with the browser's."""
+    sent = state.pop(RECONNECT_IDS, None)
+    if not sent:
+        return
+    shown = _browser_values(sent)
+    changed = {key: value for key, value in shown.items() if key in state and state[key] != value}
+    if changed:
+        state[RECONNECT_VALUES] = changed
+        st.rerun()
+
+
+def _widget_ids_sent_by_browser() -> list[str]:
+    """The ids of the widgets whose values came with this run from the browser before any widget of this
+    session was drawn: none on a first visit, the page's widgets after a reconnect.
+
+    Streamlit keeps them until the widgets are registered (its WStates: "state gotten from a reconnecting
+    browser") and has no public reader for them, so this reads its internals; if they change shape it
+    returns nothing and the link wins, as it did before.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        return list(ctx.session_state._state._new_widget_state.states)  # noqa: SLF001 (no public reader)
+    except Exception:  # noqa: BLE001 (an internal that moved: fall back to the link)
+        return []
+
+
+def _browser_values(ids: list[str]) -> dict[str, Any]:
+    """Widget key -> the value the browser sent, for the widgets of ``ids`` this run has registered
+    (Streamlit deserializes a value once its widget is known)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        from streamlit.runtime.state.common import user_key_from_element_id
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        widgets = ctx.session_state._state._new_widget_state  # noqa: SLF001 (see _widget_ids_sent_by_browser)
+    except Exception:  # noqa: BLE001
+        return {}
+    values = {}
+    for widget_id in ids:
+        key = user_key_from_element_id(widget_id)
+        if not key or widget_id not in widgets.widget_metadata:
+            continue  # a widget this run did not draw (or drew with other options): the link's value stays
+        try:
+            values[key] = widgets[widget_id]
+        except Exception:  # noqa: BLE001 (a value that does not deserialize with this run's widget)
+            continue
+    return values
+
+
+# -- the page's life cycle ------------------------------------------------------------------------------
 def load(page: str, fields: Sequence[Field]) -> list[str]:
     """Call before drawing the widgets: a new link (or a first visit) sets them; otherwise they keep
     what the visitor left, across views and pages.
@@ -686,6 +762,10 @@ def load(page: str, fields: Sequence[Field]) -> list[str]:
     state = st.session_state
     raw = _address_query()
     values_key, link_key, notices_key = f"{page}__values", f"{page}__link", f"{page}__notices"
+    if values_key not in state:
+        note_browser_values(state)
+    else:
+        apply_browser_values(state)
     if raw and raw != state.get(link_key):
         values, problems = read_query(fields, raw)
         write_widgets(page, fields, values, state)
@@ -706,6 +786,7 @@ def notices(page: str) -> list[str]:
 def publish(page: str, fields: Sequence[Field]) -> tuple[dict[str, Any], list[str]]:
     """Call after drawing the widgets: the values they show, written to the URL; and any problems."""
     state = st.session_state
+    adopt_browser_values(state)
     values, problems = read_widgets(page, fields, state, state.get(f"{page}__values", defaults(fields)))
     link = to_query(fields, values)
     if link != state.get(f"{page}__link"):
