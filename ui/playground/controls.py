@@ -215,8 +215,30 @@ def schedule_widgets() -> None:
         params_widgets("pg_sched", cls.name, cls.spec)
 
 
+def compression_widgets(slot: int) -> None:
+    """Top-k gradient compression for one optimizer: k, error feedback, DGC's momentum correction."""
+    help_text = (
+        "send only the k largest gradient coordinates each step, as deep gradient compression does "
+        "(the notes on vanilla and momentum SGD)"
+    )
+    if not st.checkbox("compress gradient (top-k)", key=opt_key(slot, "topk_on"), help=help_text, persist_state=KEEP):
+        return
+    low, high = limits.MIN_TOPK, limits.MAX_TOPK
+    help_text = "coordinates sent per step; k at or above the surface's dimension sends them all"
+    st.number_input("top-k", low, high, step=1, key=opt_key(slot, "topk"), help=help_text, persist_state=KEEP)
+    help_text = "keep what was not sent and add it to the next gradient (e = e + g − c)"
+    feedback = st.checkbox("error feedback", key=opt_key(slot, "ef"), help=help_text, persist_state=KEEP)
+    help_text = "DGC (Lin et al. 2018): the momentum u = m·u + g is kept and accumulated before top-k"
+    if feedback and st.checkbox(
+        "momentum correction (DGC)", key=opt_key(slot, "dgc_on"), help=help_text, persist_state=KEEP
+    ):
+        st.slider(
+            "DGC momentum m", 0.0, limits.MAX_DGC_MOMENTUM, step=0.01, key=opt_key(slot, "dgc"), persist_state=KEEP
+        )
+
+
 def optimizer_widgets(labels: list[str]) -> None:
-    """One expander per optimizer (name, its hyper-parameters, clipping, label, remove) and an Add button."""
+    """One expander per optimizer (name, its hyper-parameters, clipping, compression, label, remove) and an Add button."""
     state = st.session_state
     count = int(state.get(K_COUNT, 1))
     names = sorted(gdviz.OPTIMIZERS)
@@ -233,6 +255,8 @@ def optimizer_widgets(labels: list[str]) -> None:
             help_text = "torch.nn.utils.clip_grad_norm_ before every step"
             if st.checkbox("clip gradient norm", key=opt_key(slot, "clip_on"), help=help_text, persist_state=KEEP):
                 log_slider("max_grad_norm", opt_key(slot, "clip"), limits.MIN_CLIP, limits.MAX_CLIP)
+            if not cls.needs_hessian:
+                compression_widgets(slot)
             placeholder = "legend label (optional)"
             st.text_input(
                 "label",

@@ -28,7 +28,7 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.state.entries import OptimizerEntry, checked_entry, checked_schedule, entry
+from ui.state.entries import OptimizerEntry, checked_entry, checked_schedule, compression, entry
 from ui.state.query import parse_point, plain_query, shown, unknown_keys_notice
 from ui.state.text import clean_label
 from ui.state.values import (
@@ -430,8 +430,10 @@ _SLOT_REST = re.compile(r"[0-9]+_")  # what follows "<page>_o" in a slot's widge
 class Racers:
     """Up to ``max_items`` optimizers ``o1=SGD o1.lr=0.1 o1.clip=1 o1.label=...``; value a tuple of
     :class:`OptimizerEntry`. The learning rate is always written: it is what a reader of a link looks for
-    first. Widgets: ``<widget>_n_opt`` and, per slot, ``<widget>_o<slot>_name``, its hyper-parameters,
-    ``_clip_on``, ``_clip`` and ``_label``."""
+    first. Gradient compression: ``o1.topk=1`` (k), ``o1.ef=0`` (without error feedback) and ``o1.dgc=0.9``
+    (DGC's momentum correction m), written only with ``topk``. Widgets: ``<widget>_n_opt`` and, per slot,
+    ``<widget>_o<slot>_name``, its hyper-parameters, ``_clip_on``, ``_clip``, ``_topk_on``, ``_topk``,
+    ``_ef``, ``_dgc_on``, ``_dgc`` and ``_label``."""
 
     key: str
     label: str
@@ -461,7 +463,7 @@ class Racers:
                 notices.append(f"Unknown optimizer '{shown(raw[key])}' ({key}) ignored.")
                 continue
             owner = f"{cls.name} ({key})"
-            extras = {f"{key}.clip", f"{key}.label"}
+            extras = {f"{key}.{extra}" for extra in ("clip", "label", *_COMPRESSION_KEYS)}
             hyper = read_params_query(
                 key, owner, cls.spec, {k: v for k, v in raw.items() if k not in extras}, used, notices
             )
@@ -475,7 +477,9 @@ class Racers:
             if f"{key}.label" in raw:
                 used.add(f"{key}.label")
                 label = clean_label(raw[f"{key}.label"][: limits.MAX_QUERY_VALUE_CHARS])
-            item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label))
+            squeezed = _read_compression(key, owner, raw, used, notices)
+            item = OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label, *squeezed)
+            item, problem = checked_entry(item)
             if problem:
                 notices.append(f"{owner}: {shown(problem, 120)} — using its defaults.")
             entries.append(item)
@@ -491,6 +495,12 @@ class Racers:
                     out[f"{key}.{name}"] = encode_value(spec, param)
             if item.max_grad_norm is not None:
                 out[f"{key}.clip"] = format_number(item.max_grad_norm)
+            if item.compress_topk is not None:
+                out[f"{key}.topk"] = str(item.compress_topk)
+                if not item.error_feedback:
+                    out[f"{key}.ef"] = "0"
+                if item.momentum_correction is not None:
+                    out[f"{key}.dgc"] = format_number(item.momentum_correction)
             if item.label:
                 out[f"{key}.label"] = item.label
         return out
@@ -516,6 +526,12 @@ class Racers:
             write_params(state, self.slot_key(page, slot), item.name, optimizer_class(item.name).spec, item.hyper)
             state[self.slot_key(page, slot, "clip_on")] = item.max_grad_norm is not None
             state[self.slot_key(page, slot, "clip")] = item.max_grad_norm if item.max_grad_norm is not None else 1.0
+            topk, feedback, momentum = item.compression
+            state[self.slot_key(page, slot, "topk_on")] = topk is not None
+            state[self.slot_key(page, slot, "topk")] = topk if topk is not None else limits.MIN_TOPK
+            state[self.slot_key(page, slot, "ef")] = feedback
+            state[self.slot_key(page, slot, "dgc_on")] = momentum is not None
+            state[self.slot_key(page, slot, "dgc")] = momentum if momentum is not None else 0.9
             state[self.slot_key(page, slot, "label")] = item.label
 
     def read_slot(self, state: State, page: str, slot: int, problems: list[str]) -> OptimizerEntry:
@@ -526,7 +542,18 @@ class Racers:
             value = widget_number(state.get(self.slot_key(page, slot, "clip"), 1.0))
             clip = limits.clamp(value, limits.MIN_CLIP, limits.MAX_CLIP)
         label = clean_label(state.get(self.slot_key(page, slot, "label"), ""))
-        item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label))
+        squeezed = compression()
+        if state.get(self.slot_key(page, slot, "topk_on")):
+            topk = int(
+                limits.clamp(int(state.get(self.slot_key(page, slot, "topk"), 1)), limits.MIN_TOPK, limits.MAX_TOPK)
+            )
+            feedback = bool(state.get(self.slot_key(page, slot, "ef"), True))
+            momentum = None
+            if feedback and state.get(self.slot_key(page, slot, "dgc_on")):
+                value = widget_number(state.get(self.slot_key(page, slot, "dgc"), 0.9))
+                momentum = limits.clamp(value, 0.0, limits.MAX_DGC_MOMENTUM)
+            squeezed = compression(topk, feedback, momentum)
+        item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label, *squeezed))
         if problem:
             problems.append(f"Optimizer {slot + 1} ({cls.name}): {problem} — using its defaults.")
         return item
@@ -534,6 +561,42 @@ class Racers:
     def read_widget(self, state: State, page: str, old, problems: list[str], values):
         count = int(limits.clamp(int(state.get(self.count_key(page), 1)), 1, self.max_items))
         return tuple(self.read_slot(state, page, slot, problems) for slot in range(count))
+
+
+_COMPRESSION_KEYS = ("topk", "ef", "dgc")
+
+
+def _read_compression(key: str, owner: str, raw: Mapping[str, str], used: set[str], notices: list[str]):
+    """An optimizer's ``<key>.topk``, ``.ef`` and ``.dgc`` from the query, as canonical compression fields.
+
+    ``.ef`` and ``.dgc`` without ``.topk`` mean nothing and are named in a notice; momentum correction
+    without error feedback is not DGC, so ``.dgc`` is then dropped with a notice.
+    """
+    given = {name: raw[f"{key}.{name}"] for name in _COMPRESSION_KEYS if f"{key}.{name}" in raw}
+    used.update(f"{key}.{name}" for name in given)
+    if "topk" not in given:
+        if given:
+            notices.append(f"{owner}: {', '.join(sorted(given))} only apply with top-k compression (.topk); ignored.")
+        return compression()
+    topk = Number(f"{key}.topk", f"{owner} top-k", None, limits.MIN_TOPK, limits.MAX_TOPK, integer=True)
+    k = topk.read(given["topk"], notices)
+    if k is None:
+        return compression()
+    feedback = True
+    if "ef" in given:
+        text = given["ef"].strip().lower()
+        if text in ("0", "false", "no", "off", "1", "true", "yes", "on"):
+            feedback = text in ("1", "true", "yes", "on")
+        else:
+            notices.append(f"{owner}: error feedback '{shown(given['ef'])}' is not 1 or 0; using 1.")
+    momentum = None
+    if "dgc" in given:
+        dgc = Number(f"{key}.dgc", f"{owner} DGC momentum", None, 0.0, limits.MAX_DGC_MOMENTUM)
+        momentum = dgc.read(given["dgc"], notices)
+        if momentum is not None and not feedback:
+            notices.append(f"{owner}: momentum correction needs error feedback; ignored.")
+            momentum = None
+    return compression(k, feedback, momentum)
 
 
 def read_params_query(
