@@ -165,12 +165,19 @@ def _build() -> tuple[Preset, ...]:
             "AdaGrad divides η by the root of the *sum* of all past squared gradients, so its effective "
             "learning rate only shrinks: at η = 0.4 it slows to a crawl far from the minimum (watch the "
             "inspector's effective lr). η = 2 compensates. RMSProp replaces the sum by a moving average "
-            "(γ = 0.9), so its step size recovers, and η = 0.4 converges.",
+            "(γ = 0.9), so its step size recovers, and η = 0.4 converges. As in the book, ε = 10⁻⁶ sits inside "
+            "the square root (eps_inside_sqrt; torch puts it outside), so the 20 steps end at the book's printed "
+            "x₁: −2.382563, −0.002295 and −0.010599.",
             Scenario(
                 "ill_conditioned",
                 start=(-5.0, -2.0),
-                steps=50,
-                optimizers=(entry("Adagrad", lr=0.4), entry("Adagrad", lr=2.0), entry("RMSprop", lr=0.4, alpha=0.9)),
+                steps=20,
+                # d2l's adagrad_2d and rmsprop_2d divide by √(s + ε), ε = 1e-6 (torch: √s + ε)
+                optimizers=(
+                    entry("Adagrad", lr=0.4, eps=1e-6, eps_inside_sqrt=True),
+                    entry("Adagrad", lr=2.0, eps=1e-6, eps_inside_sqrt=True),
+                    entry("RMSprop", lr=0.4, alpha=0.9, eps=1e-6, eps_inside_sqrt=True),
+                ),
             ),
         ),
         Preset(
@@ -243,6 +250,28 @@ def _build() -> tuple[Preset, ...]:
                     entry("Adam", lr=0.05),
                     entry("AdamThenSGD", lr=0.05, switch_step=150, sgd_lr=0.0015, momentum=0.9),
                     _gd(0.0015, momentum=0.9),
+                ),
+            ),
+        ),
+        Preset(
+            "compression",
+            "Gradient compression · top-1 with and without error feedback",
+            "Deep gradient compression, the motivation of the notes on vanilla and momentum SGD, sends only "
+            "the largest gradient coordinates from a worker to the server. Here GD (η = 0.01) on Himmelblau from "
+            "(0, 0) gets only the larger of its two coordinates each step (top-1), so it moves along one axis at "
+            "a time. With error feedback the part not sent is kept and added to the next gradient: the staircase "
+            "stays within 0.8 of plain GD's path and ends in the same minimum, (3, 2). Without it the x₁ part is "
+            "dropped for good: for 10 steps only x₂ moves, straight up the axis, and the path ends in another "
+            "minimum, (−2.81, 3.13): biased, not just slower. The inspector shows c_t and the residual; try "
+            "momentum correction (DGC) in an optimizer's settings.",
+            Scenario(
+                "himmelblau",
+                start=(0.0, 0.0),
+                steps=60,
+                optimizers=(
+                    _gd(0.01, label="uncompressed"),
+                    _gd(0.01, compress_topk=1, label="top-1, error feedback"),
+                    _gd(0.01, compress_topk=1, error_feedback=False, label="top-1, no feedback"),
                 ),
             ),
         ),
