@@ -337,6 +337,12 @@ class _Tape:
             self.losses[1] = loss
             self.xs[1] = x_new
 
+    def write_momentums(self, t: int, momentums: list[float | None], slices: list[slice]) -> None:
+        """Step t's cycled momentum of each optimizer's runs (None: not cycled, its rows are never read)."""
+        for sl, momentum in zip(slices, momentums):
+            if momentum is not None:
+                self.momentums[t - 1, sl] = momentum
+
     def keep_first(self, steps: int) -> None:
         """Only the first ``steps`` steps, for a race stopped there (views, no copies)."""
         if self.keep_path:
@@ -401,16 +407,17 @@ class _LrPlan:
                 )
         return cycled
 
-    def momentum(self, states: list[dict | None]) -> np.ndarray:
-        """(N,) the momentum (β1) of the coming step for every run (0 where a racer's schedule does not cycle it)."""
-        if len(states) == 1:
-            return momentum_of(states[0])
-        return np.concatenate(
-            [
-                np.zeros(sl.stop - sl.start) if state is None or momentum_of(state) is None else momentum_of(state)
-                for (_, sl), state in zip(self.groups, states)
-            ]
-        )
+    def momentums(self, states: list[dict | None], count: int) -> list[float | None]:
+        """Each of the ``count`` optimizers' momentum (β1) of the coming step, None where it is not cycled.
+
+        One number per racer: a cycle's bounds are numbers (not swept) and the cycle does not depend
+        on the lr, so every run of a racer steps with the same momentum, and the update gets a float.
+        """
+        values = []
+        for state in states:
+            momentum = None if state is None else momentum_of(state)
+            values.append(None if momentum is None else float(momentum[0]))
+        return values * count if len(self.groups) == 1 else values
 
     def step(self, states: list[dict | None], loss: np.ndarray) -> list[dict | None]:
         """One ``scheduler.step()`` of every schedule; a plateau schedule sees its own runs' losses only."""
@@ -472,11 +479,9 @@ class _Loop:
                 lr_col = lr_now[:, None]
                 step_lrs = [lr_col[sl] for sl in slices]
                 if cycled is not None:
-                    momentum_now = lr_plan.momentum(sched_state)
-                    momentum_col = momentum_now[:, None]
-                    step_momentums = [momentum_col[sl] if on else None for sl, on in zip(slices, cycled)]
+                    step_momentums = lr_plan.momentums(sched_state, len(plan))
                     if tape.keep_path:
-                        tape.momentums[t - 1] = momentum_now
+                        tape.write_momentums(t, step_momentums, slices)
             g_used = g + eps[:, t - 1] if eps is not None else g
             if clipping:
                 g_used = _clip_gradients(g_used, clipping)
@@ -545,7 +550,7 @@ class _Loop:
             for u in range(t + 1, steps + 1):
                 tape.lrs[u - 1] = lr_plan.lr(sched_state)
                 if tape.momentums is not None:
-                    tape.momentums[u - 1] = lr_plan.momentum(sched_state)
+                    tape.write_momentums(u, lr_plan.momentums(sched_state, len(self.optimizers)), self.layout.slices)
                 sched_state = lr_plan.step(sched_state, loss)
 
     def _init_states(self, sched_state) -> tuple[list[State], list[float | np.ndarray]]:
@@ -575,8 +580,8 @@ class _Loop:
 
 
 def momentum_update(opt: Optimizer) -> Callable[..., tuple[np.ndarray, State]]:
-    """``opt.update_with_momentum`` (a momentum-cycling schedule's momentum or β1 as an (R, 1) column, its last
-    argument), behind the gradient compression that wraps ``opt.update`` when it is on."""
+    """``opt.update_with_momentum`` (its last argument the momentum or β1 a cycling schedule set for this step,
+    a float: the same for every run), behind the gradient compression that wraps ``opt.update`` when it is on."""
     update = opt.update_with_momentum
     compression = opt.compression
     if compression is None:

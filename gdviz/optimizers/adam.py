@@ -1,8 +1,9 @@
 """Adam and AdamW as torch.optim implements them, and the pieces the rest of the Adam family shares.
 
 A momentum-cycling schedule (CyclicLR, OneCycleLR) sets β1 anew before every step, as torch's write
-``group["betas"]``; the run loop then calls ``update_with_momentum`` with that β1 as an (R, 1) column
-instead of ``update``, which keeps the constants ``prepare`` worked out for the optimizer's own β1.
+``group["betas"]``; the run loop then calls ``update_with_momentum`` with that β1 (a float, the same
+for every run) instead of ``update``, which keeps the constants ``prepare`` worked out for the
+optimizer's own β1.
 torch reads the current β1 everywhere, so the bias correction is ``1 - β1_t^t`` with this step's β1
 (not a product of the past ones), as in torch's ``_single_tensor_adam``.
 """
@@ -114,7 +115,7 @@ class AdamLike(Optimizer):
     def cycled_moments(
         self, g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, beta1: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`moments` with this step's β1 (R, 1) from a momentum-cycling schedule."""
+        """:meth:`moments` with this step's β1 (a float) from a momentum-cycling schedule."""
         return lerp(exp_avg, g, 1 - beta1), exp_avg_sq * self._beta2_operand + self._decay2 * g * g
 
 
@@ -223,7 +224,7 @@ class Adam(AdamLike):
         return x_new, new_state
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule."""
+        """:meth:`update` with this step's β1 (a float), set by a momentum-cycling schedule."""
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
         exp_avg, exp_avg_sq = self.cycled_moments(g, state["exp_avg"], state["exp_avg_sq"], momentum)

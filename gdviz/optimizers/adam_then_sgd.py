@@ -72,7 +72,7 @@ class AdamThenSGD(AdamLike):
         return self._sgd_step(x, g, state, lr, t)
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1) from a momentum-cycling schedule.
+        """:meth:`update` with this step's β1 (a float) from a momentum-cycling schedule.
 
         It has both ``betas`` and ``momentum``; torch's schedulers cycle ``betas[0]`` whenever an
         optimizer has ``betas``, so the cycle drives Adam's β1 until the switch, and the SGD phase

@@ -49,7 +49,7 @@ class Adamax(AdamLike):
         return self._step(x, g, state, lr, t, self._beta1)
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule (torch's ``betas[0]``)."""
+        """:meth:`update` with this step's β1 (a float), set by a momentum-cycling schedule (torch's ``betas[0]``)."""
         return self._step(x, g, state, lr, t, momentum)
 
     def _step(self, x, g, state, lr, t, beta1):

@@ -49,7 +49,7 @@ class Lion(AdamLike):
         return self._step(x, g, state, lr, self._beta1)
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1) from a momentum-cycling schedule.
+        """:meth:`update` with this step's β1 (a float) from a momentum-cycling schedule.
 
         torch's schedulers cycle ``betas[0]`` of any optimizer with ``betas``; Lion's β1 is the
         interpolation of the step's direction, and β2 (the stored momentum's decay) stays fixed.

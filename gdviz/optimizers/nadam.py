@@ -69,7 +69,7 @@ class NAdam(AdamLike):
         return self._step(x, g, state, lr, t, self._beta1, cycled=False)
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule (torch's ``betas[0]``).
+        """:meth:`update` with this step's β1 (a float), set by a momentum-cycling schedule (torch's ``betas[0]``).
 
         torch's μ_t and μ_{t+1} both use this step's β1; the running product keeps the μ of past steps.
         """

@@ -69,7 +69,7 @@ class RAdam(AdamLike):
         return self._step(x, lr, t, exp_avg, exp_avg_sq, power1, power2)
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1), set by a momentum-cycling schedule (torch's ``betas[0]``)."""
+        """:meth:`update` with this step's β1 (a float), set by a momentum-cycling schedule (torch's ``betas[0]``)."""
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
         exp_avg, exp_avg_sq = self.cycled_moments(g, state["exp_avg"], state["exp_avg_sq"], momentum)

@@ -111,7 +111,7 @@ class RMSprop(Optimizer):
         return x_new, new_state
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's momentum μ (R, 1), set by a momentum-cycling schedule.
+        """:meth:`update` with this step's momentum μ (a float), set by a momentum-cycling schedule.
 
         torch's RMSprop reads ``group["momentum"]`` at every step: a step whose μ is 0 is the plain
         step and leaves the buffer as it was. (torch makes the buffer, zeros, at its first step and
@@ -121,14 +121,11 @@ class RMSprop(Optimizer):
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
         square_avg, grad_avg, avg = self._averages(g, state)
-        previous = state["momentum_buffer"]
-        buf = previous * momentum + g / avg
-        x_new = x - lr * buf
-        plain = momentum == 0
-        if plain.any():
-            x_new = np.where(plain, x + (-lr * g) / avg, x_new)
-            buf = np.where(plain, previous, buf)
-        return x_new, {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": buf}
+        new_state = {"square_avg": square_avg, "grad_avg": grad_avg, "momentum_buffer": state["momentum_buffer"]}
+        if momentum == 0:
+            return x + (-lr * g) / avg, new_state
+        new_state["momentum_buffer"] = buf = state["momentum_buffer"] * momentum + g / avg
+        return x - lr * buf, new_state
 
     def _averages(self, g: np.ndarray, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The new square_avg and grad_avg, and the denominator of the step."""

@@ -85,7 +85,7 @@ class SGD(Optimizer):
         return x - lr * direction, {"momentum_buffer": buf}
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's momentum μ (R, 1), set by a momentum-cycling schedule.
+        """:meth:`update` with this step's momentum μ (a float), set by a momentum-cycling schedule.
 
         As torch's SGD reads ``group["momentum"]`` at every step: the buffer starts at the gradient of
         the first step whose μ is not 0 (so SGD built with momentum 0 becomes momentum SGD), and a step
@@ -94,6 +94,8 @@ class SGD(Optimizer):
         """
         if self.needs_preamble:
             x, g = self.preamble(x, g, lr)
+        if momentum == 0:
+            return x - lr * g, state
         previous = state["momentum_buffer"]
         if t == 1:
             buf = g.copy()
@@ -105,10 +107,6 @@ class SGD(Optimizer):
             unstarted = ~np.any(previous != 0, axis=1, keepdims=True)
             buf = np.where(unstarted, g, previous * momentum + self._keep * g)
         direction = g + momentum * buf if self._nesterov else buf
-        plain = momentum == 0
-        if plain.any():
-            direction = np.where(plain, g, direction)
-            buf = np.where(plain, previous, buf)
         return x - lr * direction, {"momentum_buffer": buf}
 
     def explain(self, x, g, before, after, lr, t, hess):

@@ -68,7 +68,7 @@ class Yogi(AdamLike):
         return self._step(x, g, state, lr, self._beta1)
 
     def update_with_momentum(self, x, g, state, lr, t, hess, momentum):
-        """:meth:`update` with this step's β1 (R, 1) from a momentum-cycling schedule (torch's ``betas[0]``)."""
+        """:meth:`update` with this step's β1 (a float) from a momentum-cycling schedule (torch's ``betas[0]``)."""
         return self._step(x, g, state, lr, momentum)
 
     def _step(self, x, g, state, lr, beta1):

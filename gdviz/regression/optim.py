@@ -119,7 +119,7 @@ def _engine_optimizer_class():
                         lr,
                         self._t,
                         None if hess is None else hess[None],
-                        np.array([[momentum]]),
+                        momentum,
                     )
             flat = torch.from_numpy(np.ascontiguousarray(x_new[0]))
             offset = 0
