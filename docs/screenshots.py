@@ -17,6 +17,7 @@ Usage (from the repository root)::
 
     python3 docs/screenshots.py                      # rewrites docs/playground.png
     python3 docs/screenshots.py --out /tmp/shots --all
+    python3 docs/screenshots.py --out /tmp/shots --all --pages playground --sizes 390x844-phone
 
 Needs Playwright (requirements-dev.txt) and Chromium (Debian: ``apt-get install chromium``; another binary
 through GDVIZ_CHROMIUM). Exit status 0 when every page ran without an exception, 1 otherwise, 2 when the
@@ -114,10 +115,11 @@ def page_links(browser, url: str) -> list[tuple[str, str]]:
     return [("-".join(re.findall(r"[a-z0-9]+", text.lower())), link) for text, link in links]
 
 
-def review_pictures(browser, links: list[tuple[str, str]], out: Path) -> list[str]:
-    """Every page at every size: what the window shows, and the whole page."""
+def review_pictures(browser, links: list[tuple[str, str]], out: Path, sizes=tuple(SIZES)) -> list[str]:
+    """Every page at every size (of ``sizes``): what the window shows, and the whole page."""
     problems = []
-    for size, options in SIZES.items():
+    for size in sizes:
+        options = SIZES[size]
         context = browser.new_context(**options)
         page = context.new_page()
         for name, link in links:
@@ -139,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default: docs/)")
     parser.add_argument("--all", action="store_true", help="also every page at 1440x900, 150 %% zoom and phone width")
+    parser.add_argument(
+        "--pages", nargs="*", default=None, help="with --all: only the pages whose sidebar name contains one of these"
+    )
+    parser.add_argument("--sizes", nargs="*", choices=list(SIZES), default=list(SIZES), help="with --all: these sizes")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -165,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                 problems = readme_picture(browser, server.url, args.out / "playground.png")
                 print(f"playground.png written to {args.out}", flush=True)
                 if args.all:
-                    problems += review_pictures(browser, page_links(browser, server.url), args.out)
+                    links = page_links(browser, server.url)
+                    if args.pages is not None:
+                        links = [(name, link) for name, link in links if any(p in name for p in args.pages)]
+                    problems += review_pictures(browser, links, args.out, args.sizes)
                 browser.close()
         finally:
             server.stop()
