@@ -29,8 +29,12 @@ class MLP:
     activation: str = "tanh"
 
     def __post_init__(self):
-        for name in ("inputs", "width", "depth", "outputs"):
-            value = getattr(self, name)
+        for name, value in (
+            ("inputs", self.inputs),
+            ("width", self.width),
+            ("depth", self.depth),
+            ("outputs", self.outputs),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Invalid {name}: {value!r} (must be an integer >= 1)")
         if self.activation not in ACTIVATIONS:
