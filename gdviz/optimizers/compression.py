@@ -126,25 +126,27 @@ class Compression:
     def init(self, x0: np.ndarray) -> State:
         return {name: np.zeros_like(x0) for name in self.state_names}
 
-    def compress(self, g: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-        """c_t from the gradient g (R, dim) and the previous compression state; and the new state."""
-        k = self.k
+    def accumulated(self, g: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray | None]:
+        """What top-k picks from, a_t (e_{t-1} + g_t, v_{t-1} + u_t with DGC, g_t without feedback), and
+        DGC's u_t before masking (None without momentum correction)."""
         if self.momentum is not None:
             velocity = self.momentum * state[VELOCITY] + g
-            accumulated = state[RESIDUAL] + velocity
-            mask = top_k_mask(accumulated, k)
-            sent = np.where(mask, accumulated, 0.0)
-            # np.where, not a - c: the kept part is exactly a, with no rounding and no inf - inf
-            memory = {RESIDUAL: np.where(mask, 0.0, accumulated), VELOCITY: np.where(mask, 0.0, velocity)}
-            return sent, {COMPRESSED_GRAD: sent, **memory}
-        if k >= g.shape[1]:
+            return state[RESIDUAL] + velocity, velocity
+        return (state[RESIDUAL] + g if self.error_feedback else g), None
+
+    def compress(self, g: np.ndarray, state: State) -> tuple[np.ndarray, State]:
+        """c_t from the gradient g (R, dim) and the previous compression state; and the new state."""
+        if self.momentum is None and g.shape[1] <= self.k:
             # everything is sent every step, so the residual stays zero: c_t = g_t, bit for bit
             rest = {RESIDUAL: state[RESIDUAL]} if self.error_feedback else {}
             return g, {COMPRESSED_GRAD: g, **rest}
-        if not self.error_feedback:
-            sent = np.where(top_k_mask(g, k), g, 0.0)
-            return sent, {COMPRESSED_GRAD: sent}
-        accumulated = state[RESIDUAL] + g
-        mask = top_k_mask(accumulated, k)
+        accumulated, velocity = self.accumulated(g, state)
+        mask = top_k_mask(accumulated, self.k)
         sent = np.where(mask, accumulated, 0.0)
-        return sent, {COMPRESSED_GRAD: sent, RESIDUAL: np.where(mask, 0.0, accumulated)}
+        if not self.error_feedback:
+            return sent, {COMPRESSED_GRAD: sent}
+        # np.where, not a - c: the part kept back is exactly a, with no rounding and no inf - inf
+        memory = {COMPRESSED_GRAD: sent, RESIDUAL: np.where(mask, 0.0, accumulated)}
+        if velocity is not None:
+            memory[VELOCITY] = np.where(mask, 0.0, velocity)  # momentum factor masking
+        return sent, memory
