@@ -202,6 +202,31 @@ def test_the_grids_loss_at_the_planes_origin_is_the_models_loss_there():
     assert np.allclose(evaluator.losses(points), evaluator.loop_losses(points), rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "data, depth, activation",
+    [("moons", 1, "tanh"), ("moons", 3, "relu"), ("cubic", 2, "tanh"), ("spirals", 2, "relu")],
+)
+def test_the_fused_grid_is_the_loop_over_its_points_across_chunks(monkeypatch, data, depth, activation):
+    """plane_losses computes the first layer for the whole grid and the deeper weights from the coordinates:
+    every point must still be the model's loss at plane.points, also where a grid spans many chunks."""
+    from gdviz.network import grid
+
+    monkeypatch.setattr(grid, "CPU_CHUNK_BYTES", 1)  # one grid point per chunk
+    dataset = network.make_dataset(data, 60, noise=0.1, seed=3)
+    spec = network.MLP(inputs=dataset.inputs, width=7, depth=depth, activation=activation)
+    paths = network.train_racers(dataset, spec, [("SGD", {"lr": 0.2}), ("Adam", {"lr": 0.05})], steps=15)
+    for plane in (network.make_plane(paths, "pca"), network.make_plane(paths, "random", direction_seed=2)):
+        alphas, betas = np.linspace(-2.0, 1.5, 5), np.linspace(-1.0, 3.0, 4)
+        found = network.Evaluator(spec, dataset).plane_losses(plane, alphas, betas)
+        a, b = np.meshgrid(alphas, betas)
+        points = plane.points(np.column_stack([a.ravel(), b.ravel()]))
+        assert found.shape == (4, 5)
+        assert np.allclose(found.ravel(), network.Evaluator(spec, dataset).loop_losses(points), rtol=1e-5, atol=1e-7)
+    monkeypatch.setattr(grid, "CPU_CHUNK_BYTES", 2**30)  # and all of them in one chunk
+    assert np.array_equal(network.Evaluator(spec, dataset).plane_losses(plane, alphas, betas).shape, (4, 5))
+    assert np.allclose(network.Evaluator(spec, dataset).plane_losses(plane, alphas, betas), found, rtol=1e-6)
+
+
 def test_the_landscape_reports_true_loss_plane_loss_and_distance():
     spec = network.MLP(inputs=2, width=10, depth=2)
     paths = network.train_racers(MOONS, spec, ["SGD", ("Adam", {"lr": 0.03})], steps=30)

@@ -4,7 +4,8 @@ A small MLP learns a problem made here (two moons, two spirals, a noisy cubic) f
 weights with several optimizers of the engine's registry (torch.optim does the training, on the CPU or a
 GPU); every iterate is recorded, all the paths are projected onto one plane (the PCA plane of the pooled
 paths, or Li et al.'s filter-normalized random directions), and the loss is evaluated on a grid over
-that plane in one batched pass (one ``baddbmm`` per layer over all the grid points).
+that plane in one batched pass (the first layer for the whole grid from three products with the data, the
+weights being affine in the plane's coordinates; then a ``bmm`` per layer over cache-sized chunks).
 
 >>> from gdviz import network
 >>> data = network.make_dataset("moons", 200, noise=0.1, seed=0)

@@ -1,5 +1,20 @@
-"""The network's loss (or output) at many weight vectors in one batched pass: every layer a ``baddbmm`` over
-the weight vectors, chunked so that no pass holds more than :data:`CHUNK_BYTES` of activations.
+"""The network's loss (or output) at many weight vectors in one batched pass, chunked to stay in cache.
+
+Two batched passes, both ``nn.Linear``'s ``x Wᵀ + b`` over a chunk of weight vectors at once:
+
+- :meth:`Evaluator.plane_losses`, the grid over a plane. The weights there are affine in the plane's
+  coordinates, W(α, β) = W₀ + α W_u + β W_v, so the first layer's pre-activation over the whole grid is
+  ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64) and one ``addmm`` per
+  chunk, never a weight vector; every deeper layer's weights for the chunk are one ``addmm`` of the
+  coordinates with the plane's directions, then one ``baddbmm``.
+- :meth:`Evaluator.losses`, any weight vectors (the projected iterates): one ``baddbmm`` per layer over
+  views of the rows.
+
+On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a core's L2 cache: the
+activation, the bias and the loss then read and write cached memory instead of streaming tens of MB per
+layer (with the fused first layer and the last layer's one-row product: 3-4× less CPU time than one
+``baddbmm`` per layer over 32 MB chunks, benchmarks/network.py). Elsewhere a chunk holds up to
+:data:`CHUNK_BYTES`, so a GPU gets few, large launches.
 
 :meth:`Evaluator.loop_losses` is the same numbers from a Python loop over the weight vectors — one
 ``vector_to_parameters`` and one forward each — the baseline that benchmarks/network.py times against.
@@ -16,9 +31,12 @@ from gdviz.network.model import MLP, build, loss_function
 from gdviz.network.plane import Plane
 from gdviz.regression.device import resolve_device
 
-# activations and weight copies of one batched pass, at most (float32): a 61 × 61 grid of a 64-wide network
-# on 1,000 samples would otherwise hold ~1 GB at once
+# activations and weight copies of one batched pass, at most (float32), on a GPU: a 61 × 61 grid of a 64-wide
+# network on 1,000 samples would otherwise hold ~1 GB at once
 CHUNK_BYTES = 32 * 2**20
+# ... and on the CPU: about one core's L2 cache (1.25 MiB here; of 0.5, 1, 2 and 4 MiB, 2 was fastest: the
+# estimate counts three activations where two are live at once)
+CPU_CHUNK_BYTES = 2 * 2**20
 
 
 class Evaluator:
@@ -29,42 +47,45 @@ class Evaluator:
 
         self.spec, self.dev = spec, resolve_device(device)
         self.model = build(spec, device=self.dev)
-        self.named = [(name, tuple(p.shape), p.numel()) for name, p in self.model.named_parameters()]
         self.X = torch.as_tensor(data.X, device=self.dev)
         self.y = torch.as_tensor(data.y, device=self.dev)
         self.loss_fn = loss_function(data.task)
+        # (fan_in, fan_out, offset of the weight, offset of the bias) per layer, in the flat vector
+        self.layers, offset = [], 0
+        for fan_in, fan_out in zip(spec.sizes[:-1], spec.sizes[1:]):
+            self.layers.append((fan_in, fan_out, offset, offset + fan_out * fan_in))
+            offset += fan_out * (fan_in + 1)
+
+    def _act(self):
+        import torch
+
+        return torch.tanh_ if self.spec.activation == "tanh" else torch.relu_
 
     def _forward(self, weights, inputs):
         """(G, m, outputs): the network at each row of ``weights`` (G, P) on ``inputs`` (m, d_in), all at once.
 
-        ``nn.Linear``'s ``x Wᵀ + b`` as one ``baddbmm`` per layer over the G weight vectors (views of the rows,
-        no copies), the activation in place. The same numbers as ``functional_call`` under ``vmap``, which
-        spent half as long again on this small network (benchmarks/network.py)."""
+        One ``baddbmm`` per layer over views of the rows (no copies of the weights), the activation in place.
+        The same numbers as ``functional_call`` under ``vmap``, which spent half as long again."""
         import torch
 
-        G = len(weights)
+        G, act = len(weights), self._act()
         h = inputs.expand(G, *inputs.shape)
-        offset, sizes = 0, self.spec.sizes
-        act = torch.tanh_ if self.spec.activation == "tanh" else torch.relu_
-        for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            W = weights[:, offset : offset + fan_out * fan_in].view(G, fan_out, fan_in)
-            offset += fan_out * fan_in
-            b = weights[:, offset : offset + fan_out]
-            offset += fan_out
-            h = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
-            if k < len(sizes) - 2:
+        for k, (fan_in, fan_out, w, b) in enumerate(self.layers):
+            W = weights[:, w:b].view(G, fan_out, fan_in)
+            h = torch.baddbmm(weights[:, b : b + fan_out][:, None, :], h, W.transpose(1, 2))
+            if k < len(self.layers) - 1:
                 act(h)
         return h
 
-    def _loss(self, weights):
-        """(G,) the full-data loss at each row of ``weights`` (G, P), in the loss function's mean."""
-        out = self._forward(weights, self.X)
-        return self.loss_fn(out, self.y.expand(len(weights), *self.y.shape), reduction="none").mean(dim=(1, 2))
+    def _mean_loss(self, out):
+        """(G,) the loss of the outputs (G, n, 1) against the targets, each row's mean."""
+        return self.loss_fn(out, self.y.expand(len(out), *self.y.shape), reduction="none").mean(dim=(1, 2))
 
     def _chunk(self, rows: int) -> int:
-        """Weight vectors per pass: their copies and the activations of ``rows`` inputs fit CHUNK_BYTES."""
+        """Weight vectors per pass: their copies and the activations of ``rows`` inputs fit the chunk's bytes."""
         per_vector = 4 * (self.spec.parameters + 3 * rows * self.spec.widest)
-        return max(1, CHUNK_BYTES // per_vector)
+        limit = CPU_CHUNK_BYTES if self.dev.type == "cpu" else CHUNK_BYTES
+        return max(1, limit // per_vector)
 
     def losses(self, weights) -> np.ndarray:
         """(G,) the full-data loss at each row of ``weights`` (G, P): one batched pass (per chunk)."""
@@ -72,26 +93,85 @@ class Evaluator:
 
         W = torch.as_tensor(np.asarray(weights, dtype=np.float32), device=self.dev)
         step = self._chunk(len(self.X))
-        with torch.no_grad():
-            parts = [self._loss(W[lo : lo + step]) for lo in range(0, len(W), step)]
+        with torch.inference_mode():
+            parts = [self._mean_loss(self._forward(W[lo : lo + step], self.X)) for lo in range(0, len(W), step)]
         return torch.cat(parts).double().cpu().numpy()
 
     def plane_losses(self, plane: Plane, alphas: np.ndarray, betas: np.ndarray) -> np.ndarray:
-        """(len(betas), len(alphas)) the loss at ``origin + α b₁ + β b₂`` over the grid (row j: β = betas[j]);
-        the grid's weight vectors are made on the device, a chunk at a time."""
+        """(len(betas), len(alphas)) the loss at ``origin + α b₁ + β b₂`` over the grid (row j: β = betas[j]).
+
+        The first layer over the whole grid from three products with the data (float64, then the model's
+        float32); the deeper layers' weights per chunk from the coordinates (float64, then float32), as
+        :meth:`Plane.points` would give them, laid out for ``bmm`` without a transpose (a hidden layer's
+        weight as (in, out)); the last layer as (outputs, in) @ hᵀ, whose one output row is a fast product
+        where (n, in) @ (in, 1) is not."""
         import torch
 
-        dev = self.dev
-        origin = torch.as_tensor(plane.origin, dtype=torch.float64, device=dev)
-        basis = torch.as_tensor(plane.basis, dtype=torch.float64, device=dev)
+        dev, f64 = self.dev, torch.float64
         a, b = np.meshgrid(np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64))
-        coords = torch.as_tensor(np.column_stack([a.ravel(), b.ravel()]), device=dev)
-        step = self._chunk(len(self.X))
-        with torch.no_grad():  # each point in float64, as Plane.points, then in the model's dtype
-            parts = [
-                self._loss((origin + coords[lo : lo + step] @ basis).float()) for lo in range(0, len(coords), step)
-            ]
-        return torch.cat(parts).double().cpu().numpy().reshape(a.shape)
+        coords = torch.as_tensor(np.column_stack([a.ravel(), b.ravel()]), device=dev)  # (G, 2)
+        origin = torch.as_tensor(plane.origin, dtype=f64, device=dev)
+        basis = torch.as_tensor(plane.basis, dtype=f64, device=dev)  # (2, P)
+        fan_in, width, w, bias = self.layers[0]
+        X, n = self.X.to(f64), len(self.X)
+
+        def first_layer(vector):  # (n * width,) the pre-activation X Wᵀ + b of the weights in ``vector``
+            return torch.addmm(vector[bias : bias + width], X, vector[w:bias].view(width, fan_in).T).reshape(-1)
+
+        # [1, α, β] @ [X W₀ᵀ + b₀; X W_uᵀ + b_u; X W_vᵀ + b_v]: one product per chunk, no bias to copy in
+        first = torch.stack([first_layer(origin), first_layer(basis[0]), first_layer(basis[1])]).float()
+        coefficients = torch.cat([torch.ones(len(coords), 1, dtype=f64, device=dev), coords], dim=1)  # (G, 3)
+        coefficients32 = coefficients.float()
+        order = self._deep_order()
+        deep = torch.cat([origin[order][None], basis[:, order]])  # (3, deeper weights)
+        act, last = self._act(), len(self.layers) - 1
+        targets = self.y.T  # (outputs, n)
+        step = min(self._chunk(n), len(coords))
+        with torch.inference_mode():
+            out = torch.empty(len(coords), self.spec.outputs, n, device=dev)  # every grid point's outputs
+            # the chunks' activations and weights are written into the same buffers every time: a fresh
+            # tensor of this size is a fresh mapping of memory, page faults and all
+            buffers = [torch.empty(step * n * self.spec.widest, device=dev) for _ in range(2)]
+            rest64 = torch.empty(step, len(order), dtype=f64, device=dev)
+            rest = torch.empty(step, len(order), device=dev)
+            for lo in range(0, len(coords), step):
+                g = min(step, len(coords) - lo)
+                h = torch.mm(coefficients32[lo : lo + g], first, out=buffers[0][: g * n * width].view(g, n * width))
+                h = h.view(g, n, width)
+                act(h)
+                # every deeper weight at the chunk's points, in float64 as Plane.points, then the model's float32
+                torch.mm(coefficients[lo : lo + g], deep, out=rest64[:g])
+                rest[:g].copy_(rest64[:g])
+                at, turn = 0, 1
+                for k in range(1, last + 1):
+                    fan_in_k, fan_out, _, _ = self.layers[k]
+                    W = rest[:g, at : at + fan_in_k * fan_out]
+                    b_k = rest[:g, at + fan_in_k * fan_out : at + (fan_in_k + 1) * fan_out]
+                    at += (fan_in_k + 1) * fan_out
+                    if k < last:
+                        into = buffers[turn][: g * n * fan_out].view(g, n, fan_out)
+                        h = torch.bmm(h, W.view(g, fan_in_k, fan_out), out=into).add_(b_k[:, None, :])
+                        act(h)
+                        turn = 1 - turn
+                    else:
+                        torch.baddbmm(
+                            b_k[:, :, None], W.view(g, fan_out, fan_in_k), h.transpose(1, 2), out=out[lo : lo + g]
+                        )
+            # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
+            losses = self.loss_fn(out, targets.expand(len(out), *targets.shape), reduction="none").mean(dim=(1, 2))
+        return losses.double().cpu().numpy().reshape(a.shape)
+
+    def _deep_order(self):
+        """Indices of the flat vector's deeper layers (all but the first): each hidden layer's weight
+        transposed to (in, out) then its bias, the last layer's weight (out, in) as it is then its bias."""
+        import torch
+
+        parts, last = [], len(self.layers) - 1
+        for k in range(1, last + 1):
+            fan_in, fan_out, w, b = self.layers[k]
+            block = torch.arange(w, b, device=self.dev).view(fan_out, fan_in)
+            parts += [(block.T if k < last else block).reshape(-1), torch.arange(b, b + fan_out, device=self.dev)]
+        return torch.cat(parts)
 
     def loop_losses(self, weights) -> np.ndarray:
         """:meth:`losses` one weight vector at a time (the loop a script would write): the baseline."""
@@ -113,6 +193,6 @@ class Evaluator:
         W = torch.as_tensor(np.asarray(weights, dtype=np.float32), device=self.dev)
         points = torch.as_tensor(np.asarray(inputs, dtype=np.float32), device=self.dev)
         step = self._chunk(len(points))
-        with torch.no_grad():
+        with torch.inference_mode():
             parts = [self._forward(W[lo : lo + step], points)[:, :, 0] for lo in range(0, len(W), step)]
         return torch.cat(parts).double().cpu().numpy()
