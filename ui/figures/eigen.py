@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.figures.lab_canvas import LOG_FLOOR, layout
-from ui.figures.style import axis_style, color_of, sig
+from ui.figures.style import axis_style, color_of, log_axis, sig
 
 _LOG_CAP = 300.0  # an envelope that grows past 1e300 is drawn up to there
 
@@ -90,7 +90,7 @@ def eigen_figure(eigenvalues: np.ndarray, panels: Sequence[Panel], height: int =
     everything = np.concatenate([d.ravel() for d in shown])
     everything = everything[np.isfinite(everything)]
     low, high = (np.log10(everything.min()), np.log10(everything.max())) if everything.size else (-1.0, 1.0)
-    fig.update_yaxes(axis_style(type="log", range=[low - 0.3, high + 0.3], exponentformat="power"))
+    fig.update_yaxes(axis_style(**log_axis(range=[low - 0.3, high + 0.3])))
     fig.update_yaxes(title="|component of x − x*|", row=1, col=1)
     fig.update_layout(
         layout(

@@ -14,7 +14,7 @@ from gdviz.landscape import Tuned
 from gdviz.landscape.fair_tuning import TunedAll, ranking
 from gdviz.surfaces.base import Surface
 from ui.figures.lab_canvas import LOG_FLOOR, canvas, layout, minima_trace, path_trace
-from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, sig
+from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, log_axis, sig
 
 
 def fair_paths_figure(surface: Surface, tuned: Sequence[Tuned], height: int = 480) -> go.Figure:
@@ -72,8 +72,8 @@ def fair_lr_figure(tuned: Sequence[Tuned], tol: float, height: int = 380) -> go.
     fig.update_layout(
         layout(
             height,
-            xaxis=axis_style(title="learning rate η", type="log"),
-            yaxis=axis_style(title="final f − f*", type="log"),
+            xaxis=axis_style(title="learning rate η", **log_axis()),
+            yaxis=axis_style(title="final f − f*", **log_axis()),
             yaxis2=dict(overlaying="y", range=[0, 1.05], visible=False),
         )
     )
@@ -90,7 +90,7 @@ def fair_curves_figure(tuned: Sequence[Tuned], height: int = 360) -> go.Figure:
             )
         )
     fig.update_layout(
-        layout(height, xaxis=axis_style(title="step"), yaxis=axis_style(title="f − f* (tuned η)", type="log"))
+        layout(height, xaxis=axis_style(title="step"), yaxis=axis_style(title="f − f* (tuned η)", **log_axis()))
     )
     return fig
 
@@ -161,7 +161,7 @@ def ranking_figure(
             height,
             title=dict(text=title, x=0.0, font=dict(size=15)),
             showlegend=False,
-            xaxis=axis_style(title="final f − f*, best setting (mean ± sd)", type="log"),
+            xaxis=axis_style(title="final f − f*, best setting (mean ± sd)", **log_axis()),
             yaxis=axis_style(autorange="reversed"),
         )
     )
@@ -220,7 +220,7 @@ def trial_scores_figure(tuned: Sequence[TunedAll], colors: dict[str, str], heigh
             xaxis=axis_style(
                 tickmode="array", tickvals=list(range(len(tuned))), ticktext=[t.name for t in tuned], title=""
             ),
-            yaxis=axis_style(title="mean final f − f* of each setting", type="log"),
+            yaxis=axis_style(title="mean final f − f* of each setting", **log_axis()),
             yaxis2=dict(overlaying="y", range=[0, 1.05], visible=False),
         )
     )

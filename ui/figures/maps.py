@@ -30,7 +30,7 @@ from ui.figures.lab_canvas import (
     place,
     window,
 )
-from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, sig
+from ui.figures.style import DIVERGED_COLOR, LOSS_COLORSCALE, axis_style, color_of, sig
 from ui.figures.surface_picture import png_bytes
 
 NOT_CONVERGED_COLOR = "#BDBDBD"
@@ -84,8 +84,7 @@ def stability_figure(
             z=np.round(shown, 3).tolist(),
             zmin=zmin,
             zmax=zmax if zmax > zmin else zmin + 1,
-            colorscale="Viridis",
-            reversescale=True,
+            colorscale=LOSS_COLORSCALE,  # low loss in the Playground's colour
             hoverinfo="skip",
             colorbar=dict(
                 title=dict(text="final f − f*", side="right"),

@@ -15,7 +15,7 @@ import html
 
 import numpy as np
 
-from ui.figures.style import DIVERGED_COLOR, FONT, axis_style, color_of
+from ui.figures.style import DIVERGED_COLOR, FONT, axis_style, color_of, log_axis
 from ui.figures.surface_picture import (
     contour_lines,
     contour_trace,
@@ -230,7 +230,7 @@ def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> 
         xaxis2=axis_style(domain=[0.64, 1.0], anchor="y2", title=dict(text=f"the network: {task_title}")),
         yaxis2=axis_style(domain=[0.40, 1.0], anchor="x2"),
         xaxis3=axis_style(domain=[0.0, 0.46], anchor="y3", title=dict(text="step: loss (solid) and on the plane (dotted)")),
-        yaxis3=axis_style(domain=[0.0, 0.28], anchor="x3", type="log"),
+        yaxis3=axis_style(domain=[0.0, 0.28], anchor="x3", **log_axis()),
         xaxis4=axis_style(domain=[0.54, 1.0], anchor="y4", title=dict(text="step: distance from the plane")),
         yaxis4=axis_style(domain=[0.0, 0.28], anchor="x4"),
         updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=buttons, x=0.0, y=-0.04,

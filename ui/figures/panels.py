@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.style import DIVERGED_COLOR, base_layout, runs_of, sig
+from ui.figures.style import DIVERGED_COLOR, base_layout, log_axis, runs_of, sig
 
 # -- the four panels ------------------------------------------------------------------------------
 PANEL_POINTS = 1500  # per run, at most
@@ -130,15 +130,11 @@ def panels_figure(
             )
     note = f" (values ≤ {LOG_FLOOR:g} shown at {LOG_FLOOR:g})"
     loss_title = loss_name + (note if clipped["loss"] else "")
-    fig.update_yaxes(title_text=loss_title, type="log" if log_loss else "linear", row=1, col=1)
-    fig.update_yaxes(
-        title_text="‖x − x*‖" + (note if clipped["distance"] else ""),
-        row=1,
-        col=2,
-        type="log" if log_loss else "linear",
-    )
+    scale = log_axis() if log_loss else dict(type="linear")
+    fig.update_yaxes(title_text=loss_title, row=1, col=1, **scale)
+    fig.update_yaxes(title_text="‖x − x*‖" + (note if clipped["distance"] else ""), row=1, col=2, **scale)
     fig.update_yaxes(title_text="η<sub>t</sub>", row=2, col=1)
-    fig.update_yaxes(title_text="‖∇f‖" + (note if clipped["grad"] else ""), type="log", row=2, col=2)
+    fig.update_yaxes(title_text="‖∇f‖" + (note if clipped["grad"] else ""), row=2, col=2, **log_axis())
     fig.update_xaxes(title_text="step", row=2, col=1)
     fig.update_xaxes(title_text="step", row=2, col=2)
     fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, showline=True, linecolor="#999")

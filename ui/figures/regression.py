@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from gdviz import regression as reg
 from ui import limits
-from ui.figures.style import FONT, color_of
+from ui.figures.style import FONT, LOSS_COLORSCALE, color_of, log_axis
 
 DATA_COLOR = "#7f7f7f"
 CLOSED_COLOR = "#222222"
@@ -169,8 +169,8 @@ def loss_figure(series: Sequence[dict[str, Any]], axis: str, best: float, *, log
         )  # fmt: skip
     fig.update_layout(
         **_layout(420, xaxis_title=AXES[axis], yaxis_title="loss (MSE, all data)"),
-        yaxis_type="log" if log_y else "linear",
-        xaxis_type="log" if log_x else "linear",
+        yaxis=log_axis() if log_y else dict(type="linear"),
+        xaxis=log_axis() if log_x else dict(type="linear"),
     )
     return fig
 
@@ -213,14 +213,14 @@ def landscape_figure(
     fig = go.Figure(
         [
             go.Contour(
-                x=w, y=b, z=np.log10(excess + floor), customdata=loss, colorscale="Viridis", reversescale=True,
+                x=w, y=b, z=np.log10(excess + floor), customdata=loss, colorscale=LOSS_COLORSCALE,
                 ncontours=24, contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5),
                 colorbar=dict(title="log₁₀(L − L*)"),
                 hovertemplate=f"{axis_names[0]} = %{{x:.4g}}<br>{axis_names[1]} = %{{y:.4g}}<br>L = %{{customdata:.5g}}<extra></extra>",
             ),
             go.Scatter(
                 x=path[:, 0], y=path[:, 1], mode="lines+markers", name=label,
-                line=dict(color="white", width=2.5), marker=dict(size=5, color=color_of(1)),
+                line=dict(color=color_of(1), width=2.5), marker=dict(size=5, color=color_of(1)),
             ),
             go.Scatter(
                 x=path[:1, 0], y=path[:1, 1], mode="markers", name="start",
@@ -228,7 +228,7 @@ def landscape_figure(
             ),
             go.Scatter(
                 x=[closed[0]], y=[closed[1]], mode="markers", name="closed form (minimum)",
-                marker=dict(size=16, symbol="star", color="#FFD700", line=dict(color="black", width=1)),
+                marker=dict(size=16, symbol="star", color="white", line=dict(color="#111", width=1.5)),
             ),
         ]
     )  # fmt: skip

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from gdviz.surfaces.base import Surface
 from ui.figures.lab_canvas import LOG_FLOOR, canvas, layout, minima_trace, path_trace
-from ui.figures.style import axis_style, color_of
+from ui.figures.style import axis_style, color_of, log_axis
 
 # points per curve at most: 10,000 steps × 6 schedules as Python lists took 2.7 s of the Schedules page's heaviest
 # link (plotly.py checks each value); NumPy arrays travel as typed arrays, subsampled evenly, last step kept
@@ -96,7 +96,11 @@ def band_figure(
             )
         )
     fig.update_layout(
-        layout(height, xaxis=axis_style(title="step"), yaxis=axis_style(title=y_title, type="log" if log else "linear"))
+        layout(
+            height,
+            xaxis=axis_style(title="step"),
+            yaxis=axis_style(title=y_title, **(log_axis() if log else dict(type="linear"))),
+        )
     )
     return fig
 

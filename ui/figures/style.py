@@ -25,6 +25,39 @@ MOMENTUM_STATES = ("momentum_buffer", "exp_avg")
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14, color="#222")
 
 
+# -- one colour meaning for loss on every page --------------------------------------------------------
+# viridis anchors, washed towards white so that saturated paths stand out on top of them. Low loss is the
+# dark violet end and high loss the pale yellow end on every page: the Playground's map and 3-D view, the
+# Lab's maps (surface pictures and the stability map's final loss), the regression landscape and the
+# Networks page's loss plane
+_VIRIDIS = np.array(
+    [
+        [68, 1, 84],
+        [72, 40, 120],
+        [62, 73, 137],
+        [49, 104, 142],
+        [38, 130, 142],
+        [31, 158, 137],
+        [53, 183, 121],
+        [110, 206, 88],
+        [181, 222, 43],
+        [253, 231, 37],
+    ],
+    dtype=np.float64,
+)
+_WASH = 0.45
+LOSS_ANCHORS = _VIRIDIS * (1 - _WASH) + 255 * _WASH  # (10, 3) RGB in [0, 255], low loss first
+LOSS_COLORSCALE = [
+    [k / (len(LOSS_ANCHORS) - 1), "rgb({:.0f},{:.0f},{:.0f})".format(*rgb)] for k, rgb in enumerate(LOSS_ANCHORS)
+]
+
+
+def log_axis(**extra) -> dict:
+    """A log axis whose every tick label is a whole number (5×10⁻², 10⁻¹), not plotly's bare "5 2 1 5 2"
+    digits between decades; ``extra`` adds to it (title, range, ...)."""
+    return dict(type="log", exponentformat="power", minorloglabels="complete") | extra
+
+
 def color_of(index: int) -> str:
     """The colour of the optimizer at ``index`` in the race: the same in every figure."""
     return PALETTE[index % len(PALETTE)]

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from gdviz.surfaces.base import Surface
 from ui.figures.style import (
     DIVERGED_COLOR,
+    LOSS_COLORSCALE,
     base_layout,
     clip_drawing,
     hover_rows,
@@ -16,7 +17,7 @@ from ui.figures.style import (
     runs_of,
     sig,
 )
-from ui.figures.surface_picture import equalizer, surface_values, washed_viridis
+from ui.figures.surface_picture import equalizer, surface_values
 
 
 def surface_3d_figure(surface: Surface, trajectories, labels, *, height: int = 620) -> go.Figure:
@@ -29,8 +30,6 @@ def surface_3d_figure(surface: Surface, trajectories, labels, *, height: int = 6
     gx, gy = np.linspace(lo[0], hi[0], 70), np.linspace(lo[1], hi[1], 70)
     z = surface_values(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
     shade = equalizer(z)
-    anchors = washed_viridis()
-    scale = [[k / (len(anchors) - 1), f"rgb({r:.0f},{g:.0f},{b:.0f})"] for k, (r, g, b) in enumerate(anchors)]
     mesh = go.Surface(
         x=sig(gx),
         y=sig(gy),
@@ -38,7 +37,7 @@ def surface_3d_figure(surface: Surface, trajectories, labels, *, height: int = 6
         surfacecolor=[sig(row, 4) for row in shade(z)],
         cmin=0.0,
         cmax=1.0,
-        colorscale=scale,
+        colorscale=LOSS_COLORSCALE,
         showscale=False,
         opacity=0.92,
         name=surface.name,

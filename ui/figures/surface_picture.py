@@ -16,25 +16,8 @@ from collections import defaultdict
 import numpy as np
 
 from gdviz.surfaces.base import Surface
-from ui.figures.style import sig
+from ui.figures.style import LOSS_ANCHORS, sig
 
-# viridis anchors, washed towards white so that saturated paths stand out on top of them
-_VIRIDIS = np.array(
-    [
-        [68, 1, 84],
-        [72, 40, 120],
-        [62, 73, 137],
-        [49, 104, 142],
-        [38, 130, 142],
-        [31, 158, 137],
-        [53, 183, 121],
-        [110, 206, 88],
-        [181, 222, 43],
-        [253, 231, 37],
-    ],
-    dtype=np.float64,
-)
-_WASH = 0.45
 _UNDEFINED_RGB = (225, 225, 225)
 IMAGE_PIXELS = 160
 N_LEVELS = 14
@@ -85,8 +68,8 @@ def equalizer(values: np.ndarray):
 
 
 def washed_viridis() -> np.ndarray:
-    """(10, 3) the colour scale's anchors as RGB in [0, 255]: the picture's, and the 3-D mesh's."""
-    return _VIRIDIS * (1 - _WASH) + 255 * _WASH
+    """(10, 3) the colour scale's anchors as RGB in [0, 255]: ui/figures/style.py's one scale for loss."""
+    return LOSS_ANCHORS.copy()
 
 
 def _colorize(t: np.ndarray) -> np.ndarray:
