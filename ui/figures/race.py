@@ -12,10 +12,14 @@ frames are kept small, are in ui/figures/race_traces.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import plotly.graph_objects as go
 
+from gdviz.run import Trajectory
 from gdviz.surfaces.base import Surface
+from ui.figures.race_boxes import RaceBoxes
 from ui.figures.race_traces import RaceTraces
 from ui.figures.style import axis_style, base_layout, runs_of
 
@@ -100,8 +104,13 @@ def race_spec(
     max_frames: int = 120,
     show_glyphs: bool = True,
     height: int = 620,
+    effective_lr: Callable[[Trajectory, list[int]], np.ndarray | None] | None = None,
 ) -> dict:
     """:func:`race_figure` as the plain dict ``{"data", "layout", "frames"}`` it is made of.
+
+    ``effective_lr(trajectory, steps)``: the per-coordinate effective lr (len(steps), R, dim) of those
+    steps, or None for an optimizer without one (the Playground passes ui.playground.inspector.effective_lrs);
+    each racer that has one gets a box of those sides at its current point (ui/figures/race_boxes.py).
 
     The page hands this to Streamlit as it is (see ui/figures/plain.py): wrapping its ~2,000 frame traces
     in plotly.py objects and copying them back out costs three times what building them does.
@@ -120,12 +129,18 @@ def race_spec(
         if r.xs.shape[2] != surface.dim:
             raise ValueError(f"{r.label}: the trajectory is {r.xs.shape[2]}-D but {surface.name} is {surface.dim}-D")
     race = RaceTraces(surface, runs, current_step, max_frames, show_glyphs)
+    boxes = RaceBoxes(race, [effective_lr(t, race.frame_steps) if effective_lr else None for t in trajectories])
+
+    def at(step: int) -> list[dict]:
+        return race.animated(step) + boxes.at(step)
+
     surface_data, images, extra = race.surface_traces()
     static = surface_data + race.landmark_traces()
-    animated = [style | data for style, data in zip(race.animated_styles(), race.animated(race.current))]
+    styles = race.animated_styles()
+    animated = [style | data for style, data in zip(styles + boxes.styles(), at(race.current))]
     first = len(static)
     animated_idx = list(range(first, first + len(animated)))
-    frames = [dict(name=str(s), data=race.animated(s), traces=animated_idx) for s in race.frame_steps]
+    frames = [dict(name=str(s), data=at(s), traces=animated_idx) for s in race.frame_steps]
     titles = ("x₁", "x₂") if surface.dim == 2 else ("x", "f(x)")
     lo, hi = race.view_lo, race.view_hi
     layout = base_layout(
@@ -153,6 +168,8 @@ def race_spec(
         paths=list(range(first, first + n_paths)),
         heads=first + n_paths if runs else None,
         glyphs={key: first + n_paths + 1 + k for k, key in enumerate(race.kinds)},
+        # racer index -> (trace index, data units per unit of η_eff) of its effective-lr box
+        boxes=boxes.meta(first + len(styles)),
         grid=1 if surface.dim == 2 else None,
         view=[[float(a), float(b)] for a, b in zip(lo, hi)],
         **extra,

@@ -160,6 +160,45 @@ def inspect(trajectory: Trajectory, step: int, run: int = 0) -> Inspection:
     return out
 
 
+# -- the effective lr over a race, for the map --------------------------------------------------------
+def effective_lrs(trajectory: Trajectory, steps) -> np.ndarray | None:
+    """(len(steps), R, dim) the per-coordinate effective lr η_eff that each of ``steps`` used, every run.
+
+    It is the optimizer's own ``explain()`` quantity (Adam: η/(√v̂ + ε), RMSprop: η/(√v + ε), Adagrad:
+    η/(√s + ε), Adadelta: η·√(u + ε)/√(v + ε)), computed from the states the race recorded before and
+    after the step, with the optimizer as it stepped (:func:`stepped_optimizer`), so the map's boxes show
+    the inspector's numbers. Step 0 (no step yet) is nan. None when the optimizer explains no
+    effective lr (plain or momentum SGD, Newton, ...) or the trajectory kept no per-step states.
+    """
+    total = trajectory.steps
+    recorded = all(np.shape(history)[0] == total + 1 for history in trajectory.states.values())
+    if total == 0 or not trajectory.states or not recorded or np.shape(trajectory.lrs)[0] != total:
+        return None
+
+    def batch(a: np.ndarray) -> np.ndarray:  # (R, ...) with the run axis even for a single run
+        return a if trajectory.batched else a[:, None]
+
+    xs, grads = batch(trajectory.xs), batch(trajectory.grads)
+    out = np.full((len(steps), *xs.shape[1:]), np.nan)
+    for row, step in enumerate(steps):
+        step = int(step)
+        if not 1 <= step <= total:
+            continue
+        opt = stepped_optimizer(trajectory, step)
+        x, g = xs[step - 1], grads[step - 1]
+        lr = np.reshape(trajectory.lrs[step - 1], (-1, 1))  # (R, 1), as a schedule gives it
+        before = {name: batch(history)[step - 1] for name, history in trajectory.states.items()}
+        after = {name: batch(history)[step] for name, history in trajectory.states.items()}
+        hess = trajectory.surface.hessian(x) if opt.needs_hessian else None
+        with np.errstate(all="ignore"):
+            x_used, g_used = opt.rule_inputs(x, g, after, lr)
+            shown = opt.explain(x_used, g_used, before, after, lr, step, hess)
+        if "effective_lr_rule" not in shown:
+            return None
+        out[row] = np.broadcast_to(np.asarray(shown["effective_lr_rule"], dtype=np.float64), out.shape[1:])
+    return out
+
+
 # -- the replayed step ----------------------------------------------------------------------------
 @dataclass
 class _Replay:
