@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 from gdviz.network import ACTIVATIONS, CENTRES, DATASETS, PLANES
 from ui import limits
 from ui.state import fields as ps
 from ui.state.entries import entry
-from ui.state.widgets import KEEP, playable_schedules
+from ui.state.widgets import choice_field, number_field, playable_schedules
 
 PAGE = "nn"
 RACERS = ps.Racers(
@@ -48,28 +46,8 @@ def key(name: str) -> str:
 
 
 def number(name: str, **extra) -> None:
-    f = BY_KEY[name]
-    step = 1 if f.integer else None
-    st.number_input(
-        f.label,
-        f.low,
-        f.high,
-        step=step,
-        format=None if f.integer else "%g",
-        key=key(name),
-        **extra,
-        persist_state=KEEP,
-    )
+    number_field(PAGE, BY_KEY[name], **extra)
 
 
 def choice(name: str, labels: dict | None = None, **extra) -> None:
-    f = BY_KEY[name]
-    st.radio(
-        f.label,
-        f.options,
-        key=key(name),
-        horizontal=True,
-        format_func=lambda v: (labels or {}).get(v, v),
-        **extra,
-        persist_state=KEEP,
-    )
+    choice_field(PAGE, BY_KEY[name], labels, **extra)

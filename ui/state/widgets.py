@@ -195,3 +195,30 @@ def param_widget(spec: HyperParam, key: str) -> None:
 def params_widgets(prefix: str, owner: str, specs) -> None:
     for spec in specs:
         param_widget(spec, param_key(prefix, owner, spec.name))
+
+
+def number_field(page: str, f, **extra) -> None:
+    """The number input of a page's Number field ``f`` (ui.state.fields.Number), bound to its widget key."""
+    st.number_input(
+        f.label,
+        f.low,
+        f.high,
+        step=1 if f.integer else None,
+        format=None if f.integer else "%g",
+        key=f"{page}_{f.key.replace('.', '_')}",
+        **extra,
+        persist_state=KEEP,
+    )
+
+
+def choice_field(page: str, f, labels: dict | None = None, **extra) -> None:
+    """The horizontal radio of a page's Choice field ``f`` (ui.state.fields.Choice), its options labelled."""
+    st.radio(
+        f.label,
+        f.options,
+        key=f"{page}_{f.key.replace('.', '_')}",
+        horizontal=True,
+        format_func=lambda v: (labels or {}).get(v, v),
+        **extra,
+        persist_state=KEEP,
+    )
