@@ -21,6 +21,7 @@ from gdviz.network.grid import Evaluator
 from gdviz.network.landscape import CENTRES, PLANES, Landscape, landscape, make_plane, window
 from gdviz.network.model import ACTIVATIONS, MLP, build, initial_weights, loss_function
 from gdviz.network.plane import Plane, captured_share, filter_normalized, pca_plane, random_plane
+from gdviz.network.script import network_script
 from gdviz.network.training import DIVERGENCE_FACTOR, Paths, Racer, train_racers
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "loss_function",
     "make_dataset",
     "make_plane",
+    "network_script",
     "pca_plane",
     "random_plane",
     "train_racers",

@@ -46,33 +46,44 @@ def _check(n, noise, seed) -> tuple[int, float, int]:
     return int(n), float(noise), int(seed)
 
 
+# Each generator is ``(rng, n, noise) -> (X (n, d_in), y (n,))`` in NumPy alone: gdviz.network.network_script
+# copies its source into the exported script, so keep it self-contained (np only, no helper).
+def moons(rng, n, noise):
+    upper = n // 2
+    angle = np.concatenate([np.linspace(0, np.pi, upper), np.linspace(0, np.pi, n - upper)])
+    label = np.concatenate([np.zeros(upper), np.ones(n - upper)])
+    X = np.where(
+        label[:, None] == 0,
+        np.column_stack([np.cos(angle), np.sin(angle)]),
+        np.column_stack([1 - np.cos(angle), 0.5 - np.sin(angle)]),
+    )
+    X = X + noise * rng.standard_normal(X.shape)
+    X = (X - np.array([0.5, 0.25])) / np.array([1.0, 0.5])  # centred, both coordinates about unit scale
+    return X, label
+
+
+def spirals(rng, n, noise):
+    label = np.arange(n) % 2
+    radius = rng.uniform(0.1, 1.0, n)
+    angle = 3 * np.pi * radius + np.pi * label
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    X = X + noise * 0.5 * rng.standard_normal(X.shape)
+    return X, label.astype(np.float64)
+
+
+def cubic(rng, n, noise):
+    x = np.sort(rng.uniform(-1.5, 1.5, n))
+    y = x**3 - x + noise * rng.standard_normal(n)
+    return x[:, None], y
+
+
+GENERATORS = {"moons": moons, "spirals": spirals, "cubic": cubic}
+
+
 def make_dataset(name: str, n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """``n`` samples of the problem ``name`` (one of :data:`DATASETS`) with Gaussian noise σ = ``noise``."""
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}; choose one of {list(DATASETS)}")
     n, noise, seed = _check(n, noise, seed)
-    rng = np.random.default_rng(seed)
-    if name == "moons":
-        upper = n // 2
-        angle = np.concatenate([np.linspace(0, np.pi, upper), np.linspace(0, np.pi, n - upper)])
-        label = np.concatenate([np.zeros(upper), np.ones(n - upper)])
-        X = np.where(
-            label[:, None] == 0,
-            np.column_stack([np.cos(angle), np.sin(angle)]),
-            np.column_stack([1 - np.cos(angle), 0.5 - np.sin(angle)]),
-        )
-        X = X + noise * rng.standard_normal(X.shape)
-        X = (X - np.array([0.5, 0.25])) / np.array([1.0, 0.5])  # centred, both coordinates about unit scale
-        y = label
-    elif name == "spirals":
-        label = np.arange(n) % 2
-        radius = rng.uniform(0.1, 1.0, n)
-        angle = 3 * np.pi * radius + np.pi * label
-        X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
-        X = X + noise * 0.5 * rng.standard_normal(X.shape)
-        y = label.astype(np.float64)
-    else:
-        x = np.sort(rng.uniform(-1.5, 1.5, n))
-        y = x**3 - x + noise * rng.standard_normal(n)
-        X = x[:, None]
+    X, y = GENERATORS[name](np.random.default_rng(seed), n, noise)
     return Dataset(name, DATASETS[name][0], X.astype(np.float32), np.asarray(y, dtype=np.float32)[:, None])

@@ -243,7 +243,7 @@ def _train(data, spec, racers, steps, schedule, batch_size, seed, init, dev, sho
             lane.opt.step()
             if lane.scheduler is not None:
                 if lane.plateau:
-                    lane.scheduler.step(float(loss))
+                    lane.scheduler.step(loss.item())  # float(loss) warns on a tensor that needs grad
                 else:
                     lane.scheduler.step()
             record(lane, t, full_loss(lane))

@@ -113,3 +113,16 @@ def test_the_exports_hold_every_step():
     data = json.loads(view.paths_json(run, {"n": "60"}))
     assert len(data["racers"]) == 3 and len(data["racers"][0]["loss"]) == 41
     assert len(data["grid"]["loss"]) == 11
+    # Copy as PyTorch: the page's script for this race, with the page's labels (run by tests/test_network_script.py)
+    script = view.pytorch_script(run)
+    compile(script, "gdviz_network_moons.py", "exec")
+    assert "('a', racer_1)" in script and "STEPS = 40" in script and "N = 60" in script
+    labels = [e.proto.label for e in at.get("download_button")]
+    assert labels == ["Paths (CSV)", "Paths and grid (JSON)", "Copy as PyTorch (script)"]
+
+
+def test_a_race_the_script_cannot_reproduce_says_why_instead_of_a_button():
+    at = open_page(PAGE, {**SMALL, "o1": "Lion", "o1.lr": "0.001"})
+    ok(at)
+    assert "No PyTorch script for this race" in texts(at.caption) and "Lion" in texts(at.caption)
+    assert [e.proto.label for e in at.get("download_button")] == ["Paths (CSV)", "Paths and grid (JSON)"]

@@ -208,13 +208,34 @@ def share_section(run: Run, values: dict[str, Any]) -> None:
         disabled=True,
         help="The address bar always holds this link too: opening it trains the same race.",
     )
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.download_button(
         "Paths (CSV)", data=lambda: paths_csv(run), file_name=f"gdviz-network-{run.setting.data}.csv",
         mime="text/csv", key=f"{PAGE}_dl_csv", on_click="ignore",
     )  # fmt: skip
-    right.download_button(
+    middle.download_button(
         "Paths and grid (JSON)", data=lambda: paths_json(run, query),
         file_name=f"gdviz-network-{run.setting.data}.json", mime="application/json", key=f"{PAGE}_dl_json",
         on_click="ignore",
+    )  # fmt: skip
+    try:
+        script = pytorch_script(run)
+    except ValueError as error:
+        right.caption(f"No PyTorch script for this race: {escape_markdown(str(error))}")
+    else:
+        right.download_button(
+            "Copy as PyTorch (script)", data=script, file_name=f"gdviz_network_{run.setting.data}.py",
+            mime="text/x-python", key=f"{PAGE}_dl_script", on_click="ignore",
+            help="A standalone script (torch and numpy only): the same data, network, initial weights and "
+            "minibatches, each racer trained with torch.optim; it prints every racer's loss after each step, "
+            "this page's numbers on the CPU.",
+        )  # fmt: skip
+
+
+def pytorch_script(run: Run) -> str:
+    """The race as a standalone PyTorch script (gdviz.network.network_script); ValueError where it cannot be."""
+    s = run.setting
+    return network.network_script(
+        s.data, s.spec, list(s.racers), s.steps, n=s.n, noise=s.noise, seed=s.seed, schedule=s.schedule,
+        batch_size=s.batch_size, labels=run.labels,
     )  # fmt: skip
