@@ -11,7 +11,8 @@ drawn before taking a picture.
     browser does it: the page is laid out in an 853x480 CSS-pixel viewport and drawn with a device scale
     factor of 1.5, so the picture is 1280x720 pixels;
   - ``390x844-phone``: a phone (mobile viewport, touch, device scale factor 3);
-  each as ``<page>-<size>.png`` (the page named by its sidebar link) (what the window shows) and ``<page>-<size>-full.png`` (the whole page).
+  each as ``<page>-<size>.png`` (the page named by its sidebar link) (what the window shows) and ``<page>-<size>-full.png`` (the whole page);
+  a page with the Playground's "Projector view" toggle also as ``<page>-<size>-projector.png`` with it on.
 
 Usage (from the repository root)::
 
@@ -47,8 +48,12 @@ SIZES = {
         "device_scale_factor": 3,
         "is_mobile": True,
         "has_touch": True,
+        # a phone's own User-Agent: the Playground lays its charts out for a phone when the browser says "Mobi"
+        "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0.0.0 Mobile Safari/537.36",
     },
 }
+PROJECTOR_TOGGLE = ".st-key-pg_present"  # the Playground's "Projector view"
 LOAD_TIMEOUT_MS = 180_000
 SETTLE_MS = 1_000  # a page may rerun once after its first run (e.g. to correct its link): look twice
 FULL_PAGE_MAX_PX = 10_000  # CSS pixels: the longest page picture
@@ -132,6 +137,15 @@ def review_pictures(browser, links: list[tuple[str, str]], out: Path, sizes=tupl
             wait_until_ready(page)
             page.screenshot(path=str(out / f"{name}-{size}-full.png"))
             problems += [f"{name} at {size}: {text}" for text in exceptions(page)]
+            toggle = page.locator(PROJECTOR_TOGGLE)
+            if size.startswith("1280x720") and toggle.count():
+                page.set_viewport_size(options["viewport"])
+                toggle.get_by_text("Projector view").click()
+                wait_until_ready(page)
+                page.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, 0)")
+                page.screenshot(path=str(out / f"{name}-{size}-projector.png"))
+                toggle.get_by_text("Projector view").click()  # off again for the next page
+                wait_until_ready(page)
             print(f"{name} at {size}: written", flush=True)
         context.close()
     return problems

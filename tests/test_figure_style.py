@@ -105,3 +105,37 @@ def test_log_axes_have_readable_ticks():
 def test_the_log_axes_of_each_figure_module_come_from_the_style(name):
     text = (FIGURES / name).read_text(encoding="utf-8")
     assert "log_axis(" in text
+
+
+# -- the race chart on a projector and on a phone ---------------------------------------------------------
+def test_race_views_for_a_projector_and_a_phone():
+    from ui.figures.race import race_spec
+
+    quadratic = gdviz.surface("quadratic")
+    race = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.1), gdviz.optimizer("Adam", lr=0.3)], steps=30)
+    labels = ["GD", "Adam"]
+    projector = race_spec(quadratic, race, labels, view="projector")["layout"]
+    texts = [projector["font"]["size"], projector["legend"]["font"]["size"], projector["hoverlabel"]["font"]["size"]]
+    texts += [menu["font"]["size"] for menu in projector["updatemenus"]]
+    texts += [projector["sliders"][0]["font"]["size"], projector["sliders"][0]["currentvalue"]["font"]["size"]]
+    assert min(texts) >= 16 and projector["height"] <= 480  # 1280x720 at 150 %: 480 CSS pixels high
+    standard = race_spec(quadratic, race, labels)
+    assert standard["layout"]["height"] == 620 and standard["layout"]["font"]["size"] == 14
+    phone_spec = race_spec(quadratic, race, labels, view="phone")
+    phone = phone_spec["layout"]
+    slider = phone["sliders"][0]
+    assert slider["x"] == 0.0 and slider["len"] == 1.0  # the slider on its own row ...
+    assert all(menu["pad"]["t"] > slider["pad"]["t"] + 60 for menu in phone["updatemenus"])  # ... Play below it
+    assert phone["legend"]["font"]["size"] < standard["layout"]["legend"]["font"]["size"]
+    # the arrows keep their legend entries off a short legend (the caption explains them)
+    arrows = [phone_spec["data"][i] for i in phone["meta"]["glyphs"].values()]
+    assert arrows and all(t.get("showlegend") is False for t in arrows)
+    with pytest.raises(ValueError, match="view must be one of"):
+        race_spec(quadratic, race, labels, view="cinema")
+
+
+def test_compact_panels_have_short_titles():
+    quadratic = gdviz.surface("quadratic")
+    race = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.1)], steps=30)
+    titles = [a.text for a in panels_figure(race, ["GD"], compact=True).layout.annotations[:4]]
+    assert max(len(re.sub("<[^>]+>", "", t)) for t in titles) <= 9

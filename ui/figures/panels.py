@@ -14,6 +14,8 @@ PANEL_POINTS = 1500  # per run, at most
 # lists, and plotly.py's checks of those lists were most of the heaviest Playground link's 6 s (issue 17)
 PANEL_TOTAL_POINTS = 12_000
 PANEL_MIN_POINTS = 200  # per run, however many runs: a loss curve still reads as one
+TITLES = ("loss", "distance to the nearest minimum", "learning rate η<sub>t</sub>", "gradient norm ‖∇f(x)‖")
+COMPACT_TITLES = ("loss", "‖x − x*‖", "lr η<sub>t</sub>", "‖∇f‖")
 LOG_FLOOR = 1e-16
 
 
@@ -42,10 +44,18 @@ def _run_lines(values: np.ndarray, last: list[int], first: int, cap: int) -> tup
 
 
 def panels_figure(
-    trajectories, labels, *, log_loss: bool = True, current_step: int | None = None, tolerance: float | None = None
+    trajectories,
+    labels,
+    *,
+    log_loss: bool = True,
+    current_step: int | None = None,
+    tolerance: float | None = None,
+    compact: bool = False,
 ) -> go.Figure:
     """Four panels over the step axis: loss (f − f* when f* is known), distance to the nearest known
-    minimum, the learning rate η_t, and ‖∇f‖ — with a cursor at ``current_step`` on all four."""
+    minimum, the learning rate η_t, and ‖∇f‖ — with a cursor at ``current_step`` on all four.
+
+    ``compact`` (a phone, ~350 px wide): short panel titles that fit over a half-width panel, smaller text."""
     trajectories = list(trajectories)
     runs = runs_of(trajectories, labels)
     if current_step is not None and (isinstance(current_step, bool) or not isinstance(current_step, (int, np.integer))):
@@ -67,12 +77,7 @@ def panels_figure(
         shared_xaxes=True,
         vertical_spacing=0.13,
         horizontal_spacing=0.09,
-        subplot_titles=(
-            "loss",
-            "distance to the nearest minimum",
-            "learning rate η<sub>t</sub>",
-            "gradient norm ‖∇f(x)‖",
-        ),
+        subplot_titles=COMPACT_TITLES if compact else TITLES,
     )
     clipped = {"loss": False, "distance": False, "grad": False}
     per_run = max(PANEL_MIN_POINTS, min(PANEL_POINTS, PANEL_TOTAL_POINTS // max(sum(r.n_runs for r in runs), 1)))
@@ -179,6 +184,15 @@ def panels_figure(
             hovermode="x unified",
             margin=dict(l=96, r=24, t=80, b=72),  # room for ticks and legend: see race_spec's (ui/figures/race.py)
             legend=dict(orientation="h", x=0.0, y=1.08, xanchor="left", yanchor="bottom"),
+        )
+        | (
+            dict(
+                font=dict(size=12),
+                margin=dict(l=56, r=8, t=80, b=56),
+                legend=dict(orientation="h", x=0.0, y=1.08, xanchor="left", yanchor="bottom", font=dict(size=11)),
+            )
+            if compact
+            else {}
         ),
         meta=dict(kind="panels", cursor=cursor, log_loss=bool(log_loss), clipped=clipped, f_min_known=bool(known_min)),
     )

@@ -37,8 +37,27 @@ def _animate_args(duration: int, fromcurrent: bool = True) -> dict:
     )
 
 
-def _controls(frame_steps: list[int], current: int) -> dict:
-    """Play/Pause buttons, a speed menu and the step slider, all driving frames with redraw off."""
+# how the race figure is laid out for the screen it is shown on: its height, one font size for all its text,
+# margins, and the controls below the plot. "projector": a 1280x720 window at 150 % zoom with the sidebar
+# open shows ~550x480 CSS pixels, so the chart is short and its text large (≥ 16 px); "phone": ~350 px
+# wide, so the legend is small and the slider gets its own row above Play/Pause and the speeds
+VIEWS = {
+    "standard": dict(height=620, font=14, legend=14, margin=dict(l=80, r=16, t=80, b=160), wide_slider=False),
+    "projector": dict(
+        height=470, font=16, legend=16, margin=dict(l=60, r=10, t=56, b=172), wide_slider=True, speed_x=0.46
+    ),
+    "phone": dict(height=610, font=12, legend=11, margin=dict(l=44, r=8, t=84, b=180), wide_slider=True, speed_x=0.5),
+}
+
+
+def _controls(frame_steps: list[int], current: int, view: dict | None = None) -> dict:
+    """Play/Pause buttons, a speed menu and the step slider, all driving frames with redraw off.
+
+    With ``view["wide_slider"]`` (a phone) the slider spans the plot's width on its own row and the buttons
+    sit below it; otherwise the buttons are left of the slider."""
+    view = view or VIEWS["standard"]
+    wide = view["wide_slider"]
+    font = dict(size=view["font"])
     play = dict(label="▶ Play", method="animate", args=[None, _animate_args(PLAY_MS)])
     pause = dict(label="❚❚ Pause", method="animate", args=[[None], _animate_args(0, fromcurrent=False)])
     speeds = [dict(label=f"▶ {name}", method="animate", args=[None, _animate_args(ms)]) for name, ms in SPEEDS]
@@ -51,31 +70,34 @@ def _controls(frame_steps: list[int], current: int) -> dict:
         y=0.0,
         xanchor="left",
         yanchor="top",
-        pad=dict(t=72, r=6),
+        pad=dict(t=128 if wide else 72, r=6),
         bgcolor="#f2f2f2",
+        font=font,
     )
     speed = dict(
         type="dropdown",
         direction="up",
         showactive=True,
         buttons=speeds,
-        x=0.0,
+        x=view.get("speed_x", 0.0),
         y=0.0,
         xanchor="left",
         yanchor="top",
-        pad=dict(t=114),
+        pad=dict(t=128 if wide else 114),
         active=[n for n, _ in SPEEDS].index("×1"),
         bgcolor="#f2f2f2",
+        font=font,
     )
     slider_args = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
     slider = dict(
         active=frame_steps.index(current),
-        x=0.2,
-        len=0.8,
+        x=0.0 if wide else 0.2,
+        len=1.0 if wide else 0.8,
         y=0.0,
         yanchor="top",
-        pad=dict(t=62, b=6),
-        currentvalue=dict(prefix="step ", font=dict(size=15)),
+        pad=dict(t=44 if wide else 62, b=6),
+        font=font,
+        currentvalue=dict(prefix="step ", font=dict(size=view["font"] + 1)),
         transition=dict(duration=0),
         steps=[dict(label=str(s), method="animate", args=[[str(s)], slider_args]) for s in frame_steps],
     )
@@ -105,18 +127,22 @@ def race_spec(
     show_glyphs: bool = True,
     height: int = 620,
     effective_lr: Callable[[Trajectory, list[int]], np.ndarray | None] | None = None,
+    view: str = "standard",
 ) -> dict:
     """:func:`race_figure` as the plain dict ``{"data", "layout", "frames"}`` it is made of.
 
     ``effective_lr(trajectory, steps)``: the per-coordinate effective lr (len(steps), R, dim) of those
     steps, or None for an optimizer without one (the Playground passes ui.playground.inspector.effective_lrs);
     each racer that has one gets a box of those sides at its current point (ui/figures/race_boxes.py).
+    ``view``: "standard", "projector" or "phone" (:data:`VIEWS`); ``height`` applies to "standard" only.
 
     The page hands this to Streamlit as it is (see ui/figures/plain.py): wrapping its ~2,000 frame traces
     in plotly.py objects and copying them back out costs three times what building them does.
     """
     if not isinstance(surface, Surface):
         raise ValueError("surface must be a gdviz Surface")
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {sorted(VIEWS)}, got {view!r}")
     if surface.dim not in (1, 2):
         raise ValueError(f"race_figure draws 1-D and 2-D surfaces; {surface.name} has dimension {surface.dim}")
     if isinstance(max_frames, bool) or not isinstance(max_frames, (int, np.integer)) or max_frames < 1:
@@ -143,18 +169,29 @@ def race_spec(
     frames = [dict(name=str(s), data=at(s), traces=animated_idx) for s in race.frame_steps]
     titles = ("x₁", "x₂") if surface.dim == 2 else ("x", "f(x)")
     lo, hi = race.view_lo, race.view_hi
+    shape = VIEWS[view]
+    margin = shape["margin"] | ({} if frames else dict(b=56))
     layout = base_layout(
-        height,
+        height if view == "standard" else shape["height"],
         # what the tick labels, the legend (two rows in the page's main column) and the controls below
         # need: plotly grows margins that are too small for them and then draws the whole figure again
-        margin=dict(l=80, r=16, t=80, b=160 if frames else 56, pad=0),
+        margin=margin | dict(pad=0),
         images=images,
         uirevision=surface.name,
         xaxis=axis_style(range=[float(lo[0]), float(hi[0])], title=dict(text=titles[0])),
         yaxis=axis_style(range=[float(lo[1]), float(hi[1])], title=dict(text=titles[1])),
     )
+    if view != "standard":
+        layout["font"] = layout["font"] | dict(size=shape["font"])
+        layout["hoverlabel"] = dict(font=dict(size=shape["font"]))
+        layout["legend"] = layout["legend"] | dict(font=dict(size=shape["legend"]))
+        if view == "phone":
+            layout["legend"] |= dict(itemwidth=30, tracegroupgap=0, entrywidth=0)
+        # a short legend: the arrows and boxes keep theirs off it (the caption under the chart explains them)
+        for trace in animated[len(runs) + 1 :]:
+            trace["showlegend"] = False
     if frames:
-        layout |= _controls(race.frame_steps, race.current)
+        layout |= _controls(race.frame_steps, race.current, shape)
     n_paths = len(runs)
     layout["meta"] = dict(
         kind="race",
