@@ -38,6 +38,7 @@ PAGE_FILES = {
     "Schedules": "pages/schedules.py",
     "Landscape Lab": "pages/landscape.py",
     "Linear Regression": "pages/regression.py",
+    "Networks": "pages/network.py",
 }
 
 

@@ -668,7 +668,58 @@ def heaviest_links() -> dict[str, tuple[str, str]]:
     ):
         values = _heaviest_values(REGRESSION_FIELDS, defaults(REGRESSION_FIELDS)) | changes
         out[f"linear regression: {name}"] = ("Linear Regression", urlencode(fields_query(REGRESSION_FIELDS, values)))
+    for name, values in network_heaviest_values().items():
+        from ui.network.fields import FIELDS as NETWORK_FIELDS
+
+        out[f"networks: {name}"] = ("Networks", urlencode(fields_query(NETWORK_FIELDS, values)))
     return out
+
+
+def network_heaviest_values() -> dict[str, dict]:
+    """The Networks page's heaviest links as field values: every cap at its maximum (refused by the page's
+    work caps, cheaply), and the two heaviest it accepts: the widest, deepest net on the largest grid, and the
+    most steps on the largest grid; each with the most racers, the engine's own optimizers first (a host round
+    trip per step), and the most steps and samples the work caps then allow."""
+    from ui import limits
+    from ui.network import compute
+    from ui.network.fields import FIELDS, RACERS
+    from ui.state.entries import entry
+    from ui.state.fields import defaults
+
+    racers = tuple(entry(name, lr=1e-3) for name in ("Yogi", "Lion", "NAdam", "RAdam")[: limits.NETWORK_MAX_RACERS])
+    caps = defaults(FIELDS) | {
+        RACERS.key: racers,
+        "n": limits.NETWORK_MAX_SAMPLES,
+        "width": limits.NETWORK_MAX_WIDTH,
+        "depth": limits.NETWORK_MAX_DEPTH,
+        "steps": limits.NETWORK_MAX_STEPS,
+        "grid": limits.NETWORK_MAX_GRID,
+    }
+
+    def fits(values: dict) -> bool:
+        setting = compute.Setting(
+            data=values["data"], n=values["n"], noise=0.1, seed=0, width=values["width"], depth=values["depth"],
+            activation="tanh", racers=tuple(range(len(racers))), schedule=None, steps=values["steps"],
+            batch_size=None, plane="pca", centre="start", grid=values["grid"], device="cpu",
+        )  # fmt: skip
+        try:
+            compute.check_work(setting)
+        except ValueError:
+            return False
+        return True
+
+    def largest(values: dict, key: str, low: int) -> dict:
+        """``values`` with ``key`` the largest (from ``low`` to its cap) the work caps accept."""
+        lo, hi = low, caps[key]
+        while lo < hi:  # the work grows with every count: bisect
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(values | {key: mid}) else (lo, mid - 1)
+        return values | {key: lo}
+
+    deep = largest(largest(caps | {"n": 20}, "steps", 1), "n", 20)
+    long = largest(caps | {"depth": 1}, "n", 20)
+    return {"every cap at its maximum (refused)": caps, "widest, deepest net, largest grid": deep,
+            "most steps, largest grid": long}  # fmt: skip
 
 
 def _varied(query: str, round_: int) -> str:

@@ -1,0 +1,96 @@
+"""The Networks page's heaviest links (issue 16, with issue 17's rule: a page's heaviest link costs at most a few
+seconds of server CPU, and work past the budget stops with a notice instead of running long).
+
+The links are benchmarks/load.py's :func:`network_heaviest_values`, which its load test's attackers send too:
+every cap at its maximum (the work caps refuse it before anything runs), and the two heaviest links the caps
+accept (the widest, deepest net on the largest grid; the most steps on the largest grid), with four racers.
+CPU time (time.process_time, every thread of this process) around the page's run is what the assertions bound,
+with margins for a shared machine. Measured on the busy 2-core machine: refused 0.2 s; widest and deepest
+1.7 s; most steps 5.4 s (stopped by the 4 s training budget at 961 of 1,000 steps).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.apptest import APP, ok
+from tests.torch_reference import SKIP_REASON
+from ui import limits
+
+pytest.importorskip("torch", reason=f"the page trains with torch: {SKIP_REASON}")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from load import network_heaviest_values  # noqa: E402
+
+from ui.network.fields import FIELDS  # noqa: E402
+from ui.state.fields import to_query  # noqa: E402
+
+# what the page may spend beyond its training budget: the landscape (bounded by NETWORK_MAX_GRID_WORK, about a
+# second of one core) and the figure, with a margin for the shared machine
+PICTURE_SECONDS = 4.0
+
+
+def heaviest(name: str, seed: int) -> dict[str, str]:
+    values = network_heaviest_values()[name]
+    return to_query(FIELDS, values) | {"seed": str(seed)}  # a seed no other test uses: nothing cached answers
+
+
+def cpu_of_visit(query: dict[str, str]) -> tuple[float, AppTest]:
+    """CPU seconds of this process while the Networks page runs ``query`` (the app's first page not counted)."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.query_params.clear()
+    at.switch_page("pages/network.py")
+    for key, value in query.items():
+        at.query_params[key] = value
+    cpu = time.process_time()
+    at.run()
+    return time.process_time() - cpu, at
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm():
+    """torch's import and first kernels are the server's once, not each link's."""
+    spent, at = cpu_of_visit({"n": "20", "width": "2", "depth": "1", "steps": "2", "grid": "11", "seed": "901"})
+    ok(at)
+
+
+def shown(at: AppTest) -> str:
+    return "\n".join(str(e.value) for e in [*at.error, *at.warning, *at.info])
+
+
+def test_every_cap_at_its_maximum_is_refused_at_once_saying_what_to_lower():
+    spent, at = cpu_of_visit(heaviest("every cap at its maximum (refused)", 902))
+    ok(at)
+    assert "more than this server's" in shown(at) and "fewer steps" in shown(at)
+    assert not at.get("plotly_chart")
+    assert spent < 2.0, f"{spent:.1f} s of CPU to refuse"
+
+
+@pytest.mark.parametrize("name", ["widest, deepest net, largest grid", "most steps, largest grid"])
+def test_the_heaviest_accepted_links_cost_a_few_seconds_of_cpu(name):
+    spent, at = cpu_of_visit(heaviest(name, 903))
+    ok(at)
+    assert not at.error, shown(at)
+    assert at.get("plotly_chart")  # drawn, whole or up to where the budget stopped it
+    if "Stopped after" in shown(at):
+        assert "time budget" in shown(at)
+    print(f"{name}: {spent:.2f} s of CPU")
+    assert spent < limits.NETWORK_TRAIN_SECONDS + PICTURE_SECONDS, f"{name}: {spent:.1f} s of CPU"
+
+
+def test_the_heaviest_race_stops_at_its_budget_with_a_notice(monkeypatch):
+    monkeypatch.setattr(limits, "NETWORK_TRAIN_SECONDS", 0.5)
+    spent, at = cpu_of_visit(heaviest("most steps, largest grid", 904))
+    ok(at)
+    notices = [w.value for w in at.warning if w.value.startswith("Stopped after")]
+    assert len(notices) == 1 and "of 1000 steps" in notices[0], shown(at)
+    done = int(notices[0].split()[2])
+    assert 0 < done < 1000
+    assert at.get("plotly_chart")  # the steps it took are drawn
+    print(f"stopped after {done} steps: {spent:.2f} s of CPU")
+    assert spent < 0.5 + PICTURE_SECONDS, f"{spent:.1f} s of CPU for a 0.5 s budget"
