@@ -44,9 +44,11 @@ def _animate_args(duration: int, fromcurrent: bool = True) -> dict:
 VIEWS = {
     "standard": dict(height=620, font=14, legend=14, margin=dict(l=80, r=16, t=80, b=160), wide_slider=False),
     "projector": dict(
-        height=470, font=16, legend=16, margin=dict(l=60, r=10, t=56, b=172), wide_slider=True, speed_x=0.46
+        height=440, font=16, legend=16, margin=dict(l=60, r=10, t=56, b=176), wide_slider=True, speed_x=0.46, row=132
     ),
-    "phone": dict(height=610, font=12, legend=11, margin=dict(l=44, r=8, t=84, b=180), wide_slider=True, speed_x=0.5),
+    "phone": dict(
+        height=610, font=12, legend=11, margin=dict(l=44, r=8, t=84, b=180), wide_slider=True, speed_x=0.53, row=128
+    ),
 }
 
 
@@ -70,7 +72,7 @@ def _controls(frame_steps: list[int], current: int, view: dict | None = None) ->
         y=0.0,
         xanchor="left",
         yanchor="top",
-        pad=dict(t=128 if wide else 72, r=6),
+        pad=dict(t=view["row"] if wide else 72, r=6),
         bgcolor="#f2f2f2",
         font=font,
     )
@@ -83,7 +85,7 @@ def _controls(frame_steps: list[int], current: int, view: dict | None = None) ->
         y=0.0,
         xanchor="left",
         yanchor="top",
-        pad=dict(t=128 if wide else 114),
+        pad=dict(t=view["row"] if wide else 114),
         active=[n for n, _ in SPEEDS].index("×1"),
         bgcolor="#f2f2f2",
         font=font,
@@ -95,7 +97,7 @@ def _controls(frame_steps: list[int], current: int, view: dict | None = None) ->
         len=1.0 if wide else 0.8,
         y=0.0,
         yanchor="top",
-        pad=dict(t=44 if wide else 62, b=6),
+        pad=dict(t=40 if wide else 62, b=6),
         font=font,
         currentvalue=dict(prefix="step ", font=dict(size=view["font"] + 1)),
         transition=dict(duration=0),
