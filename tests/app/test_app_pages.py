@@ -88,7 +88,7 @@ def test_choosing_a_preset_loads_it_with_its_story(key):
     preset = PRESETS[key]
     assert query_of(at) == to_query(preset.scenario)
     assert any(escape_markdown(preset.title) in info.value for info in at.info)
-    diverging = {"fixed-lr", "d2l-momentum", "newton-saddle"}
+    diverging = {"d2l-momentum", "newton-saddle"}
     assert bool(at.error) == (key in diverging), [e.value for e in at.error]
 
 

@@ -35,7 +35,7 @@ from ui.playground.sidebar_state import (
     write_scenario,
 )
 from ui.state.entries import OptimizerEntry, entry
-from ui.state.fields import default_start
+from ui.state.fields import SAME_SCHEDULE, default_start
 from ui.state.text import escape_markdown
 from ui.state.values import NO_SCHEDULE, clamp_value
 from ui.state.widgets import (
@@ -195,6 +195,47 @@ def _on_schedule_change() -> None:
     switch_params(state, "pg_sched", cls.spec, cls.name, cls.name, given)
 
 
+def _on_own_schedule_change(slot: int) -> None:
+    """An optimizer's newly chosen own schedule starts from its defaults, its horizon the run's length."""
+    state = st.session_state
+    key = opt_key(slot, "sched")
+    name = state[key]
+    if name not in gdviz.SCHEDULES:
+        return
+    cls = gdviz.SCHEDULES[name]
+    specs = {spec.name: spec for spec in cls.spec}
+    steps = int(state.get(K_STEPS, limits.DEFAULT_STEPS))
+    given = {param: int(clamp_value(specs[param], v)) for param, v in horizon_params(cls.name, steps).items()}
+    switch_params(state, key, cls.spec, cls.name, cls.name, given)
+
+
+def _own_schedule_title(name: str) -> str:
+    return {SAME_SCHEDULE: "(the race's schedule)", NO_SCHEDULE: "(constant lr)"}.get(name, name)
+
+
+def own_schedule_widgets(slot: int) -> None:
+    """This optimizer's own lr schedule, instead of the race's: a fixed lr and a schedule in one picture."""
+    state = st.session_state
+    key = opt_key(slot, "sched")
+    names = [SAME_SCHEDULE, NO_SCHEDULE] + playable_schedules()
+    if state.get(key) not in names:
+        state[key] = SAME_SCHEDULE
+    help_text = "a schedule for this optimizer only; the others keep the race's (above)"
+    choice = st.selectbox(
+        "its own lr schedule",
+        names,
+        key=key,
+        help=help_text,
+        on_change=_on_own_schedule_change,
+        args=(slot,),
+        format_func=_own_schedule_title,
+        persist_state=KEEP,
+    )
+    if choice in gdviz.SCHEDULES:
+        cls = gdviz.SCHEDULES[choice]
+        params_widgets(key, cls.name, cls.spec)
+
+
 def schedule_widgets() -> None:
     names = [NO_SCHEDULE] + playable_schedules()
     if st.session_state.get(K_SCHEDULE) not in names:
@@ -257,6 +298,7 @@ def optimizer_widgets(labels: list[str]) -> None:
                 log_slider("max_grad_norm", opt_key(slot, "clip"), limits.MIN_CLIP, limits.MAX_CLIP)
             if not cls.needs_hessian:
                 compression_widgets(slot)
+            own_schedule_widgets(slot)
             placeholder = "legend label (optional)"
             st.text_input(
                 "label",

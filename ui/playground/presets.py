@@ -1,10 +1,9 @@
 """Scenarios that tell a story, one click each: the six defects of vanilla GD in the notes on gradient descent and d2l ch. 12.
 
-Each preset is an ordinary :class:`~ui.playground.scenario.Scenario` (so it is also a link) with a title and a
-one-paragraph story. The numbers in the stories were measured with the engine (see
-tests/app/test_presets.py, which re-checks every claim that a story makes about who wins).
-Schedules apply to the whole race, so d2l's constant / exponential / polynomial comparison is three
-presets, one per schedule, with the same noisy SGD and seed.
+Each preset is an ordinary :class:`~ui.playground.scenario.Scenario` (so it is also a link, with
+``story=<key>``) with a title and a one-paragraph story. The numbers in the stories were measured with the
+engine, and every story's claim is checked on its race by tests/app/test_story_claims.py. A racer may
+carry its own schedule, so d2l's constant / exponential / polynomial comparison is one map.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import gdviz
 from ui.playground.scenario import Scenario
-from ui.state.entries import OptimizerEntry, entry, schedule_params
+from ui.state.entries import OptimizerEntry, entry
 
 
 @dataclass(frozen=True)
@@ -90,67 +89,66 @@ def _build() -> tuple[Preset, ...]:
             "ravine",
             "Defect 5 · heavy oscillation in a ravine",
             "A ravine with condition number 100: the steep direction allows at most η < 2/λmax = 0.1. "
-            "At η = 0.095 GD zig-zags from wall to wall while crawling along the floor. Momentum averages the "
-            "zig-zag away (the oscillating components cancel, the consistent ones add up) and reaches a "
-            "loss about 1000× lower in the same 100 steps.",
+            "At η = 0.095 GD zig-zags from wall to wall for about 30 steps while it crawls along the floor, and "
+            "after 100 steps it is still 0.57 short of the minimum. Momentum keeps a running average of the "
+            "gradients: their zig-zag parts flip sign every step and cancel, their parts along the floor add up. "
+            "Heavy ball (η = 0.1, μ = 0.7) swings out its zig-zag within about 15 steps; Nesterov's look-ahead "
+            "(η = 0.05, μ = 0.9) damps it at once, after the first step. Both run down the floor to the minimum, "
+            "with a loss more than 1000× lower than GD's.",
             Scenario(
                 "ravine",
                 steps=100,
-                optimizers=(_gd(0.095), _gd(0.05, momentum=0.9), _gd(0.02, momentum=0.9)),
+                optimizers=(_gd(0.095), _gd(0.1, momentum=0.7), _gd(0.05, momentum=0.9, nesterov=True)),
             ),
         ),
         Preset(
             "fixed-lr",
             "Defect 6 · one learning rate cannot fit everywhere",
-            "On Rosenbrock the walls of the curved valley are steep and its floor is flat. A learning rate "
-            "safe on the walls (η = 0.001) crawls along the floor; a slightly larger one (η = 0.0025) is "
-            "flung out and diverges within a few steps. Adam adapts the step per coordinate and over time, "
-            "and reaches the minimum (1, 1) with η = 0.1. (For lr schedules, see the d2l schedule presets.)",
+            "GD starts on the cliff's wall, whose curvature reaches ≈ 770 (GD is stable there for η below "
+            "2/770 ≈ 0.0026); on the floor below, the curvature is about 1 and η = 0.5 is a good step. A fixed "
+            "η = 0.003, about the wall's limit, "
+            "crawls along the floor: after 100 steps it is still 2.8 from the minimum. A fixed η = 0.5 is flung "
+            "off the map at its first step, to x₁ ≈ −77, and is back on the map only after 6 steps. A schedule changes η "
+            "over time: GD with η = 0.5 after a linear warm-up (torch's LinearLR from 0.01·η to η over 20 steps) "
+            "walks down the wall with small steps, never leaves the map and runs along the floor into the "
+            "minimum. A schedule only knows the step count, not where the iterate is: Adam (try it) adapts the "
+            "step per coordinate instead.",
             Scenario(
-                "rosenbrock",
-                steps=1000,
-                optimizers=(_gd(0.001), _gd(0.0025), entry("Adam", lr=0.1)),
+                "cliff",
+                start=(1.4, 3.0),
+                steps=100,
+                optimizers=(
+                    _gd(0.003),
+                    _gd(0.5),
+                    _gd(0.5, schedule=("LinearLR", {"start_factor": 0.01, "end_factor": 1.0, "total_iters": 20})),
+                ),
             ),
         ),
         Preset(
-            "d2l-constant",
-            "d2l 12.4 · noisy SGD, constant lr",
-            "d2l's experiment: f = x₁² + 2x₂² from (−5, −2), gradient noise N(0, 1), η = 0.1. With a "
-            "constant learning rate SGD gets close quickly but never settles: the noise keeps it bouncing in a "
-            "ball around the minimum. Compare with the exponential and polynomial presets (same noise).",
-            Scenario(**noisy_bowl, optimizers=(_gd(0.1),)),
-        ),
-        Preset(
-            "d2l-exponential",
-            "d2l 12.4 · noisy SGD, exponential decay",
-            "Same noisy SGD with η_t = 0.1·e^(−0.1t). The learning rate dies so fast that the total "
-            "distance SGD may travel is bounded (Σ η_t ≈ 1.05): the noise is quelled, but the iterate "
-            "stops short of the minimum, around x₁ ≈ −0.5.",
+            "d2l-schedules",
+            "d2l 12.4 · noisy SGD: constant, exponential, polynomial lr",
+            "d2l's experiment: f = x₁² + 2x₂² from (−5, −2), gradient noise N(0, 1), η = 0.1, the same noise "
+            "for all three. With a constant lr, SGD gets close quickly but never settles: for its last 50 steps it "
+            "scribbles around the minimum in steps of ≈ 0.13. Exponential decay, η_t = 0.1·e^(−0.1t), dies so "
+            "fast that the whole distance it may travel is bounded (Σ η_t ≈ 1.05): the noise is quelled, but SGD "
+            "stops short, at x₁ ≈ −0.48. Polynomial decay, η_t = 0.1·(0.1t + 1)^(−1/2), decays slowly enough that "
+            "Σ η_t grows without bound: SGD keeps closing in while its noise ball shrinks (steps of ≈ 0.04 at the "
+            "end, a scribble half the size: zoom in on the minimum), and it ends with the lowest loss.",
             Scenario(
                 **noisy_bowl,
-                schedule="ExponentialDecay",
-                schedule_params=schedule_params("ExponentialDecay", lam=0.1),
-                optimizers=(_gd(0.1),),
-            ),
-        ),
-        Preset(
-            "d2l-polynomial",
-            "d2l 12.4 · noisy SGD, polynomial decay",
-            "Same noisy SGD with η_t = 0.1·(0.1t + 1)^(−1/2). The learning rate decays, but slowly enough "
-            "that Σ η_t grows without bound: SGD keeps moving towards the minimum while the noise ball "
-            "shrinks. This is the schedule that converges.",
-            Scenario(
-                **noisy_bowl,
-                schedule="PolynomialDecay",
-                schedule_params=schedule_params("PolynomialDecay", alpha=0.5, beta=0.1),
-                optimizers=(_gd(0.1),),
+                optimizers=(
+                    _gd(0.1),
+                    _gd(0.1, schedule=("ExponentialDecay", {"lam": 0.1})),
+                    _gd(0.1, schedule=("PolynomialDecay", {"alpha": 0.5, "beta": 0.1})),
+                ),
             ),
         ),
         Preset(
             "d2l-momentum",
             "d2l 12.6 · GD vs momentum, η = 0.4 and 0.6",
             "f = 0.1x₁² + 2x₂²: curvatures 0.2 and 4, so GD is stable only for η < 2/4 = 0.5. At η = 0.4 "
-            "GD converges slowly along x₁; at η = 0.6 it oscillates ever wider in x₂ and diverges. Momentum "
+            "GD converges slowly along x₁; at η = 0.6 each step multiplies x₂ by −1.4: it leaves the map at its "
+            "second step (the X on the edge marks where) and is flagged as diverged at step 45. Momentum "
             "with β = 0.5 widens the stable range to η < 2(1 + β)/4 = 0.75 and converges at both rates.",
             Scenario(
                 "ill_conditioned",
@@ -279,19 +277,41 @@ def _build() -> tuple[Preset, ...]:
 
 
 def _explicit(preset: Preset) -> Preset:
-    """The sidebar always shows a start point, so a preset spells out the surface's default start."""
-    scenario = preset.scenario
+    """The sidebar always shows a start point, so a preset spells out the surface's default start; and its
+    scenario names its story."""
+    scenario = replace(preset.scenario, story=preset.key)
     if scenario.start is None:
         scenario = replace(scenario, start=tuple(float(v) for v in gdviz.surface(scenario.surface).default_start))
     return replace(preset, scenario=scenario)
 
 
 PRESETS: dict[str, Preset] = {preset.key: _explicit(preset) for preset in _build()}
+# d2l 12.4 was three stories, one per schedule, before a racer could carry its own schedule
+RENAMED = {"d2l-constant": "d2l-schedules", "d2l-exponential": "d2l-schedules", "d2l-polynomial": "d2l-schedules"}
+
+
+def known_story(scenario: Scenario) -> tuple[Scenario, str | None]:
+    """The scenario of a link with its ``story=`` a story that exists (an older key leads to its story now),
+    else without one and a notice why."""
+    key = RENAMED.get(scenario.story, scenario.story)
+    if not key or key in PRESETS:
+        return replace(scenario, story=key), None
+    return replace(scenario, story=""), f"There is no story '{scenario.story}'; the scenario is shown without it."
 
 
 def matching_preset(scenario: Scenario) -> Preset | None:
-    """The preset whose scenario is exactly ``scenario`` (its story applies), if any."""
+    """The preset whose scenario is exactly ``scenario`` whatever story it names (a link made before links
+    named their story), if any."""
     for preset in PRESETS.values():
-        if preset.scenario == scenario:
+        if replace(scenario, story=preset.key) == preset.scenario:
             return preset
     return None
+
+
+def loaded_story(scenario: Scenario) -> tuple[Preset | None, bool]:
+    """The story the scenario was loaded from (or, for an older link, is exactly), and whether the visitor
+    has changed the scenario since."""
+    preset = PRESETS.get(scenario.story) or matching_preset(scenario)
+    if preset is None:
+        return None, False
+    return preset, replace(scenario, story=preset.key) != preset.scenario

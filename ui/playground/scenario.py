@@ -10,6 +10,8 @@ Query keys (``v`` is the codec version; absent keys take the default)::
     v=1  s=quadratic | f=<formula>  x0=-5,-2  steps=100  noise=1  batch=4  seed=7
     sched=ExponentialLR  sched.gamma=0.99
     o1=SGD  o1.lr=0.1  o1.momentum=0.9  o1.clip=1  o1.label=heavy ball   (o1 … o8)
+    o2.sched=ExponentialDecay  o2.sched.lam=0.1   (optimizer 2's own schedule; "constant": its fixed lr)
+    story=d2l-schedules   (the story it was loaded from: the page says whether it is still as told)
 
 The codec is the Playground's tuple of fields (:data:`FIELDS`, see ui/state/fields.py), the same
 layer every page uses. Only hyper-parameters that differ from the registry default are written (and
@@ -30,7 +32,7 @@ from gdviz.params import HyperParam
 from ui import limits
 from ui.state import fields
 from ui.state.entries import OptimizerEntry, entry, registry_name
-from ui.state.fields import Entry, Field, Number, Racers, Starts, Surface, Version
+from ui.state.fields import Entry, Field, Number, Racers, Starts, Story, Surface, Version
 from ui.state.values import NO_SCHEDULE, Params, canonical_value
 
 QUERY_VERSION = "1"
@@ -53,8 +55,10 @@ class Scenario:
     ``more_starts`` restarts every optimizer from further points (only with an explicit ``start``):
     each optimizer then runs once per start, as one batch.
 
-    ``schedule=NO_SCHEDULE`` means a constant learning rate; ``formula`` non-empty means a custom surface
-    (``surface`` is then :data:`CUSTOM`).
+    ``schedule=NO_SCHEDULE`` means a constant learning rate; an optimizer may carry its own schedule, which
+    then replaces this one for it. ``formula`` non-empty means a custom surface (``surface`` is then
+    :data:`CUSTOM`). ``story``: the key of the story (ui/playground/presets.py) the scenario was loaded from,
+    kept when the visitor changes something ("" for none).
     """
 
     surface: str = field(default_factory=_default_surface)
@@ -68,10 +72,16 @@ class Scenario:
     schedule: str = NO_SCHEDULE
     schedule_params: Params = ()
     optimizers: tuple[OptimizerEntry, ...] = field(default_factory=_default_optimizers)
+    story: str = ""
 
     @property
     def has_schedule(self) -> bool:
         return self.schedule != NO_SCHEDULE
+
+    @property
+    def has_own_schedules(self) -> bool:
+        """Whether some optimizer races under a schedule of its own."""
+        return any(item.schedule is not None for item in self.optimizers)
 
     @property
     def is_custom(self) -> bool:
@@ -107,6 +117,8 @@ def auto_labels(optimizers: tuple[OptimizerEntry, ...]) -> list[str]:
             text = " ".join([item.name, ", ".join(changed[:3])]).strip()
             if item.max_grad_norm is not None:
                 text += f" clip {item.max_grad_norm:g}"
+            if item.schedule is not None:  # its own schedule, not the race's: the legend says so
+                text += " · constant lr" if item.schedule[0] == NO_SCHEDULE else f" · {item.schedule[0]}"
         labels.append(text)
     seen: dict[str, int] = {}
     for index, text in enumerate(labels):
@@ -138,11 +150,12 @@ def _fields() -> tuple[Field, ...]:
         Number("seed", "Seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
         Entry("sched", "Schedule", "schedule", NO_SCHEDULE, constant=True, horizon=0),
         Racers("o", "Optimizers", base.optimizers),
+        Story("story", "Story", widget="preset"),
     )
 
 
 FIELDS = _fields()
-RACERS: Racers = FIELDS[-1]
+RACERS: Racers = FIELDS[-2]
 STARTS: Starts = FIELDS[2]
 
 
@@ -158,6 +171,7 @@ def values_of(scenario: Scenario) -> dict[str, Any]:
         "seed": scenario.seed,
         "sched": (scenario.schedule, scenario.schedule_params),
         "o": scenario.optimizers,
+        "story": scenario.story,
     }
 
 
@@ -177,6 +191,7 @@ def scenario_of(values: Mapping[str, Any]) -> tuple[Scenario, str | None]:
         schedule=schedule,
         schedule_params=schedule_params,
         optimizers=values["o"],
+        story=values.get("story", ""),
     )
     return fit_budget(scenario)
 

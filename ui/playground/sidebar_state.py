@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from ui.playground.presets import known_story
 from ui.playground.scenario import FIELDS, RACERS, STARTS, Scenario, from_query, scenario_of, to_query, values_of
 from ui.state.fields import (  # noqa: F401 (adopt_browser_values: for the page, after the sidebar)
     adopt_browser_values,
@@ -82,7 +83,9 @@ def restore(state: State, query: Mapping[str, Any]) -> None:
     if K_SCENARIO not in state:
         note_browser_values(state)
         scenario, notes = from_query(query)
+        scenario, story_note = known_story(scenario)
         write_scenario(state, scenario)
+        notes = notes + ([story_note] if story_note else [])
         state[K_NOTICES] = (None, notes)
     else:
         apply_browser_values(state)

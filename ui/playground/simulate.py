@@ -23,10 +23,12 @@ import streamlit as st
 
 import gdviz
 from gdviz.run import Trajectory
+from gdviz.schedules import Schedule
 from gdviz.surfaces.base import Surface
 from ui import limits
 from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state.entries import build_optimizer
+from ui.state.values import NO_SCHEDULE
 from ui.work import Budget, Stopped, affordable_steps, stopped_notice
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "momentums", "diverged_at", "seconds")
@@ -72,8 +74,29 @@ def formula_dim(formula: str) -> tuple[int, str | None]:
 
 
 def key_of(scenario: Scenario) -> str:
-    """The cache key: the canonical link, which encodes the whole scenario."""
-    return json.dumps(to_query(scenario), sort_keys=True)
+    """The cache key: the canonical link, which encodes the whole scenario (but for the story it was
+    loaded from, which does not change the race)."""
+    return json.dumps(to_query(replace(scenario, story="")), sort_keys=True)
+
+
+def race_schedule(scenario: Scenario) -> Schedule | list[Schedule | None] | None:
+    """What ``gdviz.race`` takes as ``schedule``: the race's schedule (None: constant lrs), or, where some
+    optimizer has its own, one per optimizer (its own, else the race's)."""
+    shared = gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.has_schedule else None
+    if not scenario.has_own_schedules:
+        return shared
+    built = []
+    for item in scenario.optimizers:
+        if item.schedule is None:
+            built.append(shared)
+        else:
+            name, params = item.schedule
+            built.append(None if name == NO_SCHEDULE else gdviz.schedule(name, **dict(params)))
+    return built
+
+
+def per_racer(schedule: Schedule | list[Schedule | None] | None, count: int) -> list[Schedule | None]:
+    return list(schedule) if isinstance(schedule, list) else [schedule] * count
 
 
 def _start(scenario: Scenario, surface: Surface):
@@ -130,9 +153,7 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
     if scenario.start is None or any(len(p) != surface.dim for p in scenario.more_starts):
         scenario = replace(scenario, more_starts=())
     try:
-        schedule = (
-            gdviz.schedule(scenario.schedule, **dict(scenario.schedule_params)) if scenario.has_schedule else None
-        )
+        schedule = race_schedule(scenario)
         optimizers = [build_optimizer(item) for item in scenario.optimizers]
         notice = None
         if scenario.steps > limits.PROBE_STEPS:
@@ -155,14 +176,14 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         Trajectory(
             surface=surface,
             optimizer=opt,
-            schedule=schedule,
+            schedule=schedule,  # (this racer's)
             batched=bool(scenario.more_starts),
             noise=scenario.noise,
             batch_size=scenario.batch_size,
             seed=scenario.seed,
             **data,
         )
-        for opt, data in zip(optimizers, arrays, strict=True)
+        for opt, schedule, data in zip(optimizers, per_racer(schedule, len(optimizers)), arrays, strict=True)
     ]
     return Race(scenario, key, surface, trajectories, auto_labels(scenario.optimizers), notice), None
 

@@ -1,7 +1,7 @@
 """Optimizer and schedule settings as canonical values, and the engine's word on them.
 
 An :class:`OptimizerEntry` is one racer (a registry optimizer with every hyper-parameter, optional
-clipping, optional gradient compression, a label); a schedule is ``(name, params)``. Both are kept *canonical*: every parameter present,
+clipping, optional gradient compression, a label, optionally its own lr schedule); a schedule is ``(name, params)``. Both are kept *canonical*: every parameter present,
 in the registry spec's order, as plain Python values, so equal settings compare and hash equal. Every
 page reads its optimizers and schedules through these, and the engine has the last word on rules that
 span parameters (:func:`checked_entry`, :func:`checked_schedule`).
@@ -37,6 +37,7 @@ class OptimizerEntry:
     compress_topk: int | None = None
     error_feedback: bool = True
     momentum_correction: float | None = None
+    schedule: OwnSchedule | None = None  # this racer's own lr schedule; None: the race's (shared) one
 
     @property
     def params(self) -> dict[str, Any]:
@@ -45,6 +46,10 @@ class OptimizerEntry:
     @property
     def compression(self) -> Compressed:
         return self.compress_topk, self.error_feedback, self.momentum_correction
+
+
+# a racer's own schedule: (name, canonical params); the name NO_SCHEDULE is a constant lr whatever the race's is
+OwnSchedule = tuple[str, Params]
 
 
 # (compress_topk, error_feedback, momentum_correction) of an entry
@@ -74,17 +79,28 @@ def entry(
     compress_topk: int | None = None,
     error_feedback: bool = True,
     momentum_correction: float | None = None,
+    schedule: str | tuple[str, Any] | None = None,
     **hyper: Any,
 ) -> OptimizerEntry:
-    """A canonical optimizer entry, e.g. ``entry("SGD", lr=0.1, momentum=0.9)`` or
-    ``entry("SGD", lr=0.01, compress_topk=1)``; raises on unknown names."""
+    """A canonical optimizer entry, e.g. ``entry("SGD", lr=0.1, momentum=0.9)``,
+    ``entry("SGD", lr=0.01, compress_topk=1)`` or, with its own schedule,
+    ``entry("SGD", lr=0.1, schedule=("ExponentialDecay", {"lam": 0.1}))``; raises on unknown names."""
     cls = optimizer_class(name)
     unknown = sorted(set(hyper) - {spec.name for spec in cls.spec})
     if unknown:
         raise ValueError(f"{cls.name} has no hyper-parameter(s) {unknown}")
     clip = None if max_grad_norm is None else float(max_grad_norm)
     squeezed = compression(compress_topk, error_feedback, momentum_correction)
-    return OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, clean_label(label), *squeezed)
+    own = own_schedule(*((schedule, {}) if isinstance(schedule, str) else schedule)) if schedule is not None else None
+    return OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, clean_label(label), *squeezed, own)
+
+
+def own_schedule(name: str, params: Mapping[str, Any] | Params = ()) -> OwnSchedule:
+    """A racer's own schedule, canonical: ``("constant", ())`` or a registry schedule with all its parameters."""
+    if name == NO_SCHEDULE:
+        return NO_SCHEDULE, ()
+    cls = schedule_class(name)
+    return cls.name, schedule_params(cls.name, **dict(params))
 
 
 def schedule_params(name: str, **params: Any) -> Params:
@@ -129,7 +145,7 @@ def checked_entry(item: OptimizerEntry) -> tuple[OptimizerEntry, str | None]:
             return plain, message
         except ValueError:
             pass
-    fallback = entry(item.name, label=item.label, max_grad_norm=item.max_grad_norm)
+    fallback = replace(entry(item.name, label=item.label, max_grad_norm=item.max_grad_norm), schedule=item.schedule)
     if "lr" in item.params:
         with_lr = replace(fallback, hyper=tuple((k, item.params["lr"] if k == "lr" else v) for k, v in fallback.hyper))
         try:
@@ -163,3 +179,12 @@ def checked_schedule(name: str, params: Params) -> tuple[str, Params, str | None
         return name, defaults, message
     except ValueError:
         return NO_SCHEDULE, (), message
+
+
+def checked_own_schedule(own: OwnSchedule | None) -> tuple[OwnSchedule | None, str | None]:
+    """A racer's own schedule if the engine accepts it, else its defaults, else the race's schedule (None),
+    and why."""
+    if own is None or own[0] == NO_SCHEDULE:
+        return own, None
+    name, params, problem = checked_schedule(*own)
+    return (None if name == NO_SCHEDULE else (name, params)), problem

@@ -28,7 +28,16 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from gdviz.schedules import schedule_class
 from ui import limits
-from ui.state.entries import OptimizerEntry, checked_entry, checked_schedule, compression, entry
+from ui.state.entries import (
+    OptimizerEntry,
+    OwnSchedule,
+    checked_entry,
+    checked_own_schedule,
+    checked_schedule,
+    compression,
+    entry,
+    own_schedule,
+)
 from ui.state.query import parse_point, plain_query, shown, unknown_keys_notice
 from ui.state.text import clean_label
 from ui.state.values import (
@@ -335,6 +344,43 @@ class Surface:
         return gdviz.SURFACES[surface].dim if surface in gdviz.SURFACES else None
 
 
+_STORY_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+@dataclass(frozen=True)
+class Story:
+    """``story=<key>``: the story (preset) the scenario was loaded from, kept through the visitor's tweaks so
+    that the page can say "modified" and offer the story back. Read here as a well-formed key (lower case
+    letters, digits and dashes); whether a story of that name exists is for the page that knows the stories
+    (ui/playground/presets.py: known_story). Widget: the story picker, holding the key (None: no story)."""
+
+    key: str
+    label: str
+    default: str = ""
+    widget: str = ""
+
+    def read_all(self, raw: dict[str, str], used: set[str], notices: list[str], values=None) -> str:
+        if self.key not in raw:
+            return self.default
+        used.add(self.key)
+        text = raw[self.key].strip().lower()
+        if _STORY_KEY.fullmatch(text) is None:
+            if text:
+                notices.append(f"Unknown {self.label.lower()} '{shown(text)}'; the scenario is shown without it.")
+            return self.default
+        return text
+
+    def encode_all(self, value: str) -> dict[str, str]:
+        return {self.key: value} if value else {}
+
+    def write_widget(self, state: State, page: str, value: str, values) -> None:
+        state[widget_key(page, self.widget or self.key)] = value or None
+
+    def read_widget(self, state: State, page: str, old, problems: list[str], values) -> str:
+        value = state.get(widget_key(page, self.widget or self.key), old)
+        return value if isinstance(value, str) and _STORY_KEY.fullmatch(value) else self.default
+
+
 def parse_points(text: str, dim: int | None, notices: list[str]) -> list[tuple[float, ...]]:
     """Points written ``x,y;x,y`` (``x;x`` in 1-D): each checked, clamped to MAX_ABS_START, at most MAX_STARTS."""
     points: list[tuple[float, ...]] = []
@@ -464,9 +510,9 @@ class Racers:
                 continue
             owner = f"{cls.name} ({key})"
             extras = {f"{key}.{extra}" for extra in ("clip", "label", *_COMPRESSION_KEYS)}
-            hyper = read_params_query(
-                key, owner, cls.spec, {k: v for k, v in raw.items() if k not in extras}, used, notices
-            )
+            own = f"{key}.{_SCHEDULE_KEY}"
+            hyper_keys = {k: v for k, v in raw.items() if k not in extras and k != own and not k.startswith(own + ".")}
+            hyper = read_params_query(key, owner, cls.spec, hyper_keys, used, notices)
             clip = None
             if f"{key}.clip" in raw:
                 used.add(f"{key}.clip")
@@ -478,7 +524,8 @@ class Racers:
                 used.add(f"{key}.label")
                 label = clean_label(raw[f"{key}.label"][: limits.MAX_QUERY_VALUE_CHARS])
             squeezed = _read_compression(key, owner, raw, used, notices)
-            item = OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label, *squeezed)
+            schedule = _read_own_schedule(key, owner, raw, used, notices)
+            item = OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label, *squeezed, schedule)
             item, problem = checked_entry(item)
             if problem:
                 notices.append(f"{owner}: {shown(problem, 120)} — using its defaults.")
@@ -503,6 +550,9 @@ class Racers:
                     out[f"{key}.dgc"] = format_number(item.momentum_correction)
             if item.label:
                 out[f"{key}.label"] = item.label
+            if item.schedule is not None:
+                out |= _own_schedule_field(key, item.label or item.name).encode_all(item.schedule)
+                out[f"{key}.{_SCHEDULE_KEY}"] = item.schedule[0]  # also "constant": it overrides the race's
         return out
 
     # the sidebar's slots
@@ -533,6 +583,25 @@ class Racers:
             state[self.slot_key(page, slot, "dgc_on")] = momentum is not None
             state[self.slot_key(page, slot, "dgc")] = momentum if momentum is not None else 0.9
             state[self.slot_key(page, slot, "label")] = item.label
+            own_name, own_params = item.schedule if item.schedule is not None else (SAME_SCHEDULE, ())
+            state[self.slot_key(page, slot, _SCHEDULE_KEY)] = own_name
+            if own_name in gdviz.SCHEDULES:
+                specs = schedule_class(own_name).spec
+                write_params(state, self.slot_key(page, slot, _SCHEDULE_KEY), own_name, specs, own_params)
+
+    def read_own_schedule(self, state: State, page: str, slot: int, problems: list[str]) -> OwnSchedule | None:
+        """The schedule the slot's own schedule widgets show (None: the race's)."""
+        key = self.slot_key(page, slot, _SCHEDULE_KEY)
+        name = state.get(key, SAME_SCHEDULE)
+        if name == CONSTANT:
+            return CONSTANT, ()
+        if name not in gdviz.SCHEDULES:
+            return None
+        params = read_params(state, key, name, schedule_class(name).spec, problems)
+        own, problem = checked_own_schedule(own_schedule(name, params))
+        if problem:
+            problems.append(f"Optimizer {slot + 1}'s schedule {name}: {problem} — using its defaults.")
+        return own
 
     def read_slot(self, state: State, page: str, slot: int, problems: list[str]) -> OptimizerEntry:
         cls = optimizer_class(state.get(self.slot_key(page, slot, "name"), "SGD"))
@@ -553,7 +622,9 @@ class Racers:
                 value = widget_number(state.get(self.slot_key(page, slot, "dgc"), 0.9))
                 momentum = limits.clamp(value, 0.0, limits.MAX_DGC_MOMENTUM)
             squeezed = compression(topk, feedback, momentum)
-        item, problem = checked_entry(OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label, *squeezed))
+        schedule = self.read_own_schedule(state, page, slot, problems)
+        item = OptimizerEntry(cls.name, full_params(cls.spec, hyper), clip, label, *squeezed, schedule)
+        item, problem = checked_entry(item)
         if problem:
             problems.append(f"Optimizer {slot + 1} ({cls.name}): {problem} — using its defaults.")
         return item
@@ -564,6 +635,35 @@ class Racers:
 
 
 _COMPRESSION_KEYS = ("topk", "ef", "dgc")
+_SCHEDULE_KEY = "sched"  # o<n>.sched=Name and o<n>.sched.<param>: the racer's own lr schedule
+SAME_SCHEDULE = "race"  # the own-schedule widget's option for "the race's schedule" (no own schedule)
+
+
+def _own_schedule_field(key: str, owner: str) -> Entry:
+    return Entry(f"{key}.{_SCHEDULE_KEY}", f"{owner} schedule", "schedule", CONSTANT, constant=True, horizon=0)
+
+
+def _read_own_schedule(key: str, owner: str, raw: Mapping[str, str], used: set[str], notices: list[str]):
+    """An optimizer's own schedule ``<key>.sched=Name`` with its ``<key>.sched.<param>`` from the query,
+    read like the race's schedule (parsed, clamped, checked by the engine). None: the race's schedule.
+
+    Parameters without ``.sched``, or of an unknown schedule, are named in a notice and ignored."""
+    field = _own_schedule_field(key, owner)
+    params = sorted(k for k in raw if k.startswith(field.key + "."))
+    if field.key not in raw:
+        if params:
+            used.update(params)
+            notices.append(
+                f"{owner}: {shown(', '.join(params), 80)} only apply with its own schedule ({field.key}); ignored."
+            )
+        return None
+    text = raw[field.key].strip()[: limits.MAX_QUERY_VALUE_CHARS]
+    if text.lower() not in {name.lower() for name in field.options()}:
+        used.update([field.key, *params])
+        notices.append(f"{owner}: unknown schedule '{shown(text)}'; using the race's schedule.")
+        return None
+    name, values = field.read_all(dict(raw), used, notices)
+    return (CONSTANT, ()) if name == CONSTANT else (name, values)
 
 
 def _read_compression(key: str, owner: str, raw: Mapping[str, str], used: set[str], notices: list[str]):
@@ -626,7 +726,7 @@ def read_params_query(
     return out
 
 
-Field = Number | Choice | Names | Point | Entry | Version | Surface | Starts | Racers
+Field = Number | Choice | Names | Point | Entry | Version | Surface | Starts | Racers | Story
 
 
 # -- the query string ---------------------------------------------------------------------------------
