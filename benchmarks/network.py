@@ -48,14 +48,13 @@ def measure(device: str, grid: int, steps: int) -> dict[str, float]:
     evaluator.plane_losses(view.plane, view.alphas[:3], view.betas[:3])  # warm-up of the batched passes
     evaluator.losses(points[:8])
     best_batched = best_rows = best_loop = float("inf")
-    for _ in range(5):  # best of several: the machine may be shared
+    for _ in range(4):  # interleaved, best of each: a shared machine's load then weighs on both alike
         t0 = time.perf_counter()
         batched = evaluator.plane_losses(view.plane, view.alphas, view.betas).ravel()
         best_batched = min(best_batched, time.perf_counter() - t0)
         t0 = time.perf_counter()
         rows = evaluator.losses(points)
         best_rows = min(best_rows, time.perf_counter() - t0)
-    for _ in range(3):
         t0 = time.perf_counter()
         loop = evaluator.loop_losses(points)
         best_loop = min(best_loop, time.perf_counter() - t0)

@@ -4,17 +4,18 @@ Two batched passes, both ``nn.Linear``'s ``x Wᵀ + b`` over a chunk of weight v
 
 - :meth:`Evaluator.plane_losses`, the grid over a plane. The weights there are affine in the plane's
   coordinates, W(α, β) = W₀ + α W_u + β W_v, so the first layer's pre-activation over the whole grid is
-  ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64) and one ``addmm`` per
-  chunk, never a weight vector; every deeper layer's weights for the chunk are one ``addmm`` of the
-  coordinates with the plane's directions, then one ``baddbmm``.
+  ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64), then one product of
+  [1, α, β] with them per chunk, never a weight vector; every deeper layer's weights for the chunk are one
+  product of [1, α, β] with the plane's origin and directions, then one ``bmm``; the loss once at the end.
 - :meth:`Evaluator.losses`, any weight vectors (the projected iterates): one ``baddbmm`` per layer over
   views of the rows.
 
 On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a core's L2 cache: the
-activation, the bias and the loss then read and write cached memory instead of streaming tens of MB per
-layer (with the fused first layer and the last layer's one-row product: 3-4× less CPU time than one
-``baddbmm`` per layer over 32 MB chunks, benchmarks/network.py). Elsewhere a chunk holds up to
-:data:`CHUNK_BYTES`, so a GPU gets few, large launches.
+activation and the bias then read and write cached memory instead of streaming tens of MB per layer, and
+the chunks reuse the same buffers and views. With the fused first layer and the last layer's one-row
+product the 41 × 41 grid of the default network took 26 ms of one core against 85-110 ms for one
+``baddbmm`` per layer over 32 MB chunks (benchmarks/network.py, a busy 2-core machine). Elsewhere a chunk
+holds up to :data:`CHUNK_BYTES`, so a GPU gets few, large launches.
 
 :meth:`Evaluator.loop_losses` is the same numbers from a Python loop over the weight vectors — one
 ``vector_to_parameters`` and one forward each — the baseline that benchmarks/network.py times against.
@@ -34,8 +35,8 @@ from gdviz.regression.device import resolve_device
 # activations and weight copies of one batched pass, at most (float32), on a GPU: a 61 × 61 grid of a 64-wide
 # network on 1,000 samples would otherwise hold ~1 GB at once
 CHUNK_BYTES = 32 * 2**20
-# ... and on the CPU: about one core's L2 cache (1.25 MiB here; of 0.5, 1, 2 and 4 MiB, 2 was fastest: the
-# estimate counts three activations where two are live at once)
+# ... and on the CPU: about one core's L2 cache (1.25 MiB here; 1 to 4 MiB took the same time, 0.5 MiB 15% more,
+# 32 MiB twice as long: the estimate counts three activations where two are live at once)
 CPU_CHUNK_BYTES = 2 * 2**20
 
 
@@ -134,15 +135,13 @@ class Evaluator:
             buffers = [torch.empty(step * n * self.spec.widest, device=dev) for _ in range(2)]
             rest64 = torch.empty(step, len(order), dtype=f64, device=dev)
             rest = torch.empty(step, len(order), device=dev)
-            for lo in range(0, len(coords), step):
-                g = min(step, len(coords) - lo)
-                h = torch.mm(coefficients32[lo : lo + g], first, out=buffers[0][: g * n * width].view(g, n * width))
-                h = h.view(g, n, width)
-                act(h)
-                # every deeper weight at the chunk's points, in float64 as Plane.points, then the model's float32
-                torch.mm(coefficients[lo : lo + g], deep, out=rest64[:g])
-                rest[:g].copy_(rest64[:g])
-                at, turn = 0, 1
+
+            def views(g: int) -> tuple:
+                """The buffers' views for a chunk of g points, made once per chunk size: slicing them anew
+                every chunk cost as much as a layer's arithmetic."""
+                first_out = buffers[0][: g * n * width].view(g, n * width)
+                h = first_out.view(g, n, width)
+                hidden, at, turn = [], 0, 1
                 for k in range(1, last + 1):
                     fan_in_k, fan_out, _, _ = self.layers[k]
                     W = rest[:g, at : at + fan_in_k * fan_out]
@@ -150,13 +149,25 @@ class Evaluator:
                     at += (fan_in_k + 1) * fan_out
                     if k < last:
                         into = buffers[turn][: g * n * fan_out].view(g, n, fan_out)
-                        h = torch.bmm(h, W.view(g, fan_in_k, fan_out), out=into).add_(b_k[:, None, :])
-                        act(h)
-                        turn = 1 - turn
-                    else:
-                        torch.baddbmm(
-                            b_k[:, :, None], W.view(g, fan_out, fan_in_k), h.transpose(1, 2), out=out[lo : lo + g]
-                        )
+                        hidden.append((h, W.view(g, fan_in_k, fan_out), into, b_k[:, None, :]))
+                        h, turn = into, 1 - turn
+                    else:  # (g, outputs, n) = (outputs, in) @ hᵀ
+                        final = (b_k[:, :, None], W.view(g, fan_out, fan_in_k), h.transpose(1, 2))
+                return first_out, first_out.view(g, n, width), rest64[:g], rest[:g], hidden, final
+
+            full = views(step)
+            for lo in range(0, len(coords), step):
+                g = min(step, len(coords) - lo)
+                first_out, h, weights64, weights, hidden, (b_last, W_last, h_last) = full if g == step else views(g)
+                torch.mm(coefficients32[lo : lo + g], first, out=first_out)
+                act(h)
+                # every deeper weight at the chunk's points, in float64 as Plane.points, then the model's float32
+                torch.mm(coefficients[lo : lo + g], deep, out=weights64)
+                weights.copy_(weights64)
+                for h_in, W, h_out, b_k in hidden:
+                    torch.bmm(h_in, W, out=h_out).add_(b_k)
+                    act(h_out)
+                torch.baddbmm(b_last, W_last, h_last, out=out[lo : lo + g])
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
             losses = self.loss_fn(out, targets.expand(len(out), *targets.shape), reduction="none").mean(dim=(1, 2))
         return losses.double().cpu().numpy().reshape(a.shape)
