@@ -118,6 +118,8 @@ def test_race_views_for_a_projector_and_a_phone():
     texts = [projector["font"]["size"], projector["legend"]["font"]["size"], projector["hoverlabel"]["font"]["size"]]
     texts += [menu["font"]["size"] for menu in projector["updatemenus"]]
     texts += [projector["sliders"][0]["font"]["size"], projector["sliders"][0]["currentvalue"]["font"]["size"]]
+    texts += [projector[a]["tickfont"]["size"] for a in ("xaxis", "yaxis")]
+    texts += [projector[a]["title"]["font"]["size"] for a in ("xaxis", "yaxis")]
     assert min(texts) >= 16 and projector["height"] <= 480  # 1280x720 at 150 %: 480 CSS pixels high
     standard = race_spec(quadratic, race, labels)
     assert standard["layout"]["height"] == 620 and standard["layout"]["font"]["size"] == 14

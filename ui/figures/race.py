@@ -187,6 +187,10 @@ def race_spec(
         layout["font"] = layout["font"] | dict(size=shape["font"])
         layout["hoverlabel"] = dict(font=dict(size=shape["font"]))
         layout["legend"] = layout["legend"] | dict(font=dict(size=shape["legend"]))
+        # Streamlit's chart theme sets the axes' own fonts (12 px ticks): only the axes' settings beat it
+        for axis in ("xaxis", "yaxis"):
+            layout[axis]["tickfont"] = dict(size=shape["font"])
+            layout[axis]["title"] = layout[axis]["title"] | dict(font=dict(size=shape["font"]))
         if view == "phone":
             layout["legend"] |= dict(itemwidth=30, tracegroupgap=0, entrywidth=0)
         # a short legend: the arrows and boxes keep theirs off it (the caption under the chart explains them)
