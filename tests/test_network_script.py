@@ -117,3 +117,27 @@ def test_the_script_needs_only_torch_and_numpy():
 def test_what_the_script_cannot_reproduce_is_a_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_every_torch_optim_optimizer_of_the_registry_races_bit_for_bit_in_one_script(tmp_path):
+    """The registry drives it: every optimizer the page offers either has its torch.optim class in the script
+    (all of them raced together here, at their defaults, on minibatches) or is refused saying why."""
+    import gdviz
+    from gdviz.regression.optim import uses_torch_optim
+
+    offered = sorted(name for name, cls in gdviz.OPTIMIZERS.items() if not cls.needs_hessian)
+    exported = [name for name in offered if uses_torch_optim(name)]
+    assert {"SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "ASGD"} <= set(exported)
+    for name in set(offered) - set(exported):
+        with pytest.raises(ValueError, match="no torch.optim class"):
+            network.network_script("moons", network.MLP(2, 4, 1), [name], 3)
+    spec = network.MLP(2, 6, 2)
+    text = network.network_script("moons", spec, exported, 12, n=30, batch_size=8, schedule="ExponentialLR")
+    for name in exported:
+        assert f"torch.optim.{gdviz.OPTIMIZERS[name].torch_class}(params" in text
+    paths = network.train_racers(network.make_dataset("moons", 30), spec, exported, 12, batch_size=8,
+                                 schedule="ExponentialLR")  # fmt: skip
+    found = run_script(text, tmp_path)
+    assert found["labels"] == exported
+    for name, losses, expected in zip(exported, found["losses"], paths.losses):
+        assert np.array_equal(np.array(losses), expected), name
