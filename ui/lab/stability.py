@@ -248,8 +248,8 @@ def view(values: dict[str, Any]) -> None:
     st.markdown(
         "The final loss after a fixed number of steps for every pair of values of two hyper-parameters, "
         "all runs from the same start in one vectorized call (as Distill's *Why Momentum Really Works*). "
-        "Yellow: reached f* (to 1e-16); dark: far from it; red: diverged. **Click a cell** to open that setting "
-        "in the Playground."
+        "Dark violet: reached f* (to 1e-16), the colour of low loss on every map; pale yellow: far from it; "
+        "red: diverged. **Click a cell** to open that setting in the Playground."
     )
     optimizer, n = values["st.o"], int(values["st.n"])
     messages = []
