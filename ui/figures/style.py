@@ -53,9 +53,13 @@ LOSS_COLORSCALE = [
 
 
 def log_axis(**extra) -> dict:
-    """A log axis whose every tick label is a whole number (5×10⁻², 10⁻¹), not plotly's bare "5 2 1 5 2"
-    digits between decades; ``extra`` adds to it (title, range, ...)."""
-    return dict(type="log", exponentformat="power", minorloglabels="complete") | extra
+    """A log axis labelled at its decades as powers of ten (10⁻³, 10⁻², ...), not with plotly's bare "5 2 1 5 2"
+    digits between them; ``extra`` adds to it (title, range, ...).
+
+    The ticks between decades stay, unlabelled: labelled in full ("complete") they crowd into a column of
+    9×10, 8×10, 7×10, ... on an axis that spans two decades. An axis that spans less than a decade gets
+    plotly's linear ticks, each labelled in full."""
+    return dict(type="log", exponentformat="power", minorloglabels="none") | extra
 
 
 def color_of(index: int) -> str:
