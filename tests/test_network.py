@@ -227,6 +227,19 @@ def test_the_fused_grid_is_the_loop_over_its_points_across_chunks(monkeypatch, d
     assert np.allclose(network.Evaluator(spec, dataset).plane_losses(plane, alphas, betas), found, rtol=1e-6)
 
 
+def test_the_grids_constant_unit_is_exactly_one_after_each_activation():
+    """plane_losses adds a hidden layer's bias through a unit whose pre-activation ONE_AFTER must come out as
+    exactly 1 (in a vectorised kernel and its tail, in float32 and float64)."""
+    from gdviz.network import grid
+
+    assert set(grid.ONE_AFTER) == set(network.ACTIVATIONS)
+    for activation, constant in grid.ONE_AFTER.items():
+        for dtype in (torch.float32, torch.float64):
+            for size in (1, 7, 33, 4099):
+                x = torch.full((size,), constant, dtype=dtype)
+                assert bool((getattr(torch, activation)(x) == 1).all()), (activation, dtype, size)
+
+
 def test_the_landscape_reports_true_loss_plane_loss_and_distance():
     spec = network.MLP(inputs=2, width=10, depth=2)
     paths = network.train_racers(MOONS, spec, ["SGD", ("Adam", {"lr": 0.03})], steps=30)

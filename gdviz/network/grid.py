@@ -38,6 +38,9 @@ CHUNK_BYTES = 32 * 2**20
 # ... and on the CPU: about one core's L2 cache (1.25 MiB here; 1 to 4 MiB took the same time, 0.5 MiB 15% more,
 # 32 MiB twice as long: the estimate counts three activations where two are live at once)
 CPU_CHUNK_BYTES = 2 * 2**20
+# a pre-activation the activation maps to exactly 1 (tanh(20) = 1 - 8.5e-18, 1 in float32 and float64): the
+# constant unit through which plane_losses adds a hidden layer's bias inside its product
+ONE_AFTER = {"tanh": 20.0, "relu": 1.0}
 
 
 class Evaluator:
@@ -103,8 +106,11 @@ class Evaluator:
 
         The first layer over the whole grid from three products with the data (float64, then the model's
         float32); the deeper layers' weights per chunk from the coordinates (float64, then float32), as
-        :meth:`Plane.points` would give them, laid out for ``bmm`` without a transpose (a hidden layer's
-        weight as (in, out)); the last layer as (outputs, in) @ hᵀ, whose one output row is a fast product
+        :meth:`Plane.points` would give them. A layer whose output feeds a hidden layer carries one more unit,
+        fixed at 1 (its pre-activation :data:`ONE_AFTER`, which the activation maps to exactly 1), so that
+        the hidden layer's bias is one more row of its weight and its ``bmm`` adds it, instead of a pass of
+        its own over the activations. A hidden layer's weight is laid out (in + 1, out [+ 1]) for ``bmm``
+        without a transpose; the last layer's as (outputs, in) @ hᵀ, whose one output row is a fast product
         where (n, in) @ (in, 1) is not."""
         import torch
 
@@ -115,45 +121,52 @@ class Evaluator:
         basis = torch.as_tensor(plane.basis, dtype=f64, device=dev)  # (2, P)
         fan_in, width, w, bias = self.layers[0]
         X, n = self.X.to(f64), len(self.X)
+        last = len(self.layers) - 1
+        one = ONE_AFTER[self.spec.activation]
+        columns = width + (1 < last)  # the first layer's outputs, with the constant unit where a hidden layer follows
 
-        def first_layer(vector):  # (n * width,) the pre-activation X Wᵀ + b of the weights in ``vector``
-            return torch.addmm(vector[bias : bias + width], X, vector[w:bias].view(width, fan_in).T).reshape(-1)
+        def first_layer(vector, constant):  # (n * columns,) the pre-activation X Wᵀ + b of ``vector``'s weights
+            pre = torch.addmm(vector[bias : bias + width], X, vector[w:bias].view(width, fan_in).T)
+            if columns > width:
+                pre = torch.cat([pre, torch.full((n, 1), constant, dtype=f64, device=dev)], dim=1)
+            return pre.reshape(-1)
 
-        # [1, α, β] @ [X W₀ᵀ + b₀; X W_uᵀ + b_u; X W_vᵀ + b_v]: one product per chunk, no bias to copy in
-        first = torch.stack([first_layer(origin), first_layer(basis[0]), first_layer(basis[1])]).float()
+        # [1, α, β] @ [X W₀ᵀ + b₀; X W_uᵀ + b_u; X W_vᵀ + b_v]: one product per chunk, no bias to copy in (the
+        # constant unit's pre-activation is 1 · one + α · 0 + β · 0: exactly ``one``)
+        first = torch.stack([first_layer(origin, one), first_layer(basis[0], 0.0), first_layer(basis[1], 0.0)])
+        first = first.float()
         coefficients = torch.cat([torch.ones(len(coords), 1, dtype=f64, device=dev), coords], dim=1)  # (G, 3)
         coefficients32 = coefficients.float()
-        order = self._deep_order()
-        deep = torch.cat([origin[order][None], basis[:, order]])  # (3, deeper weights)
-        act, last = self._act(), len(self.layers) - 1
+        deep = torch.stack([self._deep(origin, one), self._deep(basis[0], 0.0), self._deep(basis[1], 0.0)])
+        act = self._act()
         targets = self.y.T  # (outputs, n)
         step = min(self._chunk(n), len(coords))
         with torch.inference_mode():
             out = torch.empty(len(coords), self.spec.outputs, n, device=dev)  # every grid point's outputs
             # the chunks' activations and weights are written into the same buffers every time: a fresh
             # tensor of this size is a fresh mapping of memory, page faults and all
-            buffers = [torch.empty(step * n * self.spec.widest, device=dev) for _ in range(2)]
-            rest64 = torch.empty(step, len(order), dtype=f64, device=dev)
-            rest = torch.empty(step, len(order), device=dev)
+            buffers = [torch.empty(step * n * (self.spec.widest + 1), device=dev) for _ in range(2)]
+            rest64 = torch.empty(step, deep.shape[1], dtype=f64, device=dev)
+            rest = torch.empty(step, deep.shape[1], device=dev)
 
             def views(g: int) -> tuple:
                 """The buffers' views for a chunk of g points, made once per chunk size: slicing them anew
                 every chunk cost as much as a layer's arithmetic."""
-                first_out = buffers[0][: g * n * width].view(g, n * width)
-                h = first_out.view(g, n, width)
+                first_out = buffers[0][: g * n * columns].view(g, n * columns)
+                h = h_first = first_out.view(g, n, columns)
                 hidden, at, turn = [], 0, 1
                 for k in range(1, last + 1):
                     fan_in_k, fan_out, _, _ = self.layers[k]
-                    W = rest[:g, at : at + fan_in_k * fan_out]
-                    b_k = rest[:g, at + fan_in_k * fan_out : at + (fan_in_k + 1) * fan_out]
-                    at += (fan_in_k + 1) * fan_out
                     if k < last:
-                        into = buffers[turn][: g * n * fan_out].view(g, n, fan_out)
-                        hidden.append((h, W.view(g, fan_in_k, fan_out), into, b_k[:, None, :]))
-                        h, turn = into, 1 - turn
-                    else:  # (g, outputs, n) = (outputs, in) @ hᵀ
-                        final = (b_k[:, :, None], W.view(g, fan_out, fan_in_k), h.transpose(1, 2))
-                return first_out, first_out.view(g, n, width), rest64[:g], rest[:g], hidden, final
+                        rows, cols = fan_in_k + 1, fan_out + (k + 1 < last)
+                        into = buffers[turn][: g * n * cols].view(g, n, cols)
+                        hidden.append((h, rest[:g, at : at + rows * cols].view(g, rows, cols), into))
+                        h, turn, at = into, 1 - turn, at + rows * cols
+                    else:  # (g, outputs, n) = (outputs, in) @ hᵀ + b
+                        W = rest[:g, at : at + fan_out * fan_in_k].view(g, fan_out, fan_in_k)
+                        b_k = rest[:g, at + fan_out * fan_in_k : at + fan_out * (fan_in_k + 1)]
+                        final = (b_k[:, :, None], W, h.transpose(1, 2))
+                return first_out, h_first, rest64[:g], rest[:g], hidden, final
 
             full = views(step)
             for lo in range(0, len(coords), step):
@@ -164,24 +177,33 @@ class Evaluator:
                 # every deeper weight at the chunk's points, in float64 as Plane.points, then the model's float32
                 torch.mm(coefficients[lo : lo + g], deep, out=weights64)
                 weights.copy_(weights64)
-                for h_in, W, h_out, b_k in hidden:
-                    torch.bmm(h_in, W, out=h_out).add_(b_k)
-                    act(h_out)
+                for h_in, W, h_out in hidden:
+                    act(torch.bmm(h_in, W, out=h_out))
                 torch.baddbmm(b_last, W_last, h_last, out=out[lo : lo + g])
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
             losses = self.loss_fn(out, targets.expand(len(out), *targets.shape), reduction="none").mean(dim=(1, 2))
         return losses.double().cpu().numpy().reshape(a.shape)
 
-    def _deep_order(self):
-        """Indices of the flat vector's deeper layers (all but the first): each hidden layer's weight
-        transposed to (in, out) then its bias, the last layer's weight (out, in) as it is then its bias."""
+    def _deep(self, vector, constant: float):
+        """(L,) the layers after the first of the weights ``vector`` (P,), laid out for :meth:`plane_losses`: a
+        hidden layer as (in + 1, out), [[Wᵀ], [b]] (its input's last unit is the constant 1), with one more
+        column (0, …, 0, ``constant``) where another hidden layer follows, making that layer's constant unit;
+        the last layer as its W (outputs, in) then its b."""
         import torch
 
         parts, last = [], len(self.layers) - 1
         for k in range(1, last + 1):
             fan_in, fan_out, w, b = self.layers[k]
-            block = torch.arange(w, b, device=self.dev).view(fan_out, fan_in)
-            parts += [(block.T if k < last else block).reshape(-1), torch.arange(b, b + fan_out, device=self.dev)]
+            W, bias = vector[w:b].view(fan_out, fan_in), vector[b : b + fan_out]
+            if k < last:
+                block = torch.zeros(fan_in + 1, fan_out + (k + 1 < last), dtype=vector.dtype, device=vector.device)
+                block[:fan_in, :fan_out] = W.T
+                block[fan_in, :fan_out] = bias
+                if k + 1 < last:
+                    block[fan_in, fan_out] = constant
+                parts.append(block.reshape(-1))
+            else:
+                parts += [W.reshape(-1), bias]
         return torch.cat(parts)
 
     def loop_losses(self, weights) -> np.ndarray:
