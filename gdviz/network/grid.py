@@ -6,14 +6,15 @@ Two batched passes, both ``nn.Linear``'s ``x Wᵀ + b`` over a chunk of weight v
   coordinates, W(α, β) = W₀ + α W_u + β W_v, so the first layer's pre-activation over the whole grid is
   ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64), then one product of
   [1, α, β] with them per chunk, never a weight vector; every deeper layer's weights for the chunk are one
-  product of [1, α, β] with the plane's origin and directions, then one ``bmm``; the loss once at the end.
+  product of [1, α, β] with the plane's origin and directions, then one ``bmm`` (the bias inside it,
+  through a unit fixed at 1); the loss once at the end.
 - :meth:`Evaluator.losses`, any weight vectors (the projected iterates): one ``baddbmm`` per layer over
   views of the rows.
 
 On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a core's L2 cache: the
 activation and the bias then read and write cached memory instead of streaming tens of MB per layer, and
 the chunks reuse the same buffers and views. With the fused first layer and the last layer's one-row
-product the 41 × 41 grid of the default network took 26 ms of one core against 85-110 ms for one
+product the 41 × 41 grid of the default network took 25-27 ms of one core against 57-107 ms for one
 ``baddbmm`` per layer over 32 MB chunks (benchmarks/network.py, a busy 2-core machine). Elsewhere a chunk
 holds up to :data:`CHUNK_BYTES`, so a GPU gets few, large launches.
 
