@@ -83,6 +83,15 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)  # the server's setting: one visitor, one core (ui/regression/compute.py)
+    from ui.regression.budget import numpy_on_one_thread
+
+    # NumPy's BLAS on one thread, as the page computes the landscape (ui/network/compute.py): with two on this
+    # busy machine one run's landscape (its PCA is an eigh) took 4.6 s instead of about 0.1 s
+    with numpy_on_one_thread():
+        return _run(args)
+
+
+def _run(args) -> int:
     targets = Targets(enforced=args.check)
     from gdviz.regression import resolve_device
 
