@@ -113,7 +113,7 @@ def _run(args) -> int:
         )
         print(f"  training + grid           {found['total']:7.3f} s   target <= {TOTAL_TARGET_S:g} s: {verdict}")
         print(f"  grid batched (plane)      {found['batched'] * 1e3:7.1f} ms")
-        print(f"  same points as weight rows {found['rows'] * 1e3:6.1f} ms (a baddbmm per layer, as the iterates)")
+        print(f"  same points as weight rows {found['rows'] * 1e3:6.1f} ms (a baddbmm per layer over weight vectors)")
         print(f"  grid Python loop          {found['loop'] * 1e3:7.1f} ms")
         verdict = targets.verdict(f"{device}: batched >= {SPEEDUP_TARGET:g}x the loop", speedup >= SPEEDUP_TARGET)
         print(f"  batched / loop speed-up   {speedup:7.1f} x   target >= {SPEEDUP_TARGET:g}x: {verdict}")

@@ -2,14 +2,14 @@
 
 Two batched passes, both ``nn.Linear``'s ``x Wᵀ + b`` over a chunk of weight vectors at once:
 
-- :meth:`Evaluator.plane_losses`, the grid over a plane. The weights there are affine in the plane's
+- :meth:`Evaluator.losses_on_plane`, points of a plane (:meth:`Evaluator.plane_losses`: the grid over it;
+  the landscape's projected iterates too). The weights there are affine in the plane's
   coordinates, W(α, β) = W₀ + α W_u + β W_v, so the first layer's pre-activation over the whole grid is
   ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64), then one product of
   [1, α, β] with them per chunk, never a weight vector; every deeper layer's weights for the chunk are one
   product of [1, α, β] with the plane's origin and directions, then one ``bmm`` (the bias inside it,
   through a unit fixed at 1); the loss once at the end.
-- :meth:`Evaluator.losses`, any weight vectors (the projected iterates): one ``baddbmm`` per layer over
-  views of the rows.
+- :meth:`Evaluator.losses`, any weight vectors: one ``baddbmm`` per layer over views of the rows.
 
 On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a core's L2 cache: the
 activation and the bias then read and write cached memory instead of streaming tens of MB per layer, and
@@ -103,9 +103,14 @@ class Evaluator:
         return torch.cat(parts).double().cpu().numpy()
 
     def plane_losses(self, plane: Plane, alphas: np.ndarray, betas: np.ndarray) -> np.ndarray:
-        """(len(betas), len(alphas)) the loss at ``origin + α b₁ + β b₂`` over the grid (row j: β = betas[j]).
+        """(len(betas), len(alphas)) the loss at ``origin + α b₁ + β b₂`` over the grid (row j: β = betas[j])."""
+        a, b = np.meshgrid(np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64))
+        return self.losses_on_plane(plane, np.column_stack([a.ravel(), b.ravel()])).reshape(a.shape)
 
-        The first layer over the whole grid from three products with the data (float64, then the model's
+    def losses_on_plane(self, plane: Plane, coords: np.ndarray) -> np.ndarray:
+        """(G,) the loss at the plane's points ``origin + α b₁ + β b₂`` of ``coords`` (G, 2) rows (α, β).
+
+        The first layer at every point from three products with the data (float64, then the model's
         float32); the deeper layers' weights per chunk from the coordinates (float64, then float32), as
         :meth:`Plane.points` would give them. A layer whose output feeds a hidden layer carries one more unit,
         fixed at 1 (its pre-activation :data:`ONE_AFTER`, which the activation maps to exactly 1), so that
@@ -116,8 +121,9 @@ class Evaluator:
         import torch
 
         dev, f64 = self.dev, torch.float64
-        a, b = np.meshgrid(np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64))
-        coords = torch.as_tensor(np.column_stack([a.ravel(), b.ravel()]), device=dev)  # (G, 2)
+        coords = torch.as_tensor(np.asarray(coords, dtype=np.float64).reshape(-1, 2), device=dev)  # (G, 2)
+        if len(coords) == 0:
+            return np.zeros(0)
         origin = torch.as_tensor(plane.origin, dtype=f64, device=dev)
         basis = torch.as_tensor(plane.basis, dtype=f64, device=dev)  # (2, P)
         fan_in, width, w, bias = self.layers[0]
@@ -183,7 +189,7 @@ class Evaluator:
                 torch.baddbmm(b_last, W_last, h_last, out=out[lo : lo + g])
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
             losses = self.loss_fn(out, targets.expand(len(out), *targets.shape), reduction="none").mean(dim=(1, 2))
-        return losses.double().cpu().numpy().reshape(a.shape)
+        return losses.double().cpu().numpy()
 
     def _deep(self, vector, constant: float):
         """(L,) the layers after the first of the weights ``vector`` (P,), laid out for :meth:`plane_losses`: a

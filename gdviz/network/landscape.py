@@ -99,8 +99,7 @@ def landscape(
     losses = evaluator.plane_losses(surface, alphas, betas)
     seconds = time.perf_counter() - started
     counts = [len(c) for c in coords]
-    stacked = np.concatenate([surface.points(c) for c in coords if len(c)])
-    under = np.split(evaluator.losses(stacked), np.cumsum(counts)[:-1])
+    under = np.split(evaluator.losses_on_plane(surface, np.concatenate(coords)), np.cumsum(counts)[:-1])
     pooled = np.concatenate([w for w in paths.weights if len(w)])
     spread = float(np.sqrt(np.mean(np.sum((pooled - pooled.mean(axis=0)) ** 2, axis=1))))
     return Landscape(
