@@ -116,3 +116,16 @@ def test_boxes_for_a_batch_and_on_a_curve(quadratic):
     expected = 0.1 / (np.sqrt(run[0].states["square_avg"][10]) + 1e-8)
     np.testing.assert_allclose(trace.customdata[0][:1], expected, rtol=1e-5)
     assert (max(trace.x[:5]) + min(trace.x[:5])) / 2 == pytest.approx(run[0].xs[10, 0], abs=1e-4)
+
+
+def test_the_legend_terms_get_a_plain_caption(quadratic, race):
+    from ui.playground.view import legend_caption
+
+    meta = race_spec(quadratic, race, LABELS, effective_lr=effective_lrs)["layout"]["meta"]
+    caption = legend_caption(meta)
+    for term in ("Δx update", "−η·g", "−η·m", "η_eff"):
+        assert term in caption, term
+    plain = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.1)], steps=5)
+    caption = legend_caption(race_spec(quadratic, plain, ["GD"], effective_lr=effective_lrs)["layout"]["meta"])
+    assert "−η·m" not in caption and "η_eff" not in caption and "Δx update" in caption
+    assert legend_caption(race_spec(quadratic, plain, ["GD"], show_glyphs=False)["layout"]["meta"]) == ""

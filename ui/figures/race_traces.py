@@ -41,6 +41,12 @@ MIN_FRAMES = 24
 # step arrows are drawn for at most this many runs: 64 runs' arrows are a tangle nobody can read, and they
 # were a third of the heaviest race chart's bytes (the inspector still shows any run's vectors)
 MAX_GLYPH_RUNS = 16
+# arrows shorter than this share of the window are not drawn (a few pixels: an arrow head on a dot), and
+# shorter than MAGNIFY_BELOW they are drawn magnified to that length, except at a known minimum, where
+# magnified arrows of a converged run would knot over the star
+HIDE_BELOW = 0.005
+MAGNIFY_BELOW = 0.04
+AT_MINIMUM = 0.04  # a point this close to a known minimum (share of the window) sits on its star
 CONTOUR_GRID = 90
 HOVER_GRID = 40
 
@@ -136,6 +142,8 @@ class RaceTraces:
         self.kinds = [key for key, _, _ in GLYPHS if key != "momentum" or any(r.momentum is not None for r in runs)]
         self.kinds = self.kinds if glyphs and runs and series <= MAX_GLYPH_RUNS else []
         self.momenta = [r.momentum for r in runs]
+        minima = np.asarray(surface.minima, dtype=np.float64)
+        self.minima = minima.reshape(-1, self.dim) if minima.size and minima.shape[-1] == self.dim else None
 
     def _drawn(self, r: Runs) -> np.ndarray:
         """(S+1, R, 2) the plot coordinates of every iterate: x itself in 2-D, (x, f(x)) in 1-D."""
@@ -189,11 +197,12 @@ class RaceTraces:
                 planar = {key: v if self.dim == 2 else np.array([v[0], 0.0]) for key, v in vectors.items()}
                 reach = max((float(np.hypot(*(v / self.span))) for v in planar.values()), default=0.0)
                 # arrows are drawn to scale unless that would make them invisible or leave the window
-                scale = 0.3 / reach if reach > 0.3 else (0.04 / reach if 0 < reach < 0.04 else 1.0)
+                scale = 0.3 / reach if reach > 0.3 else (MAGNIFY_BELOW / reach if 0 < reach < MAGNIFY_BELOW else 1.0)
+                hidden = reach < HIDE_BELOW or (scale > 1.0 and self._at_minimum(r.xs[step - 1, k]))
                 note = f"  (drawn ×{scale:.2g})" if scale != 1.0 else ""
                 for key in self.kinds:
                     trace, v = traces[key], planar.get(key)
-                    if v is None or not np.any(v):
+                    if v is None or not np.any(v) or hidden:
                         trace["x"] += [None] * 3
                         trace["y"] += [None] * 3
                         trace["customdata"] += [blank] * 3
@@ -207,6 +216,12 @@ class RaceTraces:
                     trace["y"] += [y0, y1, None]
                     trace["customdata"] += [row, row, blank]
         return [traces[key] for key in self.kinds]
+
+    def _at_minimum(self, x: np.ndarray) -> bool:
+        """Whether x sits on a known minimum's star (within AT_MINIMUM of the window)."""
+        if self.minima is None:
+            return False
+        return bool(np.any(np.linalg.norm((self.minima - x) / self.span[: self.dim], axis=1) < AT_MINIMUM))
 
     def animated_styles(self) -> list[dict]:
         """The constant part of every animated trace, in the order of :meth:`animated`."""

@@ -29,7 +29,7 @@ from ui.figures.race import race_spec
 from ui.figures.surface_3d import surface_3d_figure
 from ui.playground import controls, sidebar_state
 from ui.playground.export import csv_bytes, figure_html, json_bytes, pytorch_download
-from ui.playground.inspector import LABELS, display, inspect
+from ui.playground.inspector import LABELS, display, effective_lrs, inspect
 from ui.playground.presets import PRESETS, matching_preset
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim
@@ -157,30 +157,97 @@ def _on_click() -> None:
         st.session_state[key] = float(f"{limits.clamp(float(value), -cap, cap):.4g}")
 
 
+K_PRESENT = "pg_present"
+# a projector's window at 150 % zoom is ~850x480 CSS pixels: the page title and Streamlit's top padding
+# would push the chart's Play button off the first screen
+PRESENTATION_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+[data-testid="stMainBlockContainer"] h1 { display: none; }
+</style>"""
+# a phone: the page title on one line, so that the chart starts on the first screen
+PHONE_CSS = """<style>
+[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
+</style>"""
+
+
+def on_phone() -> bool:
+    """Whether the browser says it is a phone (its User-Agent's "Mobi", as browsers' own guidance reads it)."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def chart_view() -> str:
+    """How the race chart is laid out: "projector" when the visitor asks for it, "phone" on a phone."""
+    if st.session_state.get(K_PRESENT):
+        return "projector"
+    return "phone" if on_phone() else "standard"
+
+
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
-def _race_figure(key: str, _race: Race) -> go.Figure:
+def _race_figure(key: str, _race: Race, view: str = "standard") -> go.Figure:
     # building the animated figure is most of a rerun's time; it is never mutated after this, so one
     # instance per scenario can serve every rerun, as a plain dict that Streamlit serializes without
     # copying it first (ui/figures/plain.py)
-    return PlainFigure(race_spec(_race.surface, _race.trajectories, _race.labels))
+    spec = race_spec(_race.surface, _race.trajectories, _race.labels, effective_lr=effective_lrs, view=view)
+    return PlainFigure(spec)
 
 
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
-def _panels_figure(key: str, log_loss: bool, cursor: int, tolerance: float, _race: Race) -> go.Figure:
-    fig = panels_figure(_race.trajectories, _race.labels, log_loss=log_loss, current_step=cursor, tolerance=tolerance)
+def _panels_figure(
+    key: str, log_loss: bool, cursor: int, tolerance: float, _race: Race, compact: bool = False
+) -> go.Figure:
+    fig = panels_figure(
+        _race.trajectories, _race.labels, log_loss=log_loss, current_step=cursor, tolerance=tolerance, compact=compact
+    )
     return PlainFigure(fig.to_dict())  # copied once here, not again on every rerun that shows it
 
 
+def legend_caption(meta: dict) -> str:
+    """Plain words for the map's legend terms that are drawn on this chart (arrows, effective-lr boxes)."""
+    glyphs = meta.get("glyphs", {})
+    parts = []
+    if "update" in glyphs:
+        parts.append("**Δx update** (solid arrow): the step the optimizer really took, from xₜ₋₁ to xₜ")
+    if "gradient" in glyphs:
+        parts.append("**−η·g** (dotted): where plain gradient descent would have gone from the same point")
+    if "momentum" in glyphs:
+        parts.append("**−η·m** (dashed): the push of the optimizer's momentum (its running average of gradients)")
+    if meta.get("boxes"):
+        parts.append(
+            "**□ boxes**: an adaptive optimizer's own learning rate per coordinate, η_eff = η/(√v̂ + ε); a wide, "
+            "flat box means big steps along x₁ and small ones along x₂ (hover a corner for the numbers)"
+        )
+    if not parts:
+        return ""
+    tail = " Arrows are drawn at the current step; very short ones are magnified (the hover says by how much), "
+    tail += "and they are left out once a point sits on the minimum's star."
+    return "; ".join(parts) + "." + (tail if glyphs else "")
+
+
 def race_chart(race: Race) -> None:
-    fig = _race_figure(race.key, race)
+    view = chart_view()
+    if view != "standard":
+        st.html(PRESENTATION_CSS if view == "projector" else PHONE_CSS)
+    fig = _race_figure(race.key, race, view)
     st.plotly_chart(
         fig,
         key=K_RACE,
         on_select=_on_click,
         selection_mode=("points",),
-        config={"displaylogo": False, "scrollZoom": False},
+        # on a phone the mode bar would sit on the legend, and a finger drag on the map zooms by mistake
+        config={"displaylogo": False, "scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
     )
-    if race.surface.dim == 2 and st.toggle(
+    caption = legend_caption(fig.to_dict()["layout"].get("meta", {}))
+    if caption:
+        st.caption(caption)
+    left, right = st.columns(2)
+    left.toggle(
+        "Projector view",
+        key=K_PRESENT,
+        help="a shorter chart with larger text, and no page title, so that the chart and Play fit a projector's "
+        "screen (1280x720 at 150 % zoom)",
+        persist_state=KEEP,
+    )
+    if race.surface.dim == 2 and right.toggle(
         "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
     ):
         st.plotly_chart(surface_3d_figure(race.surface, race.trajectories, race.labels), key="pg_race3d")
@@ -203,7 +270,7 @@ def panels(race: Race) -> None:
     )
     steps = race.scenario.steps
     cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor", persist_state=KEEP)
-    fig = _panels_figure(race.key, log_loss, cursor, tolerance, race)
+    fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, on_phone())
     st.plotly_chart(fig, key="pg_panels")
     rows = results_rows(race.trajectories, race.labels, tolerance)
     if rows:

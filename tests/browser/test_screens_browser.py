@@ -1,0 +1,103 @@
+"""The Playground on a projector and on a phone (issue 13).
+
+Projector: a 1280x720 window at 150 % browser zoom, sidebar open, is an 853x480 CSS-pixel viewport drawn
+at a device scale factor of 1.5 (as docs/screenshots.py emulates it). With "Projector view" on, the race
+chart and its Play button are on the first screen and the chart's text is at least 16 px.
+Phone: 390x844 with a phone's User-Agent: the legend stays above the plot area, not over it, and the
+Play button is not under the step slider.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PROJECTOR = {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36",
+}
+READY = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stSkeleton"]');
+}"""
+
+
+def race_chart(page):
+    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".updatemenu-button")).first
+
+
+def open_playground(browser, url: str, options: dict):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.goto(url)
+    chart = race_chart(page)
+    expect(chart.locator(".main-svg").first).to_be_visible(timeout=120_000)
+    page.wait_for_function(READY, timeout=120_000)
+    return context, page, chart
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and (
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_projector_view_fits_the_chart_and_play_on_the_first_screen(browser, app_url):
+    from playwright.sync_api import expect
+
+    context, page, chart = open_playground(browser, app_url, PROJECTOR)
+    try:
+        toggle = page.locator(".st-key-pg_present")
+        toggle.get_by_text("Projector view").click()
+        expect(page.locator('[data-testid="stMainBlockContainer"] h1').first).to_be_hidden(timeout=60_000)
+        page.wait_for_function(READY, timeout=120_000)
+        chart = race_chart(page)
+        expect(chart.locator(".main-svg").first).to_be_visible(timeout=60_000)
+        page.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, 0)")
+        expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()  # the sidebar is open
+        view = page.viewport_size
+        box = chart.bounding_box()
+        play = chart.locator(".updatemenu-button").filter(has_text="Play").first.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= view["height"], (box, view)
+        assert play["y"] + play["height"] <= view["height"], (play, view)
+        sizes = chart.locator(".main-svg").first.evaluate(
+            """svg => [...svg.ownerDocument.querySelectorAll('.js-plotly-plot text')]
+                .filter(t => svg.closest('[data-testid="stPlotlyChart"]').contains(t) && t.textContent.trim())
+                .map(t => parseFloat(getComputedStyle(t).fontSize))"""
+        )
+        assert sizes and min(sizes) >= 16, sorted(set(sizes))
+    finally:
+        context.close()
+
+
+def test_phone_legend_and_controls_do_not_overlap(browser, app_url):
+    context, page, chart = open_playground(browser, app_url, PHONE)
+    try:
+        plot = chart.locator(".nsewdrag").first.bounding_box()
+        legend = chart.locator(".legend").first.bounding_box()
+        assert not boxes_overlap(legend, plot), (legend, plot)
+        assert legend["x"] + legend["width"] <= page.viewport_size["width"] + 1
+        play = chart.locator(".updatemenu-button").filter(has_text="Play").first.bounding_box()
+        slider = chart.locator(".slider-container").first.bounding_box()
+        assert play["y"] >= slider["y"] + slider["height"] - 30 or not boxes_overlap(play, slider), (play, slider)
+        rail = chart.locator(".slider-rail-rect").first.bounding_box()
+        assert not boxes_overlap(play, rail), (play, rail)
+        # the panels' titles over the half-width panels do not run into each other
+        panels = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+        titles = panels.locator(".annotation-text").all()[:4]
+        boxes = [t.bounding_box() for t in titles]
+        assert len(boxes) == 4
+        for i in range(4):
+            for j in range(i + 1, 4):
+                assert not boxes_overlap(boxes[i], boxes[j]), (titles[i].text_content(), titles[j].text_content())
+    finally:
+        context.close()
