@@ -27,7 +27,7 @@ class AdamThenSGD(AdamLike):
     :math:`\eta_t/\eta` multiplies ``sgd_lr`` instead, so a schedule keeps its shape across the
     switch; the recorded lr of a run stays Adam's scheduled lr.
 
-    References: the "Adam first, then SGD" tip of the project's seed notes; Keskar & Socher (2017),
+    References: the "Adam first, then SGD" tip of the notes on optimizers; Keskar & Socher (2017),
     "Improving Generalization Performance by Switching from Adam to SGD" (SWATS picks the step and
     the SGD lr itself; here both are given).
     """
