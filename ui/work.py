@@ -190,11 +190,14 @@ class Stopped(Exception):
         self.result, self.done, self.wanted = result, done, wanted
 
 
-def stopped_notice(done: int, wanted: int, seconds: float) -> str:
-    """The page's notice for a result cut short by the time budget."""
+STOPPED_HINT = "Fewer steps or runs fit in the budget."
+
+
+def stopped_notice(done: int, wanted: int, seconds: float, hint: str = STOPPED_HINT) -> str:
+    """The page's notice for a result cut short by the time budget; ``hint``: what the page's visitor can change."""
     return (
         f"Stopped after {done} of {wanted} steps (time budget: {seconds:g} s of server CPU per chart); "
-        "the chart shows those steps. Fewer steps, runs or a cheaper formula fit in the budget."
+        f"the chart shows those steps. {hint}"
     )
 
 
@@ -205,12 +208,12 @@ def complete(result: Any, done: int, wanted: int) -> Any:
     return result
 
 
-def partial(call, notices: list[str], seconds: float) -> Any:
+def partial(call, notices: list[str], seconds: float, hint: str = STOPPED_HINT) -> Any:
     """``call()``'s result; for a stopped computation its partial result, its notice added to ``notices``."""
     try:
         return call()
     except Stopped as stopped:
-        notices.append(stopped_notice(stopped.done, stopped.wanted, seconds))
+        notices.append(stopped_notice(stopped.done, stopped.wanted, seconds, hint))
         return stopped.result
 
 

@@ -91,7 +91,9 @@ def race(setting: Setting) -> tuple[network.Paths, list[str]]:
     check_work(setting)
     budget = Budget(limits.NETWORK_TRAIN_SECONDS)
     notices: list[str] = []
-    paths = work.partial(lambda: _race(setting, budget), notices, budget.seconds)
+    paths = work.partial(
+        lambda: _race(setting, budget), notices, budget.seconds, "Fewer steps, racers or weights fit in the budget."
+    )
     return paths, notices
 
 

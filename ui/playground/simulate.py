@@ -165,7 +165,15 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
         try:
             arrays = _race_arrays(key, scenario, surface, optimizers, schedule, Budget(limits.RACE_SECONDS))
         except Stopped as stopped:
-            arrays, notice = stopped.result, stopped_notice(stopped.done, stopped.wanted, limits.RACE_SECONDS)
+            arrays, notice = (
+                stopped.result,
+                stopped_notice(
+                    stopped.done,
+                    stopped.wanted,
+                    limits.RACE_SECONDS,
+                    "Fewer steps, racers or starts, or a cheaper formula fit in the budget.",
+                ),
+            )
             # (a measured cut before it is moot: the notice says what the chart shows)
             scenario = replace(scenario, steps=stopped.done)
             # the first steps of the whole race (its noise draws), not a race of that many steps: a key of its own
