@@ -15,6 +15,7 @@ is a disabled text input (``st.code`` would pull a ~1.5 MB syntax highlighter).
 from __future__ import annotations
 
 from collections.abc import Collection, MutableMapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +31,7 @@ from ui.figures.surface_3d import surface_3d_figure
 from ui.playground import controls, sidebar_state
 from ui.playground.export import csv_bytes, figure_html, json_bytes, pytorch_download
 from ui.playground.inspector import LABELS, display, effective_lrs, inspect
-from ui.playground.presets import PRESETS, matching_preset
+from ui.playground.presets import PRESETS, loaded_story
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.state.notices import show as show_notices
@@ -51,14 +52,17 @@ def _on_preset() -> None:
     key = st.session_state.get(sidebar_state.K_PRESET)
     if key in PRESETS:
         controls.load(PRESETS[key].scenario)
-    st.session_state[sidebar_state.K_PRESET] = None  # so that picking the same story again reloads it
 
 
 def preset_picker() -> None:
+    """The story picker; it shows the story the scenario was loaded from (also after a tweak: the story box
+    above the chart says "modified" then)."""
+    state = st.session_state
+    if state.get(sidebar_state.K_PRESET) not in PRESETS:
+        state[sidebar_state.K_PRESET] = None
     st.selectbox(
-        "Scenario",
+        "Story",
         list(PRESETS),
-        index=None,
         key=sidebar_state.K_PRESET,
         format_func=lambda key: PRESETS[key].title,
         placeholder="Choose a story…",
@@ -66,6 +70,15 @@ def preset_picker() -> None:
         help="Loads a whole scenario: surface, start, optimizers and their settings.",
         persist_state=KEEP,
     )
+
+
+def _back_to_story(key: str) -> None:
+    controls.load(PRESETS[key].scenario)
+
+
+def _leave_story() -> None:
+    scenario, _ = sidebar_state.read_scenario(st.session_state)
+    controls.load(replace(scenario, story=""))
 
 
 def check_formula(state: MutableMapping[str, Any]) -> str | None:
@@ -124,9 +137,22 @@ def _number(value: Any) -> str:
 
 # -- messages ----------------------------------------------------------------------------------
 def story(scenario: Scenario) -> None:
-    preset = matching_preset(scenario)
-    if preset is not None:
+    """The story the scenario was loaded from; once the visitor has changed something it stays, marked
+    modified, with a button back to the story as told (and one to put it away)."""
+    preset, modified = loaded_story(scenario)
+    if preset is None:
+        return
+    if not modified:
         st.info(f"**{escape(preset.title)}** — {escape(preset.story)}")
+        return
+    st.info(
+        f"**{escape(preset.title)}** · *modified*: you changed its scenario, so the story below may no longer "
+        f"hold. — {escape(preset.story)}",
+        icon=":material/edit:",
+    )
+    left, right = st.columns(2)
+    left.button("Back to the story", key="pg_story_back", on_click=_back_to_story, args=(preset.key,))
+    right.button("Leave the story", key="pg_story_leave", on_click=_leave_story)
 
 
 def notices(messages: list[str]) -> None:
