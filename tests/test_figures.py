@@ -311,21 +311,27 @@ def test_divergence_is_marked(quadratic, diverging):
     meta = fig.layout.meta
     dead_at = diverging[0].diverged_at
     path = fig.data[meta["paths"][0]]
-    assert len(path.x) == dead_at  # points 0 .. dead_at-1, the last good iterate
-    assert path.customdata[-1][-1] == f"<br><b>diverged at step {dead_at}</b>"
+    # drawn until it first leaves the window (then an X on the edge), not to its last good iterate: its ever
+    # wider swings would paint a block over the map
+    window = np.array([fig.layout.xaxis.range, fig.layout.yaxis.range])
+    xs = diverging[0].xs
+    left_at = int(np.flatnonzero(np.any((xs < window[:, 0]) | (xs > window[:, 1]), axis=1))[0])
+    assert 0 < left_at < dead_at and len(path.x) == left_at + 1
     heads = fig.data[meta["heads"]]
     assert heads.marker.symbol[0] == "x" and heads.marker.color[0] == DIVERGED_COLOR
     assert heads.marker.symbol[1] == "circle" and heads.marker.color[1] == PALETTE[1]
     assert f"diverged at step {dead_at}" in heads.customdata[0][-1]
-    # before the divergence the head is still an ordinary point
-    early = fig.frames[meta["frame_steps"].index(5)]
-    assert early.data[2].marker.symbol[0] == "circle"
+    head = np.array([heads.x[0], heads.y[0]], dtype=float)
+    assert np.all(head >= window[:, 0]) and np.all(head <= window[:, 1])  # the X stays in sight
+    # before it leaves the window the head is still an ordinary point, and an X from then on
+    frames = meta["frame_steps"]
+    assert fig.frames[frames.index(0)].data[2].marker.symbol[0] == "circle"
+    assert all(fig.frames[i].data[2].marker.symbol[0] == "x" for i, t in enumerate(frames) if t >= left_at)
     # the far-flung path does not squash the picture: at most twice the surface's bounds
     for axis, (lo, hi) in zip((fig.layout.xaxis, fig.layout.yaxis), quadratic.bounds):
         assert axis.range[1] - axis.range[0] <= 2 * (hi - lo) + 1e-9
     # hover still reports the true iterate, however far outside the window it is
-    true_last = diverging[0].xs[dead_at - 1]
-    np.testing.assert_allclose(path.customdata[-1][1:3], true_last, rtol=1e-5)
+    np.testing.assert_allclose(path.customdata[-1][1:3], xs[left_at], rtol=1e-5)
 
 
 def test_batched_runs_share_one_trace(quadratic):

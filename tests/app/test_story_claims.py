@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from ui.figures.race import race_spec
 from ui.playground.presets import PRESETS
 from ui.playground.simulate import Race, divergence_messages, simulate
 
@@ -195,3 +196,18 @@ def test_every_story_has_a_claim():
 @pytest.mark.parametrize("key", sorted(PRESETS))
 def test_the_story_tells_its_race(key):
     CLAIMS[key](_race(key))
+
+
+def test_d2l_momentum_diverged_path_stops_where_it_leaves_the_map():
+    """The story's picture: GD at η = 0.6 is drawn until it leaves the window, then an X waits on the edge;
+    drawn to its end, its swings painted a block over the minimum that hid the three converging paths."""
+    race = _race("d2l-momentum")
+    spec = race_spec(race.surface, race.trajectories, race.labels)
+    last = spec["frames"][-1]["data"]
+    assert [len(last[i]["x"]) for i in range(4)] == [51, 3, 51, 51]  # GD 0.6: steps 0, 1 and 2 (off the map)
+    assert list(last[4]["marker"]["symbol"]) == ["circle", "x", "circle", "circle"]
+    low, high = np.asarray(race.surface.bounds).T
+    head = np.array([last[4]["x"][1], last[4]["y"][1]], dtype=float)
+    assert np.all(head >= low) and np.all(head <= high)  # the X on the window's edge, in sight
+    (y_low, y_high) = spec["layout"]["yaxis"]["range"]
+    assert (y_low, y_high) == pytest.approx((-3.0, 3.0))  # the window is the surface's, not the blow-up's
