@@ -85,7 +85,7 @@ CHROMIUM = chromium_path() or "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 1000}
 ACTION_TIMEOUT_MS = 120_000
 # presets the visitors pick, round-robin (titles as the preset box shows them; see ui/playground/presets.py)
-PRESET_KEYS = ("saddle", "ravine", "cliff", "local-trap", "d2l-momentum", "d2l-polynomial")
+PRESET_KEYS = ("saddle", "ravine", "cliff", "local-trap", "d2l-momentum", "d2l-schedules")
 # server log lines that count as errors: tracebacks, exceptions, errors and warnings of any kind
 LOG_PROBLEM = re.compile(r"Traceback|Exception|Error|Warning|WARNING|ERROR|CRITICAL")
 

@@ -28,7 +28,6 @@ SOURCE_SEED = re.compile(
 )
 # files other helpers own whose wording is still to change (strict: the test says when it has)
 PENDING = {
-    "ui/playground/presets.py": "the Adam-then-SGD story cites 'the seed notes' (the notes on optimizers)",
 }
 
 

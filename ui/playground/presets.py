@@ -237,7 +237,7 @@ def _build() -> tuple[Preset, ...]:
         Preset(
             "adam-then-sgd",
             "Adam first, then SGD",
-            "The seed notes' closing tip: start with Adam for its fast early progress, then switch to SGD. "
+            "The closing tip of the notes on optimizers: start with Adam for its fast early progress, then switch to SGD. "
             "On Rosenbrock, Adam (η = 0.05) is still far from (1, 1) after 600 steps; switching to SGD with "
             "momentum at step 150 gets about 60× lower. On a smooth toy surface a well-tuned SGD with "
             "momentum does just as well from the start: the trick earns its keep on real networks.",
