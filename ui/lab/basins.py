@@ -12,7 +12,7 @@ from gdviz import landscape
 from ui import limits
 from ui.figures.maps import basins_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.lab.page import PAGE, affordable, build_optimizer, key, lab_steps, link, link_label, new_click
+from ui.lab.page import PAGE, affordable, build_optimizer, computing, key, lab_steps, link, link_label, new_click
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
 from ui.state.text import escape_markdown
@@ -102,6 +102,38 @@ def sidebar() -> None:
     )
 
 
+def _compute(
+    surface: gdviz.Surface, values: dict[str, Any], grid: int, steps: int, tol_share: float
+) -> tuple[list[landscape.Basins] | None, list[str], int]:
+    """Both maps with the steps their measured cost affords (its notice shown), the notices of maps the time
+    budget stopped, and those steps; None for the maps once an error is shown."""
+    if steps > limits.PROBE_STEPS:
+        # measured cost: the two maps get the same steps, what the costlier one affords in half the budget
+        try:
+            per_step = max(basins_step_seconds(surface.name, values[f], grid, tol_share) for f in ("ba.o1", "ba.o2"))
+        except ValueError:
+            per_step = 0.0  # the maps themselves say what is wrong, below
+        steps, message = affordable(steps, 2 * per_step, HINT)
+        if message:
+            st.info(message)
+    results, stopped = [], []
+    try:
+        for field in ("ba.o1", "ba.o2"):
+            # half the view's budget each, so that a costly first optimizer leaves the second its share
+            budget = Budget(limits.LAB_SECONDS / 2)
+            results.append(
+                partial(
+                    lambda f=field, b=budget: basins_of(surface.name, values[f], grid, steps, tol_share, b),
+                    stopped,
+                    budget.seconds,
+                )
+            )
+    except ValueError as error:
+        st.error(escape_markdown(str(error)))
+        return None, [], steps
+    return results, stopped, steps
+
+
 def view(values: dict[str, Any]) -> None:
     state = st.session_state
     surface = gdviz.surface(values["ba.s"])
@@ -115,35 +147,11 @@ def view(values: dict[str, Any]) -> None:
     if message:
         st.info(message)
     tol_share = float(values["ba.tol"])
-    if steps > limits.PROBE_STEPS:
-        # measured cost: the two maps get the same steps, what the costlier one affords in half the budget
-        try:
-            per_step = max(basins_step_seconds(surface.name, values[f], grid, tol_share) for f in ("ba.o1", "ba.o2"))
-        except ValueError:
-            per_step = 0.0  # the maps themselves say what is wrong, below
-        steps, message = affordable(steps, 2 * per_step, HINT)
-        if message:
-            st.info(message)
-    bar = st.progress(0.0, text="Computing basins …")
-    results = []
-    stopped = []
-    try:
-        for i, field in enumerate(("ba.o1", "ba.o2")):
-            # half the view's budget each, so that a costly first optimizer leaves the second its share
-            budget = Budget(limits.LAB_SECONDS / 2)
-            results.append(
-                partial(
-                    lambda f=field, b=budget: basins_of(surface.name, values[f], grid, steps, tol_share, b),
-                    stopped,
-                    budget.seconds,
-                )
-            )
-            bar.progress((i + 1) / 2, text=f"Computing basins … {values[field][0]}")
-    except ValueError as error:
-        bar.empty()
-        st.error(escape_markdown(str(error)))
+    starts = " × ".join([str(grid)] * surface.dim)
+    with computing(f"Computing the basins: {starts} starts × {steps} steps, two optimizers …"):
+        results, stopped, steps = _compute(surface, values, grid, steps, tol_share)
+    if results is None:
         return
-    bar.empty()
     for text in stopped:
         st.warning(text)
     remembered = state.get("lab_basin_start")

@@ -12,7 +12,7 @@ from gdviz import landscape
 from ui import limits
 from ui.figures.escape import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
-from ui.lab.page import PAGE, affordable, build_optimizer, fmt, key, lab_steps, link
+from ui.lab.page import PAGE, affordable, build_optimizer, computing, fmt, key, lab_steps, link
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.text import escape_markdown
@@ -121,6 +121,46 @@ def sidebar() -> None:
     st.number_input("seed", limits.MIN_SEED, limits.MAX_SEED, step=1, key=key("es.seed"), persist_state=KEEP)
 
 
+def _compute(surface: gdviz.Surface, values: dict[str, Any], n: int, steps: int):
+    """The restarts and the three annealing settings with the steps their measured cost affords (its notice
+    shown): (restarts, the three annealings, notices of runs the time budget stopped, the restarts' steps,
+    the steps), or None once an error is shown."""
+    optimizer = values["es.o"]
+    sigma, decay, runs, seed = (
+        float(values["es.sigma"]),
+        float(values["es.decay"]),
+        int(values["es.runs"]),
+        int(values["es.seed"]),
+    )
+    restarts_steps, message = lab_steps(n, steps)
+    if message:
+        st.info(message)
+    if steps > limits.PROBE_STEPS:
+        # measured cost: the restarts and the three annealing settings get the same steps
+        try:
+            per_step = escape_step_seconds(surface.name, values["es.x0"], optimizer, n, sigma, decay, runs, seed)
+        except ValueError:
+            per_step = 0.0  # the runs themselves say what is wrong, below
+        steps, message = affordable(steps, per_step, HINT)
+        restarts_steps = min(restarts_steps, steps)
+        if message:
+            st.info(message)
+    budget, stopped = Budget(limits.LAB_SECONDS), []
+    try:
+        r = partial(
+            lambda: restarts_of(surface.name, optimizer, n, restarts_steps, seed, budget), stopped, budget.seconds
+        )
+        common = (surface.name, values["es.x0"], optimizer, steps)
+        annealed = tuple(
+            partial(lambda s=noise, d=cooling: annealing_of(*common, s, d, runs, seed, budget), stopped, budget.seconds)
+            for noise, cooling in noise_settings(sigma, decay)
+        )
+    except ValueError as error:
+        st.error(escape_markdown(str(error)))
+        return None
+    return r, annealed, stopped, restarts_steps, steps
+
+
 def view(values: dict[str, Any]) -> None:
     surface = gdviz.surface(values["es.s"])
     optimizer, steps = values["es.o"], int(values["es.steps"])
@@ -136,40 +176,11 @@ def view(values: dict[str, Any]) -> None:
         int(values["es.seed"]),
     )
     n = int(values["es.n"])
-    restarts_steps, message = lab_steps(n, steps)
-    if message:
-        st.info(message)
-    if steps > limits.PROBE_STEPS:
-        # measured cost: the restarts and the three annealing settings get the same steps
-        try:
-            per_step = escape_step_seconds(surface.name, values["es.x0"], optimizer, n, sigma, decay, runs, seed)
-        except ValueError:
-            per_step = 0.0  # the runs themselves say what is wrong, below
-        steps, message = affordable(steps, per_step, HINT)
-        restarts_steps = min(restarts_steps, steps)
-        if message:
-            st.info(message)
-    bar = st.progress(0.0, text="Random restarts …")
-    budget, stopped = Budget(limits.LAB_SECONDS), []
-    try:
-        r = partial(
-            lambda: restarts_of(surface.name, optimizer, n, restarts_steps, seed, budget), stopped, budget.seconds
-        )
-        common = (surface.name, values["es.x0"], optimizer, steps)
-        annealed = []
-        for i, (noise, cooling) in enumerate(noise_settings(sigma, decay)):
-            bar.progress(0.4 + 0.2 * i, text="Annealing …")
-            annealed.append(
-                partial(
-                    lambda s=noise, d=cooling: annealing_of(*common, s, d, runs, seed, budget), stopped, budget.seconds
-                )
-            )
-        calm, constant, cooled = annealed
-    except ValueError as error:
-        bar.empty()
-        st.error(escape_markdown(str(error)))
+    with computing(f"Computing {n} random restarts and 3 × {runs} noisy runs of {steps} steps …"):
+        computed = _compute(surface, values, n, steps)
+    if computed is None:
         return
-    bar.empty()
+    r, (calm, constant, cooled), stopped, restarts_steps, steps = computed
     for text in stopped:
         st.warning(text)
     st.subheader("Random restarts")

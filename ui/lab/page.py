@@ -1,9 +1,11 @@
-"""What the Landscape Lab's views share: the page's widget keys, the work budget, links to the
-Playground and clicks on a chart."""
+"""What the Landscape Lab's views share: the page's widget keys, the work budget, what a visitor sees while a
+view computes, links to the Playground and clicks on a chart."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
@@ -12,12 +14,16 @@ import gdviz
 from gdviz.optimizers import optimizer_class
 from ui import limits
 from ui.playground.scenario import Scenario, auto_labels, to_query
+from ui.regression.budget import numpy_on_one_thread
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.values import Params
 from ui.work import affordable_steps
 
 PAGE = "lab"
+# Streamlit shows a spinner once its block has run this long (streamlit.elements.spinner.DELAY_SECS): a
+# view's computation that ends sooner, a cached one for instance, shows nothing, so a click does not flash
+SPINNER_AFTER_SECONDS = 0.5
 
 
 def key(name: str) -> str:
@@ -38,6 +44,20 @@ def affordable(steps: int, per_step: float, hint: str) -> tuple[int, str | None]
     one step of all the view's runs costs, from a probe) is over :data:`ui.limits.LAB_CPU_SECONDS`; and the
     notice that says so, ending in ``hint`` (what this view's visitor can change to afford more)."""
     return affordable_steps(steps, per_step, limits.LAB_CPU_SECONDS, hint)
+
+
+@contextlib.contextmanager
+def computing(text: str) -> Iterator[None]:
+    """Around a view's computation: a spinner with ``text`` and the seconds so far, from
+    SPINNER_AFTER_SECONDS on (nothing for a computation that ends sooner, e.g. a cached one).
+
+    NumPy's OpenBLAS runs on one thread meanwhile: the Lab's work is elementwise, and after any BLAS call
+    (the attractor search's solves, a norm) OpenBLAS's idle threads spin, waiting for more, on the server's
+    other core: on the busy 2-core machine the basins view's default link took 2.5-3.5 s instead of 0.8 s,
+    its CPU time doubled and unseen by the work budget, which counts this thread's.
+    """
+    with numpy_on_one_thread(), st.spinner(text, show_time=True):
+        yield
 
 
 def build_optimizer(entry_value: tuple[str, Params], **override) -> Any:
