@@ -16,7 +16,7 @@ from ui.regression.budget import blas_threads
 PAGE = "pages/landscape.py"
 # links no other test opens, so that their first run computes (the Lab's caches live as long as the process)
 SLOW_VIEWS = [
-    ("basins", {"view": "basins", "ba.n": "9", "ba.steps": "23"}, "basins", "Computing the basins"),
+    ("basins", {"view": "basins", "ba.n": "9", "ba.steps": "23"}, "basins", "Computing basins: "),
     ("escape", {"view": "escape", "es.n": "3", "es.steps": "29", "es.runs": "2"}, "random_restarts", "Computing 3"),
 ]
 

@@ -148,7 +148,7 @@ def view(values: dict[str, Any]) -> None:
         st.info(message)
     tol_share = float(values["ba.tol"])
     starts = " × ".join([str(grid)] * surface.dim)
-    with computing(f"Computing the basins: {starts} starts × {steps} steps, two optimizers …"):
+    with computing(f"Computing basins: {starts} starts × {steps} steps, two optimizers …"):
         results, stopped, steps = _compute(surface, values, grid, steps, tol_share)
     if results is None:
         return
