@@ -7,11 +7,13 @@ the engine in gdviz/.
 import streamlit as st
 
 from ui.memory import bounded_memory
+from ui.state.widgets import widen_dropdowns
 from ui.uploads import keep_one_upload_per_session
 from ui.work import LANES
 
 st.set_page_config(page_title="gdviz · optimizer playground", page_icon="⛰️", layout="wide")
 keep_one_upload_per_session()  # the upload endpoint keeps one file per session, none for a session gone
+widen_dropdowns()  # a story's title is longer than the sidebar is wide
 
 # Each page keeps its state under its own key prefix (pg_ for the Playground); every widget persists
 # for the session (persist_state, see ui/state/widgets.py), so a visitor returns to what they left.

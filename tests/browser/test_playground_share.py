@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import numpy as np
 import pytest
 
-import gdviz
 from benchmarks.targets import ENFORCE_TARGETS_HINT, verdict
+from ui.playground.controls import surface_title
 from ui.playground.presets import PRESETS
 from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state.entries import entry
@@ -119,7 +119,7 @@ def test_a_shared_link_restores_the_scenario(page, app_url):
     )
     assert starts == [list(LINKED.start)], starts
     # the sidebar shows the same scenario
-    expect(page.locator(".st-key-pg_surface input")).to_have_value(gdviz.SURFACES["himmelblau"].title)
+    expect(page.locator(".st-key-pg_surface input")).to_have_value(surface_title("himmelblau"))
     expect(page.locator(".st-key-pg_x0_0 input")).to_have_value("1.5")
     expect(page.locator(".st-key-pg_x0_1 input")).to_have_value("-0.5")
     expect(slider_value(page, "pg_steps")).to_have_text("60")
@@ -325,6 +325,41 @@ def test_copy_as_pytorch_gives_a_script_that_draws_the_same_paths(pg, tmp_path):
     assert len(printed["xs"]) == len(wanted)
     for got, want in zip(printed["xs"], wanted):
         assert abs(np.asarray(got) - want).max() <= 1e-9
+
+
+# every option of an open dropdown: its text and whether the list cuts it (its text wider than its row)
+OPTIONS_JS = """() => [...document.querySelectorAll('[data-testid=stSelectboxVirtualDropdown] [role=option]')].map(
+    o => [o.innerText.trim(), o.scrollWidth > o.clientWidth + 1 || [...o.querySelectorAll('*')].some(
+        e => e.scrollWidth > e.clientWidth + 1)])"""
+
+
+def test_the_sidebar_dropdowns_show_whole_titles_and_the_formula_first(pg):
+    """The Story picker's titles are not cut off in the sidebar, and the Surface picker opens on "Custom
+    formula…" first, then the defects, d2l's examples and the classics, each named with its group."""
+    from playwright.sync_api import expect
+
+    page = pg.page
+    settled(page)
+    page.locator(".st-key-pg_preset").click()
+    expect(page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]").first).to_be_visible()
+    shown = page.evaluate(OPTIONS_JS)
+    assert shown and not [text for text, cut in shown if cut], shown
+    assert [text for text, _ in shown] == [p.title for p in PRESETS.values()][: len(shown)]
+    page.keyboard.press("Escape")
+    page.locator(".st-key-pg_surface").click()
+    expect(page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]").first).to_be_visible()
+    # the list opens scrolled to the chosen surface; its top is what a visitor sees first on scrolling up
+    page.evaluate(
+        "() => document.querySelectorAll('[data-testid=stSelectboxVirtualDropdown] *').forEach(e => e.scrollTop = 0)"
+    )
+    expect(page.locator("[data-testid=stSelectboxVirtualDropdown] [role=option]").first).to_contain_text(
+        "Custom formula"
+    )
+    shown = page.evaluate(OPTIONS_JS)
+    page.keyboard.press("Escape")
+    texts = [text for text, _ in shown]
+    assert texts[0].startswith("Custom formula") and texts[1].startswith("Defect · ")
+    assert not [text for text, cut in shown if cut], shown
 
 
 def _path_names(page) -> list[str]:

@@ -105,16 +105,32 @@ def _with_optimizers(scenario: Scenario, optimizers: tuple[OptimizerEntry, ...])
 
 
 # -- widgets --------------------------------------------------------------------------------------
+SURFACE_GROUPS = ("defect", "d2l", "classic")
+GROUP_TITLES = {"defect": "Defect", "d2l": "d2l", "classic": "Classic"}
+
+
+def surface_title(name: str) -> str:
+    """A surface as the picker names it: its group and title ("Defect · Saddle x² - y²")."""
+    if name == CUSTOM:
+        return "Custom formula… (type your own f)"
+    surface = gdviz.SURFACES[name]
+    return f"{GROUP_TITLES.get(surface.category, surface.category)} · {surface.title}"
+
+
+def _group_order(category: str) -> tuple[int, str]:
+    """Where a surface's group stands in the picker (a group not listed above comes last, by name)."""
+    return (SURFACE_GROUPS.index(category), "") if category in SURFACE_GROUPS else (len(SURFACE_GROUPS), category)
+
+
 def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str | None:
     """Surface picker, formula and start point. ``resolve_dim(formula)`` -> (dim, error); returns the error."""
     state = st.session_state
-    names = sorted(gdviz.SURFACES, key=lambda n: (gdviz.SURFACES[n].category, n))
-
-    def title(name: str) -> str:
-        return "Custom formula…" if name == CUSTOM else gdviz.SURFACES[name].title
+    # a typed formula first, where it is found at once; then the defects of vanilla GD the stories tell, d2l's
+    # examples and the classic test functions, each group named in its options and in order within
+    names = sorted(gdviz.SURFACES, key=lambda n: _group_order(gdviz.SURFACES[n].category) + (n,))
 
     st.selectbox(
-        "Surface", names + [CUSTOM], key=K_SURFACE, format_func=title, on_change=_on_surface_change, persist_state=KEEP
+        "Surface", [CUSTOM, *names], key=K_SURFACE, format_func=surface_title, on_change=_on_surface_change, persist_state=KEEP
     )
     error = None
     dim = gdviz.SURFACES[state[K_SURFACE]].dim if state[K_SURFACE] in gdviz.SURFACES else 2

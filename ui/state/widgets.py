@@ -222,3 +222,18 @@ def choice_field(page: str, f, labels: dict | None = None, **extra) -> None:
         **extra,
         persist_state=KEEP,
     )
+
+
+# A dropdown's list is as wide as its box, which in the sidebar cuts long options ("Defect 2 · no acceleration on a
+# gentle s…"); the list opens over the page, so it may be wider than the box: wide enough for a story's title, and
+# never wider than the screen (Streamlit draws it into the body, positioned at the box, with its width inline)
+WIDE_DROPDOWNS_CSS = """<style>
+[data-testid="stSelectboxVirtualDropdown"] {
+  width: max(var(--trigger-width, 0px), min(28rem, calc(100vw - 3rem))) !important;
+}
+</style>"""
+
+
+def widen_dropdowns() -> None:
+    """Every page's dropdown lists wide enough for their options (see WIDE_DROPDOWNS_CSS)."""
+    st.html(WIDE_DROPDOWNS_CSS)
