@@ -19,6 +19,7 @@ Usage (from the repository root)::
     python3 docs/screenshots.py                      # rewrites docs/playground.png
     python3 docs/screenshots.py --out /tmp/shots --all
     python3 docs/screenshots.py --out /tmp/shots --all --pages playground --sizes 390x844-phone
+    python3 docs/screenshots.py --out /tmp/shots --all --pages none --stories   # every story at every size
 
 Needs Playwright (requirements-dev.txt) and Chromium (Debian: ``apt-get install chromium``; another binary
 through GDVIZ_CHROMIUM). Exit status 0 when every page ran without an exception, 1 otherwise, 2 when the
@@ -120,6 +121,16 @@ def page_links(browser, url: str) -> list[tuple[str, str]]:
     return [("-".join(re.findall(r"[a-z0-9]+", text.lower())), link) for text, link in links]
 
 
+def story_links(url: str) -> list[tuple[str, str]]:
+    """(story-<key>, its link) of every Playground story: the link a visitor shares, which opens the story."""
+    from urllib.parse import urlencode
+
+    from ui.playground.presets import PRESETS
+    from ui.playground.scenario import to_query
+
+    return [(f"story-{key}", f"{url}/?{urlencode(to_query(preset.scenario))}") for key, preset in PRESETS.items()]
+
+
 def review_pictures(browser, links: list[tuple[str, str]], out: Path, sizes=tuple(SIZES)) -> list[str]:
     """Every page at every size (of ``sizes``): what the window shows, and the whole page."""
     problems = []
@@ -159,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         "--pages", nargs="*", default=None, help="with --all: only the pages whose sidebar name contains one of these"
     )
     parser.add_argument("--sizes", nargs="*", choices=list(SIZES), default=list(SIZES), help="with --all: these sizes")
+    parser.add_argument(
+        "--stories", action="store_true", help="with --all: also every Playground story, as story-<key>-<size>.png"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -188,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                     links = page_links(browser, server.url)
                     if args.pages is not None:
                         links = [(name, link) for name, link in links if any(p in name for p in args.pages)]
+                    if args.stories:
+                        links += story_links(server.url)
                     problems += review_pictures(browser, links, args.out, args.sizes)
                 browser.close()
         finally:
