@@ -35,7 +35,7 @@ def test_the_default_race_draws_three_paths_on_one_landscape():
     assert all(frame["traces"] == meta["animated"] for frame in spec["frames"])
     assert spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is False
     table = at.dataframe[0].value
-    assert list(table["optimizer"]) == ["1. SGD lr 0.1", "2. SGD lr 0.1", "3. Adam lr 0.01"]
+    assert list(table["optimizer"]) == ["1. SGD η=0.1", "2. SGD η=0.1, μ=0.9", "3. Adam η=0.01"]
     assert "of the paths' variance" in texts(at.markdown)
     # the link names the racers (a reader looks for them first) and nothing else at the defaults
     assert query_of(at) == {"o1": "SGD", "o1.lr": "0.1", "o2": "SGD", "o2.lr": "0.1", "o2.momentum": "0.9",
@@ -126,3 +126,12 @@ def test_a_race_the_script_cannot_reproduce_says_why_instead_of_a_button():
     ok(at)
     assert "No PyTorch script for this race" in texts(at.caption) and "Lion" in texts(at.caption)
     assert [e.proto.label for e in at.get("download_button")] == ["Paths (CSV)", "Paths and grid (JSON)"]
+
+
+def test_racers_are_labelled_by_what_differs():
+    """Two SGDs that differ only in momentum do not read alike in the legend (the Playground's labels)."""
+    from gdviz.network.training import Racer
+    from ui.network.view import racer_labels
+
+    labels = racer_labels((Racer("SGD", {"lr": 0.1}), Racer("SGD", {"lr": 0.1, "momentum": 0.9}), Racer("Adam")))
+    assert labels == ["1. SGD η=0.1", "2. SGD η=0.1, μ=0.9", "3. Adam η=0.001"]

@@ -21,11 +21,20 @@ from ui.figures.network import network_spec
 from ui.figures.plain import PlainFigure
 from ui.network import compute
 from ui.network.fields import FIELDS, PAGE, RACERS
+from ui.playground.scenario import auto_labels
 from ui.state import fields as ps
+from ui.state.entries import entry
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
 
 ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
+
+
+def racer_labels(racers) -> list[str]:
+    """Legend labels as the Playground writes them (the name, lr and every changed hyper-parameter, clipping),
+    numbered: two SGDs that differ only in momentum must not read alike."""
+    entries = tuple(entry(r.name, **dict(r.hyper), max_grad_norm=r.max_grad_norm, label=r.label) for r in racers)
+    return [f"{k + 1}. {text}" for k, text in enumerate(auto_labels(entries))]
 
 
 def require_torch() -> None:
@@ -95,8 +104,7 @@ def run(values: dict[str, Any]) -> Run:
         st.error(escape_markdown(str(error)))
         st.stop()
     show_notices(stopped)
-    labels = [f"{k + 1}. {r.title}" + (f" lr {dict(r.hyper)['lr']:g}" if "lr" in dict(r.hyper) else "")
-              for k, r in enumerate(setting.racers)]  # fmt: skip
+    labels = racer_labels(setting.racers)
     for label, step in zip(labels, paths.diverged_at):
         if step is not None:
             st.warning(
