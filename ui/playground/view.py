@@ -142,15 +142,19 @@ def story(scenario: Scenario) -> None:
     preset, modified = loaded_story(scenario)
     if preset is None:
         return
+    place = st.container()
+    if on_phone():  # the story's paragraph would push the chart off a phone's first screen: one tap opens it
+        title = f"{preset.title} · modified" if modified else preset.title
+        place = st.expander(escape(title), icon=":material/edit:" if modified else ":material/menu_book:")
     if not modified:
-        st.info(f"**{escape(preset.title)}** — {escape(preset.story)}")
+        place.info(f"**{escape(preset.title)}** — {escape(preset.story)}")
         return
-    st.info(
+    place.info(
         f"**{escape(preset.title)}** · *modified*: you changed its scenario, so the story below may no longer "
         f"hold. — {escape(preset.story)}",
         icon=":material/edit:",
     )
-    left, right = st.columns(2)
+    left, right = place.columns(2)
     left.button("Back to the story", key="pg_story_back", on_click=_back_to_story, args=(preset.key,))
     right.button("Leave the story", key="pg_story_leave", on_click=_leave_story)
 
