@@ -4,7 +4,8 @@ Starts ``streamlit run app.py`` on a free port of 127.0.0.1 (the browser tests' 
 drives headless Chromium with Playwright, and waits for each page's script to finish and its charts to be
 drawn before taking a picture.
 
-- ``docs/playground.png``: the Playground at 1400x1000 after its race has played to the end; README shows it.
+- ``docs/playground.png``: the Playground at 1400x1000 after its race has played to the end; README shows it,
+  and README_EXTRAS: a story at 1440x900 and on a phone, and the Networks page.
 - ``--all``: every page of the sidebar, each at
   - ``1440x900``: a laptop;
   - ``1280x720-zoom150``: a 1280x720 window at 150 % browser zoom. Chromium's zoom is emulated as the
@@ -16,7 +17,7 @@ drawn before taking a picture.
 
 Usage (from the repository root)::
 
-    python3 docs/screenshots.py                      # rewrites docs/playground.png
+    python3 docs/screenshots.py                      # rewrites README's pictures in docs/
     python3 docs/screenshots.py --out /tmp/shots --all
     python3 docs/screenshots.py --out /tmp/shots --all --pages playground --sizes 390x844-phone
     python3 docs/screenshots.py --out /tmp/shots --all --pages none --stories   # every story at every size
@@ -101,6 +102,29 @@ def readme_picture(browser, url: str, path: Path) -> list[str]:
     page.screenshot(path=str(path), full_page=True)
     found = exceptions(page)
     context.close()
+    return found
+
+
+# README's other pictures: (file, page path or story key, size), what the window shows
+README_EXTRAS = (
+    ("story-d2l-schedules.png", "story:d2l-schedules", "1440x900"),
+    ("story-d2l-schedules-phone.png", "story:d2l-schedules", "390x844-phone"),
+    ("networks.png", "network", "1440x900"),
+)
+
+
+def readme_extras(browser, url: str, out: Path) -> list[str]:
+    """README's pictures of a story (laptop and phone) and of the Networks page."""
+    stories = dict(story_links(url))
+    found = []
+    for name, where, size in README_EXTRAS:
+        context = browser.new_context(**SIZES[size])
+        page = context.new_page()
+        page.goto(stories[f"story-{where[6:]}"] if where.startswith("story:") else f"{url}/{where}")
+        wait_until_ready(page)
+        page.screenshot(path=str(out / name))
+        found += [f"{name}: {text}" for text in exceptions(page)]
+        context.close()
     return found
 
 
@@ -197,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
                 problems = readme_picture(browser, server.url, args.out / "playground.png")
-                print(f"playground.png written to {args.out}", flush=True)
+                problems += readme_extras(browser, server.url, args.out)
+                print(
+                    f"playground.png and {', '.join(n for n, _, _ in README_EXTRAS)} written to {args.out}", flush=True
+                )
                 if args.all:
                     links = page_links(browser, server.url)
                     if args.pages is not None:
