@@ -27,8 +27,7 @@ SOURCE_SEED = re.compile(
     re.IGNORECASE,
 )
 # files other helpers own whose wording is still to change (strict: the test says when it has)
-PENDING = {
-}
+PENDING = {}
 
 
 def offending_lines(path: Path) -> list[str]:

@@ -130,7 +130,12 @@ def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str
     names = sorted(gdviz.SURFACES, key=lambda n: _group_order(gdviz.SURFACES[n].category) + (n,))
 
     st.selectbox(
-        "Surface", [CUSTOM, *names], key=K_SURFACE, format_func=surface_title, on_change=_on_surface_change, persist_state=KEEP
+        "Surface",
+        [CUSTOM, *names],
+        key=K_SURFACE,
+        format_func=surface_title,
+        on_change=_on_surface_change,
+        persist_state=KEEP,
     )
     error = None
     dim = gdviz.SURFACES[state[K_SURFACE]].dim if state[K_SURFACE] in gdviz.SURFACES else 2
