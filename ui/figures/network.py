@@ -210,7 +210,8 @@ def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> 
         dict(label="❚❚ Pause", method="animate", args=[[None], still]),
     ]
     slider = dict(
-        active=last, x=0.12, len=0.88, y=-0.04, yanchor="top", pad=dict(t=30),
+        # beside the buttons, not under them, and below the panels' axis titles
+        active=last, x=0.22, len=0.78, y=-0.1, yanchor="top", pad=dict(t=30),
         currentvalue=dict(prefix="step ", font=dict(size=15)), transition=dict(duration=0),
         steps=[dict(label=str(s), method="animate", args=[[str(s)], still]) for s in steps],
     )  # fmt: skip
@@ -222,7 +223,7 @@ def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> 
     plane_title_2 = f"PC2 ({explained[1]:.1%})" if view.plane.kind == "pca" else "filter-normalized direction 2"
     layout = dict(
         template={}, height=height, font=FONT, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
-        margin=dict(l=70, r=20, t=60, b=110),
+        margin=dict(l=70, r=20, t=60, b=150),
         legend=dict(orientation="h", x=0.0, y=1.02, xanchor="left", yanchor="bottom"),
         images=[image_layout(landscape_image(view.losses), lo, hi)],
         xaxis=axis_style(domain=[0.0, 0.56], range=[float(lo[0]), float(hi[0])], title=dict(text=plane_title)),
@@ -233,7 +234,7 @@ def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> 
         yaxis3=axis_style(domain=[0.0, 0.28], anchor="x3", **log_axis()),
         xaxis4=axis_style(domain=[0.54, 1.0], anchor="y4", title=dict(text="step: distance from the plane")),
         yaxis4=axis_style(domain=[0.0, 0.28], anchor="x4"),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=buttons, x=0.0, y=-0.04,
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=buttons, x=0.0, y=-0.1,
                           xanchor="left", yanchor="top", pad=dict(t=30))],
         sliders=[slider],
         meta=dict(kind="network", frames=len(frames), frame_steps=steps, current_step=current,
