@@ -102,6 +102,16 @@ def _dotted(node: ast.AST) -> str:
     return "?"
 
 
+def _constant_html(node: ast.AST) -> bool:
+    """Raw HTML the source writes itself: a module constant (an UPPER_CASE name, e.g. a page's CSS), or a
+    choice between such constants; never text built at run time, where a visitor's text could get in."""
+    if isinstance(node, ast.Name):
+        return node.id.isupper()
+    if isinstance(node, ast.IfExp):
+        return _constant_html(node.body) and _constant_html(node.orelse)
+    return False
+
+
 def code_execution_findings(source: str, relative: str) -> list[str]:
     """Every place in ``source`` that could turn text into code, run a program or emit raw HTML."""
     findings = []
@@ -138,7 +148,8 @@ def code_execution_findings(source: str, relative: str) -> list[str]:
         elif pair in SHELL_CALLS:
             findings.append(f"{where}: {text[:80]}")
         elif func.attr in HTML_SINKS and owner in ("st", "streamlit", "components", "st.components.v1"):
-            findings.append(f"{where}: {text[:80]}")
+            if not all(_constant_html(arg) for arg in node.args) or node.keywords:
+                findings.append(f"{where}: {text[:80]}")
         elif func.attr == "import_module" and not (node.args and isinstance(node.args[0], ast.Constant)):
             findings.append(f"{where}: import of a computed module name, {text[:80]}")
         elif owner == "re" and node.args and not isinstance(node.args[0], ast.Constant):
@@ -176,6 +187,10 @@ def test_no_source_turns_visitor_text_into_code():
         "import subprocess",
         "st.markdown(text, unsafe_allow_html=True)",
         "st.html(text)",
+        "st.html(f'<style>{css}</style>')",
+        "st.html(PAGE_CSS + text)",
+        "st.html(CSS if on else text)",
+        "st.html(CSS, unsafe=True)",
         "getattr(obj, name)",
         "importlib.import_module(name)",
         "re.compile(pattern)",
@@ -188,7 +203,10 @@ def test_the_source_scan_finds_every_way_in(snippet):
 
 
 def test_the_source_scan_accepts_plain_code():
-    ok = "json.loads(text)\nre.compile(r'[a-z]+')\ngetattr(x, 'shape', ())\nimportlib.import_module('gdviz.x')\n"
+    ok = (
+        "json.loads(text)\nre.compile(r'[a-z]+')\ngetattr(x, 'shape', ())\nimportlib.import_module('gdviz.x')\n"
+        "st.html(WIDE_CSS)\nst.html(PROJECTOR_CSS if wide else PHONE_CSS)\n"
+    )
     assert code_execution_findings(ok, "fine.py") == []
 
 
