@@ -215,7 +215,9 @@ def pytorch_download(race, column=None) -> None:
         return
     place.download_button(
         "Copy as PyTorch (race.py)",
-        data=script.encode(),
+        # deferred, as the other downloads are: bytes given here are stored as a media file every rerun and
+        # dropped by the next one, and a browser that asked for the dropped one logged a 404
+        data=lambda: script.encode(),
         file_name="race.py",
         mime="text/x-python",
         key="pg_dl_torch",
