@@ -232,7 +232,7 @@ def share_section(run: Run, values: dict[str, Any]) -> None:
         right.caption(f"No PyTorch script for this race: {escape_markdown(str(error))}")
     else:
         right.download_button(
-            "Copy as PyTorch (script)", data=script, file_name=f"gdviz_network_{run.setting.data}.py",
+            "Copy as PyTorch (script)", data=lambda: script, file_name=f"gdviz_network_{run.setting.data}.py",
             mime="text/x-python", key=f"{PAGE}_dl_script", on_click="ignore",
             help="A standalone script (torch and numpy only): the same data, network, initial weights and "
             "minibatches, each racer trained with torch.optim; it prints every racer's loss after each step, "
