@@ -75,7 +75,9 @@ def _shown(page) -> dict:
         "lr": [slider("pg_o0_SGD_lr"), slider("pg_o1_Adam_lr"), slider("pg_o2_RMSprop_lr")],
         "momentum": slider("pg_o0_SGD_momentum"),
         "label": page.locator(".st-key-pg_o2_label input").input_value(),
-        "link": page.url,  # the address bar holds the whole scenario (the page's share box shows the same)
+        # the address bar holds the whole scenario (the page's share box shows the same); read in the page:
+        # Playwright's page.url can lag behind the history updates Streamlit makes as it reruns
+        "link": page.evaluate("() => location.href"),
     }
 
 

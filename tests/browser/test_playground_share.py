@@ -48,7 +48,8 @@ STORY = "ravine"
 
 
 def query_of(page) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(page.url).query))
+    # read in the page: Playwright's page.url can lag behind the history updates Streamlit makes as it reruns
+    return dict(parse_qsl(urlsplit(page.evaluate("() => location.href")).query))
 
 
 def slider_value(page, key: str):
