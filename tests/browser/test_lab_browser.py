@@ -70,7 +70,8 @@ def test_a_click_on_the_stability_map_selects_a_cell_and_links_it(page, app_url)
     open_page(page, app_url, "Landscape Lab")
     expect(page.get_by_text("Best cell (click another)")).to_be_visible(timeout=LOAD_MS)
     click_in(page, chart(page, "lab_stability_chart"), 0.3, 0.5)
-    expect(page.get_by_text("Clicked cell")).to_be_visible(timeout=LOAD_MS)
+    # exact: the theory table under the map has a row "clicked cell" too
+    expect(page.get_by_text("Clicked cell", exact=True)).to_be_visible(timeout=LOAD_MS)
     (scenario,) = playground_links(page)
     hyper = dict(scenario.optimizers[0].hyper)
     # 30% across a log axis from 1e-3 to 2 and half-way up momentum 0..0.99
