@@ -582,19 +582,7 @@ class _Loop:
 def momentum_update(opt: Optimizer) -> Callable[..., tuple[np.ndarray, State]]:
     """``opt.update_with_momentum`` (its last argument the momentum or β1 a cycling schedule set for this step,
     a float: the same for every run), behind the gradient compression that wraps ``opt.update`` when it is on."""
-    update = opt.update_with_momentum
-    compression = opt.compression
-    if compression is None:
-        return update
-
-    def compressed(x, g, state, lr, t, hess, momentum):
-        # as Optimizer._compressed_update: the worker compresses its local gradient, the update gets the rest
-        sent, memory = compression.compress(opt.local_gradient(x, g), state)
-        own = {name: value for name, value in state.items() if name not in memory}
-        x_new, own = update(x, sent, own, lr, t, hess, momentum)
-        return x_new, {**own, **memory}
-
-    return compressed
+    return opt.update_with_momentum if opt.compression is None else opt.compressed(opt.update_with_momentum)
 
 
 def _start_gradient(surface: Surface, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

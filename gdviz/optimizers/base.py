@@ -204,17 +204,23 @@ class Optimizer:
         if not self._decoupled:
             self._weight_decay = self._weight_decay_operand = None
         self.needs_preamble = self._weight_decay is not None
-        self._plain_init, self._plain_update = self.init, self.update
-        self.init, self.update = self._compressed_init, self._compressed_update  # type: ignore[method-assign]
+        self._plain_init = self.init
+        self.init, self.update = self._compressed_init, self.compressed(self.update)  # type: ignore[method-assign]
 
     def _compressed_init(self, x0: np.ndarray, lr: float | np.ndarray) -> State:
         return {**self._plain_init(x0, lr), **self.compression.init(x0)}
 
-    def _compressed_update(self, x, g, state, lr, t, hess):
-        sent, memory = self.compression.compress(self.local_gradient(x, g), state)
-        own = {name: value for name, value in state.items() if name not in memory}
-        x_new, own = self._plain_update(x, sent, own, lr, t, hess)
-        return x_new, {**own, **memory}
+    def compressed(self, update):
+        """``update`` (``update`` or ``update_with_momentum``) behind top-k compression: the worker compresses
+        its local gradient, and the update gets what was sent, with its own state apart from compression's."""
+
+        def step(x, g, state, *rest):
+            sent, memory = self.compression.compress(self.local_gradient(x, g), state)
+            own = {name: value for name, value in state.items() if name not in memory}
+            x_new, own = update(x, sent, own, *rest)
+            return x_new, {**own, **memory}
+
+        return step
 
     def local_gradient(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The gradient compression sees: g after maximize and coupled weight decay (g itself without compression)."""
