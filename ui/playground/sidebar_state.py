@@ -13,8 +13,7 @@ from typing import Any
 
 from ui.playground.presets import known_story
 from ui.playground.scenario import FIELDS, RACERS, STARTS, Scenario, from_query, scenario_of, to_query, values_of
-from ui.state.fields import (  # noqa: F401 (adopt_browser_values: for the page, after the sidebar)
-    adopt_browser_values,
+from ui.state.fields import (
     apply_browser_values,
     note_browser_values,
     read_widgets,

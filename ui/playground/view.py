@@ -34,6 +34,7 @@ from ui.playground.inspector import LABELS, display, effective_lrs, inspect
 from ui.playground.presets import PRESETS, loaded_story
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.simulate import Race, divergence_messages, formula_dim
+from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP, log_grid
@@ -108,7 +109,7 @@ def sidebar(scenario: Scenario) -> None:
         controls.schedule_widgets()
         st.header("Optimizers")
         controls.optimizer_widgets(auto_labels(scenario.optimizers))
-    sidebar_state.adopt_browser_values(state)  # a reconnecting browser's last change (ui/state/fields.py)
+    adopt_browser_values(state)  # a reconnecting browser's last change (ui/state/fields.py)
     # reading the scenario again only when a widget did change its state while drawn
     if sidebar_state.sidebar_snapshot(state) == before or sidebar_state.read_scenario(state)[0] == scenario:
         state.pop(K_RERUN, None)
