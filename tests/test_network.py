@@ -227,6 +227,22 @@ def test_the_fused_grid_is_the_loop_over_its_points_across_chunks(monkeypatch, d
     assert np.allclose(network.Evaluator(spec, dataset).plane_losses(plane, alphas, betas), found, rtol=1e-6)
 
 
+def test_the_default_networks_grid_is_the_loop_to_the_benchmarks_tolerance():
+    """The page's default network over its whole landscape window (the largest |α|, |β|, where the float32
+    products [1, α, β] @ (origin, directions) are furthest from Plane.points' float64): every point within
+    benchmarks/network.py's tolerance of the loop, the plane's origin included."""
+    data = network.make_dataset("moons", 200, noise=0.1, seed=0)
+    spec = network.MLP(inputs=2, width=32, depth=2)
+    paths = network.train_racers(data, spec, [("SGD", {"lr": 0.1}), ("Adam", {"lr": 0.01})], steps=60)
+    view = network.landscape(paths, data, grid=9)
+    a, b = np.meshgrid(view.alphas, view.betas)
+    coords = np.vstack([np.column_stack([a.ravel(), b.ravel()]), [[0.0, 0.0]]])
+    evaluator = network.Evaluator(spec, data)
+    found = evaluator.losses_on_plane(view.plane, coords)
+    assert np.allclose(found, evaluator.loop_losses(view.plane.points(coords)), rtol=1e-5, atol=1e-7)
+    assert np.allclose(found[:-1].reshape(view.losses.shape), view.losses, rtol=1e-6)
+
+
 def test_the_grids_constant_unit_is_exactly_one_after_each_activation():
     """plane_losses adds a hidden layer's bias through a unit whose pre-activation ONE_AFTER must come out as
     exactly 1 (in a vectorised kernel and its tail, in float32 and float64)."""

@@ -8,15 +8,23 @@ Two batched passes, both ``nn.Linear``'s ``x Wᵀ + b`` over a chunk of weight v
   ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64), then one product of
   [1, α, β] with them per chunk, never a weight vector; every deeper layer's weights for the chunk are one
   product of [1, α, β] with the plane's origin and directions, then one ``bmm`` (the bias inside it,
-  through a unit fixed at 1); the loss once at the end.
+  through a unit fixed at 1); the loss once at the end. The per-chunk products are float32, the model's
+  precision: a point's weights are then within a few float32 roundings of the model's own (Plane.points in
+  float64, rounded once), and its loss agrees with the model's loss there to about 1e-6 relative (1.3e-6
+  at most over the default network's 41 × 41 grid; tests/test_network.py holds it to 1e-5 across depths,
+  activations and tasks, and the plane's origin to 1e-6).
 - :meth:`Evaluator.losses`, any weight vectors: one ``baddbmm`` per layer over views of the rows.
 
 On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a core's L2 cache: the
 activation and the bias then read and write cached memory instead of streaming tens of MB per layer, and
 the chunks reuse the same buffers and views. With the fused first layer and the last layer's one-row
 product the 41 × 41 grid of the default network took 25-27 ms of one core against 57-107 ms for one
-``baddbmm`` per layer over 32 MB chunks (benchmarks/network.py, a busy 2-core machine). Elsewhere a chunk
-holds up to :data:`CHUNK_BYTES`, so a GPU gets few, large launches.
+``baddbmm`` per layer over 32 MB chunks; making the deeper weights in float32 (one product per chunk, where
+a float64 product and a copy to float32 were two, at twice the bytes) took it to 22.5-24 ms against
+24.8-26 ms for the float64 weights, interleaved in one process (the thread's CPU time, best of 40-80; a
+busy 2-core machine). Of those, the two tanh passes are about 7 ms and the hidden layer's ``bmm`` about 6
+(both at the core's arithmetic speed), the first layer's product and the last layer about 1.5-2 each, the
+loss 1-1.5. Elsewhere a chunk holds up to :data:`CHUNK_BYTES`, so a GPU gets few, large launches.
 
 :meth:`Evaluator.loop_losses` is the same numbers from a Python loop over the weight vectors — one
 ``vector_to_parameters`` and one forward each — the baseline that benchmarks/network.py times against.
@@ -110,108 +118,119 @@ class Evaluator:
     def losses_on_plane(self, plane: Plane, coords: np.ndarray) -> np.ndarray:
         """(G,) the loss at the plane's points ``origin + α b₁ + β b₂`` of ``coords`` (G, 2) rows (α, β).
 
-        The first layer at every point from three products with the data (float64, then the model's
-        float32); the deeper layers' weights per chunk from the coordinates (float64, then float32), as
-        :meth:`Plane.points` would give them. A layer whose output feeds a hidden layer carries one more unit,
-        fixed at 1 (its pre-activation :data:`ONE_AFTER`, which the activation maps to exactly 1), so that
-        the hidden layer's bias is one more row of its weight and its ``bmm`` adds it, instead of a pass of
-        its own over the activations. A hidden layer's weight is laid out (in + 1, out [+ 1]) for ``bmm``
-        without a transpose; the last layer's as (outputs, in) @ hᵀ, whose one output row is a fast product
-        where (n, in) @ (in, 1) is not."""
+        Every weight is affine in (α, β), so each chunk's first-layer pre-activation and deeper weights are
+        one product of its rows [1, α, β] (float32) with three rows made once per call from the origin and
+        the directions (:meth:`_first_products` in float64, then float32; :meth:`_deep`). A layer whose output
+        feeds a hidden layer carries one more unit, fixed at 1 (its pre-activation :data:`ONE_AFTER`, which
+        the activation maps to exactly 1), so that the hidden layer's bias is one more row of its weight and
+        its ``bmm`` adds it, instead of a pass of its own over the activations. A hidden layer's weight is laid
+        out (in + 1, out [+ 1]) for ``bmm`` without a transpose; the last layer's as (outputs, in) @ hᵀ, whose
+        one output row is a fast product where (n, in) @ (in, 1) is not."""
         import torch
 
-        dev, f64 = self.dev, torch.float64
+        dev = self.dev
         coords = torch.as_tensor(np.asarray(coords, dtype=np.float64).reshape(-1, 2), device=dev)  # (G, 2)
         if len(coords) == 0:
             return np.zeros(0)
-        origin = torch.as_tensor(plane.origin, dtype=f64, device=dev)
-        basis = torch.as_tensor(plane.basis, dtype=f64, device=dev)  # (2, P)
-        fan_in, width, w, bias = self.layers[0]
-        X, n = self.X.to(f64), len(self.X)
-        last = len(self.layers) - 1
-        one = ONE_AFTER[self.spec.activation]
-        columns = width + (1 < last)  # the first layer's outputs, with the constant unit where a hidden layer follows
-
-        def first_layer(vector, constant):  # (n * columns,) the pre-activation X Wᵀ + b of ``vector``'s weights
-            pre = torch.addmm(vector[bias : bias + width], X, vector[w:bias].view(width, fan_in).T)
-            if columns > width:
-                pre = torch.cat([pre, torch.full((n, 1), constant, dtype=f64, device=dev)], dim=1)
-            return pre.reshape(-1)
-
-        # [1, α, β] @ [X W₀ᵀ + b₀; X W_uᵀ + b_u; X W_vᵀ + b_v]: one product per chunk, no bias to copy in (the
-        # constant unit's pre-activation is 1 · one + α · 0 + β · 0: exactly ``one``)
-        first = torch.stack([first_layer(origin, one), first_layer(basis[0], 0.0), first_layer(basis[1], 0.0)])
-        first = first.float()
-        coefficients = torch.cat([torch.ones(len(coords), 1, dtype=f64, device=dev), coords], dim=1)  # (G, 3)
-        coefficients32 = coefficients.float()
-        deep = torch.stack([self._deep(origin, one), self._deep(basis[0], 0.0), self._deep(basis[1], 0.0)])
-        act = self._act()
-        targets = self.y.T  # (outputs, n)
+        frame = torch.as_tensor(np.vstack([plane.origin, plane.basis]), dtype=torch.float64, device=dev)  # (3, P)
+        # [1, α, β] @ [X W₀ᵀ + b₀; X W_uᵀ + b_u; X W_vᵀ + b_v]: no bias to copy in (the constant unit's
+        # pre-activation is 1 · one + α · 0 + β · 0: exactly ``one``)
+        first = self._first_products(frame).float()  # (3, n * columns)
+        deep = self._deep(frame).float()  # (3, L)
+        coefficients = torch.cat([torch.ones(len(coords), 1, dtype=coords.dtype, device=dev), coords], dim=1).float()
+        act, n = self._act(), len(self.X)
         step = min(self._chunk(n), len(coords))
         with torch.inference_mode():
             out = torch.empty(len(coords), self.spec.outputs, n, device=dev)  # every grid point's outputs
             # the chunks' activations and weights are written into the same buffers every time: a fresh
             # tensor of this size is a fresh mapping of memory, page faults and all
             buffers = [torch.empty(step * n * (self.spec.widest + 1), device=dev) for _ in range(2)]
-            rest64 = torch.empty(step, deep.shape[1], dtype=f64, device=dev)
-            rest = torch.empty(step, deep.shape[1], device=dev)
-
-            def views(g: int) -> tuple:
-                """The buffers' views for a chunk of g points, made once per chunk size: slicing them anew
-                every chunk cost as much as a layer's arithmetic."""
-                first_out = buffers[0][: g * n * columns].view(g, n * columns)
-                h = h_first = first_out.view(g, n, columns)
-                hidden, at, turn = [], 0, 1
-                for k in range(1, last + 1):
-                    fan_in_k, fan_out, _, _ = self.layers[k]
-                    if k < last:
-                        rows, cols = fan_in_k + 1, fan_out + (k + 1 < last)
-                        into = buffers[turn][: g * n * cols].view(g, n, cols)
-                        hidden.append((h, rest[:g, at : at + rows * cols].view(g, rows, cols), into))
-                        h, turn, at = into, 1 - turn, at + rows * cols
-                    else:  # (g, outputs, n) = (outputs, in) @ hᵀ + b
-                        W = rest[:g, at : at + fan_out * fan_in_k].view(g, fan_out, fan_in_k)
-                        b_k = rest[:g, at + fan_out * fan_in_k : at + fan_out * (fan_in_k + 1)]
-                        final = (b_k[:, :, None], W, h.transpose(1, 2))
-                return first_out, h_first, rest64[:g], rest[:g], hidden, final
-
-            full = views(step)
-            for lo in range(0, len(coords), step):
-                g = min(step, len(coords) - lo)
-                first_out, h, weights64, weights, hidden, (b_last, W_last, h_last) = full if g == step else views(g)
-                torch.mm(coefficients32[lo : lo + g], first, out=first_out)
+            weights = torch.empty(step, deep.shape[1], device=dev)
+            full = self._chunk_views(buffers, weights, step)
+            # split once: slicing the coordinates and the outputs anew every chunk is a few ops more per chunk
+            for rows, outputs in zip(coefficients.split(step), out.split(step)):
+                g = len(rows)
+                first_out, h, deep_weights, hidden, (b_last, W_last, h_last) = (
+                    full if g == step else self._chunk_views(buffers, weights, g)
+                )
+                torch.mm(rows, first, out=first_out)
                 act(h)
-                # every deeper weight at the chunk's points, in float64 as Plane.points, then the model's float32
-                torch.mm(coefficients[lo : lo + g], deep, out=weights64)
-                weights.copy_(weights64)
+                torch.mm(rows, deep, out=deep_weights)
                 for h_in, W, h_out in hidden:
                     act(torch.bmm(h_in, W, out=h_out))
-                torch.baddbmm(b_last, W_last, h_last, out=out[lo : lo + g])
+                torch.baddbmm(b_last, W_last, h_last, out=outputs)
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
-            losses = self.loss_fn(out, targets.expand(len(out), *targets.shape), reduction="none").mean(dim=(1, 2))
+            losses = self._mean_loss(out.transpose(1, 2))
         return losses.double().cpu().numpy()
 
-    def _deep(self, vector, constant: float):
-        """(L,) the layers after the first of the weights ``vector`` (P,), laid out for :meth:`plane_losses`: a
-        hidden layer as (in + 1, out), [[Wᵀ], [b]] (its input's last unit is the constant 1), with one more
-        column (0, …, 0, ``constant``) where another hidden layer follows, making that layer's constant unit;
-        the last layer as its W (outputs, in) then its b."""
+    def _columns(self) -> int:
+        """The first layer's outputs in :meth:`losses_on_plane`, with the constant unit where a hidden layer follows."""
+        return self.spec.sizes[1] + (len(self.layers) > 2)
+
+    def _first_products(self, frame):
+        """(3, n * columns) float64: X Wᵀ + b of each row of ``frame`` (3, P) (the origin, then the directions),
+        with the constant unit's pre-activation (:data:`ONE_AFTER` for the origin, 0 for the directions)."""
         import torch
 
-        parts, last = [], len(self.layers) - 1
+        fan_in, width, w, bias = self.layers[0]
+        X, n = self.X.to(frame.dtype), len(self.X)
+        W = frame[:, w:bias].view(3, width, fan_in)
+        pre = torch.baddbmm(frame[:, None, bias : bias + width], X.expand(3, n, fan_in), W.transpose(1, 2))
+        if self._columns() > width:
+            constant = self._constants(frame)[:, None, None].expand(3, n, 1)
+            pre = torch.cat([pre, constant], dim=2)
+        return pre.reshape(3, -1)
+
+    def _constants(self, frame):
+        """(3,) the constant unit's pre-activation in the origin's and the directions' products: (one, 0, 0)."""
+        import torch
+
+        return torch.tensor([ONE_AFTER[self.spec.activation], 0.0, 0.0], dtype=frame.dtype, device=frame.device)
+
+    def _chunk_views(self, buffers, weights, g: int) -> tuple:
+        """The buffers' views for a chunk of g points, made once per chunk size: slicing them anew every chunk
+        cost as much as a layer's arithmetic. (first layer's output (g, n * columns) and the same as (g, n,
+        columns), the deeper weights (g, L), per hidden layer (input, weight, output), the last layer's
+        (bias, weight, input))."""
+        n, last, columns = len(self.X), len(self.layers) - 1, self._columns()
+        first_out = buffers[0][: g * n * columns].view(g, n * columns)
+        h = h_first = first_out.view(g, n, columns)
+        chunk_weights = weights[:g]
+        hidden, at, turn = [], 0, 1
+        for k in range(1, last + 1):
+            fan_in, fan_out, _, _ = self.layers[k]
+            if k < last:
+                rows, cols = fan_in + 1, fan_out + (k + 1 < last)
+                into = buffers[turn][: g * n * cols].view(g, n, cols)
+                hidden.append((h, chunk_weights[:, at : at + rows * cols].view(g, rows, cols), into))
+                h, turn, at = into, 1 - turn, at + rows * cols
+            else:  # (g, outputs, n) = (outputs, in) @ hᵀ + b
+                W = chunk_weights[:, at : at + fan_out * fan_in].view(g, fan_out, fan_in)
+                b = chunk_weights[:, at + fan_out * fan_in : at + fan_out * (fan_in + 1)]
+                final = (b[:, :, None], W, h.transpose(1, 2))
+        return first_out, h_first, chunk_weights, hidden, final
+
+    def _deep(self, frame):
+        """(3, L) the layers after the first of each row of ``frame`` (3, P) (the origin, then the directions),
+        laid out for :meth:`losses_on_plane`: a hidden layer as (in + 1, out), [[Wᵀ], [b]] (its input's last
+        unit is the constant 1), with one more column (0, …, 0, constant) where another hidden layer follows,
+        making that layer's constant unit (:meth:`_constants`); the last layer as its W (outputs, in) then its b."""
+        import torch
+
+        parts, last, rows = [], len(self.layers) - 1, len(frame)
         for k in range(1, last + 1):
             fan_in, fan_out, w, b = self.layers[k]
-            W, bias = vector[w:b].view(fan_out, fan_in), vector[b : b + fan_out]
+            W, bias = frame[:, w:b].view(rows, fan_out, fan_in), frame[:, b : b + fan_out]
             if k < last:
-                block = torch.zeros(fan_in + 1, fan_out + (k + 1 < last), dtype=vector.dtype, device=vector.device)
-                block[:fan_in, :fan_out] = W.T
-                block[fan_in, :fan_out] = bias
+                block = torch.zeros(rows, fan_in + 1, fan_out + (k + 1 < last), dtype=frame.dtype, device=frame.device)
+                block[:, :fan_in, :fan_out] = W.transpose(1, 2)
+                block[:, fan_in, :fan_out] = bias
                 if k + 1 < last:
-                    block[fan_in, fan_out] = constant
-                parts.append(block.reshape(-1))
+                    block[:, fan_in, fan_out] = self._constants(frame)
+                parts.append(block.reshape(rows, -1))
             else:
-                parts += [W.reshape(-1), bias]
-        return torch.cat(parts)
+                parts += [W.reshape(rows, -1), bias]
+        return torch.cat(parts, dim=1)
 
     def loop_losses(self, weights) -> np.ndarray:
         """:meth:`losses` one weight vector at a time (the loop a script would write): the baseline."""
