@@ -8,23 +8,27 @@ Two batched passes, both ``nn.Linear``'s ``x Wᵀ + b`` over a chunk of weight v
   ``X W₀ᵀ + α (X W_uᵀ) + β (X W_vᵀ)``: three small products made once (in float64), then one product of
   [1, α, β] with them per chunk, never a weight vector; every deeper layer's weights for the chunk are one
   product of [1, α, β] with the plane's origin and directions, then one ``bmm`` (the bias inside it,
-  through a unit fixed at 1); the loss once at the end. The per-chunk products are float32, the model's
-  precision: a point's weights are then within a few float32 roundings of the model's own (Plane.points in
-  float64, rounded once), and its loss agrees with the model's loss there to about 1e-6 relative (1.3e-6
-  at most over the default network's 41 × 41 grid; tests/test_network.py holds it to 1e-5 across depths,
-  activations and tasks, and the plane's origin to 1e-6).
+  through a unit fixed at 1) on activations laid out unit by unit (g, units, n); the loss once at the end.
+  The per-chunk products are float32, the model's precision: a point's weights are then within a few
+  float32 roundings of the model's own (Plane.points in float64, rounded once), and its loss agrees with
+  the model's loss there to about 1e-6 relative (1.5e-6 at most over the default network's 41 × 41 grid;
+  tests/test_network.py holds it to 1e-5 across depths, activations and tasks, and the plane's origin to
+  1e-6).
 - :meth:`Evaluator.losses`, any weight vectors: one ``baddbmm`` per layer over views of the rows.
 
 On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a core's L2 cache: the
 activation and the bias then read and write cached memory instead of streaming tens of MB per layer, and
 the chunks reuse the same buffers and views. With the fused first layer and the last layer's one-row
 product the 41 × 41 grid of the default network took 25-27 ms of one core against 57-107 ms for one
-``baddbmm`` per layer over 32 MB chunks; making the deeper weights in float32 (one product per chunk, where
-a float64 product and a copy to float32 were two, at twice the bytes) took it to 22.5-24 ms against
-24.8-26 ms for the float64 weights, interleaved in one process (the thread's CPU time, best of 40-80; a
-busy 2-core machine). Of those, the two tanh passes are about 7 ms and the hidden layer's ``bmm`` about 6
-(both at the core's arithmetic speed), the first layer's product and the last layer about 1.5-2 each, the
-loss 1-1.5. Elsewhere a chunk holds up to :data:`CHUNK_BYTES`, so a GPU gets few, large launches.
+``baddbmm`` per layer over 32 MB chunks. Then the deeper weights made in float32 (one product per chunk,
+where a float64 product and a copy to float32 were two, at twice the bytes) and the activations laid out
+unit by unit (the last layer's product on them takes half the time) took it from 24.8-26.1 ms to
+22.0-22.7 ms (each alone about half of that), interleaved in one process: the thread's CPU time, best of
+40-80 calls, on a busy 2-core machine whose medians ran 10-50% higher. Of those ~22 ms the two tanh passes
+are about 7 and the hidden layer's ``bmm`` about 6 (both at the core's arithmetic speed: 0.3 ns a tanh,
+~120 GFLOP/s), the first layer's product (as fast as writing its output) and the last layer about 1.5
+each, the loss 1-1.5, making the deeper weights 0.6, setting up 0.5. Elsewhere a chunk holds up to
+:data:`CHUNK_BYTES`, so a GPU gets few, large launches.
 
 :meth:`Evaluator.loop_losses` is the same numbers from a Python loop over the weight vectors — one
 ``vector_to_parameters`` and one forward each — the baseline that benchmarks/network.py times against.
@@ -123,9 +127,11 @@ class Evaluator:
         the directions (:meth:`_first_products` in float64, then float32; :meth:`_deep`). A layer whose output
         feeds a hidden layer carries one more unit, fixed at 1 (its pre-activation :data:`ONE_AFTER`, which
         the activation maps to exactly 1), so that the hidden layer's bias is one more row of its weight and
-        its ``bmm`` adds it, instead of a pass of its own over the activations. A hidden layer's weight is laid
-        out (in + 1, out [+ 1]) for ``bmm`` without a transpose; the last layer's as (outputs, in) @ hᵀ, whose
-        one output row is a fast product where (n, in) @ (in, 1) is not."""
+        its ``bmm`` adds it, instead of a pass of its own over the activations. The activations are laid out
+        unit by unit, (g, units, n): a hidden layer is [W | b] (out [+ 1], in + 1) @ h, and the last layer
+        (outputs, in) @ h + b writes the chunk's outputs (g, outputs, n) with h untransposed — half the time
+        of (outputs, in) @ hᵀ on activations laid out sample by sample (g, n, units), whose hidden ``bmm``
+        was a little faster: 4-6% less in all on the default grid."""
         import torch
 
         dev = self.dev
@@ -135,7 +141,7 @@ class Evaluator:
         frame = torch.as_tensor(np.vstack([plane.origin, plane.basis]), dtype=torch.float64, device=dev)  # (3, P)
         # [1, α, β] @ [X W₀ᵀ + b₀; X W_uᵀ + b_u; X W_vᵀ + b_v]: no bias to copy in (the constant unit's
         # pre-activation is 1 · one + α · 0 + β · 0: exactly ``one``)
-        first = self._first_products(frame).float()  # (3, n * columns)
+        first = self._first_products(frame).float()  # (3, columns * n)
         deep = self._deep(frame).float()  # (3, L)
         coefficients = torch.cat([torch.ones(len(coords), 1, dtype=coords.dtype, device=dev), coords], dim=1).float()
         act, n = self._act(), len(self.X)
@@ -156,8 +162,8 @@ class Evaluator:
                 torch.mm(rows, first, out=first_out)
                 act(h)
                 torch.mm(rows, deep, out=deep_weights)
-                for h_in, W, h_out in hidden:
-                    act(torch.bmm(h_in, W, out=h_out))
+                for W, h_in, h_out in hidden:
+                    act(torch.bmm(W, h_in, out=h_out))
                 torch.baddbmm(b_last, W_last, h_last, out=outputs)
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
             losses = self._mean_loss(out.transpose(1, 2))
@@ -168,8 +174,9 @@ class Evaluator:
         return self.spec.sizes[1] + (len(self.layers) > 2)
 
     def _first_products(self, frame):
-        """(3, n * columns) float64: X Wᵀ + b of each row of ``frame`` (3, P) (the origin, then the directions),
-        with the constant unit's pre-activation (:data:`ONE_AFTER` for the origin, 0 for the directions)."""
+        """(3, columns * n) float64: X Wᵀ + b of each row of ``frame`` (3, P) (the origin, then the directions),
+        with the constant unit's pre-activation (:data:`ONE_AFTER` for the origin, 0 for the directions), each
+        unit's n samples together."""
         import torch
 
         fan_in, width, w, bias = self.layers[0]
@@ -179,7 +186,7 @@ class Evaluator:
         if self._columns() > width:
             constant = self._constants(frame)[:, None, None].expand(3, n, 1)
             pre = torch.cat([pre, constant], dim=2)
-        return pre.reshape(3, -1)
+        return pre.transpose(1, 2).reshape(3, -1)
 
     def _constants(self, frame):
         """(3,) the constant unit's pre-activation in the origin's and the directions' products: (one, 0, 0)."""
@@ -189,32 +196,32 @@ class Evaluator:
 
     def _chunk_views(self, buffers, weights, g: int) -> tuple:
         """The buffers' views for a chunk of g points, made once per chunk size: slicing them anew every chunk
-        cost as much as a layer's arithmetic. (first layer's output (g, n * columns) and the same as (g, n,
-        columns), the deeper weights (g, L), per hidden layer (input, weight, output), the last layer's
+        cost as much as a layer's arithmetic. (first layer's output (g, columns * n) and the same as (g,
+        columns, n), the deeper weights (g, L), per hidden layer (weight, input, output), the last layer's
         (bias, weight, input))."""
         n, last, columns = len(self.X), len(self.layers) - 1, self._columns()
         first_out = buffers[0][: g * n * columns].view(g, n * columns)
-        h = h_first = first_out.view(g, n, columns)
+        h = h_first = first_out.view(g, columns, n)
         chunk_weights = weights[:g]
         hidden, at, turn = [], 0, 1
         for k in range(1, last + 1):
             fan_in, fan_out, _, _ = self.layers[k]
             if k < last:
-                rows, cols = fan_in + 1, fan_out + (k + 1 < last)
-                into = buffers[turn][: g * n * cols].view(g, n, cols)
-                hidden.append((h, chunk_weights[:, at : at + rows * cols].view(g, rows, cols), into))
+                rows, cols = fan_out + (k + 1 < last), fan_in + 1
+                into = buffers[turn][: g * n * rows].view(g, rows, n)
+                hidden.append((chunk_weights[:, at : at + rows * cols].view(g, rows, cols), h, into))
                 h, turn, at = into, 1 - turn, at + rows * cols
-            else:  # (g, outputs, n) = (outputs, in) @ hᵀ + b
+            else:
                 W = chunk_weights[:, at : at + fan_out * fan_in].view(g, fan_out, fan_in)
                 b = chunk_weights[:, at + fan_out * fan_in : at + fan_out * (fan_in + 1)]
-                final = (b[:, :, None], W, h.transpose(1, 2))
+                final = (b[:, :, None], W, h)
         return first_out, h_first, chunk_weights, hidden, final
 
     def _deep(self, frame):
         """(3, L) the layers after the first of each row of ``frame`` (3, P) (the origin, then the directions),
-        laid out for :meth:`losses_on_plane`: a hidden layer as (in + 1, out), [[Wᵀ], [b]] (its input's last
-        unit is the constant 1), with one more column (0, …, 0, constant) where another hidden layer follows,
-        making that layer's constant unit (:meth:`_constants`); the last layer as its W (outputs, in) then its b."""
+        laid out for :meth:`losses_on_plane`: a hidden layer as (out, in + 1), [W | b] (its input's last unit
+        is the constant 1), with one more row (0, …, 0, constant) where another hidden layer follows, making
+        that layer's constant unit (:meth:`_constants`); the last layer as its W (outputs, in) then its b."""
         import torch
 
         parts, last, rows = [], len(self.layers) - 1, len(frame)
@@ -222,11 +229,11 @@ class Evaluator:
             fan_in, fan_out, w, b = self.layers[k]
             W, bias = frame[:, w:b].view(rows, fan_out, fan_in), frame[:, b : b + fan_out]
             if k < last:
-                block = torch.zeros(rows, fan_in + 1, fan_out + (k + 1 < last), dtype=frame.dtype, device=frame.device)
-                block[:, :fan_in, :fan_out] = W.transpose(1, 2)
-                block[:, fan_in, :fan_out] = bias
+                block = torch.zeros(rows, fan_out + (k + 1 < last), fan_in + 1, dtype=frame.dtype, device=frame.device)
+                block[:, :fan_out, :fan_in] = W
+                block[:, :fan_out, fan_in] = bias
                 if k + 1 < last:
-                    block[:, fan_in, fan_out] = self._constants(frame)
+                    block[:, fan_out, fan_in] = self._constants(frame)
                 parts.append(block.reshape(rows, -1))
             else:
                 parts += [W.reshape(rows, -1), bias]
