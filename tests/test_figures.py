@@ -469,10 +469,11 @@ def test_marching_squares_traces_a_circle():
 # -- the 3-D view and the linked panels ----------------------------------------------------------------
 def test_surface_3d(quadratic, default_race):
     fig = surface_3d_figure(quadratic, default_race, LABELS)
-    assert fig.data[0].type == "surface"
+    assert fig.data[0].type == "mesh3d"  # not "surface": plotly.js refines a surface to ~120² vertices
     paths = [t for t in fig.data if t.type == "scatter3d" and t.name in LABELS]
     assert [t.name for t in paths] == LABELS
-    np.testing.assert_allclose(np.asarray(paths[0].x, dtype=float), default_race[0].xs[:, 0], rtol=1e-5, atol=1e-9)
+    # rounded to what a screen shows: 10⁻⁵ of the window's span
+    np.testing.assert_allclose(np.asarray(paths[0].x, dtype=float), default_race[0].xs[:, 0], rtol=0, atol=1e-4)
     assert np.all(np.asarray(paths[0].z, dtype=float) >= default_race[0].losses - 1e-9)
     assert_all_finite(fig)
 

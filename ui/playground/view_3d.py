@@ -1,0 +1,36 @@
+"""The Playground's 3-D view: the surface as a mesh with every path on it, drawn fast and steppable.
+
+The figure is built once per scenario and step and shared (``st.cache_resource``, as the race figure is in
+ui/playground/view.py), as the plain dict it was built from (ui/figures/plain.py). The browser draws it
+with WebGL; on a machine without a GPU that is SwiftShader on the CPU, where every pixel costs: the chart
+draws at the screen's CSS pixels (``plotGlPixelRatio`` 1; plotly's default 2 draws four times as many).
+A browser-side controller may move its step with ui/figures/surface_3d_js.py's STEP_3D_JS.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import limits
+from ui.figures.plain import PlainFigure
+from ui.figures.surface_3d import surface_3d_spec
+from ui.playground.simulate import Race
+
+K_RACE_3D = "pg_race3d"
+CONFIG_3D = {"displaylogo": False, "plotGlPixelRatio": 1}
+
+
+@st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
+def _surface_3d_figure(key: str, current_step: int | None, _race: Race) -> go.Figure:
+    # never mutated after this: one instance per scenario and step serves every rerun and session
+    spec = surface_3d_spec(_race.surface, _race.trajectories, _race.labels, current_step=current_step)
+    return PlainFigure(spec)
+
+
+def surface_3d_chart(race: Race, current_step: int | None = None) -> None:
+    """The 3-D chart (key "pg_race3d") of a 2-D race, at ``current_step`` (default: the last step)."""
+    if race.surface.dim != 2:
+        return
+    fig = _surface_3d_figure(race.key, current_step, race)
+    st.plotly_chart(fig, key=K_RACE_3D, config=CONFIG_3D)
