@@ -25,6 +25,7 @@ LABELS = ["GD", "from two starts", "too fast"]
 # the race, the same in the script and in the test (gdviz is deterministic for a seed)
 RACE_CODE = """
 import numpy as np
+import gdviz
 
 def make_race():
     surface = gdviz.surface("quadratic")
