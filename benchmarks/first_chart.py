@@ -11,9 +11,12 @@ Each load is a fresh browser context (empty cache), as for a first-time visitor,
 ``page.goto`` until the chart's SVG is visible. Printed per page: median and best time, when the
 chart's data arrived over the websocket and when the Plotly bundle had loaded (both in page time).
 
-    python benchmarks/first_chart.py [--loads 7] [--check]
+    python benchmarks/first_chart.py [--loads 7] [--check] [--breakdown]
 
-``--check``: exit status 1 when the target (≤ 2.5 s, the median) is missed.
+``--check``: exit status 1 when the target (≤ 2.5 s, the median) is missed. ``--breakdown``: also, per page,
+what the browser had to do by the time the chart showed: the elements Streamlit had drawn (in the sidebar and
+in total), the JavaScript files it fetched (count and size), the main thread's long tasks, and when the Plotly
+element appeared; with the names of the script chunks only one of the two pages fetched.
 """
 
 from __future__ import annotations
@@ -63,18 +66,42 @@ MARKS = """() => {
     const bundle = performance.getEntriesByType('resource').find(e => /PlotlyChart[^/]*\\.js$/.test(e.name));
     return {data_s: biggest[0] / 1000, bundle_s: bundle ? bundle.responseEnd / 1000 : NaN};
 }"""
+# --breakdown: the main thread's long tasks (> 50 ms) and when the Plotly element first appeared, watched from
+# the first script on; read when the chart shows, with the elements drawn and the scripts fetched by then
+WATCH_BREAKDOWN = """
+window.__busy = 0;
+new PerformanceObserver(list => list.getEntries().forEach(e => { window.__busy += e.duration; }))
+    .observe({type: 'longtask', buffered: true});
+window.__plot_at = NaN;
+new MutationObserver((_, observer) => {
+    if (document.querySelector('.js-plotly-plot')) { window.__plot_at = performance.now(); observer.disconnect(); }
+}).observe(document, {childList: true, subtree: true});
+"""
+BREAKDOWN = """() => {
+    const scripts = performance.getEntriesByType('resource').filter(e => /\\.js(\\?|$)/.test(e.name));
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    return {
+        visible_s: performance.now() / 1000,
+        plot_s: window.__plot_at / 1000,
+        busy_s: window.__busy / 1000,
+        elements: document.querySelectorAll('[data-testid="stElementContainer"]').length,
+        sidebar_elements: sidebar ? sidebar.querySelectorAll('[data-testid="stElementContainer"]').length : 0,
+        scripts: scripts.map(e => e.name.split('/').pop()),
+        script_kb: scripts.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0) / 1024,
+    };
+}"""
 
 
-def load_once(browser, url: str) -> dict:
+def load_once(browser, url: str, breakdown: bool = False) -> dict:
     context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(WATCH)
+    context.add_init_script(WATCH + (WATCH_BREAKDOWN if breakdown else ""))
     page = context.new_page()
     try:
         tick = time.perf_counter()
         page.goto(url)
         page.locator(CHART).first.wait_for(state="visible", timeout=60_000)
         seconds = time.perf_counter() - tick
-        return {"s": seconds, **page.evaluate(MARKS)}
+        return {"s": seconds, **page.evaluate(MARKS), **(page.evaluate(BREAKDOWN) if breakdown else {})}
     finally:
         context.close()
 
@@ -91,9 +118,31 @@ def summary(name: str, loads: list[dict]) -> float:
     return median
 
 
+def breakdown(name: str, loads: list[dict]) -> None:
+    """Medians of what the browser had done by the time the chart showed (page time, from navigation)."""
+
+    def median(field: str) -> float:
+        return statistics.median(load[field] for load in loads)
+
+    print(
+        f"{name:12s} elements {median('elements'):4.0f} (sidebar {median('sidebar_elements'):3.0f})   "
+        f"scripts {median('script_kb') / 1024:4.1f} MB in {statistics.median(len(x['scripts']) for x in loads):3.0f} "
+        f"files   long tasks {median('busy_s'):4.2f} s   plot element at {median('plot_s'):4.2f} s, "
+        f"visible at {median('visible_s'):4.2f} s"
+    )
+
+
+def only_in(loads: list[dict], others: list[dict]) -> list[str]:
+    """The script chunks every load of one page fetched and no load of the other (hashes dropped)."""
+    ours = set.intersection(*({name.split(".")[0] for name in load["scripts"]} for load in loads))
+    theirs = set.union(*({name.split(".")[0] for name in load["scripts"]} for load in others))
+    return sorted(ours - theirs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=7, help="measured loads per page (after one warm-up each)")
+    parser.add_argument("--breakdown", action="store_true", help="also: elements, scripts and long tasks per page")
     add_check_option(parser)
     args = parser.parse_args(argv)
     targets = Targets(enforced=args.check)
@@ -119,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                     load_once(browser, server.url)  # the server's first run: imports and caches
                 for _ in range(args.loads):  # alternating, so both see the same machine
                     for name, server in servers.items():
-                        results[name].append(load_once(browser, server.url))
+                        results[name].append(load_once(browser, server.url, args.breakdown))
                 browser.close()
         finally:
             for server in servers.values():
@@ -129,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     ours = summary("playground", results["playground"])
     peer = summary("peer", results["peer"])
     print(f"playground / peer: {ours / peer:.2f}x   (the peer is one small chart and nothing else)")
+    if args.breakdown:
+        for name, loads in results.items():
+            breakdown(name, loads)
+        print("script chunks only the playground fetched:", ", ".join(only_in(results["playground"], results["peer"])))
+        print("script chunks only the peer fetched:", ", ".join(only_in(results["peer"], results["playground"])) or "-")
     verdict = targets.verdict(f"first chart <= {TARGET_S} s", ours <= TARGET_S)
     print(f"target ≤ {TARGET_S} s: {verdict} ({ours:.2f} s); the peer alone takes {peer:.2f} s on this machine")
     return targets.finish()
