@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.app_server import CHART_SIGNATURE_JS, Replicas
-from tests.browser.test_faults_browser import LOAD_MS, RACE, SCENARIO, START_S, _shown
+from tests.browser.test_faults_browser import LOAD_MS, RACE, SCENARIO, START_S, _shown, press_lr_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 COOKIE = "gdviz_replica"
@@ -35,9 +35,7 @@ def _serving(cluster: Replicas, visitor: str) -> set[int]:
 
 
 def _press_lr_up(page) -> None:
-    slider = page.locator(".st-key-pg_o0_SGD_lr input[type='range']").first
-    slider.focus()
-    slider.press("ArrowRight")
+    press_lr_up(page)
 
 
 def test_a_killed_replica_s_visitors_reconnect_to_the_other_and_keep_their_scenario(browser, cluster):

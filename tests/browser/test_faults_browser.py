@@ -52,6 +52,27 @@ def own_server(browser, tmp_path):
     server.stop()
 
 
+def in_settings(page, box: str, act):
+    """``act()`` with the sidebar popover ``pg_box_<box>`` open (its widgets are drawn only then); closed after."""
+    page.locator(f".st-key-pg_box_{box} button").first.click()
+    try:
+        return act()
+    finally:
+        page.keyboard.press("Escape")
+        page.locator("[data-testid='stPopoverBody']").first.wait_for(state="hidden")
+
+
+def press_lr_up(page) -> None:
+    """One keyboard step up of racer 1's (SGD's) learning-rate slider, in its settings popover."""
+
+    def press() -> None:
+        slider = page.locator(".st-key-pg_o0_SGD_lr input[type='range']").first
+        slider.focus()
+        slider.press("ArrowRight")
+
+    in_settings(page, "o0", press)
+
+
 def _shown(page) -> dict:
     """What the visitor sees of the scenario: the chart, the widgets that hold it and the share link."""
     from playwright.sync_api import expect
@@ -67,14 +88,21 @@ def _shown(page) -> dict:
     def slider(key: str) -> str | None:
         return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
 
+    def racer(slot: int, read):  # each racer's settings sit in a popover: opened, read, closed
+        return in_settings(page, f"o{slot}", read)
+
     return {
         "chart": page.evaluate(CHART_SIGNATURE_JS, RACE),
         "formula": page.locator(".st-key-pg_formula input").input_value(),
         "x0": [page.locator(f".st-key-pg_x0_{i} input").input_value() for i in range(2)],
         "steps": slider("pg_steps"),
-        "lr": [slider("pg_o0_SGD_lr"), slider("pg_o1_Adam_lr"), slider("pg_o2_RMSprop_lr")],
-        "momentum": slider("pg_o0_SGD_momentum"),
-        "label": page.locator(".st-key-pg_o2_label input").input_value(),
+        "lr": [
+            racer(0, lambda: slider("pg_o0_SGD_lr")),
+            racer(1, lambda: slider("pg_o1_Adam_lr")),
+            racer(2, lambda: slider("pg_o2_RMSprop_lr")),
+        ],
+        "momentum": racer(0, lambda: slider("pg_o0_SGD_momentum")),
+        "label": racer(2, lambda: page.locator(".st-key-pg_o2_label input").input_value()),
         # the address bar holds the whole scenario (the page's share box shows the same); read in the page:
         # Playwright's page.url can lag behind the history updates Streamlit makes as it reruns
         "link": page.evaluate("() => location.href"),
@@ -106,9 +134,7 @@ def test_a_server_restart_loses_nothing(browser, own_server):
         page.goto(url)
         assert _shown(page) == before
         # the new session is live: a change reruns it and moves the address bar along
-        slider = page.locator(".st-key-pg_o0_SGD_lr input[type='range']").first
-        slider.focus()
-        slider.press("ArrowRight")
+        press_lr_up(page)
         page.wait_for_function(
             f"before => ({CHART_SIGNATURE_JS})({RACE!r}) !== before", arg=before["chart"], timeout=LOAD_MS
         )

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from benchmarks.targets import ENFORCE_TARGETS_HINT, verdict
+from tests.browser.test_faults_browser import in_settings
 from ui.playground.controls import surface_title
 from ui.playground.presets import PRESETS
 from ui.playground.scenario import Scenario, auto_labels, to_query
@@ -124,11 +125,12 @@ def test_a_shared_link_restores_the_scenario(page, app_url):
     expect(page.locator(".st-key-pg_x0_0 input")).to_have_value("1.5")
     expect(page.locator(".st-key-pg_x0_1 input")).to_have_value("-0.5")
     expect(slider_value(page, "pg_steps")).to_have_text("60")
-    expect(slider_value(page, "pg_noise")).to_have_text("0.5")
-    expect(page.locator(".st-key-pg_seed input")).to_have_value("9")
-    expect(page.locator(".st-key-pg_o0_name input")).to_have_value("Adam")
-    expect(slider_value(page, "pg_o0_Adam_betas_0")).to_have_text("0.8")
-    expect(page.locator(".st-key-pg_o1_label input")).to_have_value("heavy ball")
+    # the settings behind the first screen sit in popovers: each opened, read and closed
+    in_settings(page, "noise", lambda: expect(slider_value(page, "pg_noise")).to_have_text("0.5"))
+    in_settings(page, "noise", lambda: expect(page.locator(".st-key-pg_seed input")).to_have_value("9"))
+    in_settings(page, "o0", lambda: expect(page.locator(".st-key-pg_o0_name input")).to_have_value("Adam"))
+    in_settings(page, "o0", lambda: expect(slider_value(page, "pg_o0_Adam_betas_0")).to_have_text("0.8"))
+    in_settings(page, "o1", lambda: expect(page.locator(".st-key-pg_o1_label input")).to_have_value("heavy ball"))
     # nothing was refused or clamped, and the address bar still holds the very same link
     settled(page)
     expect(page.locator("[data-testid='stAlertContentWarning']")).to_have_count(0)
@@ -154,7 +156,8 @@ def test_picking_a_story_changes_the_chart(pg):
     expect_legend(page, auto_labels(preset.scenario.optimizers))
     expect(page.locator("[data-testid='stAlertContentInfo']").first).to_contain_text(preset.title)
     settled(page)
-    expect(page.locator(".st-key-pg_o0_name input")).to_have_value(preset.scenario.optimizers[0].name)
+    first = page.locator(".st-key-pg_o0_name input")
+    in_settings(page, "o0", lambda: expect(first).to_have_value(preset.scenario.optimizers[0].name))
     assert page.evaluate(META_JS)["steps"] == preset.scenario.steps
     assert query_of(page) == to_query(preset.scenario)
 
@@ -166,6 +169,7 @@ def test_a_changed_hyperparameter_is_redrawn_within_a_second(pg, record_property
 
     page = pg.page
     settled(page)
+    page.locator(".st-key-pg_box_o0 button").first.click()  # racer 1's settings popover stays open from here on
     expect(page.locator(".st-key-pg_o0_name input")).not_to_have_value("")
     name = page.locator(".st-key-pg_o0_name input").input_value()
     before = query_of(page)

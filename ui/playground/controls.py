@@ -4,6 +4,13 @@ Every widget keeps its state in ``st.session_state`` under a ``pg_`` key (see
 :mod:`ui.playground.sidebar_state`, which maps a Scenario to those keys and back); none gets a
 ``value=``. Hyper-parameter widgets are built from the registries' specs by :mod:`ui.state.widgets`,
 so adding an optimizer or a schedule to the engine's registry adds it here with no change.
+
+First paint: the browser draws every element it is sent, a collapsed expander's too, and fetches the code of
+each kind of widget on its first appearance, while it also loads and runs Plotly's bundle for the race chart.
+So the sidebar shows on its first screen only what sets up the race (story, surface, start, steps, schedule,
+one button per racer); the settings behind them (restarts, gradient noise, a schedule's parameters, each
+optimizer's hyper-parameters) sit in popovers, which the browser draws only when opened. Their widgets are
+still sent with every run: they keep their keys, links and state, and the in-process tests see them.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from ui.state.widgets import (
 # -- callbacks ------------------------------------------------------------------------------------
 def load(scenario: Scenario) -> None:
     write_scenario(st.session_state, scenario)
+    st.session_state.pop(K_ADDED, None)  # a whole new scenario: no racer was just added
 
 
 def _on_surface_change() -> None:
@@ -71,7 +79,7 @@ def _on_optimizer_change(slot: int, previous: str) -> None:
 
 # the optimizers "Add optimizer" offers first, the best known first; then every other one of the registry
 ADD_ORDER = ("SGD", "Adam", "RMSprop", "Adagrad", "NAdam", "AdamW", "Adadelta", "Adamax", "RAdam", "Lion", "Yogi")
-K_ADDED = "pg_added_slot"  # the slot "Add optimizer" filled last: its expander opens
+K_ADDED = "pg_added_slot"  # the slot "Add optimizer" filled last: its settings show open, in an expander
 
 
 def next_optimizer(racing: tuple[OptimizerEntry, ...]) -> OptimizerEntry:
@@ -98,6 +106,7 @@ def _on_remove(slot: int) -> None:
     if len(scenario.optimizers) > 1:
         kept = scenario.optimizers[:slot] + scenario.optimizers[slot + 1 :]
         write_scenario(state, _with_optimizers(scenario, kept))
+        state.pop(K_ADDED, None)  # the slots have moved up: the one added last is no longer where it was
 
 
 def _with_optimizers(scenario: Scenario, optimizers: tuple[OptimizerEntry, ...]) -> Scenario:
@@ -160,16 +169,23 @@ def surface_widgets(resolve_dim: Callable[[str], tuple[int, str | None]]) -> str
     st.caption("Or click on the contour map to set the start.")
     state.setdefault(K_MORE, "")
     example = "1, 2; -1, 0.5" if dim == 2 else "1; -2"
-    st.text_input(
-        "more starts (restarts)",
-        key=K_MORE,
-        max_chars=40 * limits.MAX_STARTS,
-        placeholder=example,
-        help=f"Every optimizer also runs from each of these points, written like {example}; "
-        f"up to {limits.MAX_STARTS - 1}.",
-        persist_state=KEEP,
-    )
+    with settings(restarts_title(state[K_MORE]), "starts"):
+        st.text_input(
+            "more starts (restarts)",
+            key=K_MORE,
+            max_chars=40 * limits.MAX_STARTS,
+            placeholder=example,
+            help=f"Every optimizer also runs from each of these points, written like {example}; "
+            f"up to {limits.MAX_STARTS - 1}.",
+            persist_state=KEEP,
+        )
     return error
+
+
+def restarts_title(text: object) -> str:
+    """The restarts' button: how many points are typed (read loosely: the scenario reader checks them)."""
+    points = [part for part in str(text or "").split(";") if part.strip()]
+    return f"Restarts · {len(points)} more start{'s' if len(points) > 1 else ''}" if points else "Restarts"
 
 
 def step_options(current: int) -> list[int]:
@@ -183,8 +199,8 @@ def run_widgets() -> None:
     state[K_STEPS] = int(state.get(K_STEPS, limits.DEFAULT_STEPS))
     help_text = "optimizer steps (iterations)"
     st.select_slider("Steps", options=step_options(state[K_STEPS]), key=K_STEPS, help=help_text, persist_state=KEEP)
-    with st.expander("Gradient noise (SGD)", expanded=bool(state.get(K_NOISE))):
-        state[K_NOISE] = float(state.get(K_NOISE, 0.0))
+    state[K_NOISE] = float(state.get(K_NOISE, 0.0))
+    with settings(noise_title(state[K_NOISE]), "noise"):
         options = sorted({0.0, state[K_NOISE], *log_grid(0.01, limits.MAX_NOISE)})
         st.select_slider(
             "noise σ",
@@ -201,6 +217,10 @@ def run_widgets() -> None:
         low, high = limits.MIN_SEED, limits.MAX_SEED
         help_text = "the same seed gives every optimizer the same noise (common random numbers)"
         st.number_input("seed", low, high, step=1, key=K_SEED, help=help_text, persist_state=KEEP)
+
+
+def noise_title(sigma: float) -> str:
+    return f"Gradient noise · σ = {sigma:g}" if sigma else "Gradient noise (SGD) · off"
 
 
 def _on_schedule_change() -> None:
@@ -273,8 +293,9 @@ def schedule_widgets() -> None:
     )
     if choice in gdviz.SCHEDULES:
         cls = gdviz.SCHEDULES[choice]
-        st.latex(display(cls.formula))
-        params_widgets("pg_sched", cls.name, cls.spec)
+        with settings(f"{escape_markdown(cls.name)} settings", "sched"):
+            st.latex(display(cls.formula))
+            params_widgets("pg_sched", cls.name, cls.spec)
 
 
 def compression_widgets(slot: int) -> None:
@@ -299,15 +320,28 @@ def compression_widgets(slot: int) -> None:
         )
 
 
+def settings(title: str, name: str):
+    """A popover for settings behind the first screen: the browser draws its widgets only when it is opened
+    (the server still sends them, so they keep their keys and values). ``name`` gives it the key pg_box_<name>."""
+    return st.popover(title, key=f"pg_box_{name}", width="stretch")
+
+
+def racer_settings(slot: int, title: str):
+    """Where one optimizer's settings are drawn: a popover, or an open expander for the one just added."""
+    if st.session_state.get(K_ADDED) == slot:
+        return st.expander(title, expanded=True)
+    return settings(title, f"o{slot}")
+
+
 def optimizer_widgets(labels: list[str]) -> None:
-    """One expander per optimizer (name, its hyper-parameters, clipping, compression, label, remove) and an Add button."""
+    """One popover per optimizer (name, its hyper-parameters, clipping, compression, label, remove) and an Add button."""
     state = st.session_state
     count = int(state.get(K_COUNT, 1))
     names = sorted(gdviz.OPTIMIZERS)
     for slot in range(count):
         current = state.get(opt_key(slot, "name"), names[0])
         title = f"{slot + 1}. {escape_markdown(labels[slot] if slot < len(labels) else current)}"
-        with st.expander(title, expanded=slot in (0, state.get(K_ADDED))):
+        with racer_settings(slot, title):
             key = opt_key(slot, "name")
             st.selectbox(
                 "optimizer", names, key=key, on_change=_on_optimizer_change, args=(slot, current), persist_state=KEEP
