@@ -90,3 +90,11 @@ def test_every_schedule_scales_each_cell_as_its_lone_run(name):
     except ValueError as error:  # e.g. a schedule that needs its total steps
         pytest.skip(str(error))
     assert_cells_match(surface, sweep, None, 30, schedule)
+
+
+def test_values_an_optimizer_refuses_are_left_out():
+    from gdviz.landscape.scrub import accepted_values
+
+    nesterov = gdviz.optimizer("SGD", lr=0.01, momentum=0.9, nesterov=True)
+    assert accepted_values(nesterov, "momentum", [0.0, 0.5, 0.9]) == [0.5, 0.9]
+    assert accepted_values(gdviz.optimizer("Adam"), "betas[0]", [0.0, 0.9, 1.5]) == [0.0, 0.9]

@@ -38,6 +38,19 @@ def constructor_settings(optimizer: Optimizer) -> dict[str, Any]:
     return {k: tuple(v) if k in pairs else v for k, v in settings.items()}
 
 
+def accepted_values(optimizer: Optimizer, axis: str, values: Sequence[float]) -> list[float]:
+    """The values of ``axis`` that ``optimizer`` accepts with its other settings (Nesterov refuses momentum 0)."""
+    cls, settings = type(optimizer), constructor_settings(optimizer)
+    kept = []
+    for value in values:
+        try:
+            cls(**_swept_hyper(cls, settings, {axis: float(value)}))
+        except ValueError:
+            continue
+        kept.append(value)
+    return kept
+
+
 @dataclass(frozen=True, eq=False)
 class Sweep:
     """One optimizer's runs over a (β, η) grid. Row ``i`` of ``betas`` and column ``j`` of ``lrs`` is one cell.
