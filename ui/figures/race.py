@@ -21,11 +21,13 @@ from gdviz.run import Trajectory
 from gdviz.surfaces.base import Surface
 from ui.figures.race_boxes import RaceBoxes
 from ui.figures.race_traces import RaceTraces
+from ui.figures.scrub import ScrubInput, scrub_meta
 from ui.figures.style import axis_style, base_layout, runs_of
 
 # frame durations in ms; the browser adds its drawing time (~10-35 ms here) on top of each
 SPEEDS = (("×¼", 100), ("×½", 50), ("×1", 20), ("max", 0))
 PLAY_MS = 20
+MAX_FRAMES = 120  # frames of an animation, at most: its steps are subsampled beyond it
 
 
 def _animate_args(duration: int, fromcurrent: bool = True) -> dict:
@@ -52,18 +54,19 @@ VIEWS = {
 }
 
 
-def _controls(frame_steps: list[int], current: int, view: dict | None = None) -> dict:
+def _controls(frame_steps: list[int], current: int, view: dict | None = None, buttons: bool = True) -> dict:
     """Play/Pause buttons, a speed menu and the step slider, all driving frames with redraw off.
 
     With ``view["wide_slider"]`` (a phone) the slider spans the plot's width on its own row and the buttons
-    sit below it; otherwise the buttons are left of the slider."""
+    sit below it; otherwise the buttons are left of the slider. Without ``buttons`` only the slider is drawn,
+    across the plot's width: the Playground's stage (ui/playground/stage.py) has the buttons, and the keys."""
     view = view or VIEWS["standard"]
     wide = view["wide_slider"]
     font = dict(size=view["font"])
     play = dict(label="▶ Play", method="animate", args=[None, _animate_args(PLAY_MS)])
     pause = dict(label="❚❚ Pause", method="animate", args=[[None], _animate_args(0, fromcurrent=False)])
     speeds = [dict(label=f"▶ {name}", method="animate", args=[None, _animate_args(ms)]) for name, ms in SPEEDS]
-    buttons = dict(
+    buttons_menu = dict(
         type="buttons",
         direction="left",
         showactive=False,
@@ -93,8 +96,8 @@ def _controls(frame_steps: list[int], current: int, view: dict | None = None) ->
     slider_args = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
     slider = dict(
         active=frame_steps.index(current),
-        x=0.0 if wide else 0.2,
-        len=1.0 if wide else 0.8,
+        x=0.0 if wide or not buttons else 0.2,
+        len=1.0 if wide or not buttons else 0.8,
         y=0.0,
         yanchor="top",
         pad=dict(t=40 if wide else 62, b=6),
@@ -103,7 +106,7 @@ def _controls(frame_steps: list[int], current: int, view: dict | None = None) ->
         transition=dict(duration=0),
         steps=[dict(label=str(s), method="animate", args=[[str(s)], slider_args]) for s in frame_steps],
     )
-    return dict(updatemenus=[buttons, speed], sliders=[slider])
+    return dict(updatemenus=[buttons_menu, speed] if buttons else [], sliders=[slider])
 
 
 def race_figure(surface: Surface, trajectories, labels, **options) -> go.Figure:
@@ -125,11 +128,13 @@ def race_spec(
     labels,
     *,
     current_step: int | None = None,
-    max_frames: int = 120,
+    max_frames: int = MAX_FRAMES,
     show_glyphs: bool = True,
     height: int = 620,
     effective_lr: Callable[[Trajectory, list[int]], np.ndarray | None] | None = None,
     view: str = "standard",
+    buttons: bool = True,
+    scrub: list[ScrubInput] | None = None,
 ) -> dict:
     """:func:`race_figure` as the plain dict ``{"data", "layout", "frames"}`` it is made of.
 
@@ -137,6 +142,8 @@ def race_spec(
     steps, or None for an optimizer without one (the Playground passes ui.playground.inspector.effective_lrs);
     each racer that has one gets a box of those sides at its current point (ui/figures/race_boxes.py).
     ``view``: "standard", "projector" or "phone" (:data:`VIEWS`); ``height`` applies to "standard" only.
+    ``buttons=False`` leaves out Play/Pause and the speeds (the page's stage has them; the slider stays).
+    ``scrub``: racers' sweeps to ship in ``layout.meta["scrub"]`` for the stage's scrubbers (ui/figures/scrub.py).
 
     The page hands this to Streamlit as it is (see ui/figures/plain.py): wrapping its ~2,000 frame traces
     in plotly.py objects and copying them back out costs three times what building them does.
@@ -172,7 +179,11 @@ def race_spec(
     titles = ("x₁", "x₂") if surface.dim == 2 else ("x", "f(x)")
     lo, hi = race.view_lo, race.view_hi
     shape = VIEWS[view]
-    margin = shape["margin"] | ({} if frames else dict(b=56))
+    margin = (
+        shape["margin"]
+        | ({} if frames else dict(b=56))
+        | ({} if buttons or not frames else dict(b=136 if view == "standard" else 120))
+    )
     layout = base_layout(
         height if view == "standard" else shape["height"],
         # what the tick labels, the legend (two rows in the page's main column) and the controls below
@@ -197,7 +208,7 @@ def race_spec(
         for trace in animated[len(runs) + 1 :]:
             trace["showlegend"] = False
     if frames:
-        layout |= _controls(race.frame_steps, race.current, shape)
+        layout |= _controls(race.frame_steps, race.current, shape, buttons)
     n_paths = len(runs)
     layout["meta"] = dict(
         kind="race",
@@ -217,4 +228,8 @@ def race_spec(
         view=[[float(a), float(b)] for a, b in zip(lo, hi)],
         **extra,
     )
+    if scrub:
+        head_offsets = np.concatenate([[0], np.cumsum([r.n_runs for r in runs])]).astype(int).tolist()
+        paths = layout["meta"]["paths"]
+        layout["meta"]["scrub"] = scrub_meta(scrub, race.frame_steps, lo, hi, paths, head_offsets)
     return dict(data=static + animated, layout=layout, frames=frames)
