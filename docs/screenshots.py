@@ -73,10 +73,12 @@ CONTENT_HEIGHT_JS = """() => {
     const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
     return Math.max(main.scrollHeight, document.scrollingElement.scrollHeight);
 }"""
-# press the race chart's Play button and resolve when plotly's animation has finished
+# press Play (the stage's beside the chart, or the chart's own on a projector or a phone) and resolve when
+# plotly's animation has finished
 PLAY_JS = """gd => new Promise(resolve => {
     gd.on('plotly_animated', () => resolve(true));
-    [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.includes('Play'))
+    const stage = document.querySelector('.gd-stage [data-act=play]');
+    (stage || [...gd.querySelectorAll('.updatemenu-button')].find(b => b.textContent.includes('Play')))
         .dispatchEvent(new MouseEvent('click', {bubbles: true}));
 })"""
 
@@ -97,7 +99,7 @@ def readme_picture(browser, url: str, path: Path) -> list[str]:
     page = context.new_page()
     page.goto(url)
     wait_until_ready(page)
-    race = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".updatemenu-button")).first
+    race = page.locator(".st-key-pg_race").first
     race.locator(".js-plotly-plot").first.evaluate(PLAY_JS)
     page.screenshot(path=str(path), full_page=True)
     found = exceptions(page)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -158,6 +160,9 @@ def test_a_single_step_race_has_no_degenerate_sliders():
     at = open_app({"steps": "1", "o1": "Adam", "o1.lr": "0.1"})
     ok(at)
     assert query_of(at)["steps"] == "1"
+    at.session_state["pg_step"] = 1  # the stage's step 1 (the page opens at 0)
+    at.run()
+    ok(at)
     assert any(r"\hat m_t" in element.value for element in at.latex)
 
 
@@ -181,14 +186,37 @@ def test_the_scenario_survives_a_visit_to_another_page():
 def test_panels_and_inspector_widgets_rerun_without_errors():
     at = open_app()
     at.toggle(key="pg_log").set_value(False).run()
-    at.slider(key="pg_cursor").set_value(10).run()
     at.selectbox(key="pg_insp_opt").set_value(2).run()
-    at.slider(key="pg_insp_step").set_value(5).run()
+    at.session_state["pg_step"] = 5  # what the stage reports when the animation rests on step 5
+    at.run()
     ok(at)
     assert any(r"\hat m_t" in element.value for element in at.latex)
     at.toggle(key="pg_3d").set_value(True).run()
     ok(at)
     assert len(_plotly_specs(at)) == 3
+
+
+def _steps_shown(at) -> tuple[int, int, str]:
+    race, panels = (json.loads(spec) for spec in _plotly_specs(at)[:2])
+    told = next(m.value for m in at.markdown if m.value.startswith("**step t ="))
+    return race["layout"]["meta"]["current_step"], panels["layout"]["meta"]["cursor"], told
+
+
+def test_one_step_cursor_for_the_map_the_panels_and_the_inspector_kept_across_a_change():
+    at = open_app()
+    ok(at)
+    race = json.loads(_plotly_specs(at)[0])["layout"]["meta"]
+    assert race["current_step"] == 0  # a first visit opens ready to play
+    assert any("Press **▶ Play**" in i.value for i in at.info)
+    at.session_state["pg_step"] = 37
+    at.run()
+    assert _steps_shown(at) == (37, 37, "**step t = 37**")
+    at.select_slider(key="pg_o0_SGD_lr").set_value(0.05).run()  # a hyper-parameter change keeps the step
+    ok(at)
+    assert _steps_shown(at) == (37, 37, "**step t = 37**")
+    at.select_slider(key="pg_steps").set_value(30).run()  # fewer steps: the cursor stays within them
+    ok(at)
+    assert _steps_shown(at) == (30, 30, "**step t = 30**")
 
 
 @pytest.mark.parametrize(

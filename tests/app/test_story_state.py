@@ -38,7 +38,8 @@ def test_leaving_a_tweaked_story_drops_it_from_the_link():
     at.button(key="pg_story_leave").click().run()
     ok(at)
     assert "story" not in query_of(at) and query_of(at)["steps"] == "50"
-    assert at.selectbox(key="pg_preset").value is None and not at.info
+    assert at.selectbox(key="pg_preset").value is None
+    assert escape_markdown(PRESETS["ravine"].title) not in _infos(at)  # no story box (the inspector's hint stays)
 
 
 def test_a_story_link_opens_the_story_and_old_or_unknown_keys_are_handled():

@@ -40,8 +40,10 @@ def report(record_property, capsys, name: str, value: float, text: str) -> None:
 
 
 def race_chart(page):
-    """The chart with the Play button: the race figure (a page may show more charts)."""
-    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".updatemenu-button")).first
+    """The race figure (a page may show more charts); its Play button is the stage's, beside it."""
+    return page.locator(
+        '.st-key-pg_race[data-testid="stPlotlyChart"], .st-key-pg_race [data-testid="stPlotlyChart"]'
+    ).first
 
 
 def open_app(page, url: str):
@@ -124,12 +126,12 @@ def test_play_runs_to_the_end_and_keeps_the_surface(page, app_url, cold_start_s,
     info = chart.locator(".js-plotly-plot").first.evaluate(_HOOK)
     assert info["frames"] >= 2, info
 
-    chart.locator(".updatemenu-button", has_text="Play").click()
+    page.locator(".gd-stage [data-act=play]").click()  # the page opens at step 0, ready to play
     page.wait_for_function("() => window.__gdvizPlayback.done", timeout=120_000)
     # the slider followed the animation to the last step
     expect(chart.locator(".slider-label").first).to_have_text(f"step {info['last']}")
     frames = page.evaluate("() => window.__gdvizPlayback.frames")
-    assert len(frames) == info["frames"], (len(frames), info)
+    assert len(frames) == info["frames"] - 1, (len(frames), info)  # every frame after step 0
     assert frames[-1][1] == info["last"]
     per_frame = (frames[-1][0] - frames[0][0]) / (len(frames) - 1)
     report(
@@ -163,11 +165,11 @@ def test_speed_menu_plays_at_maximum_speed(page, app_url, cold_start_s, record_p
     is what drawing one costs the browser (printed for the record; the ×1 test holds the target)."""
     chart = open_app(page, app_url)
     info = chart.locator(".js-plotly-plot").first.evaluate(_HOOK)
-    chart.locator(".updatemenu-header").first.click()  # open the speed menu
-    chart.locator(".updatemenu-dropdown-button", has_text="max").click()
+    page.locator(".gd-stage select[data-act=speed]").select_option(label="max")
+    page.locator(".gd-stage [data-act=play]").click()
     page.wait_for_function("() => window.__gdvizPlayback.done", timeout=120_000)
     frames = page.evaluate("() => window.__gdvizPlayback.frames")
-    assert len(frames) == info["frames"] and frames[-1][1] == info["last"]
+    assert len(frames) == info["frames"] - 1 and frames[-1][1] == info["last"]
     per_frame = (frames[-1][0] - frames[0][0]) / (len(frames) - 1)
     report(
         record_property,

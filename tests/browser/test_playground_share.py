@@ -169,6 +169,11 @@ def test_a_changed_hyperparameter_is_redrawn_within_a_second(pg, record_property
 
     page = pg.page
     settled(page)
+    # the race at its last step (the page opens at step 0, where every run is still at its start)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("End")
+    page.wait_for_function("() => window.__gdvizStage && window.__gdvizStage.step > 0", timeout=LOAD_MS)
+    last = page.evaluate("() => window.__gdvizStage.step")
     page.locator(".st-key-pg_box_o0 button").first.click()  # racer 1's settings popover stays open from here on
     expect(page.locator(".st-key-pg_o0_name input")).not_to_have_value("")
     name = page.locator(".st-key-pg_o0_name input").input_value()
@@ -198,6 +203,7 @@ def test_a_changed_hyperparameter_is_redrawn_within_a_second(pg, record_property
     assert float(after["o1.lr"]) > float(before["o1.lr"])  # one notch up the log grid
     assert {k: v for k, v in after.items() if k != "o1.lr"} == {k: v for k, v in before.items() if k != "o1.lr"}
     assert _path_points(page) != old_path  # the path itself was redrawn, not only its label
+    assert page.evaluate("() => window.__gdvizStage.step") == last  # at the step it was at: the change kept it
     biggest = max((m for m in pg.messages if m[0] > pressed), key=lambda m: m[1], default=None)
     split = f"; the figure ({biggest[1] / 1e3:.0f} kB) arrived after {biggest[0] - pressed:.2f} s" if biggest else ""
     record_property("redraw_s", round(elapsed, 4))
@@ -262,7 +268,7 @@ def test_the_3d_toggle_draws_a_3d_chart(pg):
     expect(chart.locator(".gl-container canvas").first).to_be_visible(timeout=LOAD_MS)
     # the mesh, and every optimizer's path on it under the same name as in the map
     traces = chart.locator(".js-plotly-plot").first.evaluate("gd => gd.data.map(t => [t.type, t.name])")
-    assert traces[0][0] == "surface", traces
+    assert traces[0][0] == "mesh3d", traces
     assert set(_path_names(page)) <= {name for kind, name in traces if kind == "scatter3d"}, traces
     assert chart.locator(".js-plotly-plot").first.evaluate("gd => gd.layout.meta.kind") == "surface3d"
     toggle.click()  # off again: the tab is shared, and a WebGL scene is not free

@@ -30,7 +30,8 @@ READY = """() => {
 
 
 def race_chart(page):
-    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".updatemenu-button")).first
+    """The race figure. On a projector and a phone its own Play button stays in it (the stage is below it)."""
+    return page.locator(".st-key-pg_race").first
 
 
 def open_playground(browser, url: str, options: dict):

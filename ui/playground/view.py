@@ -15,7 +15,7 @@ is a disabled text input (``st.code`` would pull a ~1.5 MB syntax highlighter).
 from __future__ import annotations
 
 from collections.abc import Collection, MutableMapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,14 +26,15 @@ import streamlit as st
 from ui import limits
 from ui.figures.panels import panels_figure, results_rows
 from ui.figures.plain import PlainFigure
-from ui.figures.race import race_spec
-from ui.figures.surface_3d import surface_3d_figure
-from ui.playground import controls, sidebar_state
+from ui.figures.race import MAX_FRAMES, race_spec
+from ui.playground import controls, scrub, sidebar_state, stage
 from ui.playground.export import csv_bytes, figure_html, json_bytes, pytorch_download
 from ui.playground.inspector import LABELS, display, effective_lrs, inspect
 from ui.playground.presets import PRESETS, loaded_story
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
+from ui.playground.scrub import scrub_inputs
 from ui.playground.simulate import Race, divergence_messages, formula_dim
+from ui.playground.view_3d import surface_3d_chart
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
@@ -196,6 +197,10 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { display: none; }
 </style>"""
 # a phone: the page title on one line, so that the chart starts on the first screen
+# the inspector's equations in a column beside the map: smaller, and scrolled rather than cut off
+READOUT_CSS = """<style>
+.st-key-pg_readout .katex-display { overflow-x: auto; overflow-y: hidden; font-size: 0.92em; margin: 0.4em 0; }
+</style>"""
 PHONE_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
 </style>"""
@@ -213,13 +218,34 @@ def chart_view() -> str:
     return "phone" if on_phone() else "standard"
 
 
+@dataclass(frozen=True)
+class RaceFigure:
+    figure: go.Figure
+    scrub_note: str | None  # why some racers cannot be scrubbed (None: all can)
+
+
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
-def _race_figure(key: str, _race: Race, view: str = "standard") -> go.Figure:
+def _race_figure(key: str, _race: Race, view: str = "standard", step: int | None = None) -> RaceFigure:
     # building the animated figure is most of a rerun's time; it is never mutated after this, so one
-    # instance per scenario can serve every rerun, as a plain dict that Streamlit serializes without
-    # copying it first (ui/figures/plain.py)
-    spec = race_spec(_race.surface, _race.trajectories, _race.labels, effective_lr=effective_lrs, view=view)
-    return PlainFigure(spec)
+    # instance per scenario and step can serve every rerun, as a plain dict that Streamlit serializes without
+    # copying it first (ui/figures/plain.py). The page's figure opens at the cursor's step, leaves Play to the
+    # stage beside it (standard view) and carries every racer's scrub paths
+    if step is None:  # the downloadable figure: the whole race, its own Play buttons, no scrub paths
+        spec = race_spec(_race.surface, _race.trajectories, _race.labels, effective_lr=effective_lrs)
+        return RaceFigure(PlainFigure(spec), None)
+    inputs, note = scrub_inputs(_race, min(_race.scenario.steps, MAX_FRAMES) + 1)
+    spec = race_spec(
+        _race.surface,
+        _race.trajectories,
+        _race.labels,
+        effective_lr=effective_lrs,
+        view=view,
+        current_step=step,
+        max_frames=MAX_FRAMES,
+        buttons=view != "standard",
+        scrub=inputs,
+    )
+    return RaceFigure(PlainFigure(spec), note)
 
 
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
@@ -254,34 +280,39 @@ def legend_caption(meta: dict) -> str:
     return "; ".join(parts) + "." + (tail if glyphs else "")
 
 
-def race_chart(race: Race) -> None:
+def race_section(race: Race) -> None:
+    """The race chart and, beside it on a wide screen (under it otherwise), the stage and the inspector."""
     view = chart_view()
-    if view != "standard":
-        st.html(PRESENTATION_CSS if view == "projector" else PHONE_CSS)
-    fig = _race_figure(race.key, race, view)
-    st.plotly_chart(
-        fig,
-        key=K_RACE,
-        on_select=_on_click,
-        selection_mode=("points",),
-        # on a phone the mode bar would sit on the legend, and a finger drag on the map zooms by mistake
-        config={"displaylogo": False, "scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
-    )
-    caption = legend_caption(fig.to_dict()["layout"].get("meta", {}))
-    if caption:
-        st.caption(caption)
-    left, right = st.columns(2)
-    left.toggle(
-        "Projector view",
-        key=K_PRESENT,
-        help="a shorter chart with larger text, and no page title, so that the chart and Play fit a projector's "
-        "screen (1280x720 at 150 % zoom)",
-        persist_state=KEEP,
-    )
-    if race.surface.dim == 2 and right.toggle(
-        "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
-    ):
-        st.plotly_chart(surface_3d_figure(race.surface, race.trajectories, race.labels), key="pg_race3d")
+    st.html(READOUT_CSS if view == "standard" else PRESENTATION_CSS if view == "projector" else PHONE_CSS)
+    step = stage.cursor(st.session_state, race.scenario.steps)
+    built = _race_figure(race.key, race, view, step)
+    chart, side = st.columns([3, 2], gap="medium") if view == "standard" else (st.container(), st.container())
+    with chart:
+        st.plotly_chart(
+            built.figure,
+            key=K_RACE,
+            on_select=_on_click,
+            selection_mode=("points",),
+            # on a phone the mode bar would sit on the legend, and a finger drag on the map zooms by mistake
+            config={"displaylogo": False, "scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
+        )
+        caption = legend_caption(built.figure.to_dict()["layout"].get("meta", {}))
+        if caption:
+            st.caption(caption)
+        left, right = st.columns(2)
+        left.toggle(
+            "Projector view",
+            key=K_PRESENT,
+            help="a shorter chart with larger text, and no page title, so that the chart and Play fit a projector's "
+            "screen (1280x720 at 150 % zoom)",
+            persist_state=KEEP,
+        )
+        if race.surface.dim == 2 and right.toggle(
+            "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
+        ):
+            surface_3d_chart(race, step)  # at the cursor's step; the stage moves it from there
+    with side.container(key="pg_readout"):
+        readout(race, built.scrub_note)
 
 
 @st.fragment
@@ -299,8 +330,9 @@ def panels(race: Race) -> None:
         help="'steps to f* + tol': the first step whose loss is within this of the minimum value",
         persist_state=KEEP,
     )
-    steps = race.scenario.steps
-    cursor = right.slider("cursor at step", 0, steps, value=steps, key="pg_cursor", persist_state=KEEP)
+    # the stage's cursor (in the browser the stage moves this line with the race, ui/playground/stage_js.py)
+    cursor = stage.cursor(st.session_state, race.scenario.steps)
+    right.caption(f"The dashed line is the race's step ({cursor}): move it with the controls beside the map.")
     fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, on_phone())
     st.plotly_chart(fig, key="pg_panels")
     rows = results_rows(race.trajectories, race.labels, tolerance)
@@ -311,33 +343,52 @@ def panels(race: Race) -> None:
         st.markdown(markdown_table(header, cells, numeric | {"steps to f* + tol", "diverged at", "run"}))
 
 
+def _commit(race: Race, value: dict) -> bool:
+    return scrub.commit(st.session_state, race, value.get("racer"), value.get("lr"), value.get("beta"))
+
+
 @st.fragment
-def inspector(race: Race) -> None:
-    """The update rule at one step of one optimizer, with its numbers. Reruns on its own."""
-    st.subheader("Step inspector")
-    left, right = st.columns([1, 2])
+def readout(race: Race, scrub_note: str | None) -> None:
+    """The stage (the race's controls and scrubbers) and the inspector at the stage's step. Reruns on its
+    own whenever the stage reports a step, so the numbers follow the picture without redrawing it."""
+    state = st.session_state
     names = list(range(len(race.labels)))
+    index = state.get("pg_insp_opt")
+    index = index if isinstance(index, int) and 0 <= index < len(race.trajectories) else 0
+    stage.stage(index, scrub_note, lambda value: _commit(race, value))
+    st.subheader("Step inspector")
+    left, right = st.columns([3, 2])
     index = left.selectbox(
         "optimizer", names, key="pg_insp_opt", format_func=lambda i: race.labels[i], persist_state=KEEP
     )
     index = index if index is not None and index < len(race.trajectories) else 0
-    steps = race.scenario.steps
-    step = right.slider("step t", 1, steps, value=1, key="pg_insp_step", persist_state=KEEP) if steps > 1 else 1
     trajectory = race.trajectories[index]
     run = 0
     if trajectory.batched:
         starts = [race.scenario.start, *race.scenario.more_starts]
-        run = st.selectbox(
+        run = right.selectbox(
             "from start",
             range(len(starts)),
             key="pg_insp_run",
             format_func=lambda r: ", ".join(f"{v:g}" for v in starts[r]),
             persist_state=KEEP,
         )
-    report = inspect(trajectory, step, run=run or 0)
+    step = stage.cursor(state, race.scenario.steps)
+    if step == 0:
+        st.info(
+            "Step 0 is the start x₀. Press **▶ Play** (or the space bar), or **→** for one step, to see the updates."
+        )
+        return
+    _inspection(trajectory, step, run or 0)
+
+
+def _inspection(trajectory, step: int, run: int) -> None:
+    """The update rule at ``step``, with its numbers."""
+    report = inspect(trajectory, step, run=run)
     if report.note:
         st.info(report.note)
         return
+    st.markdown(f"**step t = {step}**")
     with st.expander("update rule", expanded=False):
         st.latex(display(trajectory.optimizer.rule))
     for line in report.lines:
@@ -389,7 +440,7 @@ def share(race: Race) -> None:
     columns[2].download_button(
         "Animated figure (HTML)",
         # the figure on screen (cached), not a second build of it
-        data=lambda: figure_html(_race_figure(race.key, race)),
+        data=lambda: figure_html(_race_figure(race.key, race).figure),
         file_name=f"gdviz-{name}.html",
         mime="text/html",
         key="pg_dl_html",
