@@ -7,8 +7,8 @@ the panels and the inspector are still being produced (see ui/playground/view.py
 
 import streamlit as st
 
+from ui.playground import first_paint, view
 from ui.playground import sidebar_state as sidebar
-from ui.playground import view
 from ui.playground.simulate import simulate
 
 state = st.session_state
@@ -26,7 +26,9 @@ if formula_error:
 race, error = simulate(scenario)
 if race is not None:
     view.notices([race.notice] if race.notice else [])
-    view.race_chart(race)
+    view.race_section(race)
+if first_paint.later(race is not None):
+    st.stop()  # a first visit: the chart alone first; the rest follows once it is on screen
 view.sidebar(scenario)
 if race is None:
     if not formula_error:
@@ -37,5 +39,4 @@ if race is None:
 
 view.divergence(race)
 view.panels(race)
-view.inspector(race)
 view.share(race)

@@ -15,6 +15,7 @@ def test_a_new_browser_session_waits_for_the_chart_once():
 
 def test_sessions_that_draw_everything_at_once():
     assert not waits_for_chart({}, {}, has_chart=True)  # no browser (the in-process tests): nobody would report
+    assert not waits_for_chart({}, {"User-Agent": "Python/3.11 websockets/15.0"}, has_chart=True)  # a script
     assert not waits_for_chart({}, BROWSER, has_chart=False)  # no chart: the error and the sidebar at once
     assert not waits_for_chart({RECONNECT_IDS: ["id"]}, BROWSER, has_chart=True)  # a reconnect shows it already
 

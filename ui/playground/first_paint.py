@@ -12,8 +12,8 @@ browser and stops. The watcher tells the server once the chart's picture is on s
 the whole page. Every widget keeps its state in the session (``persist_state``) and the link was written
 before the chart, so a run that stops early loses nothing.
 
-Sessions that draw everything at once: one without a browser (the in-process tests, a probe: no request
-headers), a reconnecting browser (it shows the page already and sends its widgets' values), and a run that
+Sessions that draw everything at once: one without a browser (the in-process tests, a probe, a script on the
+websocket: no browser's User-Agent), a reconnecting browser (it shows the page already and sends its widgets' values), and a run that
 has no chart to wait for. See :func:`later`.
 """
 
@@ -65,7 +65,9 @@ def waits_for_chart(state: Mapping[str, Any], headers: Mapping[str, Any], has_ch
     """Whether this run should stop after the race chart (pure: the rule, apart from Streamlit)."""
     if not has_chart or state.get(K_SHOWN):
         return False
-    if not headers:  # no browser behind this session: nobody would report, and the tests read every widget
+    # no browser behind this session (the in-process tests; a script on the websocket, as benchmarks/load.py's
+    # clients are): nobody would run the watcher. Every browser's User-Agent starts with "Mozilla/"
+    if not str((headers or {}).get("User-Agent") or "").startswith("Mozilla/"):
         return False
     return not state.get(RECONNECT_IDS)  # a reconnecting browser shows the page already
 
@@ -76,6 +78,9 @@ def later(has_chart: bool) -> bool:
     rest of the page now."""
     state: MutableMapping[str, Any] = st.session_state
     if not waits_for_chart(state, st.context.headers, has_chart):
+        # once the whole page was drawn, it always is: a later run that stopped early would take the sidebar
+        # off a page that shows it (a reconnecting browser's second run, say, when it is no longer marked)
+        state[K_SHOWN] = True
         return False
     _WATCHER(key=K_WATCH, on_shown_change=_on_report)
     return True
