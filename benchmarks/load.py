@@ -261,18 +261,41 @@ async def pick_preset(visitor: Visitor, title: str) -> None:
     await visitor.timed("pick a preset", page, RACE, before, act)
 
 
+LR_SLIDER = ".st-key-pg_o0_SGD_lr input[type='range'], div[class*='st-key-pg_o0_'][class*='_lr'] input[type='range']"
+
+
+async def in_racer_settings(page, act):
+    """``act()`` with the first optimizer's settings popover open (the sidebar draws its widgets only then)."""
+    await page.locator(".st-key-pg_box_o0 button").first.click()
+    try:
+        return await act()
+    finally:
+        await page.keyboard.press("Escape")
+        await page.locator("[data-testid='stPopoverBody']").first.wait_for(state="hidden")
+
+
+async def racer_lr(page) -> str | None:
+    """The first optimizer's learning rate as its slider shows it."""
+    return await in_racer_settings(page, lambda: page.locator(LR_SLIDER).first.get_attribute("aria-valuetext"))
+
+
 async def change_lr(visitor: Visitor, notches: int) -> None:
     """The first optimizer's learning rate ``notches`` steps up its slider (a log grid), from the keyboard;
     timed until the chart shows the run with the final value (the address bar then holds it too)."""
     page = visitor.page
     before = await visitor.signature(page, RACE)
-    slider = page.locator('div[class*="st-key-pg_o0_"][class*="_lr"] input[type="range"]').first
-    start = time.perf_counter()
+
+    async def press() -> tuple[float, str | None]:
+        slider = page.locator(LR_SLIDER).first
+        await slider.wait_for(state="visible", timeout=ACTION_TIMEOUT_MS)
+        start = time.perf_counter()
+        await slider.focus()
+        for _ in range(notches):
+            await slider.press("ArrowRight")
+        return start, await slider.get_attribute("aria-valuetext")
+
     visitor.last_big_frame = 0.0
-    await slider.focus()
-    for _ in range(notches):
-        await slider.press("ArrowRight")
-    final = await slider.get_attribute("aria-valuetext")
+    start, final = await in_racer_settings(page, press)
     await page.wait_for_function(
         f"([sel, before, lr]) => {{ const s = ({SIGNATURE_JS})(sel); return s !== null && s !== before && "
         "new URLSearchParams(location.search).get('o1.lr') === lr; }",
@@ -302,15 +325,12 @@ async def open_shared_link(visitor: Visitor) -> None:
     """The page's share link, opened in a new tab (a new session): the same scenario must come back."""
     page = visitor.page
     link = await shared_link(page)
-    lr = await page.locator('div[class*="st-key-pg_o0_"][class*="_lr"] input[type="range"]').first.get_attribute(
-        "aria-valuetext"
-    )
+    lr = await racer_lr(page)
     tab = await visitor.new_page()
     try:
         await visitor.timed("open a shared link", tab, RACE, None, lambda: tab.goto(link))
-        shown = await tab.locator('div[class*="st-key-pg_o0_"][class*="_lr"] input[type="range"]').first.get_attribute(
-            "aria-valuetext"
-        )
+        await visitor.settle(tab)
+        shown = await racer_lr(tab)
         if shown != lr:
             visitor._error(f"the shared link shows lr {shown}, the page it came from {lr}")
     finally:
