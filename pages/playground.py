@@ -25,6 +25,7 @@ if formula_error:
 
 race, error = simulate(scenario)
 if race is not None:
+    view.headline(race)
     view.notices([race.notice] if race.notice else [])
     view.race_section(race)
 if first_paint.later(race is not None):

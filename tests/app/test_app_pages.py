@@ -208,6 +208,8 @@ def test_one_step_cursor_for_the_map_the_panels_and_the_inspector_kept_across_a_
     race = json.loads(_plotly_specs(at)[0])["layout"]["meta"]
     assert race["current_step"] == 0  # a first visit opens ready to play
     assert any("Press **▶ Play**" in i.value for i in at.info)
+    # and the default race says in one line what it shows (ui/playground/headline.py; its numbers: test_headline.py)
+    assert any(i.value.startswith("Three optimizers race from one start") for i in at.info)
     at.session_state["pg_step"] = 37
     at.run()
     assert _steps_shown(at) == (37, 37, "**step t = 37**")

@@ -29,6 +29,7 @@ from ui.figures.plain import PlainFigure
 from ui.figures.race import MAX_FRAMES, race_spec
 from ui.playground import controls, scrub, sidebar_state, stage
 from ui.playground.export import csv_bytes, figure_html, json_bytes, pytorch_download
+from ui.playground.headline import first_visit_line
 from ui.playground.inspector import LABELS, display, effective_lrs, inspect
 from ui.playground.presets import PRESETS, loaded_story
 from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
@@ -159,6 +160,13 @@ def story(scenario: Scenario) -> None:
     left, right = place.columns(2)
     left.button("Back to the story", key="pg_story_back", on_click=_back_to_story, args=(preset.key,))
     right.button("Leave the story", key="pg_story_leave", on_click=_leave_story)
+
+
+def headline(race: Race) -> None:
+    """The first visit's one line about the default race (ui/playground/headline.py); nothing otherwise."""
+    line = first_visit_line(race)
+    if line:
+        st.info(line, icon=":material/play_circle:")
 
 
 def notices(messages: list[str]) -> None:
