@@ -47,14 +47,22 @@ SCRUB_ONE = """async index => {
     const before = s.drawMs.length;
     input.value = String(index);
     input.dispatchEvent(new Event('input'));
-    while (s.drawMs.length === before) await new Promise(r => setTimeout(r, 1));
+    const deadline = performance.now() + 20000;
+    while (s.drawMs.length === before) {
+        if (performance.now() > deadline) throw new Error(`position ${index}: no redraw within 20 s`);
+        await new Promise(r => setTimeout(r, 1));
+    }
     return s.drawMs[s.drawMs.length - 1];
 }"""
 # resolves once the race chart shows a figure other than ``old`` (its meta object), drawn
-NEW_FIGURE = """old => new Promise(resolve => {
-    const gd = document.querySelector('.st-key-pg_race .js-plotly-plot');
-    const look = () => (gd.layout.meta !== window.__oldMeta ? requestAnimationFrame(() => resolve(performance.now()))
-                                                          : setTimeout(look, 2));
+NEW_FIGURE = """old => new Promise((resolve, reject) => {
+    const deadline = performance.now() + 60000;
+    const look = () => {
+        const gd = document.querySelector('.st-key-pg_race .js-plotly-plot');
+        if (gd && gd.layout && gd.layout.meta !== window.__oldMeta) requestAnimationFrame(() => resolve(performance.now()));
+        else if (performance.now() > deadline) reject(new Error('no new chart within 60 s'));
+        else setTimeout(look, 2);
+    };
     look();
 })"""
 REMEMBER_META = "() => { window.__oldMeta = document.querySelector('.st-key-pg_race .js-plotly-plot').layout.meta; }"
@@ -133,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             peer.start()
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+                print("scrubbing ...", file=sys.stderr, flush=True)
                 scrub = scrub_timings(browser, app.url, args.positions)
+                print("released changes on the Playground, then on the peer ...", file=sys.stderr, flush=True)
                 ours = release_timings(browser, app.url, args.presses, "pg_o0_SGD_lr", "pg_box_o0")
                 floor = release_timings(browser, peer.url, args.presses, "lr")
                 browser.close()
