@@ -207,9 +207,10 @@ def test_one_step_cursor_for_the_map_the_panels_and_the_inspector_kept_across_a_
     ok(at)
     race = json.loads(_plotly_specs(at)[0])["layout"]["meta"]
     assert race["current_step"] == 0  # a first visit opens ready to play
-    assert any("Press **▶ Play**" in i.value for i in at.info)
+    assert any("Press **▶ Play**" in c.value for c in at.caption)
     # and the default race says in one line what it shows (ui/playground/headline.py; its numbers: test_headline.py)
-    assert any(i.value.startswith("Three optimizers race from one start") for i in at.info)
+    assert any(m.value.startswith(":material/play_circle: Three optimizers race from one start") for m in at.markdown)
+    assert not at.info  # guidance, not a notice: the page's boxes are for problems with a visitor's input
     at.session_state["pg_step"] = 37
     at.run()
     assert _steps_shown(at) == (37, 37, "**step t = 37**")

@@ -163,10 +163,14 @@ def story(scenario: Scenario) -> None:
 
 
 def headline(race: Race) -> None:
-    """The first visit's one line about the default race (ui/playground/headline.py); nothing otherwise."""
+    """The first visit's one line about the default race (ui/playground/headline.py); nothing otherwise.
+
+    Plain text, not a notice: the page's boxes are kept for what went wrong with a visitor's input (and a
+    hostile link's text in them is checked to render plain). Left out of the projector view, whose chart and
+    Play must fit a projector's first screen, and where the teacher says it."""
     line = first_visit_line(race)
-    if line:
-        st.info(line, icon=":material/play_circle:")
+    if line and chart_view() != "projector":
+        st.markdown(f":material/play_circle: {line}")
 
 
 def notices(messages: list[str]) -> None:
@@ -383,7 +387,7 @@ def readout(race: Race, scrub_note: str | None) -> None:
         )
     step = stage.cursor(state, race.scenario.steps)
     if step == 0:
-        st.info(
+        st.caption(
             "Step 0 is the start x₀. Press **▶ Play** (or the space bar), or **→** for one step, to see the updates."
         )
         return
