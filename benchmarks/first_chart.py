@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.targets import Targets, add_check_option  # noqa: E402
-from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_or_exit  # noqa: E402
 
 TARGET_S = 2.5
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -146,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     add_check_option(parser)
     args = parser.parse_args(argv)
     targets = Targets(enforced=args.check)
-    executable = chromium_path()
-    if executable is None:
-        raise SystemExit("needs Chromium: Debian's chromium on PATH, or GDVIZ_CHROMIUM")
+    executable = chromium_or_exit()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.targets import Targets, add_check_option  # noqa: E402
-from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_or_exit  # noqa: E402
 
 SCRUB_TARGET_MS = 50.0
 FRAME_MS = 1000 / 60
@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     add_check_option(parser)
     args = parser.parse_args(argv)
     targets = Targets(enforced=args.check)
-    executable = chromium_path()
-    if executable is None:
-        raise SystemExit("needs Chromium: Debian's chromium on PATH, or GDVIZ_CHROMIUM")
+    executable = chromium_or_exit()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:

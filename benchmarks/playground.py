@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -40,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdviz  # noqa: E402
 from benchmarks.targets import Targets, add_check_option  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, chromium_or_exit  # noqa: E402
 from ui.figures.plain import PlainFigure  # noqa: E402
 from ui.figures.race import PLAY_MS, race_figure, race_spec  # noqa: E402
 from ui.figures.style import PALETTE  # noqa: E402
@@ -133,14 +132,11 @@ def play_in_browser(fig: go.Figure, workdir: Path, name: str) -> dict:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    chromium = os.environ.get("GDVIZ_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise SystemExit("--browser needs Chromium (set GDVIZ_CHROMIUM)")
+    chromium = chromium_or_exit("--browser needs Chromium")
     page_path = workdir / f"{name}.html"
     page_path.write_text(figure_html(fig))
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=args)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         page.goto(page_path.as_uri())
         page.locator(".main-svg").first.wait_for(state="visible")

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.targets import Targets, add_check_option  # noqa: E402
-from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_or_exit, chromium_path  # noqa: E402
 
 TARGET_S = 1.0
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -150,8 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     apps = args.app or ["app.py"]
     targets = Targets(enforced=args.check)
-    if chromium_path() is None:
-        raise SystemExit("needs Chromium: Debian's chromium on PATH, or GDVIZ_CHROMIUM")
+    chromium_or_exit()
     with tempfile.TemporaryDirectory() as tmp:
         servers = [AppServer(Path(tmp) / f"app{k}.log", script=app) for k, app in enumerate(apps)]
         try:

@@ -44,6 +44,14 @@ def chromium_path() -> str | None:
     return os.environ.get("GDVIZ_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def chromium_or_exit(what: str = "needs Chromium") -> str:
+    """:func:`chromium_path`, or exit with a message saying how to provide one (the benchmarks' opening)."""
+    executable = chromium_path()
+    if executable is None:
+        raise SystemExit(f"{what}: Debian's chromium on PATH, or GDVIZ_CHROMIUM")
+    return executable
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
