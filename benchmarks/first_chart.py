@@ -1,7 +1,8 @@
 """First chart on screen: the Playground against the lightest Streamlit page with a Plotly chart, same run.
 
-The target (Playground issue) is the race chart visible ≤ 2.5 s after navigation in headless Chromium on
-this 2-core machine. What a visitor waits for is mostly the browser's: Streamlit's page shell, its
+The target is a ratio, measured in the same run (issue 12's decision on issue 3's "≤ 2.5 s", which a bare
+Streamlit chart alone misses on a busy 2-core machine): the Playground's first chart ≤ 1.25x the peer's.
+What a visitor waits for is mostly the browser's: Streamlit's page shell, its
 ~4.7 MB Plotly bundle (loaded on the first chart of a page, then parsed and run), and drawing. So the
 peer is a page that has nothing but one small Plotly chart, served by the same Streamlit to the same
 Chromium, alternating with ours: its time is the floor for any Streamlit page that shows a chart, and
@@ -13,7 +14,7 @@ chart's data arrived over the websocket and when the Plotly bundle had loaded (b
 
     python benchmarks/first_chart.py [--loads 7] [--check] [--breakdown]
 
-``--check``: exit status 1 when the target (≤ 2.5 s, the median) is missed. ``--breakdown``: also, per page,
+``--check``: exit status 1 when the target (medians: playground ≤ 1.25x peer) is missed. ``--breakdown``: also, per page,
 what the browser had to do by the time the chart showed: the elements Streamlit had drawn (in the sidebar and
 in total), the JavaScript files it fetched (count and size), the main thread's long tasks, and when the Plotly
 element appeared; with the names of the script chunks only one of the two pages fetched.
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.targets import Targets, add_check_option  # noqa: E402
 from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_or_exit  # noqa: E402
 
-TARGET_S = 2.5
+TARGET_RATIO = 1.25
 VIEWPORT = {"width": 1400, "height": 1000}
 # the peer: one small animated chart (a Play button and a slider, as the race has) in a keyed container
 PEER_SCRIPT = """
@@ -181,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             breakdown(name, loads)
         print("script chunks only the playground fetched:", ", ".join(only_in(results["playground"], results["peer"])))
         print("script chunks only the peer fetched:", ", ".join(only_in(results["peer"], results["playground"])) or "-")
-    verdict = targets.verdict(f"first chart <= {TARGET_S} s", ours <= TARGET_S)
-    print(f"target ≤ {TARGET_S} s: {verdict} ({ours:.2f} s); the peer alone takes {peer:.2f} s on this machine")
+    verdict = targets.verdict(f"first chart <= {TARGET_RATIO}x the peer", ours <= TARGET_RATIO * peer)
+    print(f"target ≤ {TARGET_RATIO}x the peer: {verdict} ({ours / peer:.2f}x; {ours:.2f} s against {peer:.2f} s)")
     return targets.finish()
 
 

@@ -311,20 +311,31 @@ def race_section(race: Race) -> None:
         caption = legend_caption(built.figure.to_dict()["layout"].get("meta", {}))
         if caption:
             st.caption(caption)
-        left, right = st.columns(2)
-        left.toggle(
-            "Projector view",
-            key=K_PRESENT,
-            help="a shorter chart with larger text, and no page title, so that the chart and Play fit a projector's "
-            "screen (1280x720 at 150 % zoom)",
-            persist_state=KEEP,
-        )
-        if race.surface.dim == 2 and right.toggle(
-            "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
-        ):
-            surface_3d_chart(race, step)  # at the cursor's step; the stage moves it from there
+        chart_toggles(race, view)
     with side.container(key="pg_readout"):
         readout(race, built.scrub_note)
+
+
+@st.fragment
+def chart_toggles(race: Race, view: str) -> None:
+    """Projector view and the 3-D view. A fragment: showing or hiding the 3-D chart reruns only this, not the
+    race, the sidebar and the panels (a whole-page rerun was most of the wait for the 3-D view); the projector
+    view lays out the whole page, so a change of it reruns the page."""
+    left, right = st.columns(2)
+    projector = left.toggle(
+        "Projector view",
+        key=K_PRESENT,
+        help="a shorter chart with larger text, and no page title, so that the chart and Play fit a projector's "
+        "screen (1280x720 at 150 % zoom)",
+        persist_state=KEEP,
+    )
+    if projector != (view == "projector"):
+        st.rerun(scope="app")
+    if race.surface.dim == 2 and right.toggle(
+        "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
+    ):
+        # at the cursor's step as the session has it now (this may rerun alone); the stage moves it from there
+        surface_3d_chart(race, stage.cursor(st.session_state, race.scenario.steps))
 
 
 @st.fragment
