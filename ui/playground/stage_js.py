@@ -107,7 +107,11 @@ function followers(s) {
   if (panels && panels.layout && panels.layout.shapes) {
     const update = {};
     panels.layout.shapes.forEach((shape, i) => {
-      if (shape.name === 'cursor') { update[`shapes[${i}].x0`] = s.step; update[`shapes[${i}].x1`] = s.step; }
+      // only a line that is elsewhere: a relayout redraws all four panels (~40 ms), and after a rerun the
+      // server's panels already sit at the step
+      if (shape.name === 'cursor' && (shape.x0 !== s.step || shape.x1 !== s.step)) {
+        update[`shapes[${i}].x0`] = s.step; update[`shapes[${i}].x1`] = s.step;
+      }
     });
     if (Object.keys(update).length) window.Plotly.relayout(panels, update);
   }
