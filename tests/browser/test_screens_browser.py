@@ -3,7 +3,8 @@
 Projector: a 1280x720 window at 150 % browser zoom, sidebar open, is an 853x480 CSS-pixel viewport drawn
 at a device scale factor of 1.5 (as docs/screenshots.py emulates it). With "Projector view" on, the race
 chart and its Play button are on the first screen and the chart's text is at least 16 px.
-Phone: 390x844 with a phone's User-Agent: the legend stays above the plot area, not over it, and the
+Without "Projector view", in that 853-pixel window the stage and the inspector go under the map, which keeps
+the main area's width (beside it, the map would get ~300 px). Phone: 390x844 with a phone's User-Agent: the legend stays above the plot area, not over it, and the
 Play button is not under the step slider.
 """
 
@@ -78,6 +79,23 @@ def test_projector_view_fits_the_chart_and_play_on_the_first_screen(browser, app
                 .map(t => parseFloat(getComputedStyle(t).fontSize))"""
         )
         assert sizes and min(sizes) >= 16, sorted(set(sizes))
+    finally:
+        context.close()
+
+
+def test_a_narrow_window_puts_the_stage_and_inspector_under_the_map(browser, app_url):
+    from playwright.sync_api import expect
+
+    context, page, chart = open_playground(browser, app_url, PROJECTOR)
+    try:
+        stage = page.locator(".gd-stage").first
+        expect(stage).to_be_visible(timeout=60_000)
+        main = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+        box, controls = chart.bounding_box(), stage.bounding_box()
+        assert controls["y"] >= box["y"] + box["height"], (controls, box)  # under the map, not beside it
+        assert box["width"] >= 0.8 * main["width"], (box, main)
+        inspector = page.locator(".st-key-pg_readout").bounding_box()
+        assert inspector["y"] >= box["y"] + box["height"], (inspector, box)
     finally:
         context.close()
 

@@ -208,11 +208,20 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
 [data-testid="stMainBlockContainer"] h1 { display: none; }
 </style>"""
-# a phone: the page title on one line, so that the chart starts on the first screen
-# the inspector's equations in a column beside the map: smaller, and scrolled rather than cut off
+# the inspector's equations in a column beside the map: smaller, and scrolled rather than cut off. Beside
+# the map only where the page is wide: in a window under 1000 CSS pixels (a 1280x720 projector at 150 % zoom
+# is 853) the map's 3/5 of what the sidebar leaves is ~300 px, so there the stage and the inspector go under
+# the map (Streamlit itself stacks columns only under 640 px)
 READOUT_CSS = """<style>
 .st-key-pg_readout .katex-display { overflow-x: auto; overflow-y: hidden; font-size: 0.92em; margin: 0.4em 0; }
+@media (max-width: 1000px) {
+  [data-testid="stHorizontalBlock"]:has(.st-key-pg_race) { flex-wrap: wrap; }
+  [data-testid="stHorizontalBlock"]:has(.st-key-pg_race) > [data-testid="stColumn"] {
+    flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important;
+  }
+}
 </style>"""
+# a phone: the page title on one line, so that the chart starts on the first screen
 PHONE_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
 </style>"""
