@@ -40,7 +40,10 @@ WALL_FACTOR = 3.0
 # - heavy work pauses while an interactive run is in progress, at most YIELD_SECONDS at a time, so a page
 #   that costs little (a first visit, a cheap race computed again) is served at once.
 # Waiting costs no CPU, so it does not count against a Budget's CPU seconds, and it moves its clock deadline.
-HEAVY_AFTER_SECONDS = 0.5
+# 0.1 s: a first visit's page costs less, and at 0.5 s every new session that sent a heavy link ran beside
+# that first visit for its first half second of CPU (ten such clients: a first chart 9-13x slower than on an
+# idle server; at 0.1 s, 4-5x; benchmarks/load.py --attackers 10)
+HEAVY_AFTER_SECONDS = 0.1
 # the lane is held while the holder keeps asking its Budget (every few engine steps); once it has not asked
 # for this long, its computation is over (it is building figures) and the next heavy run may take the lane:
 # five browsers opening the Playground at once on a loaded machine each waited for the others' whole runs
