@@ -73,6 +73,10 @@ def press_lr_up(page) -> None:
     in_settings(page, "o0", press)
 
 
+SCRIPT_DONE = """() => { const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'; }"""
+
+
 def _shown(page) -> dict:
     """What the visitor sees of the scenario: the chart, the widgets that hold it and the share link."""
     from playwright.sync_api import expect
@@ -84,6 +88,18 @@ def _shown(page) -> dict:
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LOAD_MS)
     expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=LOAD_MS)
     expect(page.locator(".st-key-pg_formula input")).not_to_have_value("", timeout=LOAD_MS)
+    # the status widget shows only for runs that last, and a first visit's sidebar comes in a second run: wait
+    # until that run is over too. A number input's first render shows its default (the minimum, -10000) until
+    # an effect applies the session's value: read the widgets once two reads agree
+    page.wait_for_function(SCRIPT_DONE, timeout=LOAD_MS)
+    starts = [page.locator(f".st-key-pg_x0_{i} input") for i in range(2)]
+    x0 = [box.input_value() for box in starts]
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        again = [box.input_value() for box in starts]
+        if again == x0:
+            break
+        x0 = again
 
     def slider(key: str) -> str | None:
         return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
@@ -94,7 +110,7 @@ def _shown(page) -> dict:
     return {
         "chart": page.evaluate(CHART_SIGNATURE_JS, RACE),
         "formula": page.locator(".st-key-pg_formula input").input_value(),
-        "x0": [page.locator(f".st-key-pg_x0_{i} input").input_value() for i in range(2)],
+        "x0": x0,
         "steps": slider("pg_steps"),
         "lr": [
             racer(0, lambda: slider("pg_o0_SGD_lr")),
