@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.targets import Targets, add_check_option  # noqa: E402
-from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_or_exit  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, SCRIPT_DONE_JS, AppServer, chromium_or_exit  # noqa: E402
 
 SCRUB_TARGET_MS = 50.0
 FRAME_MS = 1000 / 60
@@ -70,11 +70,7 @@ REMEMBER_META = "() => { window.__oldMeta = document.querySelector('.st-key-pg_r
 
 def ready(page) -> None:
     page.locator(".st-key-pg_race .main-svg").first.wait_for(state="visible", timeout=120_000)
-    page.wait_for_function(
-        """() => { const app = document.querySelector('[data-testid="stApp"]');
-                   return app && app.getAttribute('data-test-script-state') === 'notRunning'; }""",
-        timeout=120_000,
-    )
+    page.wait_for_function(SCRIPT_DONE_JS, timeout=120_000)
 
 
 def scrub_timings(browser, url: str, positions: int) -> list[float]:

@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
 ]
 # what a chart shows, as a string: trace names, point counts and the last point of each trace; it changes
 # whenever the result drawn changes (a new path, a new surface, new labels). Argument: the chart's selector.
+# true once Streamlit has finished the page's script run (no run in progress)
+SCRIPT_DONE_JS = """() => { const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'; }"""
 CHART_SIGNATURE_JS = """sel => {
     const el = document.querySelector(sel + ' .js-plotly-plot');
     if (!el || !el.data || !el.querySelector('.main-svg')) return null;

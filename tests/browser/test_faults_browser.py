@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.app_server import CHART_SIGNATURE_JS, AppServer
+from tests.app_server import CHART_SIGNATURE_JS, SCRIPT_DONE_JS, AppServer
 
 pytestmark = pytest.mark.browser
 RACE = ".st-key-pg_race"
@@ -73,10 +73,6 @@ def press_lr_up(page) -> None:
     in_settings(page, "o0", press)
 
 
-SCRIPT_DONE = """() => { const app = document.querySelector('[data-testid="stApp"]');
-    return app && app.getAttribute('data-test-script-state') === 'notRunning'; }"""
-
-
 def _shown(page) -> dict:
     """What the visitor sees of the scenario: the chart, the widgets that hold it and the share link."""
     from playwright.sync_api import expect
@@ -91,7 +87,7 @@ def _shown(page) -> dict:
     # the status widget shows only for runs that last, and a first visit's sidebar comes in a second run: wait
     # until that run is over too. A number input's first render shows its default (the minimum, -10000) until
     # an effect applies the session's value: read the widgets once two reads agree
-    page.wait_for_function(SCRIPT_DONE, timeout=LOAD_MS)
+    page.wait_for_function(SCRIPT_DONE_JS, timeout=LOAD_MS)
     starts = [page.locator(f".st-key-pg_x0_{i} input") for i in range(2)]
     x0 = [box.input_value() for box in starts]
     for _ in range(50):
