@@ -80,6 +80,7 @@ from benchmarks.targets import Targets, add_check_option  # noqa: E402
 from benchmarks.targets import verdict as verdict_text  # noqa: E402
 from tests.app_server import CHART_SIGNATURE_JS as SIGNATURE_JS  # noqa: E402
 from tests.app_server import CHROMIUM_ARGS, AppServer, Replicas, chromium_path  # noqa: E402
+from ui.live_chart import LIVE_CHART  # noqa: E402
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -503,7 +504,8 @@ class WsVisitor:
         if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
             key = widget_id.split("-", 2)[-1]
             self.widgets[key] = (kind, inner)
-            if kind == "plotly_chart":
+            # st.plotly_chart, or the Playground's live chart (ui/live_chart.py)
+            if kind == "plotly_chart" or (kind == "bidi_component" and inner.component_name.endswith(LIVE_CHART)):
                 self.charts[key] = time.perf_counter()
                 return key
         return None

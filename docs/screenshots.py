@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.app_server import CHROMIUM_ARGS, AppServer, chromium_path  # noqa: E402
+from tests.app_server import CHROMIUM_ARGS, PLOTLY_CHART, AppServer, chromium_path  # noqa: E402
 
 README_VIEWPORT = {"width": 1400, "height": 1000}
 # name: browser context options
@@ -66,8 +66,8 @@ READY_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stStatusWidgetRunningIcon"]')) return false;
-    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
-}"""
+    return [...document.querySelectorAll('PLOTLY_CHART')].every(c => c.querySelector('.main-svg'));
+}""".replace("PLOTLY_CHART", PLOTLY_CHART)
 # Streamlit scrolls the page inside its main container, not the document: the height of what it holds
 CONTENT_HEIGHT_JS = """() => {
     const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;

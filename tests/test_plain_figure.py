@@ -10,7 +10,7 @@ import pytest
 from _plotly_utils.utils import convert_to_base64
 
 import gdviz
-from tests.app.apptest import open_app
+from tests.app.apptest import chart_specs, open_app
 from ui.figures.panels import panels_figure
 from ui.figures.plain import PlainFigure, typed_arrays
 from ui.figures.race import race_figure, race_spec
@@ -64,7 +64,7 @@ def test_streamlit_sends_the_whole_race_figure():
     """If Streamlit stopped reading to_dict() the chart would arrive empty: the element must carry every frame."""
     at = open_app()
     assert not at.exception
-    race_chart, panels = (json.loads(element.proto.spec) for element in at.get("plotly_chart"))
+    race_chart, panels = (json.loads(spec) for spec in chart_specs(at))
     meta = race_chart["layout"]["meta"]
     assert meta["kind"] == "race" and len(race_chart["frames"]) == meta["frames"] > 1
     assert len(race_chart["data"]) > meta["paths"][-1]

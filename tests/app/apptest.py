@@ -6,6 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui.live_chart import LIVE_CHART, figure_of
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120
 
@@ -36,3 +38,15 @@ def ok(at: AppTest) -> None:
 def query_of(at: AppTest) -> dict[str, str]:
     """The page's URL parameters, each its last value."""
     return {key: (value[-1] if isinstance(value, list) else value) for key, value in at.query_params.items()}
+
+
+def chart_specs(at: AppTest) -> list[str]:
+    """The JSON of every Plotly chart on the page, in page order: ``st.plotly_chart``'s spec, or the figure a live
+    chart (ui/live_chart.py: the Playground's race, panels and 3-D view) sends."""
+    specs = []
+    for node in at._tree:
+        if node.type == "plotly_chart":
+            specs.append(node.proto.spec)
+        elif node.type == "bidi_component" and node.proto.component_name.endswith(LIVE_CHART):
+            specs.append(figure_of(node.proto.bytes))
+    return specs

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import gdviz
-from tests.app.apptest import ok, open_app, query_of
+from tests.app.apptest import chart_specs, ok, open_app, query_of
 from ui.playground.presets import PRESETS
 from ui.playground.scenario import Scenario, from_query, to_query
 from ui.state.entries import entry
@@ -16,7 +16,7 @@ from ui.state.text import escape_markdown
 
 
 def _plotly_specs(at: AppTest) -> list[str]:
-    return [element.proto.spec for element in at.get("plotly_chart")]
+    return chart_specs(at)
 
 
 def test_playground_runs_and_the_url_holds_the_default_scenario():

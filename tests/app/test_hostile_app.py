@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import gdviz
 from gdviz import critical
-from tests.app.apptest import APP, TIMEOUT, ok, query_of
+from tests.app.apptest import APP, TIMEOUT, chart_specs, ok, query_of
 from tests.test_formula_hostile import HOSTILE
 from tests.test_hardening import NUMERIC_CASES, shared_state
 from ui import limits
@@ -65,7 +65,7 @@ def _strict(text: str):
 
 def _charts(at: AppTest) -> list[dict]:
     """Every plotly chart's spec as sent to the browser, read as strict JSON (no NaN, no Infinity)."""
-    return [_strict(element.proto.spec) for element in at.get("plotly_chart")]
+    return [_strict(spec) for spec in chart_specs(at)]
 
 
 def _run(at: AppTest) -> AppTest:
@@ -310,7 +310,7 @@ def test_sessions_are_isolated():
     assert first.text_input(key="pg_o0_label").value == ""
     assert query_of(first)["steps"] == "300" and query_of(second)["steps"] == "50"
     third = playground({"f": "x^2 + 3*y^2", "x0": "2,1", "steps": "300"})  # the same link: the same picture
-    assert third.get("plotly_chart")[0].proto.spec == first.get("plotly_chart")[0].proto.spec
+    assert chart_specs(third)[0] == chart_specs(first)[0]
 
 
 def test_visits_leave_shared_state_unchanged():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_server import CHROMIUM_ARGS, ROOT, AppServer, chromium_path
+from tests.app_server import CHROMIUM_ARGS, PLOTLY_CHART, ROOT, AppServer, chromium_path
 
 SERVER_START_TIMEOUT_S = 90.0
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -72,7 +72,7 @@ def cold_start_s(browser, app_url) -> float:
     page = context.new_page()
     start = time.perf_counter()
     page.goto(app_url)
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(state="visible", timeout=120_000)
+    page.locator(f"{PLOTLY_CHART} .main-svg").first.wait_for(state="visible", timeout=120_000)
     elapsed = time.perf_counter() - start
     context.close()
     return elapsed

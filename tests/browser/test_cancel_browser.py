@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.app_server import AppServer
+from tests.app_server import PLOTLY_CHART, AppServer
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def server(browser, tmp_path_factory):
         context = browser.new_context()
         tab = context.new_page()
         tab.goto(app.url)
-        tab.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(state="visible", timeout=120_000)
+        tab.locator(f"{PLOTLY_CHART} .main-svg").first.wait_for(state="visible", timeout=120_000)
         context.close()
         yield app
     finally:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks.targets import ENFORCE_TARGETS_HINT, verdict
+from tests.app_server import PLOTLY_CHART
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +42,7 @@ def report(record_property, capsys, name: str, value: float, text: str) -> None:
 
 def race_chart(page):
     """The race figure (a page may show more charts); its Play button is the stage's, beside it."""
-    return page.locator(
-        '.st-key-pg_race[data-testid="stPlotlyChart"], .st-key-pg_race [data-testid="stPlotlyChart"]'
-    ).first
+    return page.locator(f".st-key-pg_race {PLOTLY_CHART}").first
 
 
 def open_app(page, url: str):

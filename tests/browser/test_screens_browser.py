@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.app_server import PLOTLY_CHART
+
 pytestmark = pytest.mark.browser
 
 PROJECTOR = {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5}
@@ -75,7 +77,7 @@ def test_projector_view_fits_the_chart_and_play_on_the_first_screen(browser, app
         assert play["y"] + play["height"] <= view["height"], (play, view)
         sizes = chart.locator(".main-svg").first.evaluate(
             """svg => [...svg.ownerDocument.querySelectorAll('.js-plotly-plot text')]
-                .filter(t => svg.closest('[data-testid="stPlotlyChart"]').contains(t) && t.textContent.trim())
+                .filter(t => svg.closest('.gd-live').contains(t) && t.textContent.trim())
                 .map(t => parseFloat(getComputedStyle(t).fontSize))"""
         )
         assert sizes and min(sizes) >= 16, sorted(set(sizes))
@@ -113,7 +115,7 @@ def test_phone_legend_and_controls_do_not_overlap(browser, app_url):
         rail = chart.locator(".slider-rail-rect").first.bounding_box()
         assert not boxes_overlap(play, rail), (play, rail)
         # the panels' titles over the half-width panels do not run into each other
-        panels = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+        panels = page.locator(f"{PLOTLY_CHART}").nth(1)
         titles = panels.locator(".annotation-text").all()[:4]
         boxes = [t.bounding_box() for t in titles]
         assert len(boxes) == 4

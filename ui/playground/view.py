@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, MutableMapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from ui import limits
 from ui.figures.panels import panels_figure, results_rows
 from ui.figures.plain import PlainFigure
 from ui.figures.race import MAX_FRAMES, race_spec
+from ui.live_chart import figure_json, live_chart
 from ui.playground import controls, scrub, sidebar_state, stage
 from ui.playground.export import csv_bytes, figure_html, json_bytes, pytorch_download
 from ui.playground.headline import first_visit_line
@@ -185,13 +187,10 @@ def divergence(race: Race) -> None:
 # -- the race --------------------------------------------------------------------------------------
 def _on_click() -> None:
     """A click on the map (or the 1-D curve) moves the start point there."""
-    event = st.session_state.get(K_RACE)
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
-    if not points and event is not None and hasattr(event, "selection"):
-        points = event.selection.get("points", [])
-    if not points:
+    result = st.session_state.get(K_RACE)
+    point = result.get("click") if hasattr(result, "get") else None
+    if not isinstance(point, dict):
         return
-    point = points[0]
     cap = limits.MAX_ABS_START
     dim = st.session_state.get("pg_dim", 2)
     coordinates = [point.get("x")] if dim == 1 else [point.get("x"), point.get("y")]
@@ -244,6 +243,11 @@ class RaceFigure:
     figure: go.Figure
     scrub_note: str | None  # why some racers cannot be scrubbed (None: all can)
 
+    @cached_property
+    def json(self) -> bytes:
+        """What the browser gets (ui/live_chart.py), serialized once per cached figure."""
+        return figure_json(self.figure)
+
 
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
 def _race_figure(key: str, _race: Race, view: str = "standard", step: int | None = None) -> RaceFigure:
@@ -272,11 +276,11 @@ def _race_figure(key: str, _race: Race, view: str = "standard", step: int | None
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
 def _panels_figure(
     key: str, log_loss: bool, cursor: int, tolerance: float, _race: Race, compact: bool = False
-) -> go.Figure:
+) -> bytes:
     fig = panels_figure(
         _race.trajectories, _race.labels, log_loss=log_loss, current_step=cursor, tolerance=tolerance, compact=compact
     )
-    return PlainFigure(fig.to_dict())  # copied once here, not again on every rerun that shows it
+    return figure_json(PlainFigure(fig.to_dict()))  # serialized once here, not again on every rerun that shows it
 
 
 def legend_caption(meta: dict) -> str:
@@ -309,11 +313,10 @@ def race_section(race: Race) -> None:
     built = _race_figure(race.key, race, view, step)
     chart, side = st.columns([3, 2], gap="medium") if view == "standard" else (st.container(), st.container())
     with chart:
-        st.plotly_chart(
-            built.figure,
+        live_chart(
+            built.json,
             key=K_RACE,
-            on_select=_on_click,
-            selection_mode=("points",),
+            on_click=_on_click,
             # on a phone the mode bar would sit on the legend, and a finger drag on the map zooms by mistake
             config={"displaylogo": False, "scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
         )
@@ -366,7 +369,7 @@ def panels(race: Race) -> None:
     cursor = stage.cursor(st.session_state, race.scenario.steps)
     right.caption(f"The dashed line is the race's step ({cursor}): move it with the controls beside the map.")
     fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, on_phone())
-    st.plotly_chart(fig, key="pg_panels")
+    live_chart(fig, key="pg_panels", config={"displaylogo": False})
     rows = results_rows(race.trajectories, race.labels, tolerance)
     if rows:
         header = list(rows[0])

@@ -9,12 +9,12 @@ A browser-side controller may move its step with ui/figures/surface_3d_js.py's S
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui import limits
 from ui.figures.plain import PlainFigure
 from ui.figures.surface_3d import surface_3d_spec
+from ui.live_chart import figure_json, live_chart
 from ui.playground.simulate import Race
 
 K_RACE_3D = "pg_race3d"
@@ -22,10 +22,10 @@ CONFIG_3D = {"displaylogo": False, "plotGlPixelRatio": 1}
 
 
 @st.cache_resource(max_entries=limits.FIGURE_CACHE_MAX_ENTRIES, show_spinner=False)
-def _surface_3d_figure(key: str, current_step: int | None, _race: Race) -> go.Figure:
-    # never mutated after this: one instance per scenario and step serves every rerun and session
+def _surface_3d_figure(key: str, current_step: int | None, _race: Race) -> bytes:
+    # one serialized figure per scenario and step serves every rerun and session
     spec = surface_3d_spec(_race.surface, _race.trajectories, _race.labels, current_step=current_step)
-    return PlainFigure(spec)
+    return figure_json(PlainFigure(spec))
 
 
 def surface_3d_chart(race: Race, current_step: int | None = None) -> None:
@@ -33,4 +33,4 @@ def surface_3d_chart(race: Race, current_step: int | None = None) -> None:
     if race.surface.dim != 2:
         return
     fig = _surface_3d_figure(race.key, current_step, race)
-    st.plotly_chart(fig, key=K_RACE_3D, config=CONFIG_3D)
+    live_chart(fig, key=K_RACE_3D, config=CONFIG_3D)

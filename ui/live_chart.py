@@ -1,0 +1,144 @@
+"""A Plotly chart that stays mounted while its figure changes: one ``Plotly.react`` per new figure.
+
+Why not ``st.plotly_chart``: Streamlit derives that element's identity from the figure itself, so every changed
+figure is a new element. Its frontend then copies the whole figure twice and Plotly draws it twice, from
+scratch (measured on the race chart: ~110-180 ms per draw on this 2-core machine, the panels alike), which put
+a released slider change at ~0.75 s against the 0.3 s of issue 12. This component keeps one element per key
+(a keyed components-v2 element keeps its identity whatever its data), so a new figure is one diff-and-draw in
+place, and the handlers the stage (ui/playground/stage_js.py) bound to the chart stay bound.
+
+The browser code draws with the page's own Plotly: Streamlit's Plotly bundle, which sets ``window.Plotly``,
+imported from Streamlit's static folder when no ``st.plotly_chart`` has loaded it yet (the same file, so the
+browser loads and runs it once either way). The figure travels as bytes of JSON (the same JSON
+``st.plotly_chart`` would send, built once per cached figure), not as JSON inside the component's own JSON.
+
+A click on the chart is reported as ``click``: ``{"x": ..., "y": ...}`` of the point under the pointer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import plotly.io
+import streamlit as st
+
+LIVE_HTML = '<div class="gd-live"></div>'
+LIVE_JS = r"""
+function plotly(chunk) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__gdvizPlotly) {
+    // Streamlit's own bundle, next to the page's main script: the file its st.plotly_chart would load
+    const main = document.querySelector('script[type=module][src*="/static/js/"]');
+    const url = new URL(chunk, main ? main.src : new URL('static/js/', document.baseURI));
+    window.__gdvizPlotly = import(url.href).then(() => window.Plotly);
+  }
+  return window.__gdvizPlotly;
+}
+
+function decode(data) {
+  if (typeof data === 'string') return data;
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  return new TextDecoder().decode(bytes);
+}
+
+async function draw(box, text) {
+  const payload = JSON.parse(text);
+  const Plotly = await plotly(payload.plotly);
+  if (box.__gdvizText !== text) return;  // a newer figure arrived while Plotly loaded
+  const config = JSON.stringify(payload.config);
+  let gd = box.querySelector('.gd-live-chart');
+  if (gd && gd.__gdvizConfig !== config) {  // a new config means a fresh chart: Plotly would start over anyway
+    Plotly.purge(gd);
+    gd.remove();
+    gd = null;
+  }
+  if (!gd) {
+    gd = document.createElement('div');
+    gd.className = 'gd-live-chart';
+    gd.__gdvizConfig = config;
+    box.appendChild(gd);
+    // a column that changes width (the sidebar opened or closed, a narrower window) redraws the chart at its
+    // width; the observer's first call, for the size the chart was just drawn at, does not (one draw, not two)
+    new ResizeObserver(() => {
+      if (gd.isConnected && gd._fullLayout && Math.abs(gd._fullLayout.width - box.clientWidth) > 1) {
+        Plotly.Plots.resize(gd);
+      }
+    }).observe(box);
+  }
+  const figure = payload.figure;
+  const started = performance.now();
+  await Plotly.react(gd, { data: figure.data || [], layout: figure.layout || {}, frames: figure.frames || [],
+                           config: payload.config });
+  gd.__gdvizDrawMs = performance.now() - started;
+  // for benchmarks/immediacy.py: the frame that first shows this figure (the page may stay busy after the draw)
+  const meta = gd.layout && gd.layout.meta;
+  requestAnimationFrame(() => { gd.__gdvizShown = { meta, at: performance.now() }; });
+  if (payload.clicks && !gd.__gdvizClicks) {
+    gd.__gdvizClicks = true;
+    gd.on('plotly_click', e => {
+      const point = e && e.points && e.points[0];
+      if (point && Number.isFinite(point.x)) box.__gdvizTell('click', { x: point.x, y: point.y ?? null });
+    });
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const box = parentElement.querySelector('.gd-live');
+  box.__gdvizTell = setTriggerValue;
+  if (data == null) return;
+  const text = decode(data);
+  if (text === box.__gdvizText) return;  // a rerun with the figure it shows
+  box.__gdvizText = text;
+  draw(box, text).catch(e => {
+    box.textContent = 'The chart could not be drawn: ' + (e && e.message ? e.message : e);
+  });
+}
+"""
+LIVE_CSS = ".gd-live { width: 100%; } .gd-live-chart { width: 100%; }"
+
+LIVE_CHART = "gdviz_live_chart"
+_LIVE = st.components.v2.component(LIVE_CHART, html=LIVE_HTML, css=LIVE_CSS, js=LIVE_JS, isolate_styles=False)
+
+
+@lru_cache(maxsize=1)
+def plotly_bundle() -> str:
+    """The file name of Streamlit's Plotly bundle (it carries a content hash that changes with the release)."""
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    found = sorted(folder.glob("PlotlyChart.*.js"))
+    if not found:
+        raise RuntimeError(f"Streamlit's Plotly bundle is not in {folder}")
+    return found[0].name
+
+
+def figure_json(figure: Any) -> bytes:
+    """The figure as the JSON ``st.plotly_chart`` would send (plotly.py's own encoder: NaN as null, arrays as
+    plotly.js's typed arrays), as bytes. Build it once per cached figure: it is the bulk of a rerun's output."""
+    return plotly.io.to_json(figure, validate=False).encode()
+
+
+_FIGURE = b',"figure":'
+
+
+def payload(figure_bytes: bytes, config: dict[str, Any], clicks: bool) -> bytes:
+    """What the browser gets: the figure's JSON spliced in as it is (not parsed and dumped again)."""
+    head = json.dumps({"plotly": plotly_bundle(), "config": config, "clicks": clicks}).encode()
+    return head[:-1] + _FIGURE + figure_bytes + b"}"
+
+
+def figure_of(sent: bytes) -> str:
+    """The figure's JSON in what :func:`payload` made, as it was given (for tests: strict JSON readers)."""
+    return sent[sent.index(_FIGURE) + len(_FIGURE) : -1].decode()
+
+
+def live_chart(
+    figure_bytes: bytes, *, key: str, config: dict[str, Any], on_click: Callable[[], None] | None = None
+) -> Any:
+    """Draw a figure (from :func:`figure_json`) in the chart of ``key``; ``on_click`` runs on a click, with the
+    point in ``st.session_state[key]["click"]``."""
+    callbacks = {"on_click_change": on_click} if on_click else {}
+    return _LIVE(key=key, data=payload(figure_bytes, config, on_click is not None), **callbacks)
