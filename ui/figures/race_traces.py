@@ -276,7 +276,6 @@ class RaceTraces:
                     hovertemplate=hover_template(r.text, self.dim, r.n_runs > 1),
                     line=dict(color=r.color, width=2.5),
                     marker=dict(color=r.color, size=3 if small else 5),
-                    unselected=dict(marker=dict(opacity=1)),
                 )
             )
         templates = [hover_template(r.text, self.dim, r.n_runs > 1) for r in self.runs for _ in range(r.n_runs)]
@@ -287,7 +286,6 @@ class RaceTraces:
                 showlegend=False,
                 hovertemplate=templates,
                 marker=dict(line=dict(color="white", width=1.5)),
-                unselected=dict(marker=dict(opacity=1)),
             )
         )
         colors = [r.color for r in self.runs for _ in range(r.n_runs) for _ in range(3)]
@@ -315,7 +313,6 @@ class RaceTraces:
                             angleref="previous",
                             line=dict(color="#262626", width=1),
                         ),
-                        unselected=dict(marker=dict(opacity=1)),
                     )
                 )
         return styles
@@ -344,18 +341,17 @@ class RaceTraces:
         contours = contour_trace(*iso_line_arrays(gx, gy, z, levels))
         hx, hy = cell_grid(lo, hi, HOVER_GRID)
         mesh = np.stack(np.meshgrid(hx, hy), axis=-1).reshape(-1, 2)
-        # invisible points make the picture hoverable, and clickable for st.plotly_chart selections
+        # points that are hovered and clicked but not drawn: hover labels for the picture, and the click that
+        # moves the start (ui/live_chart.py). Drawn as invisible markers (the same to the eye), the 1,600
+        # points cost ~60 ms of every redraw of the race, a third of it
         grid = dict(
             type="scatter",
             x=_fixed(mesh[:, 0], self.decimals[0]),
             y=_fixed(mesh[:, 1], self.decimals[1]),
             customdata=sig(surface_values(s, mesh), 5),
-            mode="markers",
+            mode="none",
             name="surface",
             showlegend=False,
-            marker=dict(size=12, opacity=0, color="#000"),
-            selected=dict(marker=dict(opacity=0.6)),
-            unselected=dict(marker=dict(opacity=0)),
             hovertemplate="x = (%{x:.4g}, %{y:.4g})<br>f(x) = %{customdata:.5g}<extra>surface</extra>",
         )
         return [contours, grid], [image], {"levels": levels}
@@ -396,7 +392,6 @@ class RaceTraces:
                     marker=marker,
                     customdata=rows,
                     hovertemplate=template,
-                    unselected=dict(marker=dict(opacity=1)),
                 )
             )
         if self.runs:
@@ -412,7 +407,6 @@ class RaceTraces:
                     customdata=[sig(p) for p in starts],
                     hovertemplate=f"start<br>x₀ = ({coords})<extra></extra>",
                     marker=dict(symbol="circle-open", size=16, color="#111", line=dict(width=2.5)),
-                    unselected=dict(marker=dict(opacity=1)),
                 )
             )
         return out
