@@ -18,15 +18,19 @@ scenario, problems = sidebar.read_scenario(state)
 sidebar.remember(state, scenario, st.query_params)
 
 st.title("Optimizer playground")
-view.story(scenario)
-view.notices(sidebar.link_notices(state, scenario) + problems)
-if formula_error:
-    st.error(f"The formula is not accepted: {view.escape(formula_error)}")
+# the story, the first visit's line and the notices come and go, inside one block each, so that the race keeps its
+# place on the page: the browser draws an element that moved as a new one (every chart in it from scratch)
+with st.container():
+    view.story(scenario)
+    view.notices(sidebar.link_notices(state, scenario) + problems)
+    if formula_error:
+        st.error(f"The formula is not accepted: {view.escape(formula_error)}")
 
 race, error = simulate(scenario)
 if race is not None:
-    view.headline(race)
-    view.notices([race.notice] if race.notice else [])
+    with st.container():
+        view.headline(race)
+        view.notices([race.notice] if race.notice else [])
     view.race_section(race)
 if first_paint.later(race is not None):
     st.stop()  # a first visit: the chart alone first; the rest follows once it is on screen
@@ -38,6 +42,7 @@ if race is None:
         st.info(view.FORMULA_HELP)
     st.stop()
 
-view.divergence(race)
+with st.container():
+    view.divergence(race)
 view.panels(race)
 view.share(race)

@@ -255,3 +255,36 @@ def test_a_formula_that_changes_dimension_and_back_keeps_a_start_inside_the_wind
     at.text_input(key="pg_formula").set_value("x^2 + 2*y^2").run()
     ok(at)
     assert query_of(at)["x0"] == "-5,-2"
+
+
+def _keyed_places(at: AppTest) -> dict[str, tuple[int, ...]]:
+    """Where each keyed element sits in the page: its path of child indices, as the browser places it."""
+    places: dict[str, tuple[int, ...]] = {}
+
+    def walk(node, path: tuple[int, ...]) -> None:
+        for index, child in getattr(node, "children", {}).items():
+            element_id = getattr(getattr(child, "proto", None), "id", "")
+            if isinstance(element_id, str) and element_id.startswith("$$ID-"):
+                places[element_id.split("-", 2)[-1]] = (*path, index)
+            walk(child, (*path, index))
+
+    walk(at._tree, ())
+    return places
+
+
+def test_the_race_keeps_its_place_when_the_lines_above_it_come_and_go():
+    """The browser draws an element that moved as a new one: the race chart (and the stage's state with it) would
+    start from scratch at every change that drops the first visit's line, or adds a notice, above it."""
+    charts = ("pg_race", "pg_stage", "pg_panels")
+    at = open_app()
+    first = _keyed_places(at)
+    assert at.markdown[0].value.startswith(":material/play_circle:")  # the first visit's line is there
+    at.select_slider(key="pg_steps").set_value(50).run()
+    ok(at)
+    assert not at.markdown[0].value.startswith(":material/play_circle:")  # ... and gone after a change
+    changed = _keyed_places(at)
+    noticed = open_app({"steps": "many", "x0": "nan,1"})  # a link with notices above the race
+    ok(noticed)
+    assert noticed.warning
+    assert {key: first[key] for key in charts} == {key: changed[key] for key in charts}
+    assert {key: first[key] for key in charts} == {key: _keyed_places(noticed)[key] for key in charts}

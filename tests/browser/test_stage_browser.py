@@ -13,6 +13,7 @@ window.__sends = 0;
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (...args) { window.__sends += 1; return send.apply(this, args); };
 """
+RACE_DIV = ".st-key-pg_race .js-plotly-plot"
 STAGE = "() => { const s = window.__gdvizStage; return s && s.gd ? {step: s.step, playing: s.playing} : null; }"
 PANEL_CURSOR = """() => {
     const gd = document.querySelector('.st-key-pg_panels .js-plotly-plot');
@@ -128,6 +129,9 @@ def test_scrubbing_redraws_in_the_browser_and_release_commits(page, app_url):
     assert all(len(path) == 41 for path in drawn)  # the path up to the cursor's step, as the race draws it
     # letting go makes it the scenario's: the link and the sidebar follow, the step stays
     value = page.locator(".gd-stage .gd-eta output").inner_text()
+    page.evaluate(
+        f"() => {{ window.__raceDiv = document.querySelector('{RACE_DIV}'); window.__raceMeta = window.__raceDiv.layout.meta; }}"
+    )
     slider.evaluate("(i) => i.dispatchEvent(new Event('change'))")
     page.wait_for_function(f"() => new URL(location.href).searchParams.get('o1.lr') === '{value}'", timeout=60_000)
     page.locator(".st-key-pg_box_o0 button").first.click()  # racer 1's settings: its lr slider shows the value
@@ -139,6 +143,10 @@ def test_scrubbing_redraws_in_the_browser_and_release_commits(page, app_url):
     assert stage_step(page) == 40
     committed = page.evaluate(PATH, 0)
     assert committed[-1] == pytest.approx(drawn[-1][-1], abs=1e-3)  # the committed run is the path shown
+    # the new figure went into the chart on screen (ui/live_chart.py), not into a new chart that replaced it
+    assert page.evaluate(
+        f"() => document.querySelector('{RACE_DIV}') === window.__raceDiv && window.__raceDiv.layout.meta !== window.__raceMeta"
+    )
 
 
 HEAD_3D = """() => {
