@@ -44,6 +44,8 @@ from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP, log_grid
 
 K_RACE = "pg_race"
+# nothing on these charts is selected: no box or lasso selection in their mode bars
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 K_RERUN = "pg_sidebar_rerun"  # set while the one rerun that realigns the chart with the sidebar is pending
 FORMULA_HELP = (
     "Formulas use x and y (or x1 and x2), numbers, + - * / ^ and sin cos tan exp log sqrt abs tanh sinh cosh, "
@@ -318,7 +320,7 @@ def race_section(race: Race) -> None:
             key=K_RACE,
             on_click=_on_click,
             # on a phone the mode bar would sit on the legend, and a finger drag on the map zooms by mistake
-            config={"displaylogo": False, "scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
+            config=CHART_CONFIG | {"scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
         )
         caption = legend_caption(built.figure.to_dict()["layout"].get("meta", {}))
         if caption:
@@ -369,7 +371,7 @@ def panels(race: Race) -> None:
     cursor = stage.cursor(st.session_state, race.scenario.steps)
     right.caption(f"The dashed line is the race's step ({cursor}): move it with the controls beside the map.")
     fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, on_phone())
-    live_chart(fig, key="pg_panels", config={"displaylogo": False})
+    live_chart(fig, key="pg_panels", config=CHART_CONFIG)
     rows = results_rows(race.trajectories, race.labels, tolerance)
     if rows:
         header = list(rows[0])
