@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.app_server import PLOTLY_CHART
 from ui.playground.scenario import from_query
 
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ def open_page(page, app_url: str, title: str):
     from playwright.sync_api import expect
 
     page.goto(app_url)
-    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=LOAD_MS)
+    expect(page.locator(f"{PLOTLY_CHART} .main-svg").first).to_be_visible(timeout=LOAD_MS)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
     expect(
         page.get_by_role("heading", name=title if title != "Schedules" else "Learning-rate schedules")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.app_server import PLOTLY_CHART
+
 pytestmark = pytest.mark.browser
 
 LOAD_TIMEOUT_MS = 90_000
@@ -27,7 +29,7 @@ def test_three_optimizers_descend_one_network_landscape_together(page, app_url):
     from playwright.sync_api import expect
 
     page.goto(app_url)
-    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.locator(f"{PLOTLY_CHART} .main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Networks").click()
     chart = page.locator(".st-key-nn_chart")
     expect(chart.locator(".main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)

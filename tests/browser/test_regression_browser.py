@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.app_server import PLOTLY_CHART
+
 pytestmark = pytest.mark.browser
 
 LOAD_TIMEOUT_MS = 90_000
@@ -24,7 +26,7 @@ def open_page(page, app_url: str):
     from playwright.sync_api import expect
 
     page.goto(app_url)
-    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.locator(f"{PLOTLY_CHART} .main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Linear Regression").click()
     chart = page.locator(".st-key-rg_fit")
     expect(chart.locator(".main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
