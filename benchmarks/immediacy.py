@@ -4,7 +4,8 @@
    per position: from the slider's input event until the browser has drawn the new path (plotly's restyle
    done, then the next animation frame). Target <= 50 ms per position (stretch: one frame, 16.7 ms).
 2. A released change: a key press on the sidebar's lr slider -> the server reruns the race -> the new race
-   chart drawn (its figure's meta changed and plotly drew it). Target <= 0.3 s on a quiet machine. The peer,
+   chart drawn: the first animation frame after plotly drew the figure (whose meta changed), as the chart
+   notes it (ui/live_chart.py). Target <= 0.3 s on a quiet machine. The peer,
    in the same run: the lightest Streamlit page where a key press on a slider redraws one small chart, the
    floor of any Streamlit round trip on this machine.
 
