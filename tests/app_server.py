@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # loopback only: nothing here talks to another machine
 # a Plotly chart on a page: Streamlit's own element, or the app's live chart (ui/live_chart.py: the Playground's)
-PLOTLY_CHART = ':is([data-testid="stPlotlyChart"], .gd-live)'
+# unless it is put away (hidden)
+PLOTLY_CHART = ':is([data-testid="stPlotlyChart"], .gd-live:not([hidden]))'
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -47,6 +47,12 @@ function decode(data) {
 
 async function draw(box, text) {
   const payload = JSON.parse(text);
+  if (!payload.figure) {  // put away: the chart stays, hidden, to come back without building its scene again
+    box.hidden = true;
+    return;
+  }
+  // back from hidden: laid out (so that Plotly reads its size) but not seen until the new figure is drawn
+  if (box.hidden) { box.style.visibility = 'hidden'; box.hidden = false; }
   const Plotly = await plotly(payload.plotly);
   if (box.__gdvizText !== text) return;  // a newer figure arrived while Plotly loaded
   const config = JSON.stringify(payload.config);
@@ -63,7 +69,9 @@ async function draw(box, text) {
     box.appendChild(gd);
     // a column that changes width (the sidebar opened or closed, a narrower window) redraws the chart at its
     // width; the observer's first call, for the size the chart was just drawn at, does not (one draw, not two)
+    // (and not while put away, or coming back: the next figure is drawn at the width the chart has then)
     new ResizeObserver(() => {
+      if (box.hidden || box.style.visibility === 'hidden' || !box.clientWidth) return;
       if (gd.isConnected && gd._fullLayout && Math.abs(gd._fullLayout.width - box.clientWidth) > 1) {
         Plotly.Plots.resize(gd);
       }
@@ -74,6 +82,7 @@ async function draw(box, text) {
   await Plotly.react(gd, { data: figure.data || [], layout: figure.layout || {}, frames: figure.frames || [],
                            config: payload.config });
   gd.__gdvizDrawMs = performance.now() - started;
+  box.style.visibility = '';
   // for benchmarks/immediacy.py: the frame that first shows this figure (the page may stay busy after the draw)
   const meta = gd.layout && gd.layout.meta;
   requestAnimationFrame(() => { gd.__gdvizShown = { meta, at: performance.now() }; });
@@ -99,7 +108,11 @@ export default function (component) {
   });
 }
 """
-LIVE_CSS = ".gd-live { width: 100%; } .gd-live-chart { width: 100%; }"
+# a hidden chart takes no room: its element's container goes too (Streamlit spaces the containers it shows)
+LIVE_CSS = """
+.gd-live { width: 100%; } .gd-live-chart { width: 100%; }
+[data-testid="stElementContainer"]:has(.gd-live[hidden]) { display: none; }
+"""
 
 LIVE_CHART = "gdviz_live_chart"
 _LIVE = st.components.v2.component(LIVE_CHART, html=LIVE_HTML, css=LIVE_CSS, js=LIVE_JS, isolate_styles=False)
@@ -124,21 +137,25 @@ def figure_json(figure: Any) -> bytes:
 _FIGURE = b',"figure":'
 
 
-def payload(figure_bytes: bytes, config: dict[str, Any], clicks: bool) -> bytes:
-    """What the browser gets: the figure's JSON spliced in as it is (not parsed and dumped again)."""
+def payload(figure_bytes: bytes | None, config: dict[str, Any], clicks: bool) -> bytes:
+    """What the browser gets: the figure's JSON spliced in as it is (not parsed and dumped again); no figure
+    hides the chart."""
     head = json.dumps({"plotly": plotly_bundle(), "config": config, "clicks": clicks}).encode()
-    return head[:-1] + _FIGURE + figure_bytes + b"}"
+    return head if figure_bytes is None else head[:-1] + _FIGURE + figure_bytes + b"}"
 
 
-def figure_of(sent: bytes) -> str:
-    """The figure's JSON in what :func:`payload` made, as it was given (for tests: strict JSON readers)."""
-    return sent[sent.index(_FIGURE) + len(_FIGURE) : -1].decode()
+def figure_of(sent: bytes) -> str | None:
+    """The figure's JSON in what :func:`payload` made, as it was given (for tests: strict JSON readers); None
+    for a hidden chart."""
+    at = sent.find(_FIGURE)
+    return None if at < 0 else sent[at + len(_FIGURE) : -1].decode()
 
 
 def live_chart(
-    figure_bytes: bytes, *, key: str, config: dict[str, Any], on_click: Callable[[], None] | None = None
+    figure_bytes: bytes | None, *, key: str, config: dict[str, Any], on_click: Callable[[], None] | None = None
 ) -> Any:
     """Draw a figure (from :func:`figure_json`) in the chart of ``key``; ``on_click`` runs on a click, with the
-    point in ``st.session_state[key]["click"]``."""
+    point in ``st.session_state[key]["click"]``. ``None`` hides the chart and keeps what the browser built for
+    it (a 3-D scene: its WebGL context and shaders), so that the next figure is drawn into it at once."""
     callbacks = {"on_click_change": on_click} if on_click else {}
     return _LIVE(key=key, data=payload(figure_bytes, config, on_click is not None), **callbacks)

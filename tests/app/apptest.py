@@ -48,5 +48,7 @@ def chart_specs(at: AppTest) -> list[str]:
         if node.type == "plotly_chart":
             specs.append(node.proto.spec)
         elif node.type == "bidi_component" and node.proto.component_name.endswith(LIVE_CHART):
-            specs.append(figure_of(node.proto.bytes))
+            spec = figure_of(node.proto.bytes)
+            if spec is not None:  # None: a chart put away (hidden)
+                specs.append(spec)
     return specs

@@ -271,8 +271,15 @@ def test_the_3d_toggle_draws_a_3d_chart(pg):
     assert traces[0][0] == "mesh3d", traces
     assert set(_path_names(page)) <= {name for kind, name in traces if kind == "scatter3d"}, traces
     assert chart.locator(".js-plotly-plot").first.evaluate("gd => gd.layout.meta.kind") == "surface3d"
-    toggle.click()  # off again: the tab is shared, and a WebGL scene is not free
-    expect(chart).to_have_count(0, timeout=LOAD_MS)
+    gd = chart.locator(".js-plotly-plot").first
+    gd.evaluate("gd => { window.__scene3d = gd; }")
+    toggle.click()  # off: put away, not removed, so that it comes back without building its WebGL scene again
+    expect(chart).to_be_hidden(timeout=LOAD_MS)
+    toggle.click()
+    expect(chart.locator(".gl-container canvas").first).to_be_visible(timeout=LOAD_MS)
+    assert gd.evaluate("gd => gd === window.__scene3d && gd.layout.meta.kind === 'surface3d'")
+    toggle.click()  # off again for the next test in this tab
+    expect(chart).to_be_hidden(timeout=LOAD_MS)
 
 
 def test_the_download_buttons_give_the_race(pg):

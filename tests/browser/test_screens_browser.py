@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_server import PLOTLY_CHART
-
 pytestmark = pytest.mark.browser
 
 PROJECTOR = {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5}
@@ -115,7 +113,7 @@ def test_phone_legend_and_controls_do_not_overlap(browser, app_url):
         rail = chart.locator(".slider-rail-rect").first.bounding_box()
         assert not boxes_overlap(play, rail), (play, rail)
         # the panels' titles over the half-width panels do not run into each other
-        panels = page.locator(f"{PLOTLY_CHART}").nth(1)
+        panels = page.locator(".st-key-pg_panels")
         titles = panels.locator(".annotation-text").all()[:4]
         boxes = [t.bounding_box() for t in titles]
         assert len(boxes) == 4

@@ -116,7 +116,8 @@ function followers(s) {
     if (Object.keys(update).length) window.Plotly.relayout(panels, update);
   }
   const surface = document.querySelector(SURFACE_3D);
-  if (surface && typeof step3d === 'function') step3d(window.Plotly, surface, s.step);  // ui/figures/surface_3d_js.py
+  const shown = surface && !surface.closest('[hidden]');  // a 3-D view put away (ui/live_chart.py) waits
+  if (shown && typeof step3d === 'function') step3d(window.Plotly, surface, s.step);  // ui/figures/surface_3d_js.py
 }
 
 function moved(s, step, report) {

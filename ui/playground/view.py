@@ -345,11 +345,12 @@ def chart_toggles(race: Race, view: str) -> None:
     )
     if projector != (view == "projector"):
         st.rerun(scope="app")
-    if race.surface.dim == 2 and right.toggle(
-        "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
-    ):
+    if race.surface.dim == 2:
+        shown = right.toggle(
+            "3-D view", key="pg_3d", help="the surface as a mesh with every path on it", persist_state=KEEP
+        )
         # at the cursor's step as the session has it now (this may rerun alone); the stage moves it from there
-        surface_3d_chart(race, stage.cursor(st.session_state, race.scenario.steps))
+        surface_3d_chart(race, stage.cursor(st.session_state, race.scenario.steps), shown=shown)
 
 
 @st.fragment
