@@ -751,13 +751,16 @@ def _varied(query: str, round_: int) -> str:
 
 async def attacker(url: str, index: int, links: list, stop: asyncio.Event, report: Report, args) -> None:
     """Sends the heaviest links one after another; every third attacker closes its tab right after sending."""
-    rounds = 0
+    rounds, pages = 0, {}
     while not stop.is_set():
         page, query = links[(index + rounds) % len(links)]
         client = WsVisitor(url, f"attacker {index + 1}", report)
         try:
             await client.open()
-            await client.rerun("attacker: open", (), query="")  # learns the pages
+            if not pages:  # the pages' script hashes, learnt once: later tabs open at the crafted link itself
+                await client.rerun("attacker: open", (), query="")
+                pages = client.pages
+            client.pages = pages
             leave_early = index % 3 == 2
             if leave_early:
                 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -904,6 +907,10 @@ async def warm_up(args, server: Server, browser, result: dict) -> list[str]:
             result.setdefault("cold_start_s", round(time.perf_counter() - start, 2))
             await visitor.rerun("visit Schedules", SCHEDULES_KEYS, page="Schedules", query="")
             await visitor.rerun("visit Landscape Lab", ("lab_stability_chart",), page="Landscape Lab", query="")
+            # the pages that train with torch import it on their first visit (seconds of one thread's work that
+            # holds the interpreter): a demo that is already running has done that
+            for page in ("Linear Regression", "Networks"):
+                await visitor.rerun(f"visit {page}", (), page=page, query="")
             await visitor.close()
     return warm.errors
 

@@ -54,7 +54,10 @@ def relieve(limit: int | None = None) -> bool:
     try:
         st.cache_data.clear()
         st.cache_resource.clear()
-        gc.collect()
+        # the young generations only: what the caches held is freed by reference counting as they drop it, and a
+        # full collection holds the interpreter (every visitor's run waits) 0.27-0.39 s on a loaded server
+        # (benchmarks/load.py --attackers 10); older cycles go at the collector's own pace
+        gc.collect(1)
         after = _after_last_clear = resident_bytes() or 0
         _LOG.info(
             "resident memory %.0f MB over the %.0f MB limit: caches dropped, now %.0f MB",

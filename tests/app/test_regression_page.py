@@ -111,6 +111,22 @@ def test_the_d2l_preset_measures_all_four_claims():
     assert "picture for one feature" in texts(at.info)
 
 
+def test_the_shared_synthetic_data_is_never_written_into():
+    """The synthetic data is one object shared by every session asking for it (st.cache_resource): standardized,
+    minibatch and Newton training, the closed form and the comparison all leave it as it was made."""
+    from ui.regression import compute
+
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update({"n": "300", "d": "2", "mode": "minibatch", "std": "standardized", "opt": "Newton"})
+    at.run()
+    assert_clean(at)
+    shared = compute.synthetic(300, 2, 2.0, 1.0, 2.0, 10.0, 0)
+    X, y = reg.make_data(300, 2, w=[2.0, 2.0], b=1.0, noise=2.0, seed=0, x_scale=10.0)
+    assert at.number_input(key="rg_n").value == 300 and at.radio(key="rg_std").value == "standardized"
+    np.testing.assert_array_equal(shared[0], X.numpy())
+    np.testing.assert_array_equal(shared[1], y.numpy()[:, 0])
+
+
 def test_a_link_sets_the_page():
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["n"] = "250"

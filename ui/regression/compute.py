@@ -70,11 +70,16 @@ def _bar(text: str):
     return bar, report
 
 
-@st.cache_data(max_entries=limits.REGRESSION_DATA_CACHE_MAX_ENTRIES, show_spinner=False)
+# a resource, not data: st.cache_data pickles what it stores and unpickles it for every visitor, and at the caps
+# (2M x 5) that is 48 MB copied twice while holding the interpreter (~1 s of every other visitor's time under
+# benchmarks/load.py --attackers 10). The arrays are shared by every session that asks for the same data, so
+# nothing may write into them (nothing does: training, the closed form and the comparison read X and y, and
+# tests/test_regression_page.py checks they are unchanged after a run)
+@st.cache_resource(max_entries=limits.REGRESSION_DATA_CACHE_MAX_ENTRIES, show_spinner=False)
 def synthetic(
     n: int, d: int, w: float, b: float, noise: float, x_scale: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The notes' data as NumPy float32 arrays X (n, d), y (n,)."""
+    """The notes' data as NumPy float32 arrays X (n, d), y (n,), shared: read them, never write into them."""
     one_visitor_one_core()
     X, y = reg.make_data(n, d, w=[w] * d, b=b, noise=noise, seed=seed, x_scale=x_scale)
     return X.numpy(), y.numpy()[:, 0]
