@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -117,18 +118,47 @@ class AppServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def rss_mb(self) -> float:
-        """Resident memory of the server process, in MB (VmRSS from /proc)."""
+    def pids(self) -> list[int]:
+        """The server process and its descendants: the worker processes that compute heavy work (ui/workers.py)."""
         assert self.process is not None
-        text = Path(f"/proc/{self.process.pid}/status").read_text()
-        kilobytes = int(re.search(r"^VmRSS:\s+(\d+) kB", text, flags=re.MULTILINE).group(1))
-        return kilobytes / 1024
+        return [self.process.pid, *descendants(self.process.pid)]
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process and its workers, in MB (VmRSS from /proc)."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                text = Path(f"/proc/{pid}/status").read_text()
+                total += int(re.search(r"^VmRSS:\s+(\d+) kB", text, flags=re.MULTILINE).group(1))
+        return total / 1024
 
     def cpu_s(self) -> float:
-        """CPU seconds the server process has used (user + system, all its threads)."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds the server process and its workers have used (user + system, all their threads)."""
+        return sum(process_cpu_s(pid) for pid in self.pids())
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and by them, ... (from /proc: their parents' ids)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
 
 
 # -- several app processes behind nginx (deploy/nginx.conf) ------------------------------------------------

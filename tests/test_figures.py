@@ -267,6 +267,46 @@ def test_hover_customdata_matches_the_trajectory(default_fig, default_race):
             assert lr == pytest.approx(traj.lrs[max(t - 1, 0)], rel=1e-5)
 
 
+def test_hover_rows_made_on_demand_are_every_row_formatted_at_once():
+    """The rows are made when a figure asks for them (a figure shows a few of a run's steps); each is what
+    formatting the whole run at once gives: a batched race with a diverged run and a schedule."""
+    from ui.figures.style import hover_rows, runs_of, sig
+
+    race = gdviz.race(
+        gdviz.surface("rosenbrock"),
+        [gdviz.optimizer("SGD", lr=2e-3), gdviz.optimizer("Adam", lr=0.05)],
+        start=np.array([[-1.5, 2.0], [3.0, 3.0]]),
+        steps=60,
+        schedule=gdviz.schedule("StepLR", step_size=10, gamma=0.5),
+    )
+    runs = runs_of(race, ["SGD", "Adam"])
+    assert (runs[0].diverged >= 0).any()  # SGD from (3, 3) blows up
+    for r in runs:
+        for run in range(r.n_runs):
+            steps = np.arange(r.steps + 1)
+            lr = r.lrs[np.maximum(steps - 1, 0), run]
+            xs, d = sig(r.xs[:, run]), int(r.diverged[run])
+            values = zip(sig(r.losses[:, run]), sig(r.grad_norms[:, run]), sig(lr))
+            eager = [
+                [
+                    t,
+                    *xs[t * 2 : t * 2 + 2],
+                    f,
+                    g,
+                    eta,
+                    run,
+                    f"<br><b>diverged at step {d}</b>" if 0 <= d <= t + 1 else "",
+                ]
+                for t, (f, g, eta) in enumerate(values)
+            ]
+            rows = hover_rows(r, run)
+            assert len(rows) == len(eager)
+            assert [rows[t] for t in (37, 0, -1, 5)] == [eager[t] for t in (37, 0, -1, 5)]  # any order
+            assert list(rows) == eager and rows[10:20] == eager[10:20]
+            with pytest.raises(IndexError):
+                rows[r.steps + 1]
+
+
 def test_glyph_arrows_at_the_current_step(quadratic, default_race):
     step = 3
     fig = race_figure(quadratic, default_race, LABELS, current_step=step)

@@ -121,6 +121,14 @@ class Lanes:
         holder = self._holder
         return holder in (None, me) or holder not in self._heavy or time.monotonic() - self._held_at > LEASE_SECONDS
 
+    def mark_heavy(self) -> None:
+        """This thread's run is heavy without holding the lane (its work is in a worker: ui/workers.py)."""
+        me = threading.get_ident()
+        with self._changed:
+            if self._heavy.get(me) is False:
+                self._heavy[me] = True
+                self._changed.notify_all()
+
     def interactive_running(self) -> bool:
         return not all(self._heavy.values())
 
@@ -138,6 +146,12 @@ class Lanes:
 
 LANES = Lanes()
 sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+
+
+class MoveToWorker(BaseException):
+    """Raised by a :class:`Budget`'s question inside ``ui.workers.offloaded`` once the script run is heavy: the
+    work done so far is dropped and the call runs again in a worker process. A BaseException, so that no
+    ``except Exception`` on the way (the engine's, a page's) mistakes it for an error of the computation."""
 
 
 class Budget:
@@ -160,9 +174,43 @@ class Budget:
         self.paused = 0.0  # of which paused for interactive runs
         ctx = get_script_run_ctx(suppress_warning=True)
         self._session_id = ctx.session_id if ctx is not None and Runtime.exists() else None
+        self._movable = False  # inside ui.workers.offloaded: heavy work moves to a worker instead of the lane
 
     def _gone(self) -> bool:
         return self._session_id is not None and not Runtime.instance().is_active_session(self._session_id)
+
+    # -- for ui/workers.py: heavy work computed in a worker process, on this budget ---------------------------
+    def visitor_gone(self) -> bool:
+        return self._gone()
+
+    def may_move(self) -> bool:
+        """Can this budget's work move to a worker? In a running server's script run only (not in tests, AppTest
+        included, notebooks or benchmarks, which compute in their own process)."""
+        return self._session_id is not None and LANES.registered()
+
+    @staticmethod
+    def is_heavy() -> bool:
+        """Is this script run heavy: has it used HEAVY_AFTER_SECONDS of CPU (or held the heavy lane)?"""
+        return LANES.heavy_here() or (LANES.registered() and LANES.run_cpu_seconds() > HEAVY_AFTER_SECONDS)
+
+    @contextlib.contextmanager
+    def movable(self) -> Iterator[None]:
+        """Around a call computed here that may move: once the run is heavy, a question raises MoveToWorker."""
+        self._movable = True
+        try:
+            yield
+        finally:
+            self._movable = False
+
+    def waited_elsewhere(self, seconds: float) -> None:
+        """This thread waited ``seconds`` for a worker, using no CPU here: not counted, and its clock moves."""
+        self._wait(seconds)
+
+    def spent_elsewhere(self, cpu_seconds: float, reason: str | None) -> None:
+        """A worker computed on this budget: its CPU counts against it, and why it stopped (if it did) is ours."""
+        self.cpu_deadline -= cpu_seconds
+        if reason is not None and self.reason is None:
+            self.reason = reason
 
     def _wait(self, seconds: float) -> None:
         self.waited += seconds
@@ -171,7 +219,9 @@ class Budget:
     def __call__(self) -> bool:
         if self.reason is not None:
             return True
-        if LANES.heavy_here() or (LANES.registered() and LANES.run_cpu_seconds() > HEAVY_AFTER_SECONDS):
+        if self._movable and self.is_heavy():
+            raise MoveToWorker
+        if self.is_heavy():
             # takes (or keeps, renewing its lease) the heavy lane; after a lapse, waits for it again
             self._wait(LANES.enter_heavy(self._gone, LANE_WAIT_SECONDS))
         if self.paused < YIELD_TOTAL_SECONDS and LANES.heavy_here() and LANES.interactive_running():
@@ -191,6 +241,9 @@ class Stopped(Exception):
     def __init__(self, result: Any, done: int, wanted: int):
         super().__init__(f"stopped after {done} of {wanted} steps")
         self.result, self.done, self.wanted = result, done, wanted
+
+    def __reduce__(self):  # pickled from a worker process (ui/workers.py) with what it carries
+        return Stopped, (self.result, self.done, self.wanted)
 
 
 STOPPED_HINT = "Fewer steps or runs fit in the budget."

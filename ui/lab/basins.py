@@ -19,6 +19,7 @@ from ui.state.text import escape_markdown
 from ui.state.values import Params
 from ui.state.widgets import KEEP
 from ui.work import Budget, complete, partial, step_seconds
+from ui.workers import offloaded
 
 TITLE = "Basins of attraction"
 # what a visitor can change when the measured cost cuts the steps
@@ -38,7 +39,7 @@ FIELD = {f.key: f for f in FIELDS}
 def basins_of(
     surface_name: str, optimizer: tuple[str, Params], grid: int, steps: int, tol_share: float, _should_stop=None
 ) -> landscape.Basins:
-    return _basins(surface_name, optimizer, grid, steps, tol_share, _should_stop)
+    return offloaded(_basins, surface_name, optimizer, grid, steps, tol_share, should_stop=_should_stop)
 
 
 @st.cache_data(**CACHE)

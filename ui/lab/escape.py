@@ -19,6 +19,7 @@ from ui.state.text import escape_markdown
 from ui.state.values import Params
 from ui.state.widgets import KEEP
 from ui.work import Budget, complete, partial, step_seconds
+from ui.workers import offloaded
 
 TITLE = "Escaping local minima"
 # what a visitor can change when the measured cost cuts the steps
@@ -41,7 +42,7 @@ FIELD = {f.key: f for f in FIELDS}
 def restarts_of(
     surface_name: str, optimizer: tuple[str, Params], n: int, steps: int, seed: int, _should_stop=None
 ) -> landscape.Restarts:
-    return _restarts(surface_name, optimizer, n, steps, seed, _should_stop)
+    return offloaded(_restarts, surface_name, optimizer, n, steps, seed, should_stop=_should_stop)
 
 
 def _restarts(surface_name, optimizer, n, steps, seed, should_stop=None) -> landscape.Restarts:
@@ -63,7 +64,9 @@ def annealing_of(
     seed: int,
     _should_stop=None,
 ) -> landscape.Annealing:
-    return _annealing(surface_name, start, optimizer, steps, sigma, decay, runs, seed, _should_stop)
+    return offloaded(
+        _annealing, surface_name, start, optimizer, steps, sigma, decay, runs, seed, should_stop=_should_stop
+    )
 
 
 def _annealing(

@@ -29,6 +29,7 @@ from ui.state.fields import Choice, Names, Number, Point
 from ui.state.text import escape_markdown
 from ui.state.widgets import KEEP
 from ui.work import Budget, complete, partial, step_seconds
+from ui.workers import offloaded
 
 TITLE = "Fair comparison"
 # what a visitor can change when the measured cost cuts the steps
@@ -69,7 +70,7 @@ def tuned_of(
     tol: float,
     _should_stop=None,
 ) -> list[landscape.Tuned]:
-    return _tuned(surface_name, start, names, lrs, steps, tol, _should_stop)
+    return offloaded(_tuned, surface_name, start, names, lrs, steps, tol, should_stop=_should_stop)
 
 
 @st.cache_data(**CACHE)
@@ -211,7 +212,8 @@ def tuned_all_of(
     knobs: str,
     _should_stop=None,
 ) -> list[fair_tuning.TunedAll]:
-    return _tuned_all(surface_name, start, names, trials, steps, starts, seeds, noise, rng_seed, knobs, _should_stop)
+    args = (surface_name, start, names, trials, steps, starts, seeds, noise, rng_seed, knobs)
+    return offloaded(_tuned_all, *args, should_stop=_should_stop)
 
 
 @st.cache_data(**CACHE)

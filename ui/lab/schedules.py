@@ -19,6 +19,7 @@ from ui.state.text import escape_markdown
 from ui.state.values import NO_SCHEDULE, Params
 from ui.state.widgets import KEEP, playable_schedules
 from ui.work import Budget, complete, partial
+from ui.workers import offloaded
 
 PAGE = "sc"
 DEFAULT_STEPS = 200
@@ -92,6 +93,11 @@ def schedule_runs(
     (steps+1,), and run 0's path (steps+1, dim). Stopped by ``_should_stop`` (a
     ui.work.Budget), it raises ui.work.Stopped with the steps done, which the cache does not keep.
     """
+    args = (surface_name, start, lr, noise, steps, seeds, seed, schedule)
+    return offloaded(_schedule_runs, *args, should_stop=_should_stop)
+
+
+def _schedule_runs(surface_name, start, lr, noise, steps, seeds, seed, schedule, should_stop=None) -> dict:
     surface = gdviz.surface(surface_name)
     name, params = schedule
     sched = None if name == NO_SCHEDULE else gdviz.schedule(name, **dict(params))
@@ -105,7 +111,7 @@ def schedule_runs(
         noise=noise,
         seed=seed,
         record="path",
-        should_stop=_should_stop,
+        should_stop=should_stop,
     )
     metric = traj.distance_to_minimum() if np.size(surface.minima) else traj.losses  # (steps+1, R)
     result = {

@@ -20,6 +20,7 @@ from ui.state.text import escape_markdown
 from ui.state.values import Params, bounds
 from ui.state.widgets import KEEP
 from ui.work import Budget, complete, partial, step_seconds
+from ui.workers import offloaded
 
 TITLE = "Stability map"
 # what a visitor can change when the measured cost cuts the steps
@@ -76,7 +77,7 @@ def stability_rows(
     _should_stop=None,
 ) -> landscape.StabilityMap:
     """One block of rows of a stability map (the page stacks the blocks)."""
-    return _stability(surface_name, start, optimizer, x_axis, y_axis, steps, _should_stop)
+    return offloaded(_stability, surface_name, start, optimizer, x_axis, y_axis, steps, should_stop=_should_stop)
 
 
 @st.cache_data(**CACHE)

@@ -15,14 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from gdviz.landscape.scrub import accepted_values, momentum_axis, sweep_paths
+from gdviz.landscape.scrub import Sweep, accepted_values, momentum_axis, sweep_paths
 from gdviz.optimizers import optimizer_class
 from ui.figures.scrub import ScrubInput
+from ui.playground.scenario import Scenario
 from ui.playground.sidebar_state import opt_prefix
-from ui.playground.simulate import Race
+from ui.playground.simulate import Race, per_racer, race_schedule, resolve_surface
+from ui.state.entries import build_optimizer
 from ui.state.values import bounds
 from ui.state.widgets import log_grid, param_key
 from ui.work import Budget
+from ui.workers import offloaded
 
 MAX_LRS = 36
 MIN_LRS = 12  # fewer lrs than this is not a scrubber
@@ -81,6 +84,17 @@ def _grids(opt, points_each: int, share: int) -> tuple[list[float], int, str | N
     return lrs, lr_at, axis, betas, beta_at
 
 
+def sweep_of(scenario: Scenario, index: int, lrs, betas, start, steps: int, should_stop=None) -> Sweep | None:
+    """Racer ``index``'s sweep, from the scenario alone (so that a worker process can compute it: ui/workers.py);
+    its engine objects are built as :func:`ui.playground.simulate.simulate` builds the race's."""
+    surface, error = resolve_surface(scenario)
+    if surface is None:
+        raise ValueError(error)
+    optimizer = build_optimizer(scenario.optimizers[index])
+    schedule = per_racer(race_schedule(scenario), len(scenario.optimizers))[index]
+    return sweep_paths(surface, optimizer, lrs, betas or None, start, steps, schedule, should_stop)
+
+
 def scrub_inputs(race: Race, points: int) -> tuple[list[ScrubInput], str | None]:
     """The sweeps of every racer that can be scrubbed, sized to :data:`MAX_FLOATS` for ``points`` frame points,
     and why some or all cannot (None when all can)."""
@@ -98,7 +112,7 @@ def scrub_inputs(race: Race, points: int) -> tuple[list[ScrubInput], str | None]
         lrs, lr_at, axis, betas, beta_at = grids
         steps = trajectory.xs.shape[0] - 1
         try:
-            sweep = sweep_paths(race.surface, opt, lrs, betas or None, start, steps, trajectory.schedule, budget)
+            sweep = offloaded(sweep_of, race.scenario, index, lrs, betas, start, steps, should_stop=budget)
         except ValueError:  # a setting of the grid the optimizer or its schedule refuses: no scrubber for it
             continue
         if sweep is None:

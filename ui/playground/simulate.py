@@ -30,6 +30,7 @@ from ui.playground.scenario import Scenario, auto_labels, to_query
 from ui.state.entries import build_optimizer
 from ui.state.values import NO_SCHEDULE
 from ui.work import Budget, Stopped, affordable_steps, stopped_notice
+from ui.workers import offloaded
 
 _ARRAYS = ("xs", "losses", "grads", "lrs", "momentums", "diverged_at", "seconds")
 
@@ -131,15 +132,23 @@ def _step_cpu_seconds(probe_key: str, _scenario: Scenario, _surface: Surface, _o
 
 
 @st.cache_data(max_entries=limits.CACHE_MAX_ENTRIES, show_spinner=False)
-def _race_arrays(
-    key: str, _scenario: Scenario, _surface: Surface, _optimizers: list, _schedule, _should_stop=None
-) -> list[dict]:
-    # the engine objects come from simulate(), built once per rerun; ``key`` alone identifies the result
-    trajectories = _race(_scenario, _surface, _optimizers, _schedule, _scenario.steps, _should_stop)
+def _race_arrays(key: str, _scenario: Scenario, _should_stop=None) -> list[dict]:
+    # ``key`` alone identifies the result; a heavy race is computed in a worker process (ui/workers.py)
+    return offloaded(race_arrays_of, _scenario, should_stop=_should_stop)
+
+
+def race_arrays_of(scenario: Scenario, should_stop=None) -> list[dict]:
+    """The race's arrays, from the scenario alone: the engine objects are not picklable, so a worker process
+    builds its own (the parsed formula comes from its cache; optimizers and schedules cost microseconds)."""
+    surface, error = resolve_surface(scenario)
+    if surface is None:
+        raise ValueError(error)
+    optimizers = [build_optimizer(item) for item in scenario.optimizers]
+    trajectories = _race(scenario, surface, optimizers, race_schedule(scenario), scenario.steps, should_stop)
     arrays = [{"states": t.states, **{name: getattr(t, name) for name in _ARRAYS}} for t in trajectories]
     done = trajectories[0].stopped_after
     if done is not None:
-        raise Stopped(arrays, done, _scenario.steps)  # a partial race is not the answer to ``key``: not cached
+        raise Stopped(arrays, done, scenario.steps)  # a partial race is not the answer to its key: not cached
     return arrays
 
 
@@ -163,7 +172,7 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
             scenario = replace(scenario, steps=steps)
         key = key_of(scenario)
         try:
-            arrays = _race_arrays(key, scenario, surface, optimizers, schedule, Budget(limits.RACE_SECONDS))
+            arrays = _race_arrays(key, scenario, Budget(limits.RACE_SECONDS))
         except Stopped as stopped:
             arrays, notice = (
                 stopped.result,

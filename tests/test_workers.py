@@ -1,0 +1,227 @@
+"""Heavy computations move to worker processes, with their budget, and give the same results (issue 17).
+
+ui/workers.py: a budgeted call computes here until the script run is heavy, then runs again in a worker
+process at a low CPU priority, so that it does not hold the server's interpreter while other visitors wait.
+These tests drive real worker processes; the server's side of the budget (which needs a running app) is a
+Budget whose ``may_move`` / ``is_heavy`` / ``visitor_gone`` are set by the test.
+benchmarks/load.py --attackers measures what it buys on a real server.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+
+import gdviz
+from ui import work, workers
+from ui.lab import basins, escape
+from ui.playground import scrub, simulate
+from ui.playground.scenario import Scenario
+from ui.state.entries import entry
+from ui.work import Budget, Lanes, Stopped
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- what the workers run (module level: a worker imports this module to find them) ---------------------------
+def pid_and_race(steps: int, should_stop=None):
+    race = gdviz.race(
+        gdviz.surface("rosenbrock"),
+        [gdviz.optimizer("Newton", lr=0.5), gdviz.optimizer("Adam", lr=0.05)],
+        start=np.array([[-1.5, 2.0], [1.2, -0.5]]),
+        steps=steps,
+        should_stop=should_stop,
+    )
+    return os.getpid(), [t.xs for t in race]
+
+
+def spin(should_stop=None) -> tuple[int, str | None]:
+    """Asks its budget until it says stop; returns (its process, the reason)."""
+    while not should_stop():
+        sum(range(2000))
+    return os.getpid(), getattr(should_stop, "reason", None)
+
+
+def fails(should_stop=None):
+    raise ValueError("f is not finite at the start point (0, 0)")
+
+
+def stops(should_stop=None):
+    raise Stopped({"xs": np.arange(3.0)}, 2, 5)
+
+
+def niceness(should_stop=None) -> tuple[int, int]:
+    return os.getpid(), os.nice(0)
+
+
+def dies_in_a_worker(server_pid: int, should_stop=None) -> int:
+    if os.getpid() != server_pid:
+        os._exit(1)  # a worker killed (for memory, say) while it computes
+    return os.getpid()
+
+
+# -- helpers --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", autouse=True)
+def _pool():
+    if not workers.enabled():
+        pytest.skip("GDVIZ_WORKERS=0: no worker processes")
+    yield
+    workers.POOL.reset()
+
+
+def server_budget(seconds: float = 10.0, heavy=lambda: True, gone=lambda: False) -> Budget:
+    """A Budget as a running server's script run has it: its work may move, and it is heavy when ``heavy()``."""
+    budget = Budget(seconds)
+    budget.may_move = lambda: True
+    budget.is_heavy = heavy
+    budget.visitor_gone = gone
+    budget._gone = gone
+    return budget
+
+
+# -- the tests ------------------------------------------------------------------------------------------------
+def test_a_heavy_call_runs_in_a_worker_and_gives_the_same_result_bit_for_bit():
+    here_pid, here = pid_and_race(300)
+    there_pid, there = workers.offloaded(pid_and_race, 300, should_stop=server_budget())
+    assert here_pid == os.getpid() and there_pid != os.getpid()
+    for a, b in zip(here, there, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_call_that_becomes_heavy_midway_is_computed_again_in_a_worker():
+    questions = []
+
+    def heavy() -> bool:  # the run crosses its free CPU at the budget's 20th question
+        questions.append(1)
+        return len(questions) > 20
+
+    there_pid, there = workers.offloaded(pid_and_race, 300, should_stop=server_budget(heavy=heavy))
+    assert there_pid != os.getpid()
+    assert 20 < len(questions) < 40  # it started here, and moved at the first question after the 20th
+    np.testing.assert_array_equal(there[0], pid_and_race(300)[1][0])
+
+
+def test_a_cheap_call_and_a_call_outside_a_server_stay_here():
+    assert workers.offloaded(pid_and_race, 20, should_stop=server_budget(heavy=lambda: False))[0] == os.getpid()
+    assert Budget(10.0).may_move() is False  # no session: a test, a notebook, a benchmark
+    assert workers.offloaded(pid_and_race, 20, should_stop=Budget(10.0))[0] == os.getpid()
+    assert workers.offloaded(pid_and_race, 20)[0] == os.getpid()  # no budget at all
+
+
+def test_the_budget_goes_along_and_the_worker_cpu_counts_against_it():
+    budget = server_budget(seconds=0.3)
+    cpu_deadline = budget.cpu_deadline
+    start = time.monotonic()
+    pid, reason = workers.offloaded(spin, should_stop=budget)
+    assert pid != os.getpid() and reason == "time" and budget.reason == "time"
+    assert time.monotonic() - start < 0.3 * work.WALL_FACTOR + 2.0
+    # the worker used (about) the 0.3 s the budget had left; here it is as if this thread had used them
+    assert 0.25 < cpu_deadline - budget.cpu_deadline < 0.6
+    assert budget()  # the budget is spent
+
+
+def test_a_visitor_who_leaves_stops_the_worker_at_its_next_question():
+    left_at = time.monotonic() + 0.4
+    budget = server_budget(seconds=30.0, gone=lambda: time.monotonic() > left_at)
+    pid, reason = workers.offloaded(spin, should_stop=budget)
+    assert pid != os.getpid() and reason == "gone" and budget.reason == "gone"
+    assert time.monotonic() - left_at < 1.5  # not the 30 s the budget allowed
+
+
+def test_errors_and_stops_come_back_as_raised():
+    with pytest.raises(ValueError, match="not finite at the start point"):
+        workers.offloaded(fails, should_stop=server_budget())
+    with pytest.raises(Stopped) as stopped:
+        workers.offloaded(stops, should_stop=server_budget())
+    assert (stopped.value.done, stopped.value.wanted) == (2, 5)
+    np.testing.assert_array_equal(stopped.value.result["xs"], np.arange(3.0))
+
+
+def test_workers_run_at_a_lower_cpu_priority_than_the_server():
+    pid, nice = workers.offloaded(niceness, should_stop=server_budget())
+    assert pid != os.getpid()
+    assert nice >= min(19, os.nice(0) + workers.NICENESS) or nice == 19
+
+
+def test_a_worker_that_dies_leaves_the_call_to_this_process_and_the_next_gets_new_workers():
+    assert workers.offloaded(dies_in_a_worker, os.getpid(), should_stop=server_budget()) == os.getpid()
+    assert workers.offloaded(niceness, should_stop=server_budget())[0] != os.getpid()
+
+
+def test_waiting_for_a_worker_the_run_counts_as_heavy(monkeypatch):
+    # interactive runs do not wait for it, and heavy work in this process does not pause for it
+    lanes = Lanes()
+    monkeypatch.setattr(work, "LANES", lanes)
+    with lanes.script_run():
+        assert lanes.interactive_running()
+        workers.offloaded(niceness, should_stop=server_budget())
+        assert lanes.heavy_here() and not lanes.interactive_running()
+
+
+def test_the_lab_and_the_playground_compute_the_same_in_a_worker():
+    newton = ("Newton", (("lr", 0.5),))
+    here = basins._basins("goldstein_price", newton, 24, 60, 0.01)
+    there = workers.offloaded(basins._basins, "goldstein_price", newton, 24, 60, 0.01, should_stop=server_budget())
+    np.testing.assert_array_equal(here.labels, there.labels)
+    np.testing.assert_array_equal(here.final_loss, there.final_loss)
+    sgd = ("SGD", (("lr", 0.01),))
+    here = escape._restarts("local_trap", sgd, 12, 80, 3)
+    there = workers.offloaded(escape._restarts, "local_trap", sgd, 12, 80, 3, should_stop=server_budget())
+    np.testing.assert_array_equal(here.xs, there.xs)
+    # a typed formula, several starts, Newton and Adam: the worker parses it and builds the engine objects itself
+    scenario = Scenario(
+        surface="custom",
+        formula="tan(x/5)^2 + (y - x^2)^2/10",
+        optimizers=(entry("Newton", lr=0.5), entry("Adam", lr=0.05)),
+        start=(1.0, 1.5),
+        more_starts=((0.5, -0.5),),
+        steps=200,
+    )
+    here = simulate.race_arrays_of(scenario)
+    there = workers.offloaded(simulate.race_arrays_of, scenario, should_stop=server_budget())
+    for a, b in zip(here, there, strict=True):
+        assert a.keys() == b.keys()
+        for name in a.keys() - {"seconds", "states"}:  # (the time it took)
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+        assert a["states"].keys() == b["states"].keys()
+        for name in a["states"]:  # the optimizer's state (Adam's moments) at every step
+            np.testing.assert_array_equal(a["states"][name], b["states"][name], err_msg=name)
+
+
+def test_a_scrubbers_sweep_is_the_same_in_a_worker():
+    # a racer with its own schedule and momentum (two knobs), from two starts: built from the scenario there
+    scenario = Scenario(
+        surface="rosenbrock",
+        optimizers=(
+            entry("Adam", lr=0.05),
+            entry("SGD", lr=1e-3, momentum=0.9, schedule=("StepLR", {"step_size": 20})),
+        ),
+        start=(-1.5, 2.0),
+        more_starts=((1.2, -0.5),),
+        steps=80,
+    )
+    start = np.array([[-1.5, 2.0], [1.2, -0.5]])
+    args = (scenario, 1, [1e-4, 5e-4, 1e-3], [0.0, 0.9], start, 80)
+    here, there = scrub.sweep_of(*args), workers.offloaded(scrub.sweep_of, *args, should_stop=server_budget())
+    np.testing.assert_array_equal(here.xs, there.xs)
+    np.testing.assert_array_equal(here.diverged_at, there.diverged_at)
+    race, _ = simulate.simulate(scenario)  # the sweep's cell at the racer's own setting is the race's path
+    np.testing.assert_array_equal(there.xs[1, 2], race.trajectories[1].xs)  # β = 0.9, η = 1e-3
+
+
+def test_a_worker_importing_app_py_runs_no_page(monkeypatch):
+    # multiprocessing's spawn imports the server's __main__ (app.py, as Streamlit runs it) as __mp_main__
+    def no_page(*args, **kwargs):
+        raise AssertionError("a page ran in a worker")
+
+    monkeypatch.setattr(st, "set_page_config", no_page)
+    monkeypatch.setattr(st, "navigation", no_page)
+    runpy.run_path(str(ROOT / "app.py"), run_name="__mp_main__")
+    with pytest.raises(AssertionError, match="a page ran"):
+        runpy.run_path(str(ROOT / "app.py"), run_name="__main__")

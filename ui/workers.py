@@ -1,0 +1,250 @@
+"""Heavy computations in worker processes, so that they do not hold the server's interpreter (issue 17).
+
+Streamlit runs every visitor's script on a thread of one process, and Python runs one thread at a time: a
+Lab map or a race that computes for seconds in pure NumPy steps (small arrays, so mostly interpreter work)
+shared the interpreter with every other visitor, and ten visitors sending the heaviest links made an
+eleventh wait several times as long for the Playground (benchmarks/load.py --attackers 10). Taking turns
+in one process (ui/work.py's lanes) bounds how many compute at once, not whose turn the interpreter is.
+
+So a budgeted computation that proves heavy moves to a worker process:
+
+- :func:`offloaded` calls ``fn(*args, should_stop=budget)`` here first. A cheap computation (a changed
+  learning rate, a default map) finishes here, with no inter-process round trip. Once the script run has
+  used ``ui.work.HEAVY_AFTER_SECONDS`` of CPU, the budget's next question raises :class:`MoveToWorker`,
+  the work done here is dropped (at most that much), and the call runs again, from its start, in a worker.
+  The engine is deterministic (seeded), so the result is the same; tests/test_workers.py checks it.
+- Workers run at a low CPU priority (``NICENESS``): the server's own process, which answers every visitor,
+  gets the cores first. ``WORKERS`` of them (``GDVIZ_WORKERS``, default: the cores less one, at least 1,
+  at most 4) take the queued computations in turn; a computation that has waited ``LANE_WAIT_SECONDS``
+  without starting runs here after all (a queue must not become a refusal).
+- The budget goes along: the worker's own ``should_stop`` stops at the CPU seconds the budget has left (or
+  ``WALL_FACTOR`` times that on the clock) and when the visitor leaves (the waiting thread sees the session
+  end and raises the task's flag in shared memory). The CPU the worker used counts against the budget here,
+  so that a page's budget covers all of its computations, wherever they ran.
+- Only calls made by a running app's script run move (``ui.work.LANES`` registers them): tests, notebooks
+  and benchmarks compute in their own process, as before. ``GDVIZ_WORKERS=0`` turns the workers off.
+
+What moves must be picklable: the function (module level), its arguments and its result or exception. The
+Lab's computations already are (their results go through ``st.cache_data``); the Playground's race moves as
+its Scenario, rebuilt in the worker (ui/playground/simulate.py).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ui import work
+from ui.work import MoveToWorker
+
+_LOG = logging.getLogger(__name__)
+
+
+def _default_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+WORKERS = int(os.environ.get("GDVIZ_WORKERS", _default_workers()))
+# how much lower a worker's CPU priority is than the server's (os.nice: 19 is the lowest)
+NICENESS = 19
+# flags for the computations in flight at once (more wait for a flag, as they would for a worker)
+SLOTS = 64
+_POLL_SECONDS = 0.05  # how often the waiting thread looks whether its visitor is still there
+
+
+# -- in the worker ------------------------------------------------------------------------------------------
+_FLAGS = None  # the shared stop flags, one per slot (set in each worker by _start_worker)
+
+
+def _start_worker(flags) -> None:
+    global _FLAGS
+    _FLAGS = flags
+    try:
+        os.nice(NICENESS)
+    except OSError:  # not allowed here: the worker runs at the server's priority
+        pass
+    # Outside a running app, Streamlit warns on importing the app's modules and at every st.cache_data call (the
+    # computations call the app's cached functions: their caches are the worker's own), in the server's log,
+    # where that would read as a problem. Its configuration sets the log level when it is read, so it is read
+    # first, and the level set after
+    from streamlit import config
+    from streamlit.logger import set_log_level
+
+    config.get_option("logger.level")
+    set_log_level("error")
+
+
+class WorkerStop:
+    """``should_stop`` in the worker: True once this thread has used ``cpu_seconds`` of CPU (or WALL_FACTOR
+    times that on the clock) since the computation started, or once the server raised this slot's flag (its
+    visitor left). ``reason`` says which, as :class:`ui.work.Budget`'s does."""
+
+    def __init__(self, slot: int, cpu_seconds: float, wall_factor: float):
+        self.slot = slot
+        self.cpu_deadline = time.thread_time() + cpu_seconds
+        self.deadline = time.monotonic() + wall_factor * cpu_seconds
+        self.reason: str | None = None
+
+    def __call__(self) -> bool:
+        if self.reason is None:
+            if _FLAGS is not None and _FLAGS[self.slot]:
+                self.reason = "gone"
+            elif time.thread_time() > self.cpu_deadline or time.monotonic() > self.deadline:
+                self.reason = "time"
+        return self.reason is not None
+
+
+def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float, wall_factor: float):
+    """In the worker: ``fn(*args, should_stop=..., **kwargs)``; returns (result, error, stop reason, CPU used)."""
+    stop = WorkerStop(slot, cpu_seconds, wall_factor)
+    cpu = time.thread_time()
+    result = error = None
+    try:
+        result = fn(*args, should_stop=stop, **kwargs)
+    except Exception as caught:  # noqa: BLE001 -- the server raises it where the call was made
+        error = caught
+    return result, error, stop.reason, time.thread_time() - cpu
+
+
+def _warm() -> int:
+    """A worker's first task: import what the computations need, before a visitor waits for it."""
+    import gdviz  # noqa: F401
+    import ui.lab.views  # noqa: F401
+    import ui.playground.simulate  # noqa: F401
+
+    return os.getpid()
+
+
+# -- in the server ------------------------------------------------------------------------------------------
+class _Pool:
+    """The worker processes, started at the first heavy computation (or by :func:`warm_up`), and their flags."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._flags = None
+        self._free: list[int] = []
+        self._slot_freed = threading.Condition(self._lock)
+
+    def executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # spawn, not fork: the server has threads, and a forked copy of a thread's lock can be held
+                context = multiprocessing.get_context("spawn")
+                self._flags = context.RawArray("b", SLOTS)
+                self._free = list(range(SLOTS))
+                executor = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=WORKERS, mp_context=context, initializer=_start_worker, initargs=(self._flags,)
+                )
+                self._executor = executor
+            return self._executor
+
+    def take_slot(self, wait: float) -> int | None:
+        """A free flag, cleared (None when none was free within ``wait`` seconds)."""
+        self.executor()
+        with self._slot_freed:
+            if not self._free and not self._slot_freed.wait_for(lambda: self._free, timeout=wait):
+                return None
+            slot = self._free.pop()
+            self._flags[slot] = 0
+            return slot
+
+    def release_slot(self, slot: int) -> None:
+        with self._slot_freed:
+            self._free.append(slot)
+            self._slot_freed.notify()
+
+    def raise_flag(self, slot: int) -> None:
+        self._flags[slot] = 1
+
+    def reset(self) -> None:
+        """After a worker died (killed for memory, say): a new pool for the next computation."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+POOL = _Pool()
+
+
+def enabled() -> bool:
+    return WORKERS > 0
+
+
+_warmed = threading.Event()
+
+
+def warm_up() -> None:
+    """In a running server, once: start the workers and let them import the engine now, before a visitor
+    waits for it (app.py calls it at every run; it does nothing after the first, nor outside a server)."""
+    from streamlit.runtime import Runtime
+
+    if not enabled() or _warmed.is_set() or not Runtime.exists():
+        return
+    _warmed.set()
+    for _ in range(WORKERS):
+        POOL.executor().submit(_warm)
+
+
+def offloaded(fn: Callable, *args: Any, should_stop=None, **kwargs: Any) -> Any:
+    """``fn(*args, should_stop=should_stop, **kwargs)``, computed in a worker process once it proves heavy
+    (see the module's docstring); the same result, or the same exception, either way."""
+    budget = should_stop if isinstance(should_stop, work.Budget) else None
+    if budget is None or not enabled() or not budget.may_move():
+        return fn(*args, should_stop=should_stop, **kwargs)
+    if not budget.is_heavy():
+        try:
+            with budget.movable():
+                return fn(*args, should_stop=budget, **kwargs)
+        except MoveToWorker:
+            pass
+    return _in_worker(fn, args, kwargs, budget)
+
+
+def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> Any:
+    cpu_left = budget.cpu_deadline - time.thread_time()
+    slot = POOL.take_slot(work.LANE_WAIT_SECONDS) if cpu_left > 0 else None
+    if slot is None:  # no time left (the call stops at once) or no flag free in time: here, as before
+        return fn(*args, should_stop=budget, **kwargs)
+    work.LANES.mark_heavy()  # interactive runs need not wait for this one, nor heavy ones pause for it
+    waited_from = time.monotonic()
+    try:
+        future = POOL.executor().submit(_run, fn, args, kwargs, slot, cpu_left, work.WALL_FACTOR)
+        outcome = _wait(future, slot, budget)
+    except BrokenProcessPool:
+        _LOG.warning("a worker process ended unexpectedly; computing in the server process")
+        POOL.reset()
+        outcome = None
+    finally:
+        POOL.release_slot(slot)
+    budget.waited_elsewhere(time.monotonic() - waited_from)
+    if outcome is None:  # not started in time, or the workers are gone: here, with what the budget has left
+        return fn(*args, should_stop=budget, **kwargs)
+    result, error, reason, cpu = outcome
+    budget.spent_elsewhere(cpu, reason)
+    if error is not None:
+        raise error
+    return result
+
+
+def _wait(future: concurrent.futures.Future, slot: int, budget: work.Budget):
+    """The worker's outcome; None when the task did not start within LANE_WAIT_SECONDS (then it never will)."""
+    queued_since, flagged = time.monotonic(), False
+    while True:
+        try:
+            return future.result(timeout=_POLL_SECONDS)
+        except concurrent.futures.TimeoutError:
+            pass
+        if not flagged and budget.visitor_gone():
+            POOL.raise_flag(slot)  # a running task stops at its next question; a queued one at its first
+            flagged = True
+        if not future.running() and time.monotonic() - queued_since > work.LANE_WAIT_SECONDS and future.cancel():
+            return None
