@@ -215,6 +215,47 @@ def test_a_scrubbers_sweep_is_the_same_in_a_worker():
     np.testing.assert_array_equal(there.xs[1, 2], race.trajectories[1].xs)  # β = 0.9, η = 1e-3
 
 
+def reports_progress(should_stop=None, progress=None) -> int:
+    for k in range(1, 6):
+        progress(k / 5, f"step {k} of 5 · η ≈ 0.1")
+        time.sleep(0.12)  # the server looks every few hundredths of a second
+    return os.getpid()
+
+
+def test_progress_from_a_worker_reaches_the_callback_in_the_server():
+    seen: list[tuple[float, str]] = []
+    pid = workers.offloaded(reports_progress, should_stop=server_budget(), progress=lambda f, t: seen.append((f, t)))
+    assert pid != os.getpid()
+    assert len(seen) >= 3 and seen == sorted(seen) and seen[-1][0] >= 0.8
+    assert all(text.startswith("step ") and text.endswith("η ≈ 0.1") for _, text in seen)  # utf-8 intact
+
+
+def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the_page():
+    pytest.importorskip("torch")
+    from ui.network import compute as net
+    from ui.network.fields import FIELDS
+    from ui.network.view import setting_of
+    from ui.state.fields import defaults
+    from ui.regression import compute as rc
+    from ui.regression.budget import PageBudget
+
+    X, y = rc.synthetic(500, 3, 2.0, 1.0, 2.0, 10.0, 4)
+    settings = rc.frozen({"optimizer": "Adam", "lr": 0.05, "epochs": 30, "batch_size": 50, "seed": 2})
+    here = rc.train_run(X, y, settings)
+    page = PageBudget(30.0)
+    left = page.left()
+    budget = page.budget(10.0)
+    budget.may_move, budget.is_heavy = (lambda: True), (lambda: True)
+    there = workers.offloaded(rc.train_run, X, y, settings, should_stop=budget, progress=lambda f, t: None)
+    np.testing.assert_array_equal(here.losses, there.losses)
+    np.testing.assert_array_equal(here.weight, there.weight)
+    assert budget.elsewhere > 0 and page.left() <= left - budget.elsewhere
+    setting, _ = setting_of(defaults(FIELDS) | {"n": 60, "width": 8, "depth": 1, "steps": 40, "grid": 11})
+    here, there = net.train_race(setting), workers.offloaded(net.train_race, setting, should_stop=server_budget())
+    for a, b in zip(here.weights, there.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_worker_importing_app_py_runs_no_page(monkeypatch):
     # multiprocessing's spawn imports the server's __main__ (app.py, as Streamlit runs it) as __mp_main__
     def no_page(*args, **kwargs):

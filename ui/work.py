@@ -175,6 +175,7 @@ class Budget:
         ctx = get_script_run_ctx(suppress_warning=True)
         self._session_id = ctx.session_id if ctx is not None and Runtime.exists() else None
         self._movable = False  # inside ui.workers.offloaded: heavy work moves to a worker instead of the lane
+        self.elsewhere = 0.0  # CPU seconds worker processes spent on this budget (ui/workers.py)
 
     def _gone(self) -> bool:
         return self._session_id is not None and not Runtime.instance().is_active_session(self._session_id)
@@ -209,6 +210,7 @@ class Budget:
     def spent_elsewhere(self, cpu_seconds: float, reason: str | None) -> None:
         """A worker computed on this budget: its CPU counts against it, and why it stopped (if it did) is ours."""
         self.cpu_deadline -= cpu_seconds
+        self.elsewhere += cpu_seconds
         if reason is not None and self.reason is None:
             self.reason = reason
 

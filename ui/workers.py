@@ -56,16 +56,19 @@ WORKERS = int(os.environ.get("GDVIZ_WORKERS", _default_workers()))
 NICENESS = 19
 # flags for the computations in flight at once (more wait for a flag, as they would for a worker)
 SLOTS = 64
+# bytes of a progress message a worker passes to the server's progress bar (utf-8, cut there)
+PROGRESS_TEXT_BYTES = 120
 _POLL_SECONDS = 0.05  # how often the waiting thread looks whether its visitor is still there
 
 
 # -- in the worker ------------------------------------------------------------------------------------------
 _FLAGS = None  # the shared stop flags, one per slot (set in each worker by _start_worker)
+_PROGRESS = None  # the shared progress of each slot: (fractions, texts)
 
 
-def _start_worker(flags) -> None:
-    global _FLAGS
-    _FLAGS = flags
+def _start_worker(flags, fractions, texts) -> None:
+    global _FLAGS, _PROGRESS
+    _FLAGS, _PROGRESS = flags, (fractions, texts)
     try:
         os.nice(NICENESS)
     except OSError:  # not allowed here: the worker runs at the server's priority
@@ -101,9 +104,25 @@ class WorkerStop:
         return self.reason is not None
 
 
-def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float, wall_factor: float):
+class WorkerProgress:
+    """``progress(fraction, text)`` in the worker: written to shared memory, where the waiting server thread reads
+    it and moves the visitor's progress bar."""
+
+    def __init__(self, slot: int):
+        self.slot = slot
+
+    def __call__(self, fraction: float, text: str) -> None:
+        fractions, texts = _PROGRESS
+        encoded = text.encode("utf-8")[:PROGRESS_TEXT_BYTES].ljust(PROGRESS_TEXT_BYTES, b"\0")
+        texts[self.slot * PROGRESS_TEXT_BYTES : (self.slot + 1) * PROGRESS_TEXT_BYTES] = encoded
+        fractions[self.slot] = float(fraction)
+
+
+def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float, wall_factor: float, progress: bool):
     """In the worker: ``fn(*args, should_stop=..., **kwargs)``; returns (result, error, stop reason, CPU used)."""
     stop = WorkerStop(slot, cpu_seconds, wall_factor)
+    if progress:
+        kwargs = {**kwargs, "progress": WorkerProgress(slot)}
     cpu = time.thread_time()
     result = error = None
     try:
@@ -117,8 +136,11 @@ def _warm() -> int:
     """A worker's first task: import what the computations need, before a visitor waits for it."""
     import gdviz  # noqa: F401
     import ui.lab.views  # noqa: F401
+    import ui.network.compute  # noqa: F401
     import ui.playground.simulate  # noqa: F401
+    from ui.regression import compute
 
+    compute.warm_up()  # torch, and what its first optimizer imports (seconds of CPU, here not in a visitor's run)
     return os.getpid()
 
 
@@ -129,7 +151,7 @@ class _Pool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self._flags = None
+        self._flags = self._fractions = self._texts = None
         self._free: list[int] = []
         self._slot_freed = threading.Condition(self._lock)
 
@@ -139,9 +161,14 @@ class _Pool:
                 # spawn, not fork: the server has threads, and a forked copy of a thread's lock can be held
                 context = multiprocessing.get_context("spawn")
                 self._flags = context.RawArray("b", SLOTS)
+                self._fractions = context.RawArray("d", SLOTS)
+                self._texts = context.RawArray("c", SLOTS * PROGRESS_TEXT_BYTES)
                 self._free = list(range(SLOTS))
                 executor = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=WORKERS, mp_context=context, initializer=_start_worker, initargs=(self._flags,)
+                    max_workers=WORKERS,
+                    mp_context=context,
+                    initializer=_start_worker,
+                    initargs=(self._flags, self._fractions, self._texts),
                 )
                 self._executor = executor
             return self._executor
@@ -154,6 +181,7 @@ class _Pool:
                 return None
             slot = self._free.pop()
             self._flags[slot] = 0
+            self._fractions[slot] = -1.0
             return slot
 
     def release_slot(self, slot: int) -> None:
@@ -163,6 +191,11 @@ class _Pool:
 
     def raise_flag(self, slot: int) -> None:
         self._flags[slot] = 1
+
+    def progress(self, slot: int) -> tuple[float, str]:
+        """The last (fraction, text) the task in ``slot`` reported (fraction -1: none yet)."""
+        text = self._texts[slot * PROGRESS_TEXT_BYTES : (slot + 1) * PROGRESS_TEXT_BYTES]
+        return self._fractions[slot], text.rstrip(b"\0").decode("utf-8", errors="ignore")
 
     def reset(self) -> None:
         """After a worker died (killed for memory, say): a new pool for the next computation."""
@@ -194,9 +227,13 @@ def warm_up() -> None:
         POOL.executor().submit(_warm)
 
 
-def offloaded(fn: Callable, *args: Any, should_stop=None, **kwargs: Any) -> Any:
+def offloaded(fn: Callable, *args: Any, should_stop=None, progress=None, **kwargs: Any) -> Any:
     """``fn(*args, should_stop=should_stop, **kwargs)``, computed in a worker process once it proves heavy
-    (see the module's docstring); the same result, or the same exception, either way."""
+    (see the module's docstring); the same result, or the same exception, either way. With ``progress``
+    (a callback ``progress(fraction, text)``), ``fn`` gets it as its ``progress``; from a worker, its reports
+    reach the callback here, in the script's thread, every few hundredths of a second."""
+    if progress is not None:
+        kwargs = {**kwargs, "progress": progress}
     budget = should_stop if isinstance(should_stop, work.Budget) else None
     if budget is None or not enabled() or not budget.may_move():
         return fn(*args, should_stop=should_stop, **kwargs)
@@ -216,9 +253,11 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> 
         return fn(*args, should_stop=budget, **kwargs)
     work.LANES.mark_heavy()  # interactive runs need not wait for this one, nor heavy ones pause for it
     waited_from = time.monotonic()
+    report = kwargs.pop("progress", None)
     try:
-        future = POOL.executor().submit(_run, fn, args, kwargs, slot, cpu_left, work.WALL_FACTOR)
-        outcome = _wait(future, slot, budget)
+        submitted = (_run, fn, args, kwargs, slot, cpu_left, work.WALL_FACTOR, report is not None)
+        future = POOL.executor().submit(*submitted)
+        outcome = _wait(future, slot, budget, report)
     except BrokenProcessPool:
         _LOG.warning("a worker process ended unexpectedly; computing in the server process")
         POOL.reset()
@@ -227,7 +266,7 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> 
         POOL.release_slot(slot)
     budget.waited_elsewhere(time.monotonic() - waited_from)
     if outcome is None:  # not started in time, or the workers are gone: here, with what the budget has left
-        return fn(*args, should_stop=budget, **kwargs)
+        return fn(*args, should_stop=budget, **kwargs, **({"progress": report} if report is not None else {}))
     result, error, reason, cpu = outcome
     budget.spent_elsewhere(cpu, reason)
     if error is not None:
@@ -235,14 +274,20 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> 
     return result
 
 
-def _wait(future: concurrent.futures.Future, slot: int, budget: work.Budget):
-    """The worker's outcome; None when the task did not start within LANE_WAIT_SECONDS (then it never will)."""
-    queued_since, flagged = time.monotonic(), False
+def _wait(future: concurrent.futures.Future, slot: int, budget: work.Budget, report: Callable | None):
+    """The worker's outcome; None when the task did not start within LANE_WAIT_SECONDS (then it never will).
+    Meanwhile the task's progress goes to ``report``."""
+    queued_since, flagged, shown = time.monotonic(), False, -1.0
     while True:
         try:
             return future.result(timeout=_POLL_SECONDS)
         except concurrent.futures.TimeoutError:
             pass
+        if report is not None:
+            fraction, text = POOL.progress(slot)
+            if fraction != shown:
+                shown = fraction
+                report(fraction, text)
         if not flagged and budget.visitor_gone():
             POOL.raise_flag(slot)  # a running task stops at its next question; a queued one at its first
             flagged = True

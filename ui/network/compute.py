@@ -20,6 +20,7 @@ from ui import limits, work
 from ui.regression.budget import numpy_on_one_thread
 from ui.regression.compute import one_visitor_one_core
 from ui.work import Budget
+from ui.workers import offloaded
 
 CACHE = dict(max_entries=limits.NETWORK_CACHE_MAX_ENTRIES, show_spinner=False)
 FUNCTION_GRID = 48  # inputs per axis where the decision regions are evaluated
@@ -107,8 +108,18 @@ def _race(setting: Setting, _budget: Budget) -> network.Paths:
             last[0] = fraction
             bar.progress(min(max(fraction, 0.0), 1.0), text=f"Training … {text}")
 
+    paths = offloaded(train_race, setting, should_stop=_budget, progress=report)
+    bar.empty()
+    finished = paths.done == paths.steps or all(d is not None for d in paths.diverged_at)
+    return paths if finished else work.complete(paths, paths.done, paths.steps)
+
+
+def train_race(setting: Setting, should_stop=None, progress=None) -> network.Paths:
+    """Every racer's training, on one core (here, or in a worker process once the page's run is heavy:
+    ui/workers.py)."""
+    one_visitor_one_core()
     data = dataset(setting.data, setting.n, setting.noise, setting.seed)
-    paths = network.train_racers(
+    return network.train_racers(
         data,
         setting.spec,
         list(setting.racers),
@@ -117,12 +128,9 @@ def _race(setting: Setting, _budget: Budget) -> network.Paths:
         batch_size=setting.batch_size,
         seed=setting.seed,
         device=setting.device,
-        should_stop=_budget,
-        progress=report,
+        should_stop=should_stop,
+        progress=progress,
     )
-    bar.empty()
-    finished = paths.done == paths.steps or all(d is not None for d in paths.diverged_at)
-    return paths if finished else work.complete(paths, paths.done, paths.steps)
 
 
 def frame_steps(done: int, most: int = limits.NETWORK_MAX_FRAMES) -> list[int]:

@@ -6,7 +6,8 @@ its own estimate (:mod:`gdviz.regression.cost`, the same for the same link on an
 by a :class:`ui.work.Budget` of at most what is left of the page's allowance, so the runs' deadlines add
 up to the page's, not to one per run. The page remembers what it cut (``cut``) and says so.
 
-The Budget counts this thread's CPU, so the work must run on this thread: torch does
+The Budget counts this thread's CPU (and, for work it moved to a worker process, the worker's: ui/workers.py),
+so the work must run on one thread: torch does
 (:func:`ui.regression.compute.one_visitor_one_core`), and :func:`numpy_on_one_thread` keeps NumPy's
 OpenBLAS there too while the page trains: the engine's Newton step solves its (d+1)² system with NumPy, and
 OpenBLAS's threads, spinning while they wait for work, cost the server's other core as much again, unseen
@@ -38,12 +39,17 @@ class PageBudget:
         self.seconds = float(limits.REGRESSION_MAX_PAGE_SECONDS if seconds is None else seconds)
         self.started = time.thread_time()
         self.cut: dict[str, bool] = {}
+        self._issued: list[Budget] = []
 
     def left(self) -> float:
-        return self.seconds - (time.thread_time() - self.started)
+        # this thread's CPU, and what worker processes computed on the budgets it gave (ui/workers.py)
+        elsewhere = sum(budget.elsewhere for budget in self._issued)
+        return self.seconds - (time.thread_time() - self.started) - elsewhere
 
     def budget(self, most: float) -> Budget:
-        return Budget(max(min(most, self.left()), 0.0))
+        budget = Budget(max(min(most, self.left()), 0.0))
+        self._issued.append(budget)
+        return budget
 
     def stopped(self, name: str, deadline: Budget, most: float) -> None:
         """Note that ``deadline`` (``budget(most)``) stopped the computation ``name``."""

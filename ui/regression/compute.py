@@ -20,6 +20,7 @@ from gdviz.regression.cost import noise_seconds
 from ui import limits, work
 from ui.regression.budget import PageBudget, numpy_on_one_thread
 from ui.work import Budget
+from ui.workers import offloaded
 
 
 # -- coordinates -------------------------------------------------------------------------------------
@@ -170,10 +171,16 @@ def _trained(
     data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray, _budget: Budget
 ) -> reg.TrainResult:
     bar, report = _bar("Training …")
-    with numpy_on_one_thread():
-        result = reg.train(_X, _y, progress=report, should_stop=_budget, **_unfrozen(settings))
+    result = offloaded(train_run, _X, _y, settings, should_stop=_budget, progress=report)
     bar.empty()
     return _uncached_if_stopped(result, _budget)
+
+
+def train_run(X: np.ndarray, y: np.ndarray, settings: tuple, should_stop=None, progress=None) -> reg.TrainResult:
+    """One training, on one core (here, or in a worker process once the page's run is heavy: ui/workers.py)."""
+    one_visitor_one_core()
+    with numpy_on_one_thread():
+        return reg.train(X, y, progress=progress, should_stop=should_stop, **_unfrozen(settings))
 
 
 def _uncached_if_stopped(result: Any, budget: Budget) -> Any:
@@ -225,12 +232,18 @@ def _compared(
 ) -> list[reg.ComparisonRow]:
     bar, report = _bar("Measuring GD / SGD / minibatch …")
     closed = closed_form(data_key, _X, _y)
-    with numpy_on_one_thread():
-        rows = reg.compare(
-            _X, _y, list(modes), closed=closed, progress=report, should_stop=_budget, **_unfrozen(settings)
-        )
+    rows = offloaded(compare_run, _X, _y, modes, closed, settings, should_stop=_budget, progress=report)
     bar.empty()
     return _uncached_if_stopped(rows, _budget)
+
+
+def compare_run(X, y, modes, closed, settings, should_stop=None, progress=None) -> list[reg.ComparisonRow]:
+    """The comparison, on one core (here, or in a worker process: ui/workers.py)."""
+    one_visitor_one_core()
+    with numpy_on_one_thread():
+        return reg.compare(
+            X, y, list(modes), closed=closed, progress=progress, should_stop=should_stop, **_unfrozen(settings)
+        )
 
 
 def frozen(settings: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
