@@ -235,9 +235,9 @@ def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the
     from ui.network import compute as net
     from ui.network.fields import FIELDS
     from ui.network.view import setting_of
-    from ui.state.fields import defaults
     from ui.regression import compute as rc
     from ui.regression.budget import PageBudget
+    from ui.state.fields import defaults
 
     X, y = rc.synthetic(500, 3, 2.0, 1.0, 2.0, 10.0, 4)
     settings = rc.frozen({"optimizer": "Adam", "lr": 0.05, "epochs": 30, "batch_size": 50, "seed": 2})
@@ -250,9 +250,17 @@ def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the
     np.testing.assert_array_equal(here.losses, there.losses)
     np.testing.assert_array_equal(here.weight, there.weight)
     assert budget.elsewhere > 0 and page.left() <= left - budget.elsewhere
+    here, there = rc.solve_run(X, y), workers.offloaded(rc.solve_run, X, y, should_stop=server_budget())
+    np.testing.assert_array_equal(here.weight, there.weight)
     setting, _ = setting_of(defaults(FIELDS) | {"n": 60, "width": 8, "depth": 1, "steps": 40, "grid": 11})
     here, there = net.train_race(setting), workers.offloaded(net.train_race, setting, should_stop=server_budget())
     for a, b in zip(here.weights, there.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # the landscape under the paths and the network's function at each frame
+    here = net.picture_of(setting, there.done, there)
+    there = workers.offloaded(net.picture_of, setting, there.done, there, should_stop=server_budget())
+    np.testing.assert_array_equal(here.view.losses, there.view.losses)
+    for a, b in zip(here.outputs, there.outputs, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -158,12 +158,20 @@ def picture(setting: Setting, paths: network.Paths) -> Picture:
 
 @st.cache_data(**CACHE)
 def _picture(setting: Setting, done: int, _paths: network.Paths) -> Picture:
+    with st.spinner("Evaluating the loss over the plane …"):
+        # the work caps (check_work) bound the picture, not a time budget: this one never stops it, it lets the
+        # picture of a run that is heavy by now (it trained) move to a worker process (ui/workers.py)
+        return offloaded(picture_of, setting, done, _paths, should_stop=Budget(math.inf))
+
+
+def picture_of(setting: Setting, done: int, paths: network.Paths, should_stop=None) -> Picture:
+    one_visitor_one_core()
     data = dataset(setting.data, setting.n, setting.noise, setting.seed)
     # the PCA's eigh on one BLAS thread: two threads spinning on a shared machine took seconds (as on the
     # Linear Regression page, ui/regression/budget.py)
-    with st.spinner("Evaluating the loss over the plane …"), numpy_on_one_thread():
+    with numpy_on_one_thread():
         view = network.landscape(
-            _paths, data, plane=setting.plane, grid=setting.grid, centre=setting.centre,
+            paths, data, plane=setting.plane, grid=setting.grid, centre=setting.centre,
             direction_seed=setting.seed, device=setting.device,
         )  # fmt: skip
     steps = frame_steps(done)
@@ -180,7 +188,7 @@ def _picture(setting: Setting, done: int, _paths: network.Paths) -> Picture:
         axes = None
     evaluator = network.Evaluator(setting.spec, data, setting.device)
     outputs = []
-    for weights in _paths.weights:
+    for weights in paths.weights:
         rows = np.minimum(steps, len(weights) - 1)  # a diverged path stays at its last good iterate
         outputs.append(evaluator.outputs(weights[rows], inputs) if len(weights) else np.zeros((len(steps), 0)))
     return Picture(view, steps, inputs, axes, outputs)

@@ -9,6 +9,7 @@ an estimate and is stopped by a deadline of at most what is left of the page run
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -101,9 +102,16 @@ def parsed(data: bytes) -> reg.Table:
 def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray) -> reg.ClosedForm:
     """lstsq and the normal equation in float64 (``solve`` writes [X, 1] in float64 itself: no float64 copy of
     X here, 0.16 s and 80 MB at 2M × 5); lstsq is skipped where its estimate is over REGRESSION_MAX_LSTSQ_SECONDS
-    (1.0-1.6 s at 10,000 × 1,000), and the normal equation's solution is the reference."""
+    (1.0-1.6 s at 10,000 × 1,000), and the normal equation's solution is the reference.
+
+    Its cost is bounded by the data's caps, not by a time budget: the budget here never stops it, it lets the
+    closed form of a run that is heavy by now (it made 10M values) move to a worker process (ui/workers.py)."""
+    return offloaded(solve_run, _X, _y, should_stop=Budget(math.inf))
+
+
+def solve_run(X: np.ndarray, y: np.ndarray, should_stop=None) -> reg.ClosedForm:
     one_visitor_one_core()
-    return reg.solve(_X, _y.astype(np.float64, copy=False), max_lstsq_seconds=limits.REGRESSION_MAX_LSTSQ_SECONDS)
+    return reg.solve(X, y.astype(np.float64, copy=False), max_lstsq_seconds=limits.REGRESSION_MAX_LSTSQ_SECONDS)
 
 
 @st.cache_data(**CACHE)
