@@ -12,6 +12,14 @@ from ui.uploads import keep_one_upload_per_session
 from ui.work import LANES
 from ui.workers import warm_up
 
+WORKER_MODULES = (
+    "ui.playground.simulate",
+    "ui.playground.scrub",
+    "ui.lab.views",
+    "ui.network.compute",
+    "ui.regression.compute:warm_up",
+)
+
 
 def main() -> None:
     st.set_page_config(page_title="gdviz · optimizer playground", page_icon="⛰️", layout="wide")
@@ -39,7 +47,9 @@ def main() -> None:
             st.Page("pages/about.py", title="About: the update rules", icon=":material/menu_book:", url_path="about"),
         ]
     )
-    warm_up()  # the worker processes that take heavy computations off the server's interpreter (ui/workers.py)
+    # the worker processes that take heavy computations off the server's interpreter (ui/workers.py), started
+    # with what they compute imported (and torch's first optimizer run) at the server's first visit
+    warm_up(WORKER_MODULES)
     # interactive runs first: heavy (budgeted) work takes turns and pauses while a cheap page is being served;
     # afterwards the shared caches are dropped if the server has grown past its memory limit
     with LANES.script_run(), bounded_memory():

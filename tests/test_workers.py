@@ -264,6 +264,13 @@ def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the
         np.testing.assert_array_equal(a, b)
 
 
+def test_the_workers_warm_up_imports_what_app_py_names():
+    from app import WORKER_MODULES
+
+    pid = workers.POOL.executor().submit(workers._warm, WORKER_MODULES).result(timeout=120)
+    assert pid != os.getpid()
+
+
 def test_a_worker_importing_app_py_runs_no_page(monkeypatch):
     # multiprocessing's spawn imports the server's __main__ (app.py, as Streamlit runs it) as __mp_main__
     def no_page(*args, **kwargs):

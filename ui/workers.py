@@ -32,6 +32,8 @@ its Scenario, rebuilt in the worker (ui/playground/simulate.py).
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
+import importlib
 import logging
 import multiprocessing
 import os
@@ -48,7 +50,10 @@ _LOG = logging.getLogger(__name__)
 
 
 def _default_workers() -> int:
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
+    """The cores this process may use, less the server's own, at least 1 and at most 4 (each worker holds the
+    engine and torch: ~250 MB before it computes)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    return max(1, min(4, cores - 1))
 
 
 WORKERS = int(os.environ.get("GDVIZ_WORKERS", _default_workers()))
@@ -129,18 +134,35 @@ def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float,
         result = fn(*args, should_stop=stop, **kwargs)
     except Exception as caught:  # noqa: BLE001 -- the server raises it where the call was made
         error = caught
-    return result, error, stop.reason, time.thread_time() - cpu
+    cpu = time.thread_time() - cpu
+    _give_back_memory()
+    return result, error, stop.reason, cpu
 
 
-def _warm() -> int:
-    """A worker's first task: import what the computations need, before a visitor waits for it."""
-    import gdviz  # noqa: F401
-    import ui.lab.views  # noqa: F401
-    import ui.network.compute  # noqa: F401
-    import ui.playground.simulate  # noqa: F401
-    from ui.regression import compute
+def _give_back_memory() -> None:
+    """Return the heap a computation freed to the system (glibc keeps it otherwise: a worker that once trained
+    on 2M samples would stay that large); the result has been computed, only its reply is still to be sent."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
 
-    compute.warm_up()  # torch, and what its first optimizer imports (seconds of CPU, here not in a visitor's run)
+
+_TRIM = None
+
+
+def _warm(names: tuple[str, ...]) -> int:
+    """A worker's first task: import the modules its computations come from, and call the ``module:function``
+    warm-ups among ``names`` (torch's first optimizer imports seconds of torch), before a visitor waits."""
+    for name in names:
+        module, _, function = name.partition(":")
+        imported = importlib.import_module(module)
+        if function:
+            getattr(imported, function)()
     return os.getpid()
 
 
@@ -215,16 +237,17 @@ def enabled() -> bool:
 _warmed = threading.Event()
 
 
-def warm_up() -> None:
-    """In a running server, once: start the workers and let them import the engine now, before a visitor
-    waits for it (app.py calls it at every run; it does nothing after the first, nor outside a server)."""
+def warm_up(names: tuple[str, ...]) -> None:
+    """In a running server, once: start the workers and let them import ``names`` (modules, or ``module:function``
+    to call too) now, before a visitor waits for it (app.py calls it at every run; it does nothing after the
+    first, nor outside a server)."""
     from streamlit.runtime import Runtime
 
     if not enabled() or _warmed.is_set() or not Runtime.exists():
         return
     _warmed.set()
     for _ in range(WORKERS):
-        POOL.executor().submit(_warm)
+        POOL.executor().submit(_warm, tuple(names))
 
 
 def offloaded(fn: Callable, *args: Any, should_stop=None, progress=None, **kwargs: Any) -> Any:
