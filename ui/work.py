@@ -33,7 +33,9 @@ WALL_FACTOR = 3.0
 # -- interactive first --------------------------------------------------------------------------------------
 # One server process runs every visitor's script on its own thread, but Python runs one thread at a time: ten
 # visitors' heavy links shared the interpreter with an eleventh visitor's first page, who waited 1-3 s for
-# what takes 0.1 s on an idle server (benchmarks/load.py --attackers). So heavy work takes turns:
+# what takes 0.1 s on an idle server (benchmarks/load.py --attackers). Heavy work therefore moves to worker
+# processes (ui/workers.py, through the Budget below); what stays in this process (with GDVIZ_WORKERS=0, or
+# when no worker took it in time) takes turns:
 # - a script run is interactive until it has used HEAVY_AFTER_SECONDS of CPU; from its next Budget question
 #   on it is heavy, and must hold the heavy lane: one heavy run at a time, the others wait for it without using
 #   the CPU (at most LANE_WAIT_SECONDS, then they go on anyway: a queue must not become a refusal);
