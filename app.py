@@ -6,19 +6,15 @@ the engine in gdviz/.
 
 import streamlit as st
 
+from gdviz import regression
 from ui.memory import bounded_memory
 from ui.state.widgets import widen_dropdowns
 from ui.uploads import keep_one_upload_per_session
 from ui.work import LANES
 from ui.workers import warm_up
 
-WORKER_MODULES = (
-    "ui.playground.simulate",
-    "ui.playground.scrub",
-    "ui.lab.views",
-    "ui.network.compute",
-    "ui.regression.compute:warm_up",
-)
+# what a worker process runs before its first computation (the engine modules it imports on first use)
+WORKER_WARM_UP = (regression.warm_up,)
 
 
 def main() -> None:
@@ -48,8 +44,8 @@ def main() -> None:
         ]
     )
     # the worker processes that take heavy computations off the server's interpreter (ui/workers.py), started
-    # with what they compute imported (and torch's first optimizer run) at the server's first visit
-    warm_up(WORKER_MODULES)
+    # at the server's first visit, with torch and its first optimizer imported there before anyone waits for them
+    warm_up(WORKER_WARM_UP)
     # interactive runs first: heavy (budgeted) work takes turns and pauses while a cheap page is being served;
     # afterwards the shared caches are dropped if the server has grown past its memory limit
     with LANES.script_run(), bounded_memory():

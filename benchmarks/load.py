@@ -22,10 +22,12 @@ Reported:
 - errors: stException elements (an exception shown in a page), console and page errors (browser),
   visitors who could not finish their sequence, and server log lines with a traceback, an exception, an
   error or a warning (a RuntimeWarning included);
-- the server's resident memory (RSS) at start, after the warm-up, after the load and after the memory check;
+- the server's resident memory (RSS: the server process and its worker processes, ui/workers.py) at start,
+  after the warm-up, after the load and after the memory check; its CPU, likewise, counts the workers';
 - the memory check: ``--reruns`` reruns with a new input each time (a new start point, so every rerun is a
   new simulation and a new figure: nothing comes from a cache), spread over ``--memory-sessions`` sessions,
-  and the RSS growth over them.
+  and the RSS growth over them, from after each session's ``--memory-warm-up`` first reruns (other new
+  inputs: what the server and its workers load or build at their first such computation is not growth).
 
 Attacker mode (``--attackers N``, websocket clients only): first the time to a fresh visitor's first chart
 on the idle server (median of ``--victims`` visitors); then N clients that each send, again and again, the
@@ -381,9 +383,10 @@ async def journey(browser, url: str, index: int, report: Report, args) -> None:
         await visitor.close()
 
 
-def memory_start(k: int, session: int) -> float:
-    """The start x1 of a memory session's k-th rerun: new every time, so nothing comes from a cache."""
-    return -4.9 + 0.0173 * k + 0.0011 * session
+def memory_start(k: int, session: int, warm_up: bool = False) -> float:
+    """The start x1 of a memory session's k-th rerun: new every time, so nothing comes from a cache (the
+    warm-up's reruns are half a thousandth off every measured one)."""
+    return -4.9 + 0.0173 * k + 0.0011 * session + (0.0005 if warm_up else 0.0)
 
 
 def count_rerun(report: Report, server: Server, samples: list) -> None:
@@ -393,7 +396,9 @@ def count_rerun(report: Report, server: Server, samples: list) -> None:
         samples.append((report.reruns, round(server.rss_mb(), 1)))
 
 
-async def rerun_many(browser, url: str, index: int, count: int, report: Report, server: Server, samples) -> None:
+async def rerun_many(
+    browser, url: str, index: int, count: int, report: Report, server: Server, samples, warm_up: bool = False
+) -> None:
     """``count`` reruns, each with a new start point (never seen before, so never cached)."""
     visitor = Visitor(f"memory session {index + 1}", report)
     try:
@@ -402,7 +407,7 @@ async def rerun_many(browser, url: str, index: int, count: int, report: Report, 
         await visitor.timed("memory: open", page, RACE, None, lambda: page.goto(url))
         box = page.locator(".st-key-pg_x0_0 input")
         for k in range(count):
-            value = f"{memory_start(k, index):.4f}"
+            value = f"{memory_start(k, index, warm_up):.4f}"
             before = await visitor.signature(page, RACE)
 
             async def act(value=value):
@@ -583,14 +588,16 @@ async def ws_journey(url: str, index: int, report: Report, args) -> None:
         await visitor.close()
 
 
-async def ws_rerun_many(url: str, index: int, count: int, report: Report, server: Server, samples) -> None:
+async def ws_rerun_many(
+    url: str, index: int, count: int, report: Report, server: Server, samples, warm_up: bool = False
+) -> None:
     visitor = WsVisitor(url, f"memory session {index + 1}", report)
     try:
         await visitor.open()
         await visitor.rerun("memory: open", ("pg_race",), query="")
         for k in range(count):
             state, _, _ = visitor.state("pg_x0_0")
-            state.double_value = round(memory_start(k, index), 4)
+            state.double_value = round(memory_start(k, index, warm_up), 4)
             await visitor.rerun("memory: rerun", ("pg_race",), [state])
             count_rerun(report, server, samples)
     except Exception as error:  # noqa: BLE001
@@ -960,15 +967,20 @@ async def main_async(args, server: Server) -> dict:
         memory: dict = {"reruns_asked": args.reruns}
         if args.reruns:
             samples: list[tuple[int, float]] = []
-            before = server.rss_mb()
             sessions = max(1, args.memory_sessions)
+            rerun_many_ = rerun_many if args.client == "browser" else ws_rerun_many
+            where = (browser, server.url) if args.client == "browser" else (server.url,)
+            # the sessions' first reruns with new inputs, not measured: what the server (and its worker processes,
+            # ui/workers.py) load or build at their first such computation is not growth over the reruns
+            warm = Report()
+            await asyncio.gather(
+                *(rerun_many_(*where, i, args.memory_warm_up, warm, server, [], True) for i in range(sessions))
+            )
+            report.errors += warm.errors
+            before = server.rss_mb()
             shares = [args.reruns // sessions + (1 if i < args.reruns % sessions else 0) for i in range(sessions)]
             start = time.perf_counter()
-            if args.client == "browser":
-                work = [rerun_many(browser, server.url, i, n, report, server, samples) for i, n in enumerate(shares)]
-            else:
-                work = [ws_rerun_many(server.url, i, n, report, server, samples) for i, n in enumerate(shares)]
-            await asyncio.gather(*work)
+            await asyncio.gather(*(rerun_many_(*where, i, n, report, server, samples) for i, n in enumerate(shares)))
             after = server.rss_mb()
             memory |= {
                 "reruns": report.reruns,
@@ -1008,6 +1020,9 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="times each visitor goes through the sequence")
     parser.add_argument("--reruns", type=int, default=500, help="reruns of the memory check (0: skip it)")
     parser.add_argument("--memory-sessions", type=int, default=5, help="sessions sharing the reruns")
+    parser.add_argument(
+        "--memory-warm-up", type=int, default=3, help="reruns per memory session before its RSS is measured"
+    )
     parser.add_argument("--ramp-s", type=float, default=20.0, help="visitors arrive evenly over this many seconds")
     # a visitor looks at the new chart (or watches it play) before the next click: a few seconds
     parser.add_argument("--think-min-s", type=float, default=3.0, help="shortest pause between two actions")

@@ -56,6 +56,20 @@ def stops(should_stop=None):
     raise Stopped({"xs": np.arange(3.0)}, 2, 5)
 
 
+def unpicklable_result(should_stop=None):
+    return os.getpid(), (lambda: None)
+
+
+class Odd(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def unpicklable_error(should_stop=None):
+    raise Odd("an error whose class does not unpickle", 3)
+
+
 def niceness(should_stop=None) -> tuple[int, int]:
     return os.getpid(), os.nice(0)
 
@@ -141,6 +155,13 @@ def test_errors_and_stops_come_back_as_raised():
         workers.offloaded(stops, should_stop=server_budget())
     assert (stopped.value.done, stopped.value.wanted) == (2, 5)
     np.testing.assert_array_equal(stopped.value.result["xs"], np.arange(3.0))
+
+
+def test_what_cannot_make_the_trip_back_is_computed_here_or_said_plainly():
+    pid, _ = workers.offloaded(unpicklable_result, should_stop=server_budget())
+    assert pid == os.getpid()  # the worker's result did not pickle: computed here after all
+    with pytest.raises(RuntimeError, match="Odd: an error whose class does not unpickle"):  # and the pool lives on
+        workers.offloaded(unpicklable_error, should_stop=server_budget())
 
 
 def test_workers_run_at_a_lower_cpu_priority_than_the_server():
@@ -264,10 +285,10 @@ def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the
         np.testing.assert_array_equal(a, b)
 
 
-def test_the_workers_warm_up_imports_what_app_py_names():
-    from app import WORKER_MODULES
+def test_the_workers_warm_up_runs_what_app_py_names():
+    from app import WORKER_WARM_UP
 
-    pid = workers.POOL.executor().submit(workers._warm, WORKER_MODULES).result(timeout=120)
+    pid = workers.POOL.executor().submit(workers._warm, WORKER_WARM_UP).result(timeout=120)
     assert pid != os.getpid()
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import ctypes
-import importlib
 import logging
 import multiprocessing
 import os
@@ -51,7 +50,7 @@ _LOG = logging.getLogger(__name__)
 
 def _default_workers() -> int:
     """The cores this process may use, less the server's own, at least 1 and at most 4 (each worker holds the
-    engine and torch: ~250 MB before it computes)."""
+    engine and torch: ~350 MB)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
     return max(1, min(4, cores - 1))
 
@@ -133,10 +132,23 @@ def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float,
     try:
         result = fn(*args, should_stop=stop, **kwargs)
     except Exception as caught:  # noqa: BLE001 -- the server raises it where the call was made
-        error = caught
+        error = _returnable(caught)
     cpu = time.thread_time() - cpu
     _give_back_memory()
     return result, error, stop.reason, cpu
+
+
+def _returnable(error: Exception) -> Exception:
+    """``error`` as the server can rebuild it. Unpickling an exception calls its class with its args (unless the
+    class says otherwise): one whose class needs more would fail in the server's reader and break the pool for
+    every computation in flight, so it goes back as a RuntimeError with its class's name and its message."""
+    cls = type(error)
+    try:
+        if cls.__reduce__ is BaseException.__reduce__:
+            cls(*error.args)
+    except Exception:  # noqa: BLE001 -- any reason it cannot be rebuilt from its args
+        return RuntimeError(f"{cls.__name__}: {error}")
+    return error
 
 
 def _give_back_memory() -> None:
@@ -155,14 +167,11 @@ def _give_back_memory() -> None:
 _TRIM = None
 
 
-def _warm(names: tuple[str, ...]) -> int:
-    """A worker's first task: import the modules its computations come from, and call the ``module:function``
-    warm-ups among ``names`` (torch's first optimizer imports seconds of torch), before a visitor waits."""
-    for name in names:
-        module, _, function = name.partition(":")
-        imported = importlib.import_module(module)
-        if function:
-            getattr(imported, function)()
+def _warm(calls: tuple[Callable[[], Any], ...]) -> int:
+    """A worker's first task: ``calls`` (what its computations import on first use: torch's first optimizer
+    imports seconds of torch), before a visitor waits for it."""
+    for call in calls:
+        call()
     return os.getpid()
 
 
@@ -237,17 +246,16 @@ def enabled() -> bool:
 _warmed = threading.Event()
 
 
-def warm_up(names: tuple[str, ...]) -> None:
-    """In a running server, once: start the workers and let them import ``names`` (modules, or ``module:function``
-    to call too) now, before a visitor waits for it (app.py calls it at every run; it does nothing after the
-    first, nor outside a server)."""
+def warm_up(calls: tuple[Callable[[], Any], ...]) -> None:
+    """In a running server, once: start the workers, which run ``calls`` (module-level functions) before any
+    computation (app.py calls this at every run; it does nothing after the first, nor outside a server)."""
     from streamlit.runtime import Runtime
 
     if not enabled() or _warmed.is_set() or not Runtime.exists():
         return
     _warmed.set()
     for _ in range(WORKERS):
-        POOL.executor().submit(_warm, tuple(names))
+        POOL.executor().submit(_warm, tuple(calls))
 
 
 def offloaded(fn: Callable, *args: Any, should_stop=None, progress=None, **kwargs: Any) -> Any:
@@ -284,6 +292,9 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> 
     except BrokenProcessPool:
         _LOG.warning("a worker process ended unexpectedly; computing in the server process")
         POOL.reset()
+        outcome = None
+    except Exception as error:  # noqa: BLE001 -- the trip failed (an argument or result that does not pickle)
+        _LOG.warning("computing %s in the server process: %s", getattr(fn, "__qualname__", fn), error)
         outcome = None
     finally:
         POOL.release_slot(slot)

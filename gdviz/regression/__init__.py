@@ -27,7 +27,7 @@ from gdviz.regression.data import ClosedForm, closed_form, make_data, mse_moment
 from gdviz.regression.device import DeviceInfo, DeviceMemoryError, UnavailableDevice, devices, resolve_device
 from gdviz.regression.optim import build_optimizer, build_scheduler, uses_torch_optim
 from gdviz.regression.result import TrainResult
-from gdviz.regression.training import train, training_bytes
+from gdviz.regression.training import train, training_bytes, warm_up
 
 __all__ = [
     "CSVError",
@@ -58,5 +58,6 @@ __all__ = [
     "suggested_lr",
     "train",
     "training_bytes",
+    "warm_up",
     "uses_torch_optim",
 ]

@@ -53,7 +53,7 @@ def warm_up() -> None:
     torch (torch._dynamo: 1.0-1.7 s of CPU here), which the first visitor's training paid within its own budget
     (1.6 s), so a fresh server's default page could stop after one update."""
     one_visitor_one_core()
-    reg.train(np.zeros((8, 1), np.float32), np.zeros(8, np.float32), "SGD", lr=0.1, epochs=1)
+    reg.warm_up()
 
 
 PROGRESS_UPDATES = 25
