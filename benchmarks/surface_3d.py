@@ -11,8 +11,9 @@ not just the white background and the axes. Printed per toggle and as median/bes
     drawn    a screenshot of the canvas shows the mesh (the first frame is on screen)
 
 The first toggle is reported apart: it builds the figure on the server (later ones come from its cache
-where the page caches it) and builds the WebGL scene (context, shaders) in the tab; toggled off, the chart is
-put away in the browser with its scene, and a later toggle draws into it.
+where the page caches it). The tab builds the WebGL scene (context, shaders) while the page is idle, before
+the first toggle (the benchmark waits for that, at most 5 s, and a second more, as a visitor reads the page
+first; its time is printed); toggled off, the chart is put away in the browser with its scene, and a later toggle draws into it.
 Chromium runs with ``--disable-gpu`` (tests/app_server.py), so WebGL is SwiftShader on the CPU.
 
     python benchmarks/surface_3d.py [--toggles 7] [--app app.py [--app /elsewhere/app.py]] [--check]
@@ -120,7 +121,25 @@ def open_playground(browser, url: str) -> tuple:
     page.goto(url)
     page.locator(".st-key-pg_race .main-svg").first.wait_for(state="visible", timeout=LOAD_MS)
     settled(page)
+    # as a visitor reads the page before toggling: the browser builds the 3-D chart's scene while the page is idle
+    # (ui/live_chart.py's prewarm; absent in an app without it, which then waits PREWARM_WAIT_MS for nothing)
+    try:
+        page.wait_for_function(PREWARMED, timeout=PREWARM_WAIT_MS)
+    except Exception:  # noqa: BLE001 -- no prewarm in this app
+        pass
+    page.wait_for_timeout(REST_MS)
     return page, arrivals
+
+
+REST_MS = 1_000  # the visitor reads on a second before the first toggle
+
+
+PREWARM_WAIT_MS = 5_000
+PREWARMED = f"() => {{ const g = document.querySelector('{CHART} .gd-live-chart'); return g && g.__gdvizPrewarmMs; }}"
+
+
+def prewarm_ms(page) -> float | None:
+    return page.evaluate(PREWARMED) or None
 
 
 def measure(urls: list[str], toggles: int) -> list[list[dict]]:
@@ -131,9 +150,10 @@ def measure(urls: list[str], toggles: int) -> list[list[dict]]:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         tabs = [open_playground(browser, url) for url in urls]
         rows: list[list[dict]] = [[] for _ in urls]
-        for _ in range(toggles + 1):
+        for turn in range(toggles + 1):
             for out, (page, arrivals) in zip(rows, tabs):
-                out.append(toggle_once(page, arrivals))
+                prewarmed = prewarm_ms(page) if turn == 0 else None
+                out.append(toggle_once(page, arrivals) | {"prewarm_ms": prewarmed})
         browser.close()
     return rows
 
@@ -171,13 +191,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"  toggle {k}: {row['s']:5.2f} s (data {row['data_s']:4.2f} s, canvas {row['canvas_s']:4.2f} s, "
                 f"{row['shots']} screenshots)"
             )
-        print(line("  first", rows[:1]))
+        prewarm = rows[0]["prewarm_ms"]
+        print(line("  first", rows[:1]) + (f"   (scene built at idle before it: {prewarm:.0f} ms)" if prewarm else ""))
         print(line("  later", rows[1:]))
         medians.append(statistics.median(row["s"] for row in rows[1:]))
     for app, median in zip(apps[1:], medians[1:]):
         print(f"{apps[0]} / {app}: {medians[0] / median:.2f}x (medians of the later toggles)")
     verdict = targets.verdict(f"3-D view drawn <= {TARGET_S} s after the toggle", medians[0] <= TARGET_S)
     print(f"target ≤ {TARGET_S} s ({apps[0]}, median of the later toggles): {verdict} ({medians[0]:.2f} s)")
+    first = results[0][0]["s"]
+    verdict = targets.verdict(f"the first 3-D view drawn <= {TARGET_S} s after its toggle", first <= TARGET_S)
+    print(f"target ≤ {TARGET_S} s ({apps[0]}, the first toggle in a tab): {verdict} ({first:.2f} s)")
     return targets.finish()
 
 

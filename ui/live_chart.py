@@ -45,12 +45,68 @@ function decode(data) {
   return new TextDecoder().decode(bytes);
 }
 
+function chart(box, config, Plotly) {
+  const gd = document.createElement('div');
+  gd.className = 'gd-live-chart';
+  gd.__gdvizConfig = config;
+  // a column that changes width (the sidebar opened or closed, a narrower window) redraws the chart at its
+  // width; the observer's first call, for the size the chart was just drawn at, does not (one draw, not two)
+  // (and not while put away, or coming back: the next figure is drawn at the width the chart has then)
+  new ResizeObserver(() => {
+    if (box.hidden || box.style.visibility === 'hidden' || !box.clientWidth) return;
+    if (gd.isConnected && gd._fullLayout && Math.abs(gd._fullLayout.width - box.clientWidth) > 1) {
+      Plotly.Plots.resize(gd);
+    }
+  }).observe(box);
+  return gd;
+}
+
+// resolved when the page's first live chart is drawn: a prewarm never delays a page's first chart
+if (!window.__gdvizFirstDrawn) {
+  let resolve;
+  window.__gdvizFirstDrawn = new Promise(r => { resolve = r; });
+  window.__gdvizFirstDrawn.resolve = resolve;
+}
+const idle = () => new Promise(r => (window.requestIdleCallback || (f => setTimeout(f, 200)))(r, { timeout: 3000 }));
+
+// A put-away chart with a "prewarm" figure (the 3-D view's: a tiny figure of the same kinds) builds its chart
+// with it once the page has drawn its first chart and is idle, off screen, and keeps it hidden: the first real
+// figure is then drawn into a chart whose scene exists (in software WebGL, building a scene is most of a first
+// 3-D toggle). Not on a narrow screen: a phone pays at its first toggle, not on every visit.
+function prewarm(box, payload) {
+  if (box.__gdvizPrewarm || box.querySelector('.gd-live-chart') || window.matchMedia('(max-width: 640px)').matches) {
+    return;
+  }
+  box.__gdvizPrewarmState = 'waiting';
+  box.__gdvizPrewarm = window.__gdvizFirstDrawn.then(idle).then(async () => {
+    if (box.__gdvizPrewarmState !== 'waiting' || box.querySelector('.gd-live-chart')) return;
+    box.__gdvizPrewarmState = 'drawing';
+    const Plotly = await plotly(payload.plotly);
+    const holder = document.createElement('div');
+    const width = (box.closest('[data-testid="stVerticalBlock"]') || document.body).clientWidth || 700;
+    holder.style.cssText = `position:fixed;left:-${width + 100}px;top:0;width:${width}px;visibility:hidden;`;
+    document.body.appendChild(holder);
+    const gd = chart(box, JSON.stringify(payload.config), Plotly);
+    holder.appendChild(gd);
+    const started = performance.now();
+    const figure = payload.prewarm;
+    await Plotly.newPlot(gd, { data: figure.data || [], layout: figure.layout || {}, config: payload.config });
+    gd.__gdvizPrewarmMs = performance.now() - started;
+    box.appendChild(gd);  // the chart, scene and all, into its place: hidden until a figure comes
+    holder.remove();
+  }).catch(() => {}).finally(() => { box.__gdvizPrewarmState = 'done'; });
+}
+
 async function draw(box, text) {
   const payload = JSON.parse(text);
   if (!payload.figure) {  // put away: the chart stays, hidden, to come back without building its scene again
     box.hidden = true;
+    if (payload.prewarm) prewarm(box, payload);
     return;
   }
+  // a prewarm that has not begun gives way; one that is drawing is waited for (its scene is what we want)
+  if (box.__gdvizPrewarmState === 'waiting') box.__gdvizPrewarmState = 'cancelled';
+  if (box.__gdvizPrewarmState === 'drawing') await box.__gdvizPrewarm;
   // back from hidden: laid out (so that Plotly reads its size) but not seen until the new figure is drawn
   if (box.hidden) { box.style.visibility = 'hidden'; box.hidden = false; }
   const Plotly = await plotly(payload.plotly);
@@ -63,19 +119,8 @@ async function draw(box, text) {
     gd = null;
   }
   if (!gd) {
-    gd = document.createElement('div');
-    gd.className = 'gd-live-chart';
-    gd.__gdvizConfig = config;
+    gd = chart(box, config, Plotly);
     box.appendChild(gd);
-    // a column that changes width (the sidebar opened or closed, a narrower window) redraws the chart at its
-    // width; the observer's first call, for the size the chart was just drawn at, does not (one draw, not two)
-    // (and not while put away, or coming back: the next figure is drawn at the width the chart has then)
-    new ResizeObserver(() => {
-      if (box.hidden || box.style.visibility === 'hidden' || !box.clientWidth) return;
-      if (gd.isConnected && gd._fullLayout && Math.abs(gd._fullLayout.width - box.clientWidth) > 1) {
-        Plotly.Plots.resize(gd);
-      }
-    }).observe(box);
   }
   const figure = payload.figure;
   const started = performance.now();
@@ -83,6 +128,7 @@ async function draw(box, text) {
                            config: payload.config });
   gd.__gdvizDrawMs = performance.now() - started;
   box.style.visibility = '';
+  window.__gdvizFirstDrawn.resolve();
   // for benchmarks/immediacy.py: the frame that first shows this figure (the page may stay busy after the draw)
   const meta = gd.layout && gd.layout.meta;
   requestAnimationFrame(() => { gd.__gdvizShown = { meta, at: performance.now() }; });
@@ -135,13 +181,16 @@ def figure_json(figure: Any) -> bytes:
 
 
 _FIGURE = b',"figure":'
+_PREWARM = b',"prewarm":'
 
 
-def payload(figure_bytes: bytes | None, config: dict[str, Any], clicks: bool) -> bytes:
+def payload(figure_bytes: bytes | None, config: dict[str, Any], clicks: bool, prewarm: bytes | None = None) -> bytes:
     """What the browser gets: the figure's JSON spliced in as it is (not parsed and dumped again); no figure
-    hides the chart."""
+    hides the chart, and then ``prewarm`` (a figure's JSON) is what the browser builds the hidden chart with."""
     head = json.dumps({"plotly": plotly_bundle(), "config": config, "clicks": clicks}).encode()
-    return head if figure_bytes is None else head[:-1] + _FIGURE + figure_bytes + b"}"
+    if figure_bytes is not None:
+        return head[:-1] + _FIGURE + figure_bytes + b"}"
+    return head if prewarm is None else head[:-1] + _PREWARM + prewarm + b"}"
 
 
 def figure_of(sent: bytes) -> str | None:
@@ -152,10 +201,17 @@ def figure_of(sent: bytes) -> str | None:
 
 
 def live_chart(
-    figure_bytes: bytes | None, *, key: str, config: dict[str, Any], on_click: Callable[[], None] | None = None
+    figure_bytes: bytes | None,
+    *,
+    key: str,
+    config: dict[str, Any],
+    on_click: Callable[[], None] | None = None,
+    prewarm: bytes | None = None,
 ) -> Any:
     """Draw a figure (from :func:`figure_json`) in the chart of ``key``; ``on_click`` runs on a click, with the
     point in ``st.session_state[key]["click"]``. ``None`` hides the chart and keeps what the browser built for
-    it (a 3-D scene: its WebGL context and shaders), so that the next figure is drawn into it at once."""
+    it (a 3-D scene: its WebGL context and shaders), so that the next figure is drawn into it at once; with
+    ``prewarm`` (a small figure of the same kinds), a chart not yet built is built with it while the page is
+    idle, so that even the first figure is drawn into a built one."""
     callbacks = {"on_click_change": on_click} if on_click else {}
-    return _LIVE(key=key, data=payload(figure_bytes, config, on_click is not None), **callbacks)
+    return _LIVE(key=key, data=payload(figure_bytes, config, on_click is not None, prewarm), **callbacks)

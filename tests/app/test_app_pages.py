@@ -196,6 +196,30 @@ def test_panels_and_inspector_widgets_rerun_without_errors():
     assert len(_plotly_specs(at)) == 3
 
 
+def test_the_hidden_3d_chart_carries_a_small_figure_to_build_its_scene_with():
+    """Before its first toggle the browser builds the 3-D chart's WebGL scene at idle time from a tiny figure of
+    the same kinds (ui/playground/view_3d.py); shown, the chart gets the race's own figure, and no prewarm."""
+    from ui.live_chart import LIVE_CHART
+
+    def chart_3d(at) -> bytes:
+        return next(
+            node.proto.bytes
+            for node in at._tree
+            if node.type == "bidi_component" and node.proto.component_name.endswith(LIVE_CHART)
+            and node.proto.id.endswith("pg_race3d")
+        )  # fmt: skip
+
+    at = open_app()
+    hidden = json.loads(chart_3d(at))
+    assert "figure" not in hidden and len(chart_3d(at)) < 8_000
+    assert [trace["type"] for trace in hidden["prewarm"]["data"]][:2] == ["mesh3d", "scatter3d"]
+    assert hidden["prewarm"]["layout"]["meta"]["kind"] == "surface3d"
+    at.toggle(key="pg_3d").set_value(True).run()
+    ok(at)
+    shown = json.loads(chart_3d(at))
+    assert "prewarm" not in shown and shown["figure"]["layout"]["meta"]["kind"] == "surface3d"
+
+
 def _steps_shown(at) -> tuple[int, int, str]:
     race, panels = (json.loads(spec) for spec in _plotly_specs(at)[:2])
     told = next(m.value for m in at.markdown if m.value.startswith("**step t ="))

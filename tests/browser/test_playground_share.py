@@ -263,9 +263,19 @@ def test_the_3d_toggle_draws_a_3d_chart(pg):
     page = pg.page
     settled(page)
     toggle = page.locator(".st-key-pg_3d").get_by_text("3-D view")
-    toggle.click()
     chart = page.locator(".st-key-pg_race3d")
+    # before its first toggle, the idle page has built the hidden chart's WebGL scene (ui/live_chart.py's prewarm)
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('.st-key-pg_race3d .gd-live-chart');
+                   return gd && gd.__gdvizPrewarmMs > 0 && gd.querySelector('.gl-container canvas') !== null; }""",
+        timeout=LOAD_MS,
+    )
+    expect(chart).to_be_hidden()
+    page.evaluate("() => { window.__prewarmed3d = document.querySelector('.st-key-pg_race3d .gd-live-chart'); }")
+    toggle.click()
     expect(chart.locator(".gl-container canvas").first).to_be_visible(timeout=LOAD_MS)
+    # the figure is drawn into that chart, scene and all
+    assert chart.locator(".js-plotly-plot").first.evaluate("gd => gd === window.__prewarmed3d")
     # the mesh, and every optimizer's path on it under the same name as in the map
     traces = chart.locator(".js-plotly-plot").first.evaluate("gd => gd.data.map(t => [t.type, t.name])")
     assert traces[0][0] == "mesh3d", traces
