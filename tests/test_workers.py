@@ -292,6 +292,15 @@ def test_the_workers_warm_up_runs_what_app_py_names():
     assert pid != os.getpid()
 
 
+def test_the_workers_setting_is_a_count_or_the_default():
+    default = workers._default_workers()
+    assert 1 <= default <= 4
+    assert workers._workers_setting(None) == default
+    assert workers._workers_setting("0") == 0 and workers._workers_setting("3") == 3
+    assert workers._workers_setting("-2") == 0
+    assert workers._workers_setting("many") == default  # said in the log, not a crash at start
+
+
 def test_a_worker_importing_app_py_runs_no_page(monkeypatch):
     # multiprocessing's spawn imports the server's __main__ (app.py, as Streamlit runs it) as __mp_main__
     def no_page(*args, **kwargs):

@@ -24,9 +24,14 @@ So a budgeted computation that proves heavy moves to a worker process:
 - Only calls made by a running app's script run move (``ui.work.LANES`` registers them): tests, notebooks
   and benchmarks compute in their own process, as before. ``GDVIZ_WORKERS=0`` turns the workers off.
 
-What moves must be picklable: the function (module level), its arguments and its result or exception. The
-Lab's computations already are (their results go through ``st.cache_data``); the Playground's race moves as
-its Scenario, rebuilt in the worker (ui/playground/simulate.py).
+- A progress callback goes along too: the worker writes its reports to shared memory and the waiting thread
+  moves the visitor's progress bar from them.
+
+What moves: the Playground's race and its scrub sweeps (as their Scenario: the engine objects are rebuilt in
+the worker), every Landscape Lab map and the Schedules page's runs, the trainings and comparisons of the
+Linear Regression and Networks pages; and, bounded by their caps rather than stopped by a time, the Networks
+landscape and the regression's closed form (their budget is infinite: it only lets a heavy run's call move).
+It must be picklable: the function (module level), its arguments and its result or exception.
 """
 
 from __future__ import annotations
@@ -55,7 +60,16 @@ def _default_workers() -> int:
     return max(1, min(4, cores - 1))
 
 
-WORKERS = int(os.environ.get("GDVIZ_WORKERS", _default_workers()))
+def _workers_setting(text: str | None) -> int:
+    """GDVIZ_WORKERS as a count (0 or more); unset, or not a count, the default."""
+    try:
+        return max(0, int(text)) if text is not None else _default_workers()
+    except ValueError:
+        _LOG.warning("GDVIZ_WORKERS=%r is not a number of processes: using %d", text, _default_workers())
+        return _default_workers()
+
+
+WORKERS = _workers_setting(os.environ.get("GDVIZ_WORKERS"))
 # how much lower a worker's CPU priority is than the server's (os.nice: 19 is the lowest)
 NICENESS = 19
 # flags for the computations in flight at once (more wait for a flag, as they would for a worker)
