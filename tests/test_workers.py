@@ -292,6 +292,31 @@ def test_the_workers_warm_up_runs_what_app_py_names():
     assert pid != os.getpid()
 
 
+def test_back_from_a_worker_a_heavy_run_lets_an_interactive_run_finish_first(monkeypatch):
+    # the caller builds its figures next, holding the interpreter: a visitor opening a page goes first
+    import threading
+
+    workers.offloaded(niceness, should_stop=server_budget())  # a warm worker: its answer takes milliseconds
+    lanes = Lanes()
+    monkeypatch.setattr(work, "LANES", lanes)
+    started, order = threading.Event(), []
+
+    def visitor():
+        with lanes.script_run():  # an interactive run (a cheap page) that takes 0.2 s
+            started.set()
+            time.sleep(0.2)
+            order.append("interactive run done")
+
+    with lanes.script_run():
+        thread = threading.Thread(target=visitor)
+        thread.start()
+        started.wait(5)
+        workers.offloaded(niceness, should_stop=server_budget())
+        order.append("heavy run goes on")
+    thread.join(5)
+    assert order == ["interactive run done", "heavy run goes on"]
+
+
 def test_the_workers_setting_is_a_count_or_the_default():
     default = workers._default_workers()
     assert 1 <= default <= 4

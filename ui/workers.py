@@ -312,6 +312,9 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> 
         outcome = None
     finally:
         POOL.release_slot(slot)
+    # the caller builds its figures from the result next, in this process: an interactive run in progress (a
+    # visitor opening a page) goes first (an eleventh visitor waited behind ten heavy links' figures)
+    work.LANES.pause_for_interactive(work.YIELD_SECONDS)
     budget.waited_elsewhere(time.monotonic() - waited_from)
     if outcome is None:  # not started in time, or the workers are gone: here, with what the budget has left
         return fn(*args, should_stop=budget, **kwargs, **({"progress": report} if report is not None else {}))
