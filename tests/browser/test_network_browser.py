@@ -40,3 +40,36 @@ def test_three_optimizers_descend_one_network_landscape_together(page, app_url):
     assert len(played["heads"]) == 3 and all(x is not None for x in played["heads"])
     expect(page.get_by_text("of the paths' variance", exact=False)).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_a_heavy_training_runs_in_a_worker_and_its_progress_bar_moves(browser, app_url):
+    """The page's heaviest accepted link trains in a worker process (ui/workers.py): its progress, reported there,
+    still moves the visitor's bar, and the page ends with its chart. (A tab of its own: opened at a page's
+    address, Streamlit's frontend probes <page>/_stcore/health, a 404 in the console the other tests refuse.)"""
+    import sys
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from load import heaviest_links
+
+    _, query = heaviest_links()["networks: most steps, largest grid"]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator(f"{PLOTLY_CHART} .main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.goto(f"{app_url}/network?{query}&seed=977")  # a seed no other test uses: nothing cached answers
+    bar = page.locator('[data-testid="stProgress"] [role="progressbar"]')
+    bar.first.wait_for(state="attached", timeout=LOAD_TIMEOUT_MS)
+    values = set()
+    while bar.count():
+        try:
+            values.add(int(float(bar.first.get_attribute("aria-valuenow", timeout=1_000) or 0)))
+        except Exception:  # noqa: BLE001 -- the bar went between two reads
+            break
+        page.wait_for_timeout(50)
+    assert len({v for v in values if 0 < v < 100}) >= 3, sorted(values)  # it moved, in steps
+    expect(page.locator(".st-key-nn_chart .main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    context.close()
