@@ -9,6 +9,7 @@ benchmarks/load.py --attackers measures what it buys on a real server.
 
 from __future__ import annotations
 
+import math
 import os
 import runpy
 import time
@@ -273,6 +274,11 @@ def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the
     assert budget.elsewhere > 0 and page.left() <= left - budget.elsewhere
     here, there = rc.solve_run(X, y), workers.offloaded(rc.solve_run, X, y, should_stop=server_budget())
     np.testing.assert_array_equal(here.weight, there.weight)
+    # the closed form's budget is infinite (its caps bound it), but its CPU in a worker counts for the page too
+    solving = page.track(server_budget(seconds=math.inf))
+    left = page.left()
+    workers.offloaded(rc.solve_run, X, y, should_stop=solving)
+    assert solving.elsewhere > 0 and page.left() <= left - solving.elsewhere
     setting, _ = setting_of(defaults(FIELDS) | {"n": 60, "width": 8, "depth": 1, "steps": 40, "grid": 11})
     here, there = net.train_race(setting), workers.offloaded(net.train_race, setting, should_stop=server_budget())
     for a, b in zip(here.weights, there.weights, strict=True):

@@ -47,7 +47,10 @@ class PageBudget:
         return self.seconds - (time.thread_time() - self.started) - elsewhere
 
     def budget(self, most: float) -> Budget:
-        budget = Budget(max(min(most, self.left()), 0.0))
+        return self.track(Budget(max(min(most, self.left()), 0.0)))
+
+    def track(self, budget: Budget) -> Budget:
+        """Count what worker processes compute on ``budget`` against this page's allowance (ui/workers.py)."""
         self._issued.append(budget)
         return budget
 

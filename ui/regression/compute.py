@@ -99,14 +99,18 @@ def parsed(data: bytes) -> reg.Table:
 
 
 @st.cache_data(**CACHE)
-def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray) -> reg.ClosedForm:
+def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray, _page: PageBudget | None = None) -> reg.ClosedForm:
     """lstsq and the normal equation in float64 (``solve`` writes [X, 1] in float64 itself: no float64 copy of
     X here, 0.16 s and 80 MB at 2M × 5); lstsq is skipped where its estimate is over REGRESSION_MAX_LSTSQ_SECONDS
     (1.0-1.6 s at 10,000 × 1,000), and the normal equation's solution is the reference.
 
     Its cost is bounded by the data's caps, not by a time budget: the budget here never stops it, it lets the
-    closed form of a run that is heavy by now (it made 10M values) move to a worker process (ui/workers.py)."""
-    return offloaded(solve_run, _X, _y, should_stop=Budget(math.inf))
+    closed form of a run that is heavy by now (it made 10M values) move to a worker process (ui/workers.py);
+    what it cost there counts against the page run's allowance (``_page``), as it does here."""
+    budget = Budget(math.inf)
+    if _page is not None:
+        _page.track(budget)
+    return offloaded(solve_run, _X, _y, should_stop=budget)
 
 
 def solve_run(X: np.ndarray, y: np.ndarray, should_stop=None) -> reg.ClosedForm:

@@ -222,7 +222,7 @@ def train(values: dict[str, Any], data: Data) -> Run:
         help="η = min(1, b/200) / L, L the largest eigenvalue of the MSE's Hessian: full-batch GD converges for "
         "η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's choices). For SGD-like optimizers.",
     )
-    closed = compute.closed_form(data.key, data.X, data.y)
+    closed = compute.closed_form(data.key, data.X, data.y, page)
     try:
         result = compute.trained(data.key, compute.frozen(settings), data.X, data.y, page)
     except ERRORS as error:
