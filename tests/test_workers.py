@@ -323,6 +323,33 @@ def test_back_from_a_worker_a_heavy_run_lets_an_interactive_run_finish_first(mon
     assert order == ["interactive run done", "heavy run goes on"]
 
 
+def test_a_worker_ends_when_its_server_dies_without_shutting_it_down(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import os\nfrom ui import workers\n"
+        "print(workers.POOL.executor().submit(os.getpid).result(timeout=120), flush=True)\n"
+        "os._exit(0)  # killed: no shutdown of the pool\n"
+    )
+    out = tmp_path / "worker.pid"
+    with out.open("w") as told:  # a file, not a pipe: a worker left running would hold a pipe open
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, stdout=told, stderr=subprocess.DEVNULL, timeout=180)
+    worker = int(out.read_text().split()[-1])
+
+    def running() -> bool:
+        try:
+            state = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"  # (a zombie has ended; its new parent reaps it when it will)
+
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not running(), f"worker {worker} still running after its server died"
+
+
 def test_the_workers_setting_is_a_count_or_the_default():
     default = workers._default_workers()
     assert 1 <= default <= 4

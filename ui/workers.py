@@ -87,6 +87,7 @@ _PROGRESS = None  # the shared progress of each slot: (fractions, texts)
 def _start_worker(flags, fractions, texts) -> None:
     global _FLAGS, _PROGRESS
     _FLAGS, _PROGRESS = flags, (fractions, texts)
+    _end_with_the_server()
     try:
         os.nice(NICENESS)
     except OSError:  # not allowed here: the worker runs at the server's priority
@@ -100,6 +101,21 @@ def _start_worker(flags, fractions, texts) -> None:
 
     config.get_option("logger.level")
     set_log_level("error")
+
+
+def _end_with_the_server() -> None:
+    """A worker waits for its next task on a queue it also holds the writing end of (multiprocessing passes both),
+    so a server that dies without shutting its pool down (killed, out of memory) would leave it waiting forever,
+    holding its memory. It looks every second whether its parent is still the server, and ends if not. (Not
+    prctl's parent-death signal: that follows the thread that started the worker, a script run's.)"""
+    server = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="gdviz-worker-watch", daemon=True).start()
 
 
 class WorkerStop:
