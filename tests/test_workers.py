@@ -96,7 +96,6 @@ def server_budget(seconds: float = 10.0, heavy=lambda: True, gone=lambda: False)
     budget.may_move = lambda: True
     budget.is_heavy = heavy
     budget.visitor_gone = gone
-    budget._gone = gone
     return budget
 
 

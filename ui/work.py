@@ -179,12 +179,10 @@ class Budget:
         self._movable = False  # inside ui.workers.offloaded: heavy work moves to a worker instead of the lane
         self.elsewhere = 0.0  # CPU seconds worker processes spent on this budget (ui/workers.py)
 
-    def _gone(self) -> bool:
+    def visitor_gone(self) -> bool:
         return self._session_id is not None and not Runtime.instance().is_active_session(self._session_id)
 
     # -- for ui/workers.py: heavy work computed in a worker process, on this budget ---------------------------
-    def visitor_gone(self) -> bool:
-        return self._gone()
 
     def may_move(self) -> bool:
         """Can this budget's work move to a worker? In a running server's script run only (not in tests, AppTest
@@ -223,18 +221,19 @@ class Budget:
     def __call__(self) -> bool:
         if self.reason is not None:
             return True
-        if self._movable and self.is_heavy():
+        heavy = self.is_heavy()
+        if heavy and self._movable:
             raise MoveToWorker
-        if self.is_heavy():
+        if heavy:
             # takes (or keeps, renewing its lease) the heavy lane; after a lapse, waits for it again
-            self._wait(LANES.enter_heavy(self._gone, LANE_WAIT_SECONDS))
+            self._wait(LANES.enter_heavy(self.visitor_gone, LANE_WAIT_SECONDS))
         if self.paused < YIELD_TOTAL_SECONDS and LANES.heavy_here() and LANES.interactive_running():
             pause = LANES.pause_for_interactive(min(YIELD_SECONDS, YIELD_TOTAL_SECONDS - self.paused))
             self.paused += pause
             self._wait(pause)
         if time.thread_time() > self.cpu_deadline or time.monotonic() > self.deadline:
             self.reason = "time"
-        elif self._gone():
+        elif self.visitor_gone():
             self.reason = "gone"
         return self.reason is not None
 
