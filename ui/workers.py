@@ -218,20 +218,20 @@ class _Pool:
 
     def executor(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:
-            if self._executor is None:
-                # spawn, not fork: the server has threads, and a forked copy of a thread's lock can be held
-                context = multiprocessing.get_context("spawn")
+            # spawn, not fork: the server has threads, and a forked copy of a thread's lock can be held
+            context = multiprocessing.get_context("spawn")
+            if self._flags is None:  # once: a pool made again after a reset keeps them (and the slots in use)
                 self._flags = context.RawArray("b", SLOTS)
                 self._fractions = context.RawArray("d", SLOTS)
                 self._texts = context.RawArray("c", SLOTS * PROGRESS_TEXT_BYTES)
                 self._free = list(range(SLOTS))
-                executor = concurrent.futures.ProcessPoolExecutor(
+            if self._executor is None:
+                self._executor = concurrent.futures.ProcessPoolExecutor(
                     max_workers=WORKERS,
                     mp_context=context,
                     initializer=_start_worker,
                     initargs=(self._flags, self._fractions, self._texts),
                 )
-                self._executor = executor
             return self._executor
 
     def take_slot(self, wait: float) -> int | None:
@@ -293,28 +293,27 @@ def offloaded(fn: Callable, *args: Any, should_stop=None, progress=None, **kwarg
     (see the module's docstring); the same result, or the same exception, either way. With ``progress``
     (a callback ``progress(fraction, text)``), ``fn`` gets it as its ``progress``; from a worker, its reports
     reach the callback here, in the script's thread, every few hundredths of a second."""
-    if progress is not None:
-        kwargs = {**kwargs, "progress": progress}
+    here = kwargs if progress is None else {**kwargs, "progress": progress}  # what a call in this process takes
     budget = should_stop if isinstance(should_stop, work.Budget) else None
     if budget is None or not enabled() or not budget.may_move():
-        return fn(*args, should_stop=should_stop, **kwargs)
+        return fn(*args, should_stop=should_stop, **here)
     if not budget.is_heavy():
         try:
             with budget.movable():
-                return fn(*args, should_stop=budget, **kwargs)
+                return fn(*args, should_stop=budget, **here)
         except MoveToWorker:
             pass
-    return _in_worker(fn, args, kwargs, budget)
+    return _in_worker(fn, args, kwargs, here, budget, progress)
 
 
-def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> Any:
+def _in_worker(fn: Callable, args: tuple, kwargs: dict, here: dict, budget: work.Budget, report) -> Any:
+    """``fn`` in a worker (``kwargs``, and the worker's progress if ``report``), or here (``here``) when that fails."""
     cpu_left = budget.cpu_deadline - time.thread_time()
     slot = POOL.take_slot(work.LANE_WAIT_SECONDS) if cpu_left > 0 else None
     if slot is None:  # no time left (the call stops at once) or no flag free in time: here, as before
-        return fn(*args, should_stop=budget, **kwargs)
+        return fn(*args, should_stop=budget, **here)
     work.LANES.mark_heavy()  # interactive runs need not wait for this one, nor heavy ones pause for it
     waited_from = time.monotonic()
-    report = kwargs.pop("progress", None)
     try:
         submitted = (_run, fn, args, kwargs, slot, cpu_left, work.WALL_FACTOR, report is not None)
         future = POOL.executor().submit(*submitted)
@@ -333,7 +332,7 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, budget: work.Budget) -> 
     work.LANES.pause_for_interactive(work.YIELD_SECONDS)
     budget.waited_elsewhere(time.monotonic() - waited_from)
     if outcome is None:  # not started in time, or the workers are gone: here, with what the budget has left
-        return fn(*args, should_stop=budget, **kwargs, **({"progress": report} if report is not None else {}))
+        return fn(*args, should_stop=budget, **here)
     result, error, reason, cpu = outcome
     budget.spent_elsewhere(cpu, reason)
     if error is not None:
