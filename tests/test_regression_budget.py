@@ -167,7 +167,9 @@ def test_numpy_runs_on_one_thread_while_the_page_trains_then_as_before(monkeypat
     real = reg.train
     monkeypatch.setattr(compute.reg, "train", lambda *a, **k: seen.append(budget.blas_threads()) or real(*a, **k))
     X, y = _data()
-    compute.trained("blas-test", compute.frozen(dict(optimizer="Newton", lr=0.5, batch_size=50, epochs=2)), X, y)
+    compute.trained(
+        "blas-test", compute.frozen(dict(optimizer="Newton", lr=0.5, batch_size=50, epochs=2)), compute.Arrays(X, y)
+    )
     assert seen == [1] and budget.blas_threads() == before
     # two page runs at once: the first one out leaves the other on one thread
     inside, release = threading.Event(), threading.Event()

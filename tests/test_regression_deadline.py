@@ -54,17 +54,18 @@ def test_the_page_shows_a_run_its_deadline_cut_and_does_not_cache_it(monkeypatch
     from ui.regression import compute
 
     X, y = _data(2000, 4)
+    data = compute.Arrays(X, y)
     calls = []
     real_train = reg.train
     monkeypatch.setattr(compute.reg, "train", lambda *a, **k: calls.append(1) or real_train(*a, **k))
     monkeypatch.setattr(limits, "REGRESSION_DEADLINE_FACTOR", 1e-9)  # a deadline already past
     settings = compute.frozen(dict(optimizer="SGD", lr=0.01, batch_size=1, epochs=50))
     compute._trained.clear()
-    first = compute.trained("deadline-test", settings, X, y)
-    second = compute.trained("deadline-test", settings, X, y)
+    first = compute.trained("deadline-test", settings, data)
+    second = compute.trained("deadline-test", settings, data)
     assert not first.complete and first.updates < 2000 * 50
     assert len(calls) == 2, "a cut run is computed again, not served from the cache"
     monkeypatch.setattr(limits, "REGRESSION_DEADLINE_FACTOR", 1e6)
-    whole = compute.trained("deadline-test", settings, X, y)
-    again = compute.trained("deadline-test", settings, X, y)
+    whole = compute.trained("deadline-test", settings, data)
+    again = compute.trained("deadline-test", settings, data)
     assert whole.updates > second.updates and len(calls) == 3 and again is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import runpy
 import time
 from pathlib import Path
@@ -260,23 +261,26 @@ def test_the_torch_pages_train_the_same_in_a_worker_and_their_cpu_counts_for_the
     from ui.regression.budget import PageBudget
     from ui.state.fields import defaults
 
-    X, y = rc.synthetic(500, 3, 2.0, 1.0, 2.0, 10.0, 4)
+    recipe = (500, 3, 2.0, 1.0, 2.0, 10.0, 4)
+    X, y = rc.synthetic(*recipe)
+    data = rc.Arrays(X, y, recipe)  # goes to the worker as its recipe, and the worker makes the same arrays
+    assert len(pickle.dumps(data)) < 500 < X.nbytes and len(pickle.dumps(rc.Arrays(X, y))) > X.nbytes  # an upload whole
     settings = rc.frozen({"optimizer": "Adam", "lr": 0.05, "epochs": 30, "batch_size": 50, "seed": 2})
-    here = rc.train_run(X, y, settings)
+    here = rc.train_run(data, settings)
     page = PageBudget(30.0)
     left = page.left()
     budget = page.budget(10.0)
     budget.may_move, budget.is_heavy = (lambda: True), (lambda: True)
-    there = workers.offloaded(rc.train_run, X, y, settings, should_stop=budget, progress=lambda f, t: None)
+    there = workers.offloaded(rc.train_run, data, settings, should_stop=budget, progress=lambda f, t: None)
     np.testing.assert_array_equal(here.losses, there.losses)
     np.testing.assert_array_equal(here.weight, there.weight)
     assert budget.elsewhere > 0 and page.left() <= left - budget.elsewhere
-    here, there = rc.solve_run(X, y), workers.offloaded(rc.solve_run, X, y, should_stop=server_budget())
+    here, there = rc.solve_run(data), workers.offloaded(rc.solve_run, rc.Arrays(X, y), should_stop=server_budget())
     np.testing.assert_array_equal(here.weight, there.weight)
     # the closed form's budget is infinite (its caps bound it), but its CPU in a worker counts for the page too
     solving = page.track(server_budget(seconds=math.inf))
     left = page.left()
-    workers.offloaded(rc.solve_run, X, y, should_stop=solving)
+    workers.offloaded(rc.solve_run, data, should_stop=solving)
     assert solving.elsewhere > 0 and page.left() <= left - solving.elsewhere
     setting, _ = setting_of(defaults(FIELDS) | {"n": 60, "width": 8, "depth": 1, "steps": 40, "grid": 11})
     here, there = net.train_race(setting), workers.offloaded(net.train_race, setting, should_stop=server_budget())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -83,8 +84,39 @@ def synthetic(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The notes' data as NumPy float32 arrays X (n, d), y (n,), shared: read them, never write into them."""
     one_visitor_one_core()
+    return _made(n, d, w, b, noise, x_scale, seed)
+
+
+def _made(n: int, d: int, w: float, b: float, noise: float, x_scale: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     X, y = reg.make_data(n, d, w=[w] * d, b=b, noise=noise, seed=seed, x_scale=x_scale)
     return X.numpy(), y.numpy()[:, 0]
+
+
+@dataclass(frozen=True, eq=False)
+class Arrays:
+    """The data a computation reads: X (n, d) and y (n,); for synthetic data, also ``recipe``, the arguments of
+    :func:`synthetic` that made them.
+
+    A computation that moves to a worker process (ui/workers.py) takes its arguments through a pipe, pickled.
+    Synthetic data goes as its recipe, and the worker makes the same arrays again (the generator is seeded: bit
+    for bit; tests/test_workers.py checks it): at the caps, 48 MB pickled and written for each of the closed
+    form, the training and the comparison held the server's interpreter ~0.4 s per link (py-spy, under
+    benchmarks/load.py --attackers 10). An upload goes as its arrays (its size is capped at a few MB)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    recipe: tuple | None = None
+
+    def __reduce__(self):
+        if self.recipe is None:
+            return Arrays, (self.X, self.y)
+        return _remade, (self.recipe,)
+
+
+@functools.lru_cache(maxsize=1)  # in a worker: the last data made, for the next computation on it (it often is)
+def _remade(recipe: tuple) -> Arrays:
+    one_visitor_one_core()
+    return Arrays(*_made(*recipe), recipe)
 
 
 @st.cache_data(max_entries=limits.REGRESSION_DATA_CACHE_MAX_ENTRIES, show_spinner=False)
@@ -99,7 +131,7 @@ def parsed(data: bytes) -> reg.Table:
 
 
 @st.cache_data(**CACHE)
-def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray, _page: PageBudget | None = None) -> reg.ClosedForm:
+def closed_form(data_key: str, _data: Arrays, _page: PageBudget | None = None) -> reg.ClosedForm:
     """lstsq and the normal equation in float64 (``solve`` writes [X, 1] in float64 itself: no float64 copy of
     X here, 0.16 s and 80 MB at 2M × 5); lstsq is skipped where its estimate is over REGRESSION_MAX_LSTSQ_SECONDS
     (1.0-1.6 s at 10,000 × 1,000), and the normal equation's solution is the reference.
@@ -110,21 +142,23 @@ def closed_form(data_key: str, _X: np.ndarray, _y: np.ndarray, _page: PageBudget
     budget = Budget(math.inf)
     if _page is not None:
         _page.track(budget)
-    return offloaded(solve_run, _X, _y, should_stop=budget)
+    return offloaded(solve_run, _data, should_stop=budget)
 
 
-def solve_run(X: np.ndarray, y: np.ndarray, should_stop=None) -> reg.ClosedForm:
+def solve_run(data: Arrays, should_stop=None) -> reg.ClosedForm:
     one_visitor_one_core()
-    return reg.solve(X, y.astype(np.float64, copy=False), max_lstsq_seconds=limits.REGRESSION_MAX_LSTSQ_SECONDS)
+    return reg.solve(
+        data.X, data.y.astype(np.float64, copy=False), max_lstsq_seconds=limits.REGRESSION_MAX_LSTSQ_SECONDS
+    )
 
 
 @st.cache_data(**CACHE)
-def landscape_moments(data_key: str, standardize: bool, _X: np.ndarray, _y: np.ndarray) -> dict[str, float]:
-    x = _X[:, :1].astype(np.float64)
+def landscape_moments(data_key: str, standardize: bool, _data: Arrays) -> dict[str, float]:
+    x = _data.X[:, :1].astype(np.float64)
     if standardize:
         std = x.std()
         x = (x - x.mean()) / (std if std > 0 else 1.0)
-    return reg.mse_moments(x, _y.astype(np.float64))
+    return reg.mse_moments(x, _data.y.astype(np.float64))
 
 
 # -- budgets: a run the server cannot afford is refused (memory) or shortened (CPU) before it starts ----------
@@ -158,41 +192,38 @@ def check_memory(X: np.ndarray, settings: dict[str, Any]) -> None:
 def trained(
     data_key: str,
     settings: tuple[tuple[str, Any], ...],
-    _X: np.ndarray,
-    _y: np.ndarray,
+    data: Arrays,
     page: PageBudget | None = None,
 ) -> reg.TrainResult:
     """``gdviz.regression.train`` with ``dict(settings)`` within the server's budgets (cached): the updates
     REGRESSION_MAX_TRAIN_SECONDS affords by estimate, stopped at DEADLINE_FACTOR times it or when the page run's
     allowance (``page``; a fresh one if None) is spent: "training" is then in ``page.cut`` and nothing is cached."""
     one_visitor_one_core()
-    check_memory(_X, _unfrozen(settings))
+    check_memory(data.X, _unfrozen(settings))
     page = page if page is not None else PageBudget()
     # the page plans the schedule for the run as it will go: its horizon is the run's epochs, or updates
     budgeted = (("fit_horizon", True), ("max_seconds", limits.REGRESSION_MAX_TRAIN_SECONDS))
     most = limits.REGRESSION_MAX_TRAIN_SECONDS * limits.REGRESSION_DEADLINE_FACTOR
     budget = page.budget(most)
-    result = work.partial(lambda: _trained(data_key, settings + budgeted, _X, _y, budget), [], budget.seconds)
+    result = work.partial(lambda: _trained(data_key, settings + budgeted, data, budget), [], budget.seconds)
     if budget.reason is not None:
         page.stopped("training", budget, most)
     return result
 
 
 @st.cache_data(**CACHE)
-def _trained(
-    data_key: str, settings: tuple[tuple[str, Any], ...], _X: np.ndarray, _y: np.ndarray, _budget: Budget
-) -> reg.TrainResult:
+def _trained(data_key: str, settings: tuple[tuple[str, Any], ...], _data: Arrays, _budget: Budget) -> reg.TrainResult:
     bar, report = _bar("Training …")
-    result = offloaded(train_run, _X, _y, settings, should_stop=_budget, progress=report)
+    result = offloaded(train_run, _data, settings, should_stop=_budget, progress=report)
     bar.empty()
     return _uncached_if_stopped(result, _budget)
 
 
-def train_run(X: np.ndarray, y: np.ndarray, settings: tuple, should_stop=None, progress=None) -> reg.TrainResult:
+def train_run(data: Arrays, settings: tuple, should_stop=None, progress=None) -> reg.TrainResult:
     """One training, on one core (here, or in a worker process once the page's run is heavy: ui/workers.py)."""
     one_visitor_one_core()
     with numpy_on_one_thread():
-        return reg.train(X, y, progress=progress, should_stop=should_stop, **_unfrozen(settings))
+        return reg.train(data.X, data.y, progress=progress, should_stop=should_stop, **_unfrozen(settings))
 
 
 def _uncached_if_stopped(result: Any, budget: Budget) -> Any:
@@ -208,8 +239,7 @@ def compared(
     data_key: str,
     settings: tuple[tuple[str, Any], ...],
     modes: tuple[reg.Mode, ...],
-    _X: np.ndarray,
-    _y: np.ndarray,
+    data: Arrays,
     page: PageBudget | None = None,
 ) -> list[reg.ComparisonRow]:
     """``gdviz.regression.compare`` over ``modes`` within the server's budgets (cached): the estimated
@@ -219,14 +249,14 @@ def compared(
     one_visitor_one_core()
     plain = _unfrozen(settings)
     for mode in modes:
-        check_memory(_X, {**plain, "batch_size": mode.batch_size, "epochs": mode.epochs or plain.get("epochs", 2)})
+        check_memory(data.X, {**plain, "batch_size": mode.batch_size, "epochs": mode.epochs or plain.get("epochs", 2)})
     page = page if page is not None else PageBudget()
     # the modes share the estimate, less what measuring their gradient noise costs (at least half is left)
     total = limits.REGRESSION_MAX_COMPARE_SECONDS
-    share = max(total - len(modes) * noise_seconds(*_X.shape), total / 2) / max(len(modes), 1)
+    share = max(total - len(modes) * noise_seconds(*data.X.shape), total / 2) / max(len(modes), 1)
     most = total * limits.REGRESSION_DEADLINE_FACTOR
     budget = page.budget(most)
-    call = lambda: _compared(data_key, settings + (("max_seconds", share),), modes, _X, _y, budget)  # noqa: E731
+    call = lambda: _compared(data_key, settings + (("max_seconds", share),), modes, data, budget)  # noqa: E731
     rows = work.partial(call, [], budget.seconds)
     if budget.reason is not None:
         page.stopped("comparison", budget, most)
@@ -238,23 +268,28 @@ def _compared(
     data_key: str,
     settings: tuple[tuple[str, Any], ...],
     modes: tuple[reg.Mode, ...],
-    _X: np.ndarray,
-    _y: np.ndarray,
+    _data: Arrays,
     _budget: Budget,
 ) -> list[reg.ComparisonRow]:
     bar, report = _bar("Measuring GD / SGD / minibatch …")
-    closed = closed_form(data_key, _X, _y)
-    rows = offloaded(compare_run, _X, _y, modes, closed, settings, should_stop=_budget, progress=report)
+    closed = closed_form(data_key, _data)
+    rows = offloaded(compare_run, _data, modes, closed, settings, should_stop=_budget, progress=report)
     bar.empty()
     return _uncached_if_stopped(rows, _budget)
 
 
-def compare_run(X, y, modes, closed, settings, should_stop=None, progress=None) -> list[reg.ComparisonRow]:
+def compare_run(data: Arrays, modes, closed, settings, should_stop=None, progress=None) -> list[reg.ComparisonRow]:
     """The comparison, on one core (here, or in a worker process: ui/workers.py)."""
     one_visitor_one_core()
     with numpy_on_one_thread():
         return reg.compare(
-            X, y, list(modes), closed=closed, progress=progress, should_stop=should_stop, **_unfrozen(settings)
+            data.X,
+            data.y,
+            list(modes),
+            closed=closed,
+            progress=progress,
+            should_stop=should_stop,
+            **_unfrozen(settings),
         )
 
 

@@ -35,10 +35,17 @@ AGREEMENT = 1e-6
 
 @dataclass(frozen=True)
 class Data:
-    X: np.ndarray
-    y: np.ndarray
+    arrays: compute.Arrays  # X, y (and how synthetic data was made)
     names: tuple[str, str]  # the first feature's and the target's
     key: str  # describes the data for the caches
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.arrays.X
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.arrays.y
 
 
 @dataclass(frozen=True)
@@ -129,12 +136,8 @@ def data(values: dict[str, Any]) -> Data:
                 f"{limits.REGRESSION_MAX_VALUES:,}: lower N or d."
             )
             st.stop()
-        X, y = compute.synthetic(
-            values["n"], values["d"], values["w"], values["b"], values["noise"], values["xs"], values["seed"]
-        )
-        return Data(
-            X, y, ("x", "y"), repr(("synthetic", *(values[k] for k in ("n", "d", "w", "b", "noise", "xs", "seed"))))
-        )
+        recipe = tuple(values[k] for k in ("n", "d", "w", "b", "noise", "xs", "seed"))
+        return Data(compute.Arrays(*compute.synthetic(*recipe), recipe), ("x", "y"), repr(("synthetic", *recipe)))
     return _uploaded()
 
 
@@ -181,7 +184,7 @@ def _uploaded() -> Data:
     digest = hashlib.sha256(raw).hexdigest()[:16]
     # the axis titles of the charts: Plotly renders <a href>, <b> … in them, so the names are cleaned
     names = (clean_label(features[0]), clean_label(target))
-    return Data(X, y, names, repr(("upload", digest, target, tuple(features), missing)))
+    return Data(compute.Arrays(X, y), names, repr(("upload", digest, target, tuple(features), missing)))
 
 
 # ----- training --------------------------------------------------------------------------------------------
@@ -222,9 +225,9 @@ def train(values: dict[str, Any], data: Data) -> Run:
         help="η = min(1, b/200) / L, L the largest eigenvalue of the MSE's Hessian: full-batch GD converges for "
         "η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's choices). For SGD-like optimizers.",
     )
-    closed = compute.closed_form(data.key, data.X, data.y, page)
+    closed = compute.closed_form(data.key, data.arrays, page)
     try:
-        result = compute.trained(data.key, compute.frozen(settings), data.X, data.y, page)
+        result = compute.trained(data.key, compute.frozen(settings), data.arrays, page)
     except ERRORS as error:
         st.error(escape_markdown(error))
         st.stop()
@@ -250,7 +253,7 @@ def measure(run: Run, here: dict[str, Any]) -> tuple[list[reg.ComparisonRow] | N
     for older in list(run.measured)[1:]:  # the page's own and the fragment's latest are kept
         del run.measured[older]
     try:
-        rows = compute.compared(run.data.key, memo[0], memo[1], run.data.X, run.data.y, page)
+        rows = compute.compared(run.data.key, memo[0], memo[1], run.data.arrays, page)
         run.measured[memo] = (rows, None, comparison_notice(rows, modes, page))
     except ERRORS as error:
         run.measured[memo] = (None, str(error), None)
@@ -340,7 +343,10 @@ def fit_section(run: Run) -> None:
         )
         st.caption("Press ▶ to watch the line move, one frame per epoch; the dashed line is the least-squares fit.")
     else:
-        st.plotly_chart(figures.parity_figure(y, result.predict(X)), key=f"{PAGE}_parity")
+        # predicted for the points drawn only: at 2M x 5 predicting every sample took 0.13 s of the server's
+        # interpreter, for a chart that shows REGRESSION_MAX_PLOT_POINTS of them
+        shown = figures.subsample(y.size, limits.REGRESSION_MAX_PLOT_POINTS)
+        st.plotly_chart(figures.parity_figure(y[shown], result.predict(X[shown])), key=f"{PAGE}_parity")
         st.caption(f"With d = {d} features there is no line to draw: each point is a sample, predicted against actual.")
     series = [figures.curve_series(run.label, result)]
     st.plotly_chart(figures.loss_figure(series, "epochs", closed.loss), key=f"{PAGE}_loss")
@@ -351,7 +357,7 @@ def landscape_section(run: Run) -> None:
         st.info(f"The (w, b) landscape is a picture for one feature; this data has d = {run.d}.")
         return
     standardize, result, closed = run.standardize, run.result, run.closed
-    moments = compute.landscape_moments(run.data.key, standardize, run.data.X, run.data.y)
+    moments = compute.landscape_moments(run.data.key, standardize, run.data.arrays)
     axes = ("w′ (standardized x)", "b′") if standardize else ("w", "b")
     figure = figures.landscape_figure(
         moments, result.trace[:, :2], result.to_training(closed.weight, closed.bias), label=run.label, axis_names=axes
