@@ -19,7 +19,16 @@ from ui.figures.race import race_figure
 from ui.figures.race_traces import FRAME_POINT_BUDGET
 from ui.figures.style import DIVERGED_COLOR, PALETTE
 from ui.figures.surface_3d import surface_3d_figure
-from ui.figures.surface_picture import IMAGE_PIXELS, contour_lines, png_bytes
+from ui.figures.surface_picture import (
+    CONTOUR_MAX_POINTS,
+    IMAGE_PIXELS,
+    cell_grid,
+    contour_lines,
+    iso_levels,
+    iso_line_arrays,
+    png_bytes,
+    surface_values,
+)
 from ui.playground.export import figure_html, trajectories_csv, trajectories_json
 
 LABELS = ["GD", "momentum", "Adam", "RMSprop"]
@@ -504,6 +513,26 @@ def test_marching_squares_traces_a_circle():
     branches = contour_lines(g, g, z, 0.5)
     assert len(branches) == 2
     assert contour_lines(g, g, np.full((81, 81), np.nan), 0.0) == []
+
+
+def test_iso_lines_past_their_point_cap_drop_every_other_level_as_if_all_were_drawn_first():
+    """The levels that fit are chosen from segment counts before any line is joined; the result is the same as
+    joining every level first and dropping every other level until the lines fit (a chaotic formula)."""
+    from gdviz.custom import custom_surface
+
+    surface = custom_surface("tan(x/tan(y/tan(x/tan(y/tan(x/tan(y/x))))))")
+    gx, gy = cell_grid(np.array([-3.0, -3.0]), np.array([3.0, 3.0]), 90)
+    z = surface_values(surface, np.stack(np.meshgrid(gx, gy), axis=-1))
+    levels = iso_levels(z)
+    every = {level: contour_lines(gx, gy, z, level) for level in levels}
+    kept = list(levels)
+    while len(kept) > 1 and sum(len(line) + 1 for level in kept for line in every[level]) > CONTOUR_MAX_POINTS:
+        kept = kept[::2]
+    assert len(kept) < len(levels)  # the cap is what this test is about
+    expected = np.concatenate([part for level in kept for line in every[level] for part in (line, [[np.nan] * 2])][:-1])
+    xs, ys = iso_line_arrays(gx, gy, z, levels)
+    assert xs.size <= CONTOUR_MAX_POINTS
+    np.testing.assert_array_equal(np.column_stack([xs, ys]), expected.astype(np.float32))
 
 
 # -- the 3-D view and the linked panels ----------------------------------------------------------------
