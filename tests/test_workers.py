@@ -50,6 +50,14 @@ def spin(should_stop=None) -> tuple[int, str | None]:
     return os.getpid(), getattr(should_stop, "reason", None)
 
 
+CALLED_HERE: list[int] = []  # in a worker, the worker's own list
+
+
+def recorded(should_stop=None) -> int:
+    CALLED_HERE.append(os.getpid())
+    return os.getpid()
+
+
 def fails(should_stop=None):
     raise ValueError("f is not finite at the start point (0, 0)")
 
@@ -127,6 +135,44 @@ def test_a_cheap_call_and_a_call_outside_a_server_stay_here():
     assert Budget(10.0).may_move() is False  # no session: a test, a notebook, a benchmark
     assert workers.offloaded(pid_and_race, 20, should_stop=Budget(10.0))[0] == os.getpid()
     assert workers.offloaded(pid_and_race, 20)[0] == os.getpid()  # no budget at all
+
+
+def test_work_the_page_estimated_heavy_goes_to_a_worker_without_a_try_here():
+    def budget(expected: float) -> Budget:
+        made = Budget(10.0, expected=expected)
+        made.may_move = lambda: True
+        return made
+
+    CALLED_HERE.clear()
+    with work.LANES.script_run():  # a script run of a server, with its CPU so far near 0
+        assert workers.offloaded(recorded, should_stop=budget(work.HEAVY_AFTER_SECONDS / 10)) == os.getpid()
+        assert CALLED_HERE == [os.getpid()]  # cheap by its estimate: computed here, as before
+    CALLED_HERE.clear()
+    with work.LANES.script_run():
+        assert workers.offloaded(recorded, should_stop=budget(2 * work.HEAVY_AFTER_SECONDS)) != os.getpid()
+        assert CALLED_HERE == []  # not even started here
+
+
+def test_the_playground_and_the_lab_pass_their_probes_estimate_to_the_budget(monkeypatch):
+    from ui.lab import stability
+
+    seen = {}
+    monkeypatch.setattr(simulate, "_step_cpu_seconds", lambda *a: 1e-3)
+    monkeypatch.setattr(
+        simulate, "_race_arrays", lambda key, scenario, budget: seen.setdefault("race", budget) and 1 / 0
+    )
+    scenario = Scenario(surface="rosenbrock", optimizers=(entry("Adam", lr=0.05),), steps=400)
+    with pytest.raises(ZeroDivisionError):
+        simulate.simulate(scenario)
+    assert seen["race"].expected == pytest.approx(1e-3 * 400)
+    monkeypatch.setattr(stability, "stability_step_seconds", lambda *a: 2e-3)
+    monkeypatch.setattr(stability, "stability_rows", lambda *a: seen.setdefault("lab", a[-1]) and 1 / 0)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "landscape.py"), default_timeout=60)
+    at.query_params.update({"view": "stability", "st.steps": "300"})
+    at.run()
+    assert seen["lab"].expected == pytest.approx(2e-3 * 300)
 
 
 def test_the_budget_goes_along_and_the_worker_cpu_counts_against_it():

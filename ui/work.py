@@ -167,8 +167,10 @@ class Budget:
     benchmarks, notebooks) only the clocks are looked at.
     """
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, expected: float = 0.0):
         self.seconds = float(seconds)
+        # the work's CPU seconds as the page estimated them (a probe's cost per step × the steps), 0 if unknown
+        self.expected = float(expected)
         self.cpu_deadline = time.thread_time() + self.seconds
         self.deadline = time.monotonic() + WALL_FACTOR * self.seconds
         self.reason: str | None = None
@@ -193,6 +195,12 @@ class Budget:
     def is_heavy() -> bool:
         """Is this script run heavy: has it used HEAVY_AFTER_SECONDS of CPU (or held the heavy lane)?"""
         return LANES.heavy_here() or (LANES.registered() and LANES.run_cpu_seconds() > HEAVY_AFTER_SECONDS)
+
+    def heavy_ahead(self) -> bool:
+        """Will the work make this script run heavy: its CPU so far and the work's estimate over
+        HEAVY_AFTER_SECONDS? Then a computation that may move goes to a worker at once: trying it here first
+        spent HEAVY_AFTER_SECONDS of the server's interpreter on every heavy link, for nothing."""
+        return LANES.registered() and LANES.run_cpu_seconds() + self.expected > HEAVY_AFTER_SECONDS
 
     @contextlib.contextmanager
     def movable(self) -> Iterator[None]:

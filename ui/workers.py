@@ -12,6 +12,8 @@ So a budgeted computation that proves heavy moves to a worker process:
   learning rate, a default map) finishes here, with no inter-process round trip. Once the script run has
   used ``ui.work.HEAVY_AFTER_SECONDS`` of CPU, the budget's next question raises :class:`MoveToWorker`,
   the work done here is dropped (at most that much), and the call runs again, from its start, in a worker.
+  A budget whose page estimated the work (``Budget(seconds, expected=...)``, from a probe's cost per step)
+  over what is left of that goes to a worker at once.
   The engine is deterministic (seeded), so the result is the same; tests/test_workers.py checks it.
 - Workers run at a low CPU priority (``NICENESS``): the server's own process, which answers every visitor,
   gets the cores first. ``WORKERS`` of them (``GDVIZ_WORKERS``, default: the cores less one, at least 1,
@@ -297,7 +299,7 @@ def offloaded(fn: Callable, *args: Any, should_stop=None, progress=None, **kwarg
     budget = should_stop if isinstance(should_stop, work.Budget) else None
     if budget is None or not enabled() or not budget.may_move():
         return fn(*args, should_stop=should_stop, **here)
-    if not budget.is_heavy():
+    if not budget.is_heavy() and not budget.heavy_ahead():
         try:
             with budget.movable():
                 return fn(*args, should_stop=budget, **here)

@@ -108,6 +108,7 @@ def _compute(
 ) -> tuple[list[landscape.Basins] | None, list[str], int]:
     """Both maps with the steps their measured cost affords (its notice shown), the notices of maps the time
     budget stopped, and those steps; None for the maps once an error is shown."""
+    per_step = 0.0
     if steps > limits.PROBE_STEPS:
         # measured cost: the two maps get the same steps, what the costlier one affords in half the budget
         try:
@@ -121,7 +122,7 @@ def _compute(
     try:
         for field in ("ba.o1", "ba.o2"):
             # half the view's budget each, so that a costly first optimizer leaves the second its share
-            budget = Budget(limits.LAB_SECONDS / 2)
+            budget = Budget(limits.LAB_SECONDS / 2, expected=per_step * steps)
             results.append(
                 partial(
                     lambda f=field, b=budget: basins_of(surface.name, values[f], grid, steps, tol_share, b),

@@ -138,6 +138,7 @@ def _compute(surface: gdviz.Surface, values: dict[str, Any], n: int, steps: int)
     restarts_steps, message = lab_steps(n, steps)
     if message:
         st.info(message)
+    per_step = 0.0
     if steps > limits.PROBE_STEPS:
         # measured cost: the restarts and the three annealing settings get the same steps
         try:
@@ -148,7 +149,7 @@ def _compute(surface: gdviz.Surface, values: dict[str, Any], n: int, steps: int)
         restarts_steps = min(restarts_steps, steps)
         if message:
             st.info(message)
-    budget, stopped = Budget(limits.LAB_SECONDS), []
+    budget, stopped = Budget(limits.LAB_SECONDS, expected=per_step * steps), []
     try:
         r = partial(
             lambda: restarts_of(surface.name, optimizer, n, restarts_steps, seed, budget), stopped, budget.seconds

@@ -133,7 +133,7 @@ def view(values: dict[str, Any]) -> None:
     steps, message = lab_steps(len(lrs) * len(names), int(values["fc.steps"]))
     if message:
         st.info(message)
-    tol = float(values["fc.tol"])
+    tol, per_step = float(values["fc.tol"]), 0.0
     if steps > limits.PROBE_STEPS:
         # measured cost: every optimizer gets the same steps
         try:
@@ -143,7 +143,7 @@ def view(values: dict[str, Any]) -> None:
         steps, message = affordable(steps, per_step, HINT)
         if message:
             st.info(message)
-    budget, stopped = Budget(limits.LAB_SECONDS), []
+    budget, stopped = Budget(limits.LAB_SECONDS, expected=per_step * steps), []
     with st.spinner("Tuning …"):
         try:
             tuned = partial(
@@ -320,6 +320,7 @@ def view_all(values: dict[str, Any]) -> None:
     steps, message = noisy_steps(runs, steps, noise)
     if message:
         st.info(message)
+    per_step = 0.0
     if steps > limits.PROBE_STEPS:
         try:
             per_step = tuned_all_step_seconds(
@@ -332,7 +333,7 @@ def view_all(values: dict[str, Any]) -> None:
         if message:
             st.info(message)
     short_steps = min(SHORT_STEPS, steps)
-    budget, stopped = Budget(limits.LAB_SECONDS), []
+    budget, stopped = Budget(limits.LAB_SECONDS, expected=per_step * (steps + short_steps)), []
     with st.spinner("Tuning every hyper-parameter …"):
         try:
 

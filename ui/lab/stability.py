@@ -261,6 +261,7 @@ def view(values: dict[str, Any]) -> None:
     if values["st.ax"] == values["st.ay"]:
         st.error("Pick two different hyper-parameters for the axes.")
         return
+    per_step = 0.0
     if steps > limits.PROBE_STEPS:
         x_axis, y_axis = (values["st.ax"], tuple(x_values.tolist())), (values["st.ay"], tuple(y_values.tolist()))
         try:
@@ -274,7 +275,7 @@ def view(values: dict[str, Any]) -> None:
     blocks = np.array_split(np.arange(len(y_values)), min(8, len(y_values)))
     bar = st.progress(0.0, text="Computing the stability map …")
     parts, stopped = [], []
-    budget = Budget(limits.LAB_SECONDS)
+    budget = Budget(limits.LAB_SECONDS, expected=per_step * steps)
     try:
         for i, rows in enumerate(blocks):
             block = partial(

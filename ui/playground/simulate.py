@@ -164,7 +164,7 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
     try:
         schedule = race_schedule(scenario)
         optimizers = [build_optimizer(item) for item in scenario.optimizers]
-        notice = None
+        notice, per_step = None, 0.0
         if scenario.steps > limits.PROBE_STEPS:
             probe = replace(scenario, steps=limits.PROBE_STEPS)
             per_step = _step_cpu_seconds(key_of(probe), probe, surface, optimizers, schedule)
@@ -172,7 +172,7 @@ def simulate(scenario: Scenario) -> tuple[Race | None, str | None]:
             scenario = replace(scenario, steps=steps)
         key = key_of(scenario)
         try:
-            arrays = _race_arrays(key, scenario, Budget(limits.RACE_SECONDS))
+            arrays = _race_arrays(key, scenario, Budget(limits.RACE_SECONDS, expected=per_step * scenario.steps))
         except Stopped as stopped:
             arrays, notice = (
                 stopped.result,
