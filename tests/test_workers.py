@@ -13,12 +13,14 @@ import math
 import os
 import pickle
 import runpy
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import streamlit as st
+from streamlit.runtime.scriptrunner import StopException
 
 import gdviz
 from ui import work, workers
@@ -187,12 +189,43 @@ def test_the_budget_goes_along_and_the_worker_cpu_counts_against_it():
     assert budget()  # the budget is spent
 
 
-def test_a_visitor_who_leaves_stops_the_worker_at_its_next_question():
+def test_a_visitor_who_leaves_stops_the_worker_at_its_next_question_and_the_script_run():
     left_at = time.monotonic() + 0.4
     budget = server_budget(seconds=30.0, gone=lambda: time.monotonic() > left_at)
-    pid, reason = workers.offloaded(spin, should_stop=budget)
-    assert pid != os.getpid() and reason == "gone" and budget.reason == "gone"
-    assert time.monotonic() - left_at < 1.5  # not the 30 s the budget allowed
+    with pytest.raises(StopException):  # nobody will see the page: the run ends, as st.stop() ends it
+        workers.offloaded(spin, should_stop=budget)
+    assert budget.reason == "gone" and time.monotonic() - left_at < 0.5  # at once, not when the worker stops
+    while workers.POOL.slots_in_use() and time.monotonic() - left_at < 5.0:
+        time.sleep(0.05)
+    assert workers.POOL.slots_in_use() == 0 and time.monotonic() - left_at < 1.5  # the worker stopped too
+
+
+def test_a_departed_visitors_queued_computation_does_not_wait_for_its_turn():
+    busy = [
+        threading.Thread(target=workers.offloaded, args=(spin,), kwargs={"should_stop": server_budget(3.0)})
+        for _ in range(workers.WORKERS)
+    ]
+    for thread in busy:
+        thread.start()  # every worker spins for 3 s
+    time.sleep(0.5)
+    left_at = time.monotonic() + 0.2
+    budget = server_budget(seconds=30.0, gone=lambda: time.monotonic() > left_at)
+    with pytest.raises(StopException):
+        workers.offloaded(spin, should_stop=budget)
+    assert time.monotonic() - left_at < 0.5 and budget.reason == "gone"  # not after the workers' 3 s
+    assert workers.POOL.slots_in_use() == workers.WORKERS + 1  # its task keeps its flag until it ends
+    for thread in busy:
+        thread.join()
+    while workers.POOL.slots_in_use() and time.monotonic() - left_at < 8.0:
+        time.sleep(0.05)
+    assert workers.POOL.slots_in_use() == 0
+
+
+def test_a_budget_asked_after_its_visitor_left_ends_the_script_run():
+    budget = server_budget(gone=lambda: True)
+    with pytest.raises(StopException):
+        budget()
+    assert budget.reason == "gone"
 
 
 def test_errors_and_stops_come_back_as_raised():

@@ -252,6 +252,18 @@ class _Pool:
             self._free.append(slot)
             self._slot_freed.notify()
 
+    def release_slot_when_done(self, slot: int, future: concurrent.futures.Future | None) -> None:
+        """Free ``slot`` once its task has ended: a task a departed visitor left behind may still wait for its
+        turn, and its flag (which tells it to stop at its first question) must stay raised until then."""
+        if future is None or future.done():
+            self.release_slot(slot)
+        else:
+            future.add_done_callback(lambda _: self.release_slot(slot))
+
+    def slots_in_use(self) -> int:
+        with self._lock:
+            return SLOTS - len(self._free) if self._flags is not None else 0
+
     def raise_flag(self, slot: int) -> None:
         self._flags[slot] = 1
 
@@ -316,6 +328,7 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, here: dict, budget: work
         return fn(*args, should_stop=budget, **here)
     work.LANES.mark_heavy()  # interactive runs need not wait for this one, nor heavy ones pause for it
     waited_from = time.monotonic()
+    future = None
     try:
         submitted = (_run, fn, args, kwargs, slot, cpu_left, work.WALL_FACTOR, report is not None)
         future = POOL.executor().submit(*submitted)
@@ -328,7 +341,7 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, here: dict, budget: work
         _LOG.warning("computing %s in the server process: %s", getattr(fn, "__qualname__", fn), error)
         outcome = None
     finally:
-        POOL.release_slot(slot)
+        POOL.release_slot_when_done(slot, future)
     # the caller builds its figures from the result next, in this process: an interactive run in progress (a
     # visitor opening a page) goes first (an eleventh visitor waited behind ten heavy links' figures)
     work.LANES.pause_for_interactive(work.YIELD_SECONDS)
@@ -337,6 +350,8 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, here: dict, budget: work
         return fn(*args, should_stop=budget, **here)
     result, error, reason, cpu = outcome
     budget.spent_elsewhere(cpu, reason)
+    if reason == "gone":
+        budget.gone()  # ends the script run
     if error is not None:
         raise error
     return result
@@ -345,7 +360,7 @@ def _in_worker(fn: Callable, args: tuple, kwargs: dict, here: dict, budget: work
 def _wait(future: concurrent.futures.Future, slot: int, budget: work.Budget, report: Callable | None):
     """The worker's outcome; None when the task did not start within LANE_WAIT_SECONDS (then it never will).
     Meanwhile the task's progress goes to ``report``."""
-    queued_since, flagged, shown = time.monotonic(), False, -1.0
+    queued_since, shown = time.monotonic(), -1.0
     while True:
         try:
             return future.result(timeout=_POLL_SECONDS)
@@ -356,8 +371,9 @@ def _wait(future: concurrent.futures.Future, slot: int, budget: work.Budget, rep
             if fraction != shown:
                 shown = fraction
                 report(fraction, text)
-        if not flagged and budget.visitor_gone():
+        if budget.visitor_gone():
             POOL.raise_flag(slot)  # a running task stops at its next question; a queued one at its first
-            flagged = True
+            future.cancel()  # (one not yet handed to a worker never starts)
+            budget.gone()  # ends the script run at once: nobody waits for the task (its slot is freed when it ends)
         if not future.running() and time.monotonic() - queued_since > work.LANE_WAIT_SECONDS and future.cancel():
             return None
