@@ -82,3 +82,29 @@ def test_a_server_over_its_limit_drops_what_it_cached(monkeypatch):
     monkeypatch.setattr(simulate_module.gdviz, "race", lambda *a, **k: calls.append(1) or race(*a, **k))
     simulate_module.simulate(Scenario())  # the page's default race: gone from the cache after the run
     assert calls
+
+
+def test_once_modules_were_imported_the_objects_alive_are_frozen_out_of_the_collectors_sweeps(monkeypatch):
+    """What a page's first visit imports (a third of a million objects with torch) is frozen after one full
+    collection, so that the collector's sweeps of its oldest generation (which hold the interpreter) skip it."""
+    import gc
+    import sys
+    import weakref
+
+    monkeypatch.setattr(memory, "_modules_when_frozen", 0)
+    try:
+
+        class Node:
+            pass
+
+        garbage = Node()
+        garbage.itself = garbage  # a cycle nobody refers to: collected first, not frozen
+        gone = weakref.ref(garbage)
+        del garbage
+        assert memory.freeze_the_modules()
+        assert gc.get_freeze_count() > 10_000 and gone() is None
+        assert not memory.freeze_the_modules()  # no module imported since: nothing to do
+        monkeypatch.setitem(sys.modules, "gdviz_test_module", type(sys)("gdviz_test_module"))
+        assert memory.freeze_the_modules()
+    finally:
+        gc.unfreeze()

@@ -15,6 +15,7 @@ import contextlib
 import gc
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -70,10 +71,39 @@ def relieve(limit: int | None = None) -> bool:
         _CLEARING.release()
 
 
+# how many modules were loaded when the objects alive were last frozen (gc.freeze): see freeze_the_modules
+_modules_when_frozen = 0
+_FREEZING = threading.Lock()
+
+
+def freeze_the_modules() -> bool:
+    """Once new modules were imported (the app's, Streamlit's, Plotly's, torch's: a third of a million objects),
+    move every object alive into the collector's permanent generation (gc.freeze), after one full collection so
+    that no garbage is frozen with them. Returns whether it did.
+
+    Why: Python's collector looks at every object of its oldest generation now and then, holding the interpreter
+    while it does, and modules are most of them: on a loaded server those collections took 65-255 ms each, a
+    dozen a minute (10 attackers, benchmarks/load.py), and every visitor's page waited for them. Frozen objects
+    are not looked at again (nor collected if they become cyclic garbage; reference counting still frees them):
+    what is alive when a page first imports its modules, which happens a few times in a server's life."""
+    global _modules_when_frozen
+    if len(sys.modules) == _modules_when_frozen or not _FREEZING.acquire(blocking=False):
+        return False
+    try:
+        _modules_when_frozen = len(sys.modules)
+        gc.collect()
+        gc.freeze()
+        return True
+    finally:
+        _FREEZING.release()
+
+
 @contextlib.contextmanager
 def bounded_memory() -> Iterator[None]:
-    """Around a script run (app.py): afterwards, however it ended, :func:`relieve`."""
+    """Around a script run (app.py): afterwards, however it ended, :func:`relieve`, and
+    :func:`freeze_the_modules` if the run imported any."""
     try:
         yield
     finally:
         relieve()
+        freeze_the_modules()
