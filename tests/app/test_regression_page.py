@@ -252,6 +252,28 @@ def test_the_suggested_learning_rate_is_set():
     assert at.select_slider(key="rg_opt_SGD_lr").value == reg.suggested_lr(X.numpy())
 
 
+def test_a_session_does_not_keep_the_synthetic_data_alive():
+    """Only the shared cache holds the synthetic arrays: a session (kept two minutes after its tab closed) does
+    not, not even through the suggest button's callback; the button still works once the cache dropped them."""
+    import gc
+    import weakref
+
+    from ui.regression import compute
+
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update({"n": "4000", "d": "2", "seed": "11"})
+    at.run()
+    assert_clean(at)
+    made = weakref.ref(compute.synthetic(4000, 2, 2.0, 1.0, 2.0, 10.0, 11)[0])
+    compute.synthetic.clear()
+    gc.collect()
+    assert made() is None
+    at.button(key="rg_suggest").click().run()
+    assert_clean(at)
+    X, _ = reg.make_data(4000, 2, w=[2.0, 2.0], seed=11)
+    assert at.select_slider(key="rg_opt_SGD_lr").value == reg.suggested_lr(X.numpy(), standardize=True)
+
+
 def linked(**query: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
     for name, value in query.items():

@@ -35,9 +35,27 @@ AGREEMENT = 1e-6
 
 @dataclass(frozen=True)
 class Data:
-    arrays: compute.Arrays  # X, y (and how synthetic data was made)
+    """The page's data: an upload's arrays, or the synthetic data's recipe (its arrays are fetched from the shared
+    cache at each use, and made again if the cache dropped them).
+
+    Not the synthetic arrays themselves: a Run holds its Data, the comparison's fragment holds its Run (its
+    session keeps it for a rerun of the fragment alone), and a session stays two minutes after its tab closed:
+    with the arrays here (48 MB at the caps), ten visitors sending the regression page's heaviest links kept
+    3.8 GB in the server (benchmarks/load.py --attackers)."""
+
+    source: compute.Arrays | tuple  # an upload's arrays, or compute.synthetic's arguments
     names: tuple[str, str]  # the first feature's and the target's
     key: str  # describes the data for the caches
+
+    @property
+    def recipe(self) -> tuple | None:
+        return self.source if isinstance(self.source, tuple) else None
+
+    @property
+    def arrays(self) -> compute.Arrays:
+        if self.recipe is None:
+            return self.source
+        return compute.Arrays(*compute.synthetic(*self.recipe), self.recipe)
 
     @property
     def X(self) -> np.ndarray:
@@ -92,7 +110,12 @@ class Run:
         return self.values["std"] == "standardized"
 
 
-def suggest_lr(X: np.ndarray, batch: int | None) -> None:
+def suggest_lr(source: tuple | np.ndarray, batch: int | None) -> None:
+    """The button's callback. ``source``: the synthetic data's recipe (its arrays come from the cache, or are
+    made again), or an upload's X. A callback's arguments stay with its session until the session ends, two
+    minutes after its tab closed: with the synthetic arrays themselves (48 MB at the caps) there, ten visitors
+    sending the regression page's heaviest links kept 3.8 GB in the server (benchmarks/load.py --attackers)."""
+    X = compute.synthetic(*source)[0] if isinstance(source, tuple) else source
     state = st.session_state
     lr = reg.suggested_lr(X, batch, standardize=state[key("std")] == "standardized")
     state[f"{key('opt')}_{state[key('opt')]}_lr"] = lr
@@ -137,7 +160,8 @@ def data(values: dict[str, Any]) -> Data:
             )
             st.stop()
         recipe = tuple(values[k] for k in ("n", "d", "w", "b", "noise", "xs", "seed"))
-        return Data(compute.Arrays(*compute.synthetic(*recipe), recipe), ("x", "y"), repr(("synthetic", *recipe)))
+        compute.synthetic(*recipe)  # made here, once, before the run's CPU allowance starts (train())
+        return Data(recipe, ("x", "y"), repr(("synthetic", *recipe)))
     return _uploaded()
 
 
@@ -220,7 +244,7 @@ def train(values: dict[str, Any], data: Data) -> Run:
         "Suggest a learning rate (1 / largest curvature)",
         key=f"{PAGE}_suggest",
         on_click=suggest_lr,
-        args=(data.X, batch),
+        args=(data.recipe or data.X, batch),
         disabled=not any(p == "lr" for p, _ in hyper),
         help="η = min(1, b/200) / L, L the largest eigenvalue of the MSE's Hessian: full-batch GD converges for "
         "η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's choices). For SGD-like optimizers.",
