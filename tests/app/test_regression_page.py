@@ -258,11 +258,11 @@ def test_a_session_does_not_keep_the_synthetic_data_alive():
     import gc
     import weakref
 
+    from tests.app.apptest import open_page
     from ui.regression import compute
 
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update({"n": "4000", "d": "2", "seed": "11"})
-    at.run()
+    # through app.py's navigation, as the server runs a page: the page script's globals (its `run`) end with the run
+    at = open_page("pages/regression.py", {"n": "4000", "d": "2", "seed": "11"})
     assert_clean(at)
     made = weakref.ref(compute.synthetic(4000, 2, 2.0, 1.0, 2.0, 10.0, 11)[0])
     compute.synthetic.clear()

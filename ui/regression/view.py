@@ -8,7 +8,7 @@ figures from :mod:`ui.figures.regression` and the tables from :mod:`ui.regressio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,27 +35,21 @@ AGREEMENT = 1e-6
 
 @dataclass(frozen=True)
 class Data:
-    """The page's data: an upload's arrays, or the synthetic data's recipe (its arrays are fetched from the shared
-    cache at each use, and made again if the cache dropped them).
+    """The page's data: its arrays, or only the synthetic data's recipe (see :meth:`kept`)."""
 
-    Not the synthetic arrays themselves: a Run holds its Data, the comparison's fragment holds its Run (its
-    session keeps it for a rerun of the fragment alone), and a session stays two minutes after its tab closed:
-    with the arrays here (48 MB at the caps), ten visitors sending the regression page's heaviest links kept
-    3.8 GB in the server (benchmarks/load.py --attackers)."""
-
-    source: compute.Arrays | tuple  # an upload's arrays, or compute.synthetic's arguments
+    source: compute.Arrays | tuple  # X, y (and the recipe of synthetic data), or compute.synthetic's arguments
     names: tuple[str, str]  # the first feature's and the target's
     key: str  # describes the data for the caches
 
     @property
     def recipe(self) -> tuple | None:
-        return self.source if isinstance(self.source, tuple) else None
+        return self.source if isinstance(self.source, tuple) else self.source.recipe
 
     @property
     def arrays(self) -> compute.Arrays:
-        if self.recipe is None:
+        if isinstance(self.source, compute.Arrays):
             return self.source
-        return compute.Arrays(*compute.synthetic(*self.recipe), self.recipe)
+        return compute.Arrays(*compute.synthetic(*self.source), self.source)  # the shared cache's, or made again
 
     @property
     def X(self) -> np.ndarray:
@@ -64,6 +58,14 @@ class Data:
     @property
     def y(self) -> np.ndarray:
         return self.arrays.y
+
+    def kept(self) -> Data:
+        """This data as a session may keep it: synthetic data as its recipe, its arrays fetched from the shared
+        cache (or made again) when they are used. What a session keeps (a fragment's arguments, for a rerun of
+        the fragment alone; a button's callback arguments) stays two minutes after its tab closed: with the
+        synthetic arrays there (48 MB at the caps), ten visitors sending the regression page's heaviest links
+        kept 3.8 GB in the server (benchmarks/load.py --attackers). An upload's arrays are kept (a few MB)."""
+        return self if self.recipe is None else replace(self, source=self.recipe)
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,9 @@ class Run:
         return self.values["std"] == "standardized"
 
 
-def suggest_lr(source: tuple | np.ndarray, batch: int | None) -> None:
-    """The button's callback. ``source``: the synthetic data's recipe (its arrays come from the cache, or are
-    made again), or an upload's X. A callback's arguments stay with its session until the session ends, two
-    minutes after its tab closed: with the synthetic arrays themselves (48 MB at the caps) there, ten visitors
-    sending the regression page's heaviest links kept 3.8 GB in the server (benchmarks/load.py --attackers)."""
-    X = compute.synthetic(*source)[0] if isinstance(source, tuple) else source
+def suggest_lr(source: tuple | compute.Arrays, batch: int | None) -> None:
+    """The button's callback; ``source`` is the data as its session keeps it (:meth:`Data.kept`)."""
+    X = compute.synthetic(*source)[0] if isinstance(source, tuple) else source.X
     state = st.session_state
     lr = reg.suggested_lr(X, batch, standardize=state[key("std")] == "standardized")
     state[f"{key('opt')}_{state[key('opt')]}_lr"] = lr
@@ -160,8 +159,7 @@ def data(values: dict[str, Any]) -> Data:
             )
             st.stop()
         recipe = tuple(values[k] for k in ("n", "d", "w", "b", "noise", "xs", "seed"))
-        compute.synthetic(*recipe)  # made here, once, before the run's CPU allowance starts (train())
-        return Data(recipe, ("x", "y"), repr(("synthetic", *recipe)))
+        return Data(compute.Arrays(*compute.synthetic(*recipe), recipe), ("x", "y"), repr(("synthetic", *recipe)))
     return _uploaded()
 
 
@@ -244,7 +242,7 @@ def train(values: dict[str, Any], data: Data) -> Run:
         "Suggest a learning rate (1 / largest curvature)",
         key=f"{PAGE}_suggest",
         on_click=suggest_lr,
-        args=(data.recipe or data.X, batch),
+        args=(data.kept().source, batch),
         disabled=not any(p == "lr" for p, _ in hyper),
         help="η = min(1, b/200) / L, L the largest eigenvalue of the MSE's Hessian: full-batch GD converges for "
         "η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's choices). For SGD-like optimizers.",
@@ -405,7 +403,7 @@ def comparison_section(run: Run) -> None:
         f"At most {limits.REGRESSION_COMPARE_MAX_UPDATES:,} updates per mode (SGD on a large N is cut short "
         "and its time per epoch estimated)."
     )
-    _comparison(run)
+    _comparison(replace(run, data=run.data.kept()))  # (the fragment's arguments stay with the session)
 
 
 @st.fragment
