@@ -175,6 +175,17 @@ def test_the_playground_and_the_lab_pass_their_probes_estimate_to_the_budget(mon
     at.query_params.update({"view": "stability", "st.steps": "300"})
     at.run()
     assert seen["lab"].expected == pytest.approx(2e-3 * 300)
+    # the regression's closed form: its cost model's estimate (torch's solve asks no question: it cannot move later)
+    pytest.importorskip("torch")
+    from gdviz.regression.cost import lstsq_seconds
+    from ui.regression import compute as rc
+
+    monkeypatch.setattr(rc, "offloaded", lambda fn, data, should_stop: seen.setdefault("closed", should_stop))
+    X = np.zeros((5000, 40), dtype=np.float32)
+    rc.closed_form.clear()
+    rc.closed_form("estimate-test", rc.Arrays(X, np.zeros(5000, dtype=np.float32)))
+    rc.closed_form.clear()  # (what it cached is the test's stand-in)
+    assert seen["closed"].expected == lstsq_seconds(5000, 40) > 0
 
 
 def test_the_budget_goes_along_and_the_worker_cpu_counts_against_it():

@@ -18,7 +18,7 @@ import streamlit as st
 
 from gdviz import regression as reg
 from gdviz.optimizers import optimizer_class
-from gdviz.regression.cost import noise_seconds
+from gdviz.regression.cost import lstsq_seconds, noise_seconds
 from ui import limits, work
 from ui.regression.budget import PageBudget, numpy_on_one_thread
 from ui.work import Budget
@@ -139,7 +139,9 @@ def closed_form(data_key: str, _data: Arrays, _page: PageBudget | None = None) -
     Its cost is bounded by the data's caps, not by a time budget: the budget here never stops it, it lets the
     closed form of a run that is heavy by now (it made 10M values) move to a worker process (ui/workers.py);
     what it cost there counts against the page run's allowance (``_page``), as it does here."""
-    budget = Budget(math.inf)
+    # its estimate lets a costly closed form go to a worker at once (torch's solve asks no budget question, so
+    # it could not move once started: at 50,000 × 200, 0.5 s of the server's CPU)
+    budget = Budget(math.inf, expected=lstsq_seconds(*_data.X.shape))
     if _page is not None:
         _page.track(budget)
     return offloaded(solve_run, _data, should_stop=budget)
