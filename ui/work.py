@@ -162,10 +162,9 @@ class Budget:
     visitor has left.
 
     ``reason`` says which ("time" or "gone"), None while the work may go on; a visitor gone also ends the
-    script run (:meth:`gone`). In a script run that app.py
-    registered with :data:`LANES`, once the run has used HEAVY_AFTER_SECONDS of CPU a question waits for the
-    heavy lane, and later ones pause while an interactive run is in progress. Outside a running app (tests,
-    benchmarks, notebooks) only the clocks are looked at.
+    script run (:meth:`gone`). In a script run that app.py registered with :data:`LANES`, once the run has used
+    HEAVY_AFTER_SECONDS of CPU a question waits for the heavy lane, and later ones pause while an interactive
+    run is in progress. Outside a running app (tests, benchmarks, notebooks) only the clocks are looked at.
     """
 
     def __init__(self, seconds: float, expected: float = 0.0):

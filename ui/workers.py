@@ -12,8 +12,8 @@ So a budgeted computation that proves heavy moves to a worker process:
   learning rate, a default map) finishes here, with no inter-process round trip. Once the script run has
   used ``ui.work.HEAVY_AFTER_SECONDS`` of CPU, the budget's next question raises :class:`MoveToWorker`,
   the work done here is dropped (at most that much), and the call runs again, from its start, in a worker.
-  A budget whose page estimated the work (``Budget(seconds, expected=...)``, from a probe's cost per step)
-  over what is left of that goes to a worker at once.
+  A budget whose page estimated the work (``Budget(seconds, expected=...)``: a probe's cost per step times
+  the steps) at more than the run has left of HEAVY_AFTER_SECONDS goes to a worker at once, untried here.
   The engine is deterministic (seeded), so the result is the same; tests/test_workers.py checks it.
 - Workers run at a low CPU priority (``NICENESS``): the server's own process, which answers every visitor,
   gets the cores first. ``WORKERS`` of them (``GDVIZ_WORKERS``, default: the cores less one, at least 1,
