@@ -206,9 +206,10 @@ def test_a_visitor_who_leaves_stops_the_worker_at_its_next_question_and_the_scri
     with pytest.raises(StopException):  # nobody will see the page: the run ends, as st.stop() ends it
         workers.offloaded(spin, should_stop=budget)
     assert budget.reason == "gone" and time.monotonic() - left_at < 0.5  # at once, not when the worker stops
-    while workers.POOL.slots_in_use() and time.monotonic() - left_at < 5.0:
+    while workers.POOL.slots_in_use() and time.monotonic() - left_at < 10.0:
         time.sleep(0.05)
-    assert workers.POOL.slots_in_use() == 0 and time.monotonic() - left_at < 1.5  # the worker stopped too
+    assert workers.POOL.slots_in_use() == 0 and time.monotonic() - left_at < 5.0  # the worker stopped too, not
+    # after the 30 s its budget allowed (within seconds even on a busy machine: it asks at every few steps)
 
 
 def test_a_departed_visitors_queued_computation_does_not_wait_for_its_turn():
@@ -226,10 +227,11 @@ def test_a_departed_visitors_queued_computation_does_not_wait_for_its_turn():
     assert time.monotonic() - left_at < 0.5 and budget.reason == "gone"  # not after the workers' 3 s
     assert workers.POOL.slots_in_use() == workers.WORKERS + 1  # its task keeps its flag until it ends
     for thread in busy:
-        thread.join()
-    while workers.POOL.slots_in_use() and time.monotonic() - left_at < 8.0:
+        thread.join()  # (each worker's 3 s of CPU: up to WALL_FACTOR times that on a busy machine)
+    joined = time.monotonic()
+    while workers.POOL.slots_in_use() and time.monotonic() - joined < 5.0:
         time.sleep(0.05)
-    assert workers.POOL.slots_in_use() == 0
+    assert workers.POOL.slots_in_use() == 0  # the departed task ran at its turn, stopped at once, freed its slot
 
 
 def test_a_budget_asked_after_its_visitor_left_ends_the_script_run():
