@@ -3,7 +3,10 @@
 import streamlit as st
 
 import gdviz
+from ui.app_guard import through_the_app
 from ui.playground.inspector import display
+
+through_the_app()  # a fresh server's first request may be this page's own address: see ui/app_guard.py
 
 st.title("About gdviz")
 st.markdown(

@@ -6,10 +6,13 @@ of ui/lab/ with its sidebar and its view; ui/lab/views.py lists them.
 
 import streamlit as st
 
+from ui.app_guard import through_the_app
 from ui.lab import views
 from ui.lab.page import PAGE, key
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
+
+through_the_app()  # a fresh server's first request may be this page's own address: see ui/app_guard.py
 
 ps.load(PAGE, views.FIELDS)
 

@@ -7,10 +7,13 @@ the figure in ui/figures/network.py and the engine in gdviz/network/.
 import streamlit as st
 
 import gdviz
+from ui.app_guard import through_the_app
 from ui.network import view
 from ui.network.fields import FIELDS, PAGE
 from ui.network.sidebar import sidebar
 from ui.state import fields as ps
+
+through_the_app()  # a fresh server's first request may be this page's own address: see ui/app_guard.py
 
 view.require_torch()
 

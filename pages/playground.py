@@ -7,9 +7,12 @@ the panels and the inspector are still being produced (see ui/playground/view.py
 
 import streamlit as st
 
+from ui.app_guard import through_the_app
 from ui.playground import first_paint, view
 from ui.playground import sidebar_state as sidebar
 from ui.playground.simulate import simulate
+
+through_the_app()  # a fresh server's first request may be this page's own address: see ui/app_guard.py
 
 state = st.session_state
 sidebar.restore(state, st.query_params)

@@ -7,10 +7,13 @@ ui/regression/view.py and the figures in ui/figures/regression.py.
 import streamlit as st
 
 import gdviz
+from ui.app_guard import through_the_app
 from ui.regression import view
 from ui.regression.fields import FIELDS, PAGE
 from ui.regression.sidebar import sidebar
 from ui.state import fields as ps
+
+through_the_app()  # a fresh server's first request may be this page's own address: see ui/app_guard.py
 
 notices = ps.load(PAGE, FIELDS)
 with st.sidebar:

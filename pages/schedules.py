@@ -5,9 +5,12 @@ The fields, sidebar and charts are in ui/lab/schedules.py.
 
 import streamlit as st
 
+from ui.app_guard import through_the_app
 from ui.lab import schedules
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
+
+through_the_app()  # a fresh server's first request may be this page's own address: see ui/app_guard.py
 
 ps.load(schedules.PAGE, schedules.FIELDS)
 with st.sidebar:
