@@ -87,6 +87,11 @@ def synthetic(
     return _made(n, d, w, b, noise, x_scale, seed)
 
 
+def synthetic_arrays(recipe: tuple) -> Arrays:
+    """:func:`synthetic` of ``recipe`` (its arguments) as Arrays that know it."""
+    return Arrays(*synthetic(*recipe), recipe)
+
+
 def _made(n: int, d: int, w: float, b: float, noise: float, x_scale: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     X, y = reg.make_data(n, d, w=[w] * d, b=b, noise=noise, seed=seed, x_scale=x_scale)
     return X.numpy(), y.numpy()[:, 0]

@@ -49,7 +49,7 @@ class Data:
     def arrays(self) -> compute.Arrays:
         if isinstance(self.source, compute.Arrays):
             return self.source
-        return compute.Arrays(*compute.synthetic(*self.source), self.source)  # the shared cache's, or made again
+        return compute.synthetic_arrays(self.source)  # the shared cache's, or made again
 
     @property
     def X(self) -> np.ndarray:
@@ -112,11 +112,10 @@ class Run:
         return self.values["std"] == "standardized"
 
 
-def suggest_lr(source: tuple | compute.Arrays, batch: int | None) -> None:
-    """The button's callback; ``source`` is the data as its session keeps it (:meth:`Data.kept`)."""
-    X = compute.synthetic(*source)[0] if isinstance(source, tuple) else source.X
+def suggest_lr(data: Data, batch: int | None) -> None:
+    """The button's callback; ``data`` as its session keeps it (:meth:`Data.kept`)."""
     state = st.session_state
-    lr = reg.suggested_lr(X, batch, standardize=state[key("std")] == "standardized")
+    lr = reg.suggested_lr(data.X, batch, standardize=state[key("std")] == "standardized")
     state[f"{key('opt')}_{state[key('opt')]}_lr"] = lr
 
 
@@ -159,7 +158,7 @@ def data(values: dict[str, Any]) -> Data:
             )
             st.stop()
         recipe = tuple(values[k] for k in ("n", "d", "w", "b", "noise", "xs", "seed"))
-        return Data(compute.Arrays(*compute.synthetic(*recipe), recipe), ("x", "y"), repr(("synthetic", *recipe)))
+        return Data(compute.synthetic_arrays(recipe), ("x", "y"), repr(("synthetic", *recipe)))
     return _uploaded()
 
 
@@ -242,7 +241,7 @@ def train(values: dict[str, Any], data: Data) -> Run:
         "Suggest a learning rate (1 / largest curvature)",
         key=f"{PAGE}_suggest",
         on_click=suggest_lr,
-        args=(data.kept().source, batch),
+        args=(data.kept(), batch),
         disabled=not any(p == "lr" for p, _ in hyper),
         help="η = min(1, b/200) / L, L the largest eigenvalue of the MSE's Hessian: full-batch GD converges for "
         "η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's choices). For SGD-like optimizers.",
