@@ -52,6 +52,7 @@ from ui.state.widgets import (
     log_slider,
     params_widgets,
     playable_schedules,
+    settle,
     switch_params,
 )
 
@@ -196,10 +197,10 @@ def step_options(current: int) -> list[int]:
 
 def run_widgets() -> None:
     state = st.session_state
-    state[K_STEPS] = int(state.get(K_STEPS, limits.DEFAULT_STEPS))
+    settle(state, K_STEPS, int(state.get(K_STEPS, limits.DEFAULT_STEPS)))
     help_text = "optimizer steps (iterations)"
     st.select_slider("Steps", options=step_options(state[K_STEPS]), key=K_STEPS, help=help_text, persist_state=KEEP)
-    state[K_NOISE] = float(state.get(K_NOISE, 0.0))
+    settle(state, K_NOISE, float(state.get(K_NOISE, 0.0)))
     with settings(noise_title(state[K_NOISE]), "noise"):
         options = sorted({0.0, state[K_NOISE], *log_grid(0.01, limits.MAX_NOISE)})
         st.select_slider(

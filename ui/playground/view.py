@@ -41,7 +41,7 @@ from ui.playground.view_3d import surface_3d_chart
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
-from ui.state.widgets import KEEP, log_grid
+from ui.state.widgets import KEEP, log_grid, settle
 
 K_RACE = "pg_race"
 # nothing on these charts is selected: no box or lasso selection in their mode bars
@@ -66,7 +66,7 @@ def preset_picker() -> None:
     above the chart says "modified" then)."""
     state = st.session_state
     if state.get(sidebar_state.K_PRESET) not in PRESETS:
-        state[sidebar_state.K_PRESET] = None
+        settle(state, sidebar_state.K_PRESET, None)
     st.selectbox(
         "Story",
         list(PRESETS),

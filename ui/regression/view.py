@@ -25,7 +25,7 @@ from ui.regression.text import claim_lines, closed_table, comparison_table, fmt,
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
 from ui.state.text import clean_label, escape_markdown, visible
-from ui.state.widgets import KEEP
+from ui.state.widgets import KEEP, settle
 
 ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
 # a final loss within this relative gap of the closed form's is shown as agreement: converged float32 training
@@ -189,7 +189,7 @@ def _uploaded() -> Data:
     target = cols[0].selectbox("target y", numeric, key=f"{PAGE}_target", format_func=visible)
     candidates = [c for c in numeric if c != target]
     chosen = [c for c in state.get(f"{PAGE}_features", candidates[:1]) if c in candidates] or candidates[:1]
-    state[f"{PAGE}_features"] = chosen
+    settle(state, f"{PAGE}_features", chosen)
     features = cols[1].multiselect(
         "features x", candidates, key=f"{PAGE}_features", max_selections=limits.MAX_FEATURES, format_func=visible
     )

@@ -43,6 +43,22 @@ def param_key(prefix: str, owner: str, name: str) -> str:
 
 
 # -- values in the state ----------------------------------------------------------------------------
+_MISSING = object()
+
+
+def settle(state: State, key: str, value: Any) -> None:
+    """Store ``value`` at widget ``key`` only where the state holds something else (type included).
+
+    Any write to a widget's key during a run, even of the value it already holds, makes Streamlit send that
+    value to the browser as a new one. A run that started before the visitor's latest drag then puts the
+    slider back where it was, and the next run reads the old value: the change is lost. So a widget's key
+    is written only when its value really changes (a link, a preset, a repair).
+    """
+    current = state.get(key, _MISSING)
+    if type(current) is not type(value) or current != value:
+        state[key] = value
+
+
 def write_params(state: State, prefix: str, owner: str, specs, params) -> None:
     """Put ``params`` (canonical, in spec order) where the widgets of ``owner`` under ``prefix`` read them."""
     for spec, (name, value) in zip(specs, params, strict=True):
@@ -147,7 +163,7 @@ def log_slider(label: str, key: str, low: float, high: float, help_text: str | N
 
 def _float_widget(spec: HyperParam, key: str, label: str, help_text: str) -> None:
     low, high = bounds(spec)
-    st.session_state[key] = float(st.session_state[key])
+    settle(st.session_state, key, float(st.session_state[key]))
     if spec.log and high > 0:
         log_slider(label, key, low, high, help_text)
     else:
