@@ -86,6 +86,10 @@ def niceness(should_stop=None) -> tuple[int, int]:
     return os.getpid(), os.nice(0)
 
 
+def slow_warm_up() -> None:
+    time.sleep(20.0)
+
+
 def dies_in_a_worker(server_pid: int, should_stop=None) -> int:
     if os.getpid() != server_pid:
         os._exit(1)  # a worker killed (for memory, say) while it computes
@@ -391,6 +395,39 @@ def test_the_workers_warm_up_runs_what_app_py_names():
 
     pid = workers.POOL.executor().submit(workers._warm, WORKER_WARM_UP).result(timeout=120)
     assert pid != os.getpid()
+
+
+def test_a_computation_does_not_wait_for_a_workers_warm_up():
+    # the warm-up runs beside the tasks: at a worker's low priority on a busy machine it took minutes, and the
+    # first visitor's race, queued behind it, waited as long (a browser test timed out in CI)
+    pool = workers._Pool()
+    try:
+        pool.start((slow_warm_up,))
+        begun = time.monotonic()
+        pid = pool.executor().submit(os.getpid).result(timeout=60)
+        assert pid != os.getpid() and time.monotonic() - begun < 15.0
+    finally:
+        pool.reset()
+
+
+def test_a_computation_no_worker_began_runs_here_after_the_wait(monkeypatch):
+    # a task handed to the workers' queue counts as "running" for its future before any worker begins it: the
+    # wait must look at whether a worker began it (otherwise a computation queued behind a busy worker waited
+    # for it however long it took, instead of LANE_WAIT_SECONDS)
+    monkeypatch.setattr(work, "LANE_WAIT_SECONDS", 0.5)
+    busy = [
+        threading.Thread(target=workers.offloaded, args=(spin,), kwargs={"should_stop": server_budget(4.0)})
+        for _ in range(workers.WORKERS)
+    ]
+    for thread in busy:
+        thread.start()  # every worker spins for 4 s
+    time.sleep(0.5)
+    CALLED_HERE.clear()
+    begun = time.monotonic()
+    assert workers.offloaded(recorded, should_stop=server_budget()) == os.getpid()
+    assert CALLED_HERE == [os.getpid()] and time.monotonic() - begun < 3.0  # here, not after the workers' 4 s
+    for thread in busy:
+        thread.join()
 
 
 def test_back_from_a_worker_a_heavy_run_lets_an_interactive_run_finish_first(monkeypatch):

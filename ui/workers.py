@@ -17,8 +17,9 @@ So a budgeted computation that proves heavy moves to a worker process:
   The engine is deterministic (seeded), so the result is the same; tests/test_workers.py checks it.
 - Workers run at a low CPU priority (``NICENESS``): the server's own process, which answers every visitor,
   gets the cores first. ``WORKERS`` of them (``GDVIZ_WORKERS``, default: the cores less one, at least 1,
-  at most 4) take the queued computations in turn; a computation that has waited ``LANE_WAIT_SECONDS``
-  without starting runs here after all (a queue must not become a refusal).
+  at most 4) take the queued computations in turn; a computation no worker has begun within
+  ``LANE_WAIT_SECONDS`` runs here after all (a queue must not become a refusal). A worker's warm-up (torch's
+  imports) runs on a thread of its own beside its tasks, never ahead of a visitor's computation.
 - The budget goes along: the worker's own ``should_stop`` stops at the CPU seconds the budget has left (or
   ``WALL_FACTOR`` times that on the clock) and when the visitor leaves (the waiting thread sees the session
   end and raises the task's flag in shared memory). The CPU the worker used counts against the budget here,
@@ -83,12 +84,13 @@ _POLL_SECONDS = 0.05  # how often the waiting thread looks whether its visitor i
 
 # -- in the worker ------------------------------------------------------------------------------------------
 _FLAGS = None  # the shared stop flags, one per slot (set in each worker by _start_worker)
+_STARTED = None  # the shared "its task has started" marks, one per slot
 _PROGRESS = None  # the shared progress of each slot: (fractions, texts)
 
 
-def _start_worker(flags, fractions, texts) -> None:
-    global _FLAGS, _PROGRESS
-    _FLAGS, _PROGRESS = flags, (fractions, texts)
+def _start_worker(flags, started, fractions, texts, warm_calls: tuple[Callable[[], Any], ...] = ()) -> None:
+    global _FLAGS, _STARTED, _PROGRESS
+    _FLAGS, _STARTED, _PROGRESS = flags, started, (fractions, texts)
     _end_with_the_server()
     try:
         os.nice(NICENESS)
@@ -103,6 +105,10 @@ def _start_worker(flags, fractions, texts) -> None:
 
     config.get_option("logger.level")
     set_log_level("error")
+    if warm_calls:
+        # beside the tasks, not before them: at this low priority on a machine busy with other programs the
+        # warm-up (seconds of torch imports) took minutes, and a visitor's race queued behind it waited as long
+        threading.Thread(target=_warm, args=(warm_calls,), name="gdviz-worker-warm-up", daemon=True).start()
 
 
 def _end_with_the_server() -> None:
@@ -156,6 +162,8 @@ class WorkerProgress:
 
 def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float, wall_factor: float, progress: bool):
     """In the worker: ``fn(*args, should_stop=..., **kwargs)``; returns (result, error, stop reason, CPU used)."""
+    if _STARTED is not None:
+        _STARTED[slot] = 1  # the server stops waiting for a worker once its task has started (see _wait)
     stop = WorkerStop(slot, cpu_seconds, wall_factor)
     if progress:
         kwargs = {**kwargs, "progress": WorkerProgress(slot)}
@@ -200,10 +208,13 @@ _TRIM = None
 
 
 def _warm(calls: tuple[Callable[[], Any], ...]) -> int:
-    """A worker's first task: ``calls`` (what its computations import on first use: torch's first optimizer
-    imports seconds of torch), before a visitor waits for it."""
+    """In a new worker, on a thread of its own: ``calls`` (what its computations import on first use: torch's
+    first optimizer imports seconds of torch), so that a visitor need not wait for them."""
     for call in calls:
-        call()
+        try:
+            call()
+        except Exception:  # a failed warm-up only means the first computation that needs it pays for it
+            _LOG.exception("a worker's warm-up call %s failed", getattr(call, "__qualname__", call))
     return os.getpid()
 
 
@@ -214,7 +225,8 @@ class _Pool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self._flags = self._fractions = self._texts = None
+        self._flags = self._started = self._fractions = self._texts = None
+        self._warm_calls: tuple[Callable[[], Any], ...] = ()
         self._free: list[int] = []
         self._slot_freed = threading.Condition(self._lock)
 
@@ -224,6 +236,7 @@ class _Pool:
             context = multiprocessing.get_context("spawn")
             if self._flags is None:  # once: a pool made again after a reset keeps them (and the slots in use)
                 self._flags = context.RawArray("b", SLOTS)
+                self._started = context.RawArray("b", SLOTS)
                 self._fractions = context.RawArray("d", SLOTS)
                 self._texts = context.RawArray("c", SLOTS * PROGRESS_TEXT_BYTES)
                 self._free = list(range(SLOTS))
@@ -232,7 +245,7 @@ class _Pool:
                     max_workers=WORKERS,
                     mp_context=context,
                     initializer=_start_worker,
-                    initargs=(self._flags, self._fractions, self._texts),
+                    initargs=(self._flags, self._started, self._fractions, self._texts, self._warm_calls),
                 )
             return self._executor
 
@@ -243,7 +256,7 @@ class _Pool:
             if not self._free and not self._slot_freed.wait_for(lambda: self._free, timeout=wait):
                 return None
             slot = self._free.pop()
-            self._flags[slot] = 0
+            self._flags[slot] = self._started[slot] = 0
             self._fractions[slot] = -1.0
             return slot
 
@@ -266,6 +279,20 @@ class _Pool:
 
     def raise_flag(self, slot: int) -> None:
         self._flags[slot] = 1
+
+    def started(self, slot: int) -> bool:
+        """Has a worker begun the task in ``slot``? (A future says "running" as soon as it is handed to the
+        workers' queue, which holds one more task than there are workers.)"""
+        return bool(self._started[slot])
+
+    def start(self, warm_calls: tuple[Callable[[], Any], ...]) -> None:
+        """Start every worker now, each running ``warm_calls`` beside its tasks (and again in a pool made after a
+        reset)."""
+        with self._lock:
+            self._warm_calls = tuple(warm_calls)
+        executor = self.executor()
+        for _ in range(WORKERS):  # a spawn pool starts a process per task submitted while none is idle
+            executor.submit(os.getpid)
 
     def progress(self, slot: int) -> tuple[float, str]:
         """The last (fraction, text) the task in ``slot`` reported (fraction -1: none yet)."""
@@ -298,8 +325,7 @@ def warm_up(calls: tuple[Callable[[], Any], ...]) -> None:
     if not enabled() or _warmed.is_set() or not Runtime.exists():
         return
     _warmed.set()
-    for _ in range(WORKERS):
-        POOL.executor().submit(_warm, tuple(calls))
+    POOL.start(tuple(calls))
 
 
 def offloaded(fn: Callable, *args: Any, should_stop=None, progress=None, **kwargs: Any) -> Any:
@@ -375,5 +401,7 @@ def _wait(future: concurrent.futures.Future, slot: int, budget: work.Budget, rep
             POOL.raise_flag(slot)  # a running task stops at its next question; a queued one at its first
             future.cancel()  # (one not yet handed to a worker never starts)
             budget.gone()  # ends the script run at once: nobody waits for the task (its slot is freed when it ends)
-        if not future.running() and time.monotonic() - queued_since > work.LANE_WAIT_SECONDS and future.cancel():
+        if not POOL.started(slot) and time.monotonic() - queued_since > work.LANE_WAIT_SECONDS:
+            POOL.raise_flag(slot)  # should a worker still take it, it stops at its first question
+            future.cancel()
             return None
