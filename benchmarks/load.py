@@ -96,6 +96,16 @@ RACE = ".st-key-pg_race"
 SCHEDULES_CHARTS = (".st-key-sc_lr_chart", ".st-key-sc_band_chart", ".st-key-sc_paths_chart")
 LAB_CHART = ".st-key-lab_stability_chart"
 SCHEDULES_KEYS = ("sc_lr_chart", "sc_band_chart", "sc_paths_chart")
+# what a stuck visitor's tab shows, for the report: address, a run still going, stale elements, charts, text
+PAGE_STATE_JS = """() => ({
+  url: location.pathname + location.search.slice(0, 120),
+  running: !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'),
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+  charts: [...document.querySelectorAll('[class*="st-key-"] .js-plotly-plot')].map(
+    c => [...c.closest('[class*="st-key-"]').classList].find(n => n.startsWith('st-key-'))),
+  exception: (document.querySelector('[data-testid="stException"]') || {}).innerText || null,
+  text: ((document.querySelector('[data-testid="stMain"]') || document.body).innerText || '').slice(0, 300),
+})"""
 
 
 # -- the server ------------------------------------------------------------------------------------------
@@ -169,6 +179,7 @@ class Visitor:
         self.name, self.report = name, report
         self.context = self.page = None
         self.last_big_frame = 0.0  # perf_counter of the last large websocket message (a figure)
+        self.doing = ""  # the action under way, for the report of a visitor who could not go on
 
     async def open(self, browser) -> None:
         self.context = await browser.new_context(viewport=VIEWPORT)
@@ -202,6 +213,15 @@ class Visitor:
         if count:
             text = await page.locator('[data-testid="stException"]').first.inner_text()
             self._error(f"stException on {where}: {text[:300]}")
+
+    async def what_the_page_shows(self) -> str:
+        """For the report of a visitor who could not go on: the address, whether a script run is still going,
+        the charts drawn and the start of the page's text (what a person looking at the tab would see)."""
+        try:
+            seen = await self.page.evaluate(PAGE_STATE_JS)
+        except Exception as error:  # noqa: BLE001 -- the page itself may be gone
+            return f"(page not readable: {type(error).__name__})"
+        return " ".join(str(seen).split())[:600]
 
     async def signature(self, page, selector: str) -> str | None:
         return await page.evaluate(SIGNATURE_JS, selector)
@@ -361,24 +381,29 @@ async def journey(browser, url: str, index: int, report: Report, args) -> None:
     await asyncio.sleep(args.ramp_s * index / max(args.sessions, 1))
     visitor = Visitor(f"visitor {index + 1}", report)
     think = (args.think_min_s, args.think_max_s)
+    visitor.doing = "open a browser"
     try:
         await visitor.open(browser)
         for round_ in range(args.rounds):
-            await open_playground(visitor, url)
-            await pause(rng, think)
-            await pick_preset(visitor, PRESET_TITLES[(index + round_) % len(PRESET_TITLES)])
-            await pause(rng, think)
-            await change_lr(visitor, notches(index))
-            await pause(rng, think)
-            await open_shared_link(visitor)
-            await pause(rng, think)
-            await visit(visitor, "Schedules", SCHEDULES_CHARTS, "visit Schedules")
-            await pause(rng, think)
-            await visit(visitor, "Landscape Lab", (LAB_CHART,), "visit Landscape Lab")
-            await pause(rng, think)
-            await visit(visitor, "Playground", (RACE,), "back to the Playground")
+            preset = PRESET_TITLES[(index + round_) % len(PRESET_TITLES)]
+            steps = (
+                ("open Playground", lambda: open_playground(visitor, url)),
+                ("pick a preset", lambda preset=preset: pick_preset(visitor, preset)),
+                ("change a hyper-parameter", lambda: change_lr(visitor, notches(index))),
+                ("open a shared link", lambda: open_shared_link(visitor)),
+                ("visit Schedules", lambda: visit(visitor, "Schedules", SCHEDULES_CHARTS, "visit Schedules")),
+                ("visit Landscape Lab", lambda: visit(visitor, "Landscape Lab", (LAB_CHART,), "visit Landscape Lab")),
+                ("back to the Playground", lambda: visit(visitor, "Playground", (RACE,), "back to the Playground")),
+            )
+            for number, (visitor.doing, act) in enumerate(steps):
+                if number:
+                    await pause(rng, think)
+                await act()
     except Exception as error:  # noqa: BLE001 -- a visitor who could not go on is an error of the run
-        report.errors.append(f"visitor {index + 1}: {type(error).__name__}: {str(error)[:300]}")
+        seen = await visitor.what_the_page_shows()
+        report.errors.append(
+            f"visitor {index + 1} at {visitor.doing!r}: {type(error).__name__}: {str(error)[:300]} | {seen}"
+        )
     finally:
         await visitor.close()
 

@@ -218,7 +218,8 @@ def test_five_visitors_in_browsers_without_an_error(tmp_path, browser, capsys):
         print(result["stdout"])
         if not os.environ.get("GDVIZ_LOAD_TEST_P95_S"):
             print("[load] the p95 above is reported, not enforced by this test: GDVIZ_LOAD_TEST_P95_S=<s> enforces it")
-    assert result["errors"] == [] and result["server_log_problems"] == []
+    problems = result["errors"] + result["server_log_problems"]
+    assert problems == [], "\n".join(problems)  # in full: pytest's diff cuts a long line to its ends
     actions = [a for a in result["timings"] if not a.startswith("memory")]
     assert len(actions) == 7 and all(result["timings"][a]["n"] == 5 for a in actions)
     if os.environ.get("GDVIZ_LOAD_TEST_P95_S"):
