@@ -105,6 +105,18 @@ def _pool():
     workers.POOL.reset()
 
 
+def occupy_every_worker(seconds: float) -> list[threading.Thread]:
+    """Every worker spinning for ``seconds`` of CPU (each on a thread here, waiting for it); to be joined."""
+    busy = [
+        threading.Thread(target=workers.offloaded, args=(spin,), kwargs={"should_stop": server_budget(seconds)})
+        for _ in range(workers.WORKERS)
+    ]
+    for thread in busy:
+        thread.start()
+    time.sleep(0.5)  # each has reached its worker
+    return busy
+
+
 def server_budget(seconds: float = 10.0, heavy=lambda: True, gone=lambda: False) -> Budget:
     """A Budget as a running server's script run has it: its work may move, and it is heavy when ``heavy()``."""
     budget = Budget(seconds)
@@ -217,13 +229,7 @@ def test_a_visitor_who_leaves_stops_the_worker_at_its_next_question_and_the_scri
 
 
 def test_a_departed_visitors_queued_computation_does_not_wait_for_its_turn():
-    busy = [
-        threading.Thread(target=workers.offloaded, args=(spin,), kwargs={"should_stop": server_budget(3.0)})
-        for _ in range(workers.WORKERS)
-    ]
-    for thread in busy:
-        thread.start()  # every worker spins for 3 s
-    time.sleep(0.5)
+    busy = occupy_every_worker(3.0)
     left_at = time.monotonic() + 0.2
     budget = server_budget(seconds=30.0, gone=lambda: time.monotonic() > left_at)
     with pytest.raises(StopException):
@@ -415,13 +421,7 @@ def test_a_computation_no_worker_began_runs_here_after_the_wait(monkeypatch):
     # wait must look at whether a worker began it (otherwise a computation queued behind a busy worker waited
     # for it however long it took, instead of LANE_WAIT_SECONDS)
     monkeypatch.setattr(work, "LANE_WAIT_SECONDS", 0.5)
-    busy = [
-        threading.Thread(target=workers.offloaded, args=(spin,), kwargs={"should_stop": server_budget(4.0)})
-        for _ in range(workers.WORKERS)
-    ]
-    for thread in busy:
-        thread.start()  # every worker spins for 4 s
-    time.sleep(0.5)
+    busy = occupy_every_worker(4.0)
     CALLED_HERE.clear()
     begun = time.monotonic()
     assert workers.offloaded(recorded, should_stop=server_budget()) == os.getpid()

@@ -162,8 +162,9 @@ class WorkerProgress:
 
 def _run(fn: Callable, args: tuple, kwargs: dict, slot: int, cpu_seconds: float, wall_factor: float, progress: bool):
     """In the worker: ``fn(*args, should_stop=..., **kwargs)``; returns (result, error, stop reason, CPU used)."""
-    if _STARTED is not None:
-        _STARTED[slot] = 1  # the server stops waiting for a worker once its task has started (see _wait)
+    marks = _STARTED  # shared memory set once per worker (like _PROGRESS): this task's slot is marked begun,
+    if marks is not None:  # and the server's wait for a worker to begin it (see _wait) is over
+        marks[slot] = 1
     stop = WorkerStop(slot, cpu_seconds, wall_factor)
     if progress:
         kwargs = {**kwargs, "progress": WorkerProgress(slot)}
