@@ -1,6 +1,6 @@
 """Benchmark of the Networks page's engine (issue 16): training every racer plus the loss grid, and the grid
 evaluated in one batched pass (Evaluator.plane_losses: the first layer fused over the whole grid, the deeper
-layers one bmm per cache-sized chunk) against a Python loop over the grid points.
+layers one batched product per cache-sized chunk) against a Python loop over the grid points.
 
 Targets, the page's default (moons, 200 samples, MLP 2 → 32 → 32 → 1 tanh: 1,185 weights; SGD, SGD with
 momentum and Adam, 200 full-batch steps; a 41 × 41 PCA grid), on one torch thread as the server computes:

@@ -183,7 +183,17 @@ def test_random_directions_are_filter_normalized_and_skip_biases():
 
 
 # -- the grid ---------------------------------------------------------------------------------------------
-def test_the_grids_loss_at_the_planes_origin_is_the_models_loss_there():
+@pytest.fixture(params=["numpy", "torch"])
+def kernels(request, monkeypatch):
+    """The grid's passes on the CPU run on NumPy's arrays; on a GPU on torch's tensors: both here, on the CPU."""
+    from gdviz.network import grid
+
+    if request.param == "torch":
+        monkeypatch.setattr(grid, "_kernels", lambda device: grid.torch_kernels())
+    return request.param
+
+
+def test_the_grids_loss_at_the_planes_origin_is_the_models_loss_there(kernels):
     spec = network.MLP(inputs=2, width=10, depth=2)
     paths = network.train_racers(MOONS, spec, [("SGD", {"lr": 0.5}), ("Adam", {"lr": 0.05})], steps=20)
     plane = network.make_plane(paths, "pca")
@@ -206,7 +216,7 @@ def test_the_grids_loss_at_the_planes_origin_is_the_models_loss_there():
     "data, depth, activation",
     [("moons", 1, "tanh"), ("moons", 3, "relu"), ("cubic", 2, "tanh"), ("spirals", 2, "relu")],
 )
-def test_the_fused_grid_is_the_loop_over_its_points_across_chunks(monkeypatch, data, depth, activation):
+def test_the_fused_grid_is_the_loop_over_its_points_across_chunks(monkeypatch, kernels, data, depth, activation):
     """plane_losses computes the first layer for the whole grid and the deeper weights from the coordinates:
     every point must still be the model's loss at plane.points, also where a grid spans many chunks."""
     from gdviz.network import grid
@@ -245,15 +255,40 @@ def test_the_default_networks_grid_is_the_loop_to_the_benchmarks_tolerance():
 
 def test_the_grids_constant_unit_is_exactly_one_after_each_activation():
     """plane_losses adds a hidden layer's bias through a unit whose pre-activation ONE_AFTER must come out as
-    exactly 1 (in a vectorised kernel and its tail, in float32 and float64)."""
+    exactly 1 (in a vectorised kernel and its tail, in float32 and float64), by NumPy's activations (the CPU)
+    and torch's (a GPU)."""
     from gdviz.network import grid
 
     assert set(grid.ONE_AFTER) == set(network.ACTIVATIONS)
-    for activation, constant in grid.ONE_AFTER.items():
-        for dtype in (torch.float32, torch.float64):
-            for size in (1, 7, 33, 4099):
-                x = torch.full((size,), constant, dtype=dtype)
-                assert bool((getattr(torch, activation)(x) == 1).all()), (activation, dtype, size)
+    for kernels in (grid.numpy_kernels(), grid.torch_kernels()):
+        assert set(kernels.act) == set(network.ACTIVATIONS)
+        for activation, constant in grid.ONE_AFTER.items():
+            for dtype in (torch.float32, torch.float64):
+                for size in (1, 7, 33, 4099):
+                    x = torch.full((size,), constant, dtype=dtype)
+                    kernels.act[activation](kernels.native(x))
+                    assert bool((x == 1).all()), (kernels, activation, dtype, size)
+
+
+@pytest.mark.parametrize(
+    "data, depth, activation", [("moons", 1, "tanh"), ("spirals", 3, "relu"), ("cubic", 2, "tanh")]
+)
+def test_the_networks_outputs_are_the_models_at_each_weight_vector(kernels, data, depth, activation):
+    """The function picture (decision regions, fitted curve): Evaluator.outputs at a stack of weight vectors is
+    the model's own output at each, the stack spanning several chunks."""
+    dataset = network.make_dataset(data, 50, noise=0.1, seed=4)
+    spec = network.MLP(inputs=dataset.inputs, width=9, depth=depth, activation=activation)
+    paths = network.train_racers(dataset, spec, [("Adam", {"lr": 0.05})], steps=6)
+    weights = paths.weights[0]
+    inputs = np.random.default_rng(0).normal(size=(3000, dataset.inputs)).astype(np.float32)
+    found = network.Evaluator(spec, dataset).outputs(weights, inputs)
+    model = network.build(spec)
+    assert found.shape == (len(weights), len(inputs))
+    for row, w in zip(found, weights):
+        torch.nn.utils.vector_to_parameters(torch.tensor(w, dtype=torch.float32), model.parameters())
+        with torch.no_grad():
+            expected = model(torch.from_numpy(inputs))[:, 0].double().numpy()
+        assert np.allclose(row, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_the_landscape_reports_true_loss_plane_loss_and_distance():

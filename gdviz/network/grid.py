@@ -20,15 +20,14 @@ On the CPU a chunk's activations are kept to :data:`CPU_CHUNK_BYTES`, about a co
 activation and the bias then read and write cached memory instead of streaming tens of MB per layer, and
 the chunks reuse the same buffers and views. With the fused first layer and the last layer's one-row
 product the 41 × 41 grid of the default network took 25-27 ms of one core against 57-107 ms for one
-``baddbmm`` per layer over 32 MB chunks. Then the deeper weights made in float32 (one product per chunk,
-where a float64 product and a copy to float32 were two, at twice the bytes) and the activations laid out
-unit by unit (the last layer's product on them takes half the time) took it from 24.8-26.1 ms to
-22.0-22.7 ms (each alone about half of that), interleaved in one process: the thread's CPU time, best of
-40-80 calls, on a busy 2-core machine whose medians ran 10-50% higher. Of those ~22 ms the two tanh passes
-are about 7 and the hidden layer's ``bmm`` about 6 (both at the core's arithmetic speed: 0.3 ns a tanh,
-~120 GFLOP/s), the first layer's product (as fast as writing its output) and the last layer about 1.5
-each, the loss 1-1.5, making the deeper weights 0.6, setting up 0.5. Elsewhere a chunk holds up to
-:data:`CHUNK_BYTES`, so a GPU gets few, large launches.
+``baddbmm`` per layer over 32 MB chunks; the deeper weights made in float32 and the activations laid out
+unit by unit took it to 22 ms (0.3 ns a tanh there). On a later machine of this project (an AMD EPYC, one
+thread) torch's CPU tanh took 2.0 ns an element and the same grid 57 ms, 46 of them in tanh: on the CPU the
+chunk loop runs on NumPy arrays over the tensors' memory (:func:`numpy_kernels`: its SIMD tanh, 0.15 ns, and
+its matmul over a stack of small products, 104 GFLOP/s against bmm's 91), 13-14 ms there: the hidden
+layer's product 6.8, the two tanh passes 4, the first layer 1.2, the last layer and the loss 0.5 each, the
+deeper weights 0.2. Elsewhere (a GPU) the loop runs on torch's tensors (:func:`torch_kernels`), a chunk up
+to :data:`CHUNK_BYTES`, so that a GPU gets few, large launches.
 
 :meth:`Evaluator.loop_losses` is the same numbers from a Python loop over the weight vectors — one
 ``vector_to_parameters`` and one forward each — the baseline that benchmarks/network.py times against.
@@ -36,7 +35,9 @@ each, the loss 1-1.5, making the deeper weights 0.6, setting up 0.5. Elsewhere a
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,6 +57,43 @@ CPU_CHUNK_BYTES = 2 * 2**20
 ONE_AFTER = {"tanh": 20.0, "relu": 1.0}
 
 
+class _Kernels(NamedTuple):
+    """The chunk loop's products and in-place activations, on arrays of one library: ``native`` turns the loop's
+    tensors (nested in tuples and lists) into that library's arrays over the same memory."""
+
+    matmul: Callable
+    act: dict[str, Callable]
+    native: Callable
+
+
+def _kernels(device) -> _Kernels:
+    """NumPy's on the CPU (:func:`numpy_kernels`), torch's elsewhere (:func:`torch_kernels`)."""
+    return numpy_kernels() if device.type == "cpu" else torch_kernels()
+
+
+@functools.lru_cache(maxsize=1)
+def numpy_kernels() -> _Kernels:
+    """NumPy's products and in-place activations, on the memory of CPU tensors: on the CPU, several times
+    faster than torch's (the module's docstring)."""
+    acts = {"tanh": lambda a: np.tanh(a, out=a), "relu": lambda a: np.maximum(a, 0, out=a)}
+    return _Kernels(np.matmul, acts, _as_numpy)
+
+
+@functools.lru_cache(maxsize=1)
+def torch_kernels() -> _Kernels:
+    """torch's: on a GPU, the chunk loop's tensors stay there."""
+    import torch
+
+    return _Kernels(torch.matmul, {"tanh": torch.tanh_, "relu": torch.relu_}, lambda tensors: tensors)
+
+
+def _as_numpy(tree):
+    """The tensors of ``tree`` (tuples and lists of CPU tensors) as NumPy arrays over the same memory."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_as_numpy(item) for item in tree)
+    return tree.numpy()
+
+
 class Evaluator:
     """The loss of ``spec`` on ``data`` (and its output on any inputs) at weight vectors, on ``device``."""
 
@@ -73,11 +111,6 @@ class Evaluator:
             self.layers.append((fan_in, fan_out, offset, offset + fan_out * fan_in))
             offset += fan_out * (fan_in + 1)
 
-    def _act(self):
-        import torch
-
-        return torch.tanh_ if self.spec.activation == "tanh" else torch.relu_
-
     def _forward(self, weights, inputs):
         """(G, m, outputs): the network at each row of ``weights`` (G, P) on ``inputs`` (m, d_in), all at once.
 
@@ -85,13 +118,14 @@ class Evaluator:
         The same numbers as ``functional_call`` under ``vmap``, which spent half as long again."""
         import torch
 
-        G, act = len(weights), self._act()
+        G, kernels = len(weights), _kernels(self.dev)
+        act = kernels.act[self.spec.activation]
         h = inputs.expand(G, *inputs.shape)
         for k, (fan_in, fan_out, w, b) in enumerate(self.layers):
             W = weights[:, w:b].view(G, fan_out, fan_in)
             h = torch.baddbmm(weights[:, b : b + fan_out][:, None, :], h, W.transpose(1, 2))
             if k < len(self.layers) - 1:
-                act(h)
+                act(kernels.native(h))
         return h
 
     def _mean_loss(self, out):
@@ -144,7 +178,7 @@ class Evaluator:
         first = self._first_products(frame).float()  # (3, columns * n)
         deep = self._deep(frame).float()  # (3, L)
         coefficients = torch.cat([torch.ones(len(coords), 1, dtype=coords.dtype, device=dev), coords], dim=1).float()
-        act, n = self._act(), len(self.X)
+        n, kernels = len(self.X), _kernels(dev)
         step = min(self._chunk(n), len(coords))
         with torch.inference_mode():
             out = torch.empty(len(coords), self.spec.outputs, n, device=dev)  # every grid point's outputs
@@ -152,19 +186,19 @@ class Evaluator:
             # tensor of this size is a fresh mapping of memory, page faults and all
             buffers = [torch.empty(step * n * (self.spec.widest + 1), device=dev) for _ in range(2)]
             weights = torch.empty(step, deep.shape[1], device=dev)
-            full = self._chunk_views(buffers, weights, step)
+            # a full chunk's views, and the last chunk's if it is shorter
+            views = functools.lru_cache(maxsize=2)(lambda g: kernels.native(self._chunk_views(buffers, weights, g)))
+            first, deep = kernels.native((first, deep))
             # split once: slicing the coordinates and the outputs anew every chunk is a few ops more per chunk
-            for rows, outputs in zip(coefficients.split(step), out.split(step)):
-                g = len(rows)
-                first_out, h, deep_weights, hidden, (b_last, W_last, h_last) = (
-                    full if g == step else self._chunk_views(buffers, weights, g)
-                )
-                torch.mm(rows, first, out=first_out)
-                act(h)
-                torch.mm(rows, deep, out=deep_weights)
+            for rows, outputs in zip(*kernels.native((coefficients.split(step), out.split(step)))):
+                first_out, h, deep_weights, hidden, (b_last, W_last, h_last) = views(len(rows))
+                kernels.matmul(rows, first, out=first_out)
+                kernels.act[self.spec.activation](h)
+                kernels.matmul(rows, deep, out=deep_weights)
                 for W, h_in, h_out in hidden:
-                    act(torch.bmm(W, h_in, out=h_out))
-                torch.baddbmm(b_last, W_last, h_last, out=outputs)
+                    kernels.act[self.spec.activation](kernels.matmul(W, h_in, out=h_out))
+                kernels.matmul(W_last, h_last, out=outputs)
+                outputs += b_last
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
             losses = self._mean_loss(out.transpose(1, 2))
         return losses.double().cpu().numpy()
