@@ -366,3 +366,18 @@ def test_cuda_paths_match_the_cpu_within_rounding():
         assert np.allclose(a, b, rtol=1e-3, atol=1e-5)
     view = network.landscape(gpu, MOONS, grid=21, device="cuda")
     assert np.isfinite(view.losses).all()
+
+
+def test_grid_points_far_out_give_a_loss_not_a_floating_point_warning(kernels):
+    """Coordinates so large that the products overflow float32 (a huge window around a diverged racer): the
+    loss there is whatever the arithmetic gives, huge, inf or NaN (the page reports a non-finite loss
+    itself), no floating-point warning escapes (the suite turns warnings into errors), and the points
+    beside them keep their loss."""
+    spec = network.MLP(inputs=2, width=6, depth=3)
+    paths = network.train_racers(MOONS, spec, [("SGD", {"lr": 0.3})], steps=5)
+    plane = network.make_plane(paths, "pca")
+    coords = np.array([[1e30, -1e30], [1e39, 0.0], [-1e39, 1e39], [0.0, 0.0]])
+    evaluator = network.Evaluator(spec, MOONS)
+    found = evaluator.losses_on_plane(plane, coords)
+    assert found.shape == (4,) and not np.isfinite(found[1:3]).all()
+    assert found[3] == pytest.approx(evaluator.loop_losses(plane.points(coords[3:]))[0], rel=1e-6)

@@ -180,7 +180,9 @@ class Evaluator:
         coefficients = torch.cat([torch.ones(len(coords), 1, dtype=coords.dtype, device=dev), coords], dim=1).float()
         n, kernels = len(self.X), _kernels(dev)
         step = min(self._chunk(n), len(coords))
-        with torch.inference_mode():
+        # NumPy's products warn of an overflow or an inf times 0 where torch's said nothing: far out on a plane
+        # the loss is huge, inf or NaN, and the page reports that itself
+        with torch.inference_mode(), np.errstate(all="ignore"):
             out = torch.empty(len(coords), self.spec.outputs, n, device=dev)  # every grid point's outputs
             # the chunks' activations and weights are written into the same buffers every time: a fresh
             # tensor of this size is a fresh mapping of memory, page faults and all
