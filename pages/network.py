@@ -27,4 +27,6 @@ run = view.run(values)
 view.figure_section(run)
 view.faithfulness_section(run)
 view.share_section(run, values)
-st.caption(f"gdviz {gdviz.__version__} · torch does the training and the grid; nothing on this page is simulated.")
+st.caption(
+    f"gdviz {gdviz.__version__} · torch trains the network; the grid is its own loss, batched; nothing on this page is simulated."
+)
