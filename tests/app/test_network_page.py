@@ -135,3 +135,41 @@ def test_racers_are_labelled_by_what_differs():
 
     labels = racer_labels((Racer("SGD", {"lr": 0.1}), Racer("SGD", {"lr": 0.1, "momentum": 0.9}), Racer("Adam")))
     assert labels == ["1. SGD η=0.1", "2. SGD η=0.1, μ=0.9", "3. Adam η=0.001"]
+
+
+def _panels(layout: dict) -> list[tuple[list[float], list[float]]]:
+    """Each panel's (x domain, y domain): the landscape, the network's function, the loss, the distance."""
+    names = [("xaxis", "yaxis"), ("xaxis2", "yaxis2"), ("xaxis3", "yaxis3"), ("xaxis4", "yaxis4")]
+    return [(layout[x]["domain"], layout[y]["domain"]) for x, y in names]
+
+
+def test_the_panels_stand_two_by_two_with_room_for_tick_labels_between_them():
+    at = open_page(PAGE, SMALL)
+    ok(at)
+    layout = chart_spec(at)["layout"]
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = _panels(layout)
+    assert y1 == y2 and y3 == y4 and y3[1] < y1[0]  # two rows
+    for left, right in ((x1, x2), (x3, x4)):  # a tenth of the width at least: a projector's ~470 px leave ~47
+        assert right[0] - left[1] >= 0.1 - 1e-9
+    assert not layout["meta"]["phone"] and "dragmode" not in layout
+    # the long explanation is one click away, under one sentence: the chart comes first
+    assert at.expander[0].label == "How the picture is made, and how far to trust it"
+    assert "filter-normalized random directions" in texts(at.expander[0].markdown)
+
+
+def test_on_a_phone_the_panels_stack_at_full_width_and_a_drag_scrolls_the_page(monkeypatch):
+    import ui.network.view
+
+    monkeypatch.setattr(ui.network.view, "on_phone", lambda: True)
+    at = open_page(PAGE, SMALL)
+    ok(at)
+    layout = chart_spec(at)["layout"]
+    panels = _panels(layout)
+    assert all(x == [0.0, 1.0] for x, _ in panels)
+    tops = [y for _, y in panels]
+    assert all(upper[0] > lower[1] for upper, lower in zip(tops, tops[1:]))  # one under another, in order
+    assert tops[0][1] - tops[0][0] == max(y[1] - y[0] for y in tops)  # the landscape the tallest
+    assert layout["meta"]["phone"] and layout["dragmode"] is False
+    slider, buttons = layout["sliders"][0], layout["updatemenus"][0]
+    assert slider["x"] == 0 and slider["len"] == 1 and buttons["y"] < slider["y"]  # its own row, Play under it
+    assert any("font-size: 2rem" in str(h.proto.body) for h in at.get("html"))

@@ -12,17 +12,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.screens import PHONE, PROJECTOR, boxes_overlap
+
 pytestmark = pytest.mark.browser
 
-PROJECTOR = {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5}
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-    "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Mobile Safari/537.36",
-}
 READY = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -45,14 +38,6 @@ def open_playground(browser, url: str, options: dict):
     expect(chart.locator(".main-svg").first).to_be_visible(timeout=120_000)
     page.wait_for_function(READY, timeout=120_000)
     return context, page, chart
-
-
-def boxes_overlap(a: dict, b: dict) -> bool:
-    return (
-        a["x"] < b["x"] + b["width"]
-        and b["x"] < a["x"] + a["width"]
-        and (a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
-    )
 
 
 def test_projector_view_fits_the_chart_and_play_on_the_first_screen(browser, app_url):

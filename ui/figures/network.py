@@ -30,6 +30,27 @@ from ui.figures.surface_picture import (
 IMAGE_PIXELS = 160
 BOUNDARY_MAX_POINTS = 2_000  # vertices of one decision boundary in one frame
 
+# How the figure is laid out: per panel (landscape, the network's function, loss, distance) its (x, y) domains.
+# "standard": two by two, a tenth of the width between the columns for the right panels' tick labels (a
+# projector's 150 % zoom leaves the figure ~470 px). "phone" (~350 CSS pixels wide): the panels one under another at full width, the
+# landscape tallest, gaps for each panel's ticks and axis title; the slider on a row of its own above Play and
+# Pause (beside them it would be ~150 px long); smaller text. The y positions of the controls are fractions of
+# the plot area's height, under its bottom.
+SHAPES = {
+    "standard": dict(
+        height=860, font=14, legend=14, legend_gap=0.02, margin=dict(l=70, r=20, t=60, b=150),
+        domains=[([0.0, 0.54], [0.40, 1.0]), ([0.64, 1.0], [0.40, 1.0]), ([0.0, 0.44], [0.0, 0.28]),
+                 ([0.56, 1.0], [0.0, 0.28])],
+        slider_x=0.22, slider_y=-0.1, buttons_y=-0.1,
+    ),
+    "phone": dict(
+        height=1480, font=12, legend=11, legend_gap=0.01, margin=dict(l=52, r=12, t=70, b=170),
+        domains=[([0.0, 1.0], [0.70, 1.0]), ([0.0, 1.0], [0.42, 0.63]), ([0.0, 1.0], [0.20, 0.35]),
+                 ([0.0, 1.0], [0.0, 0.13])],
+        slider_x=0.0, slider_y=-0.05, buttons_y=-0.13,
+    ),
+}  # fmt: skip
+
 
 def _upsampled(z: np.ndarray, pixels: int) -> np.ndarray:
     """(pixels, pixels) bilinear samples of the grid z (ny, nx), corner to corner."""
@@ -76,8 +97,10 @@ def _boundary(axes, logits: np.ndarray) -> tuple[list, list]:
     return xs[::keep], ys[::keep]
 
 
-def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> dict:
-    """The figure as a plain ``{"data", "layout", "frames"}`` dict (see ui/figures/plain.py)."""
+def network_spec(picture, paths, data, labels: list[str], phone: bool = False) -> dict:
+    """The figure as a plain ``{"data", "layout", "frames"}`` dict (see ui/figures/plain.py).
+
+    ``phone``: the four panels one under another at the screen's width; otherwise two by two (:data:`SHAPES`)."""
     view, steps = picture.view, picture.steps
     racers = range(len(labels))
     colors = [color_of(r) for r in racers]
@@ -209,37 +232,56 @@ def network_spec(picture, paths, data, labels: list[str], height: int = 860) -> 
         dict(label="▶ Play", method="animate", args=[None, play_args]),
         dict(label="❚❚ Pause", method="animate", args=[[None], still]),
     ]
+    shape = SHAPES["phone" if phone else "standard"]
+    font = FONT | dict(size=shape["font"])
     slider = dict(
-        # beside the buttons, not under them, and below the panels' axis titles
-        active=last, x=0.22, len=0.78, y=-0.1, yanchor="top", pad=dict(t=30),
-        currentvalue=dict(prefix="step ", font=dict(size=15)), transition=dict(duration=0),
+        active=last, x=shape["slider_x"], len=1.0 - shape["slider_x"], y=shape["slider_y"], yanchor="top",
+        pad=dict(t=30), currentvalue=dict(prefix="step ", font=dict(size=shape["font"] + 1)),
+        transition=dict(duration=0),
         steps=[dict(label=str(s), method="animate", args=[[str(s)], still]) for s in steps],
     )  # fmt: skip
-    task_title = "decision boundary (logit = 0)" if data.task == "classify" else "fitted curve"
+    # short titles: in a narrow column (a projector's 150 % zoom) a panel is ~170 px wide
+    task_title = "decision boundary (logit = 0)" if data.task == "classify" else "the network's fitted curve"
     explained = view.plane.explained
-    plane_title = (
-        f"PC1 ({explained[0]:.1%} of the variance)" if view.plane.kind == "pca" else "filter-normalized direction 1"
-    )
-    plane_title_2 = f"PC2 ({explained[1]:.1%})" if view.plane.kind == "pca" else "filter-normalized direction 2"
+    if view.plane.kind == "pca":
+        plane_titles = (f"PC1 ({explained[0]:.1%} of the variance)", f"PC2 ({explained[1]:.1%})")
+    else:
+        plane_titles = ("filter-normalized direction 1", "filter-normalized direction 2")
+    domains = shape["domains"]
+
+    def axis(side: str, k: int, title: str | None = None, **extra) -> dict:
+        """Panel k's x or y axis: its domain, anchored to the panel's other axis, and its title."""
+        placed = dict(domain=domains[k - 1][side == "y"])
+        if k > 1:
+            placed["anchor"] = f"{'y' if side == 'x' else 'x'}{k}"
+        if title is not None:
+            placed["title"] = dict(text=title)
+        return axis_style(**placed, **extra)
+
     layout = dict(
-        template={}, height=height, font=FONT, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
-        margin=dict(l=70, r=20, t=60, b=150),
-        legend=dict(orientation="h", x=0.0, y=1.02, xanchor="left", yanchor="bottom"),
+        template={}, height=shape["height"], font=font, paper_bgcolor="white", plot_bgcolor="white",
+        hovermode="closest", margin=shape["margin"],
+        legend=dict(orientation="h", x=0.0, y=1.0 + shape["legend_gap"], xanchor="left", yanchor="bottom",
+                    font=dict(size=shape["legend"])),
         images=[image_layout(landscape_image(view.losses), lo, hi)],
-        xaxis=axis_style(domain=[0.0, 0.56], range=[float(lo[0]), float(hi[0])], title=dict(text=plane_title)),
-        yaxis=axis_style(domain=[0.40, 1.0], range=[float(lo[1]), float(hi[1])], title=dict(text=plane_title_2)),
-        xaxis2=axis_style(domain=[0.64, 1.0], anchor="y2", title=dict(text=f"the network: {task_title}")),
-        yaxis2=axis_style(domain=[0.40, 1.0], anchor="x2"),
-        xaxis3=axis_style(domain=[0.0, 0.46], anchor="y3", title=dict(text="step: loss (solid) and on the plane (dotted)")),
-        yaxis3=axis_style(domain=[0.0, 0.28], anchor="x3", **log_axis()),
-        xaxis4=axis_style(domain=[0.54, 1.0], anchor="y4", title=dict(text="step: distance from the plane")),
-        yaxis4=axis_style(domain=[0.0, 0.28], anchor="x4"),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=buttons, x=0.0, y=-0.1,
-                          xanchor="left", yanchor="top", pad=dict(t=30))],
+        xaxis=axis("x", 1, plane_titles[0], range=[float(lo[0]), float(hi[0])]),
+        yaxis=axis("y", 1, plane_titles[1], range=[float(lo[1]), float(hi[1])]),
+        xaxis2=axis("x", 2, task_title),
+        yaxis2=axis("y", 2),
+        xaxis3=axis("x", 3, "loss: solid; on the plane: dotted"),
+        yaxis3=axis("y", 3, **log_axis()),
+        xaxis4=axis("x", 4, "distance from the plane"),
+        yaxis4=axis("y", 4),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, buttons=buttons, x=0.0,
+                          y=shape["buttons_y"], xanchor="left", yanchor="top", pad=dict(t=30))],
         sliders=[slider],
         meta=dict(kind="network", frames=len(frames), frame_steps=steps, current_step=current,
-                  animated=animated_idx, racers=len(labels)),
+                  animated=animated_idx, racers=len(labels), phone=phone),
     )  # fmt: skip
+    if phone:
+        # the figure is two screens tall: a finger's drag over it scrolls the page instead of zooming a panel
+        # (plotly.js leaves the touch to the browser with dragmode off; a tap still shows the hover)
+        layout["dragmode"] = False
     if picture.grid_axes is not None:
         gx2, gy2 = picture.grid_axes
         layout["xaxis2"]["range"] = [float(gx2[0]), float(gx2[-1])]

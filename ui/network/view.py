@@ -22,6 +22,7 @@ from ui.figures.plain import PlainFigure
 from ui.network import compute
 from ui.network.fields import FIELDS, PAGE, RACERS
 from ui.playground.scenario import auto_labels
+from ui.screen import PHONE_CSS, on_phone
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.notices import show as show_notices
@@ -49,16 +50,24 @@ def require_torch() -> None:
 
 
 def header(notices: list[str]) -> None:
+    """The title, one sentence, and how the picture is made folded under it: on a projector or a phone the
+    paragraph put the chart below the first screen."""
+    if on_phone():
+        st.html(PHONE_CSS)
     st.title("Real networks: several optimizers on one loss landscape")
     st.markdown(
-        "The toy surfaces show the mechanics; here the same optimizers train a real (small) network. One MLP, one "
-        "set of initial weights, every racer trained by `torch.optim` with the Playground's names and "
-        "hyper-parameters, every iterate recorded. All the paths are projected onto **one** plane through weight "
-        "space — the PCA plane of the pooled paths, or filter-normalized random directions (Li et al. 2018, "
-        "*Visualizing the Loss Landscape of Neural Nets*) — and the true loss is computed over a grid on it. A plane "
-        "is a shadow of a space of thousands of dimensions: beside the map, each path's true loss, the loss on the "
-        "plane under its shadow and its distance from the plane tell how faithful the picture is."
+        "The Playground's optimizers train a real (small) network, by `torch.optim`, from one set of initial "
+        "weights; every path is projected onto **one** plane through weight space, over the true loss on it."
     )
+    with st.expander("How the picture is made, and how far to trust it"):
+        st.markdown(
+            "The toy surfaces show the mechanics; here the same optimizers, with the Playground's names and "
+            "hyper-parameters, train one MLP, every iterate recorded. The plane is the PCA plane of the pooled "
+            "paths, or filter-normalized random directions (Li et al. 2018, *Visualizing the Loss Landscape of "
+            "Neural Nets*), and the true loss is computed over a grid on it. A plane is a shadow of a space of "
+            "thousands of dimensions: beside the map, each path's true loss, the loss on the plane under its "
+            "shadow and its distance from the plane tell how faithful the picture is."
+        )
     show_notices(notices)
 
 
@@ -116,8 +125,11 @@ def run(values: dict[str, Any]) -> Run:
 
 
 def figure_section(run: Run) -> None:
-    spec = network_spec(run.picture, run.paths, run.data, run.labels)
-    st.plotly_chart(PlainFigure(spec), width="stretch", key=f"{PAGE}_chart", config={"displaylogo": False})
+    phone = on_phone()
+    spec = network_spec(run.picture, run.paths, run.data, run.labels, phone=phone)
+    # on a phone the mode bar would sit on the legend
+    config = {"displaylogo": False} | ({"displayModeBar": False} if phone else {})
+    st.plotly_chart(PlainFigure(spec), width="stretch", key=f"{PAGE}_chart", config=config)
     view = run.picture.view
     if view.plane.kind == "pca":
         share = f"The plane holds **{view.captured:.1%}** of the paths' variance (PC1 {view.plane.explained[0]:.1%}, PC2 {view.plane.explained[1]:.1%})."

@@ -38,6 +38,7 @@ from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.scrub import scrub_inputs
 from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.playground.view_3d import surface_3d_chart
+from ui.screen import PHONE_CSS, on_phone
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
@@ -222,15 +223,6 @@ READOUT_CSS = """<style>
   }
 }
 </style>"""
-# a phone: the page title on one line, so that the chart starts on the first screen
-PHONE_CSS = """<style>
-[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
-</style>"""
-
-
-def on_phone() -> bool:
-    """Whether the browser says it is a phone (its User-Agent's "Mobi", as browsers' own guidance reads it)."""
-    return "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 
 def chart_view() -> str:
