@@ -39,21 +39,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.app_server import CHROMIUM_ARGS, PLOTLY_CHART, AppServer, chromium_path  # noqa: E402
+from tests.browser.screens import PHONE, PROJECTOR  # noqa: E402
 
 README_VIEWPORT = {"width": 1400, "height": 1000}
 # name: browser context options
 SIZES = {
     "1440x900": {"viewport": {"width": 1440, "height": 900}},
-    "1280x720-zoom150": {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5},
-    "390x844-phone": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 3,
-        "is_mobile": True,
-        "has_touch": True,
-        # a phone's own User-Agent: the Playground lays its charts out for a phone when the browser says "Mobi"
-        "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/126.0.0.0 Mobile Safari/537.36",
-    },
+    "1280x720-zoom150": PROJECTOR,
+    # a phone's own User-Agent: the pages lay their charts out for a phone when the browser says "Mobi"
+    "390x844-phone": PHONE,
 }
 PROJECTOR_TOGGLE = ".st-key-pg_present"  # the Playground's "Projector view"
 LOAD_TIMEOUT_MS = 180_000
