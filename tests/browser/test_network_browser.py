@@ -123,6 +123,10 @@ def test_on_a_phone_and_a_projector_no_text_of_the_figure_runs_into_another_pane
         if screen == "phone":
             page.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, 0)")
             assert chart.bounding_box()["y"] < page.viewport_size["height"] - 200
+            # the map and Play on one screen: a visitor watches what Play does
+            play = chart.locator(".updatemenu-button").filter(has_text="Play").first.bounding_box()
+            landscape = plot.evaluate(_TEXTS)["areas"]["xy"]
+            assert play["y"] + play["height"] - landscape["y"] <= page.viewport_size["height"], (play, landscape)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()

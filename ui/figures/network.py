@@ -32,10 +32,11 @@ BOUNDARY_MAX_POINTS = 2_000  # vertices of one decision boundary in one frame
 
 # How the figure is laid out: per panel (landscape, the network's function, loss, distance) its (x, y) domains.
 # "standard": two by two, a tenth of the width between the columns for the right panels' tick labels (a
-# projector's 150 % zoom leaves the figure ~470 px). "phone" (~350 CSS pixels wide): the panels one under another at full width, the
-# landscape tallest, gaps for each panel's ticks and axis title; the slider on a row of its own above Play and
-# Pause (beside them it would be ~150 px long); smaller text. The y positions of the controls are fractions of
-# the plot area's height, under its bottom.
+# projector's 150 % zoom leaves the figure ~470 px), the controls under the plot area. "phone" (~350 CSS
+# pixels wide): the panels one under another at full width, the landscape on top and tallest, gaps for each
+# panel's ticks and axis title; the slider on a row of its own (beside the buttons it would be ~150 px long),
+# Play and Pause under it, both right under the landscape, so that the map and Play fit one screen; smaller
+# text. The controls' y positions are fractions of the plot area's height.
 SHAPES = {
     "standard": dict(
         height=860, font=14, legend=14, legend_gap=0.02, margin=dict(l=70, r=20, t=60, b=150),
@@ -44,10 +45,10 @@ SHAPES = {
         slider_x=0.22, slider_y=-0.1, buttons_y=-0.1,
     ),
     "phone": dict(
-        height=1480, font=12, legend=11, legend_gap=0.01, margin=dict(l=52, r=12, t=70, b=170),
-        domains=[([0.0, 1.0], [0.70, 1.0]), ([0.0, 1.0], [0.42, 0.63]), ([0.0, 1.0], [0.20, 0.35]),
-                 ([0.0, 1.0], [0.0, 0.13])],
-        slider_x=0.0, slider_y=-0.05, buttons_y=-0.13,
+        height=1500, font=12, legend=11, legend_gap=0.01, margin=dict(l=52, r=12, t=70, b=50),
+        domains=[([0.0, 1.0], [0.72, 1.0]), ([0.0, 1.0], [0.36, 0.55]), ([0.0, 1.0], [0.17, 0.30]),
+                 ([0.0, 1.0], [0.0, 0.11])],
+        slider_x=0.0, slider_y=0.685, buttons_y=0.625,
     ),
 }  # fmt: skip
 
