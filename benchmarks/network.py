@@ -17,6 +17,7 @@ busy machine's; the batched/loop ratio is measured in one run and holds better.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -78,6 +79,30 @@ def measure(device: str, grid: int, steps: int) -> dict[str, float]:
     )
 
 
+def has_avx512() -> bool:
+    """Whether this processor runs AVX-512 (Skylake-X's set: F, CD, BW, DQ, VL), as NumPy detected it."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        return False
+    return bool(features.get("AVX512_SKX"))
+
+
+def blas_report() -> str:
+    """Which kernels NumPy's OpenBLAS runs (the grid's products are NumPy's on the CPU), who chose them, and
+    whether they leave the processor's AVX-512 unused. This project's machines have set OPENBLAS_CORETYPE=Haswell
+    (AVX2) in the environment; on the AMD EPYC of one of them, unset (OpenBLAS's own choice) or SkylakeX doubled
+    its sgemm (122 -> 236 GFLOP/s) and took the grid from 14 to 10.7 ms (8.5x -> 11.5x the loop)."""
+    from ui.regression.budget import blas_core
+
+    core, forced = blas_core(), os.environ.get("OPENBLAS_CORETYPE")
+    line = f"NumPy's OpenBLAS kernels: {core or 'unknown'}"
+    line += f" (OPENBLAS_CORETYPE={forced} in the environment)" if forced else " (OpenBLAS's choice for this processor)"
+    if core in ("Haswell", "Zen") and has_avx512():
+        line += "; they are AVX2, and this processor has AVX-512 (OPENBLAS_CORETYPE=SkylakeX runs those kernels)"
+    return line
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
@@ -128,6 +153,7 @@ def _run(args) -> int:
                 f" {found['cpu_loop'] / found['cpu_batched']:.1f}x)"
             )
         print(f"  the plane holds {found['captured']:.1%} of the paths' variance")
+    print(blas_report())
     if len(results) == 2:
         (cpu, gpu) = results.values()
         print(

@@ -190,6 +190,46 @@ def test_numpy_runs_on_one_thread_while_the_page_trains_then_as_before(monkeypat
     assert budget.blas_threads() == before
 
 
+def test_the_blas_kernels_are_named_as_openblas_chose_them_or_as_the_environment_set_them():
+    """benchmarks/network.py reports which kernels NumPy's OpenBLAS runs (the grid's products): its own choice for
+    the processor, or OPENBLAS_CORETYPE's, read back from the library in a fresh process."""
+    import platform
+    import subprocess
+    import sys
+
+    if budget.blas_threads() is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS this process can find")
+    assert budget.blas_core()
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("Nehalem names an x86-64 kernel set")
+    code = "from ui.regression.budget import blas_core; print(blas_core())"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OPENBLAS_CORETYPE": "Nehalem",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "Nehalem"
+
+
+def test_the_network_benchmark_says_when_avx2_kernels_leave_avx512_unused(monkeypatch):
+    from benchmarks import network as benchmark
+    from ui.regression import budget as module
+
+    monkeypatch.setattr(module, "blas_core", lambda: "Haswell")
+    monkeypatch.setattr(benchmark, "has_avx512", lambda: True)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    line = benchmark.blas_report()
+    assert "Haswell (OPENBLAS_CORETYPE=Haswell in the environment)" in line and "AVX-512" in line
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    monkeypatch.setattr(benchmark, "has_avx512", lambda: False)
+    assert benchmark.blas_report() == "NumPy's OpenBLAS kernels: Haswell (OpenBLAS's choice for this processor)"
+    monkeypatch.setattr(module, "blas_core", lambda: "SkylakeX")
+    monkeypatch.setattr(benchmark, "has_avx512", lambda: True)
+    assert "AVX-512" not in benchmark.blas_report()
+
+
 # -- the closed form and the cost model ----------------------------------------------------------------------
 def test_lstsq_is_skipped_where_its_estimate_is_over_the_limit_and_the_normal_equation_is_the_reference():
     X, y = _data(300, 4)

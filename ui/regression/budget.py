@@ -71,26 +71,51 @@ _BLAS_NAMES = (
 )
 
 
-def _openblas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
-    """The set / get thread-count functions of the OpenBLAS NumPy loaded, or None (not Linux, another BLAS)."""
+# ... and the name of the kernel set it chose for this processor
+_CORENAME_NAMES = ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename")
+
+
+def _openblas_libraries() -> list[ctypes.CDLL]:
+    """The OpenBLAS libraries NumPy loaded (none where it cannot tell: not Linux, another BLAS)."""
     try:
         import numpy.linalg  # noqa: F401 -- loads NumPy's BLAS
 
         with open("/proc/self/maps", encoding="utf-8") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
     except OSError:
-        return None
+        return []
+    libraries = []
     for path in sorted(paths):
         try:
-            lib = ctypes.CDLL(path)
+            libraries.append(ctypes.CDLL(path))
         except OSError:
             continue
+    return libraries
+
+
+def _openblas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
+    """The set / get thread-count functions of the OpenBLAS NumPy loaded, or None (not Linux, another BLAS)."""
+    for lib in _openblas_libraries():
         for set_name, get_name in _BLAS_NAMES:
             if hasattr(lib, set_name) and hasattr(lib, get_name):
                 setter, getter = getattr(lib, set_name), getattr(lib, get_name)
                 setter.argtypes, setter.restype = [ctypes.c_int], None
                 getter.argtypes, getter.restype = [], ctypes.c_int
                 return setter, getter
+    return None
+
+
+def blas_core() -> str | None:
+    """The kernel set NumPy's OpenBLAS runs on this processor ("Haswell": AVX2, "SkylakeX": AVX-512, ...), or None
+    where it cannot be read. OpenBLAS picks it when it loads, from the processor's identity, and the
+    ``OPENBLAS_CORETYPE`` environment variable set before that overrides it."""
+    for lib in _openblas_libraries():
+        for name in _CORENAME_NAMES:
+            if hasattr(lib, name):
+                function = getattr(lib, name)
+                function.argtypes, function.restype = [], ctypes.c_char_p
+                found = function()
+                return found.decode("ascii", errors="replace").strip() if found else None
     return None
 
 
