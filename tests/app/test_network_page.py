@@ -74,6 +74,11 @@ def test_a_diverging_lr_is_flagged_not_a_traceback():
     ok(at)
     assert "diverged at step" in texts(at.warning)
     assert "diverged" in list(at.dataframe[0].value["status"])
+    # on the map, its label runs from the last good point towards the window's middle, not off the plot
+    layout, traces = chart_spec(at)["layout"], chart_spec(at)["data"]
+    (marker,) = [t for t in traces if str(t.get("text", [""])[0]).startswith("diverged at step")]
+    middle = sum(layout["xaxis"]["range"]) / 2
+    assert marker["textposition"] == ("top right" if marker["x"][0] < middle else "top left")
 
 
 @pytest.mark.parametrize(

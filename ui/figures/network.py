@@ -176,10 +176,13 @@ def network_spec(picture, paths, data, labels: list[str], phone: bool = False) -
             )
         )  # fmt: skip
         if paths.diverged_at[r] is not None and n:
+            x_end, y_end = float(view.coords[r][-1, 0]), float(view.coords[r][-1, 1])
+            # the label runs towards the window's middle: centred on a point near an edge, the plot cut it off
+            inward = "top right" if x_end < (lo[0] + hi[0]) / 2 else "top left"
             static.append(
                 dict(
-                    type="scatter", x=[float(view.coords[r][-1, 0])], y=[float(view.coords[r][-1, 1])],
-                    mode="markers+text", text=[f"diverged at step {paths.diverged_at[r]}"], textposition="top center",
+                    type="scatter", x=[x_end], y=[y_end],
+                    mode="markers+text", text=[f"diverged at step {paths.diverged_at[r]}"], textposition=inward,
                     marker=dict(symbol="x-thin", size=16, color=DIVERGED_COLOR, line=dict(width=3, color=DIVERGED_COLOR)),
                     showlegend=False, hoverinfo="skip", textfont=dict(color=DIVERGED_COLOR),
                 )
