@@ -89,8 +89,9 @@ DYNAMIC_ATTRIBUTES_REVIEWED = {
     "gdviz/regression/training.py": {"getattr(X, 'shape', ())"},
     # ``name`` runs over the constant tuple _ARRAYS
     "ui/playground/simulate.py": {"getattr(t, name)"},
-    # ``set_name`` / ``get_name`` run over the constant tuple _BLAS_NAMES (OpenBLAS's C function names)
-    "ui/regression/budget.py": {"getattr(lib, set_name)", "getattr(lib, get_name)"},
+    # ``set_name`` / ``get_name`` / ``corename_name`` run over the constant tuples _BLAS_NAMES and _CORENAME_NAMES
+    # (OpenBLAS's C function names)
+    "ui/regression/budget.py": {"getattr(lib, set_name)", "getattr(lib, get_name)", "getattr(lib, corename_name)"},
 }
 
 

@@ -110,9 +110,9 @@ def blas_core() -> str | None:
     where it cannot be read. OpenBLAS picks it when it loads, from the processor's identity, and the
     ``OPENBLAS_CORETYPE`` environment variable set before that overrides it."""
     for lib in _openblas_libraries():
-        for name in _CORENAME_NAMES:
-            if hasattr(lib, name):
-                function = getattr(lib, name)
+        for corename_name in _CORENAME_NAMES:
+            if hasattr(lib, corename_name):
+                function = getattr(lib, corename_name)
                 function.argtypes, function.restype = [], ctypes.c_char_p
                 found = function()
                 return found.decode("ascii", errors="replace").strip() if found else None
