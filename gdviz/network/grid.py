@@ -179,6 +179,7 @@ class Evaluator:
         deep = self._deep(frame).float()  # (3, L)
         coefficients = torch.cat([torch.ones(len(coords), 1, dtype=coords.dtype, device=dev), coords], dim=1).float()
         n, kernels = len(self.X), _kernels(dev)
+        act = kernels.act[self.spec.activation]
         step = min(self._chunk(n), len(coords))
         # NumPy's products warn of an overflow or an inf times 0 where torch's said nothing: far out on a plane
         # the loss is huge, inf or NaN, and the page reports that itself
@@ -188,17 +189,19 @@ class Evaluator:
             # tensor of this size is a fresh mapping of memory, page faults and all
             buffers = [torch.empty(step * n * (self.spec.widest + 1), device=dev) for _ in range(2)]
             weights = torch.empty(step, deep.shape[1], device=dev)
-            # a full chunk's views, and the last chunk's if it is shorter
-            views = functools.lru_cache(maxsize=2)(lambda g: kernels.native(self._chunk_views(buffers, weights, g)))
+            full = kernels.native(self._chunk_views(buffers, weights, step))
             first, deep = kernels.native((first, deep))
             # split once: slicing the coordinates and the outputs anew every chunk is a few ops more per chunk
             for rows, outputs in zip(*kernels.native((coefficients.split(step), out.split(step)))):
-                first_out, h, deep_weights, hidden, (b_last, W_last, h_last) = views(len(rows))
+                g = len(rows)
+                first_out, h, deep_weights, hidden, (b_last, W_last, h_last) = (
+                    full if g == step else kernels.native(self._chunk_views(buffers, weights, g))
+                )
                 kernels.matmul(rows, first, out=first_out)
-                kernels.act[self.spec.activation](h)
+                act(h)
                 kernels.matmul(rows, deep, out=deep_weights)
                 for W, h_in, h_out in hidden:
-                    kernels.act[self.spec.activation](kernels.matmul(W, h_in, out=h_out))
+                    act(kernels.matmul(W, h_in, out=h_out))
                 kernels.matmul(W_last, h_last, out=outputs)
                 outputs += b_last
             # the loss once over the whole grid: its few element-wise ops per chunk cost as much as a layer
