@@ -96,7 +96,8 @@ def eigen_figure(eigenvalues: np.ndarray, panels: Sequence[Panel], height: int =
         layout(
             height,
             margin=dict(l=72, r=16, t=96, b=56),
-            legend=dict(orientation="h", x=0.0, y=1.08, xanchor="left", yanchor="bottom"),
+            # at the figure's top, above the panels' two-line titles (however many rows the legend takes)
+            legend=dict(orientation="h", x=0.0, xanchor="left", yref="container", y=1.0, yanchor="top"),
         ),
         meta=dict(kind="eigen"),
     )

@@ -66,7 +66,7 @@ def stability_figure(
 
     ``bound``: (x values, y values) of an analytic stability boundary to draw on top, e.g. heavy ball's
     lr = 2(1 + μ)/λmax on a quadratic. ``optima``: (x, y, label) of settings the theory calls optimal, each
-    a labelled marker (one outside the map's ranges is not drawn).
+    a marker named in the legend (one outside the map's ranges is not drawn).
     """
     cx, cy = _coordinate(m.x_values, log_x), _coordinate(m.y_values, log_y)
     gap = np.log10(np.maximum(m.gap, LOG_FLOOR))
@@ -145,11 +145,10 @@ def stability_figure(
             go.Scatter(
                 x=sig(_coordinate(np.array([ox]), log_x)),
                 y=sig(_coordinate(np.array([oy]), log_y)),
-                mode="markers+text",
+                # named in the legend, not written beside the marker: the two optima of a quadratic lie a
+                # marker apart, often on the map's right edge, where the words ran over each other and off it
+                mode="markers",
                 name=label,
-                text=[label],
-                textposition="top right",
-                textfont=dict(color="#111", size=13),
                 marker=dict(symbol=symbol, size=17, color="white", line=dict(color="#111", width=2)),
                 hovertemplate=f"{label}<br>{m.x_name} = {ox:.4g}<br>{m.y_name} = {oy:.4g}<extra></extra>",
             )
