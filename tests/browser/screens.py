@@ -23,3 +23,38 @@ def boxes_overlap(a: dict, b: dict) -> bool:
         and b["x"] < a["x"] + a["width"]
         and (a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
     )
+
+
+# a figure's texts and panels, in CSS pixels: its axis titles, its annotations (subplot titles among them), every
+# tick label with the panel it belongs to, and each panel's plot area. Argument: the .js-plotly-plot element.
+FIGURE_TEXTS_JS = """gd => {
+    const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
+    const texts = sel => [...gd.querySelectorAll(sel)].filter(t => t.textContent.trim())
+        .map(t => ({text: t.textContent, ...box(t)}));
+    const titles = texts('.infolayer text[class$="title"]');
+    const notes = texts('.annotation-text');
+    const ticks = [...gd.querySelectorAll('.cartesianlayer .subplot')].flatMap(s =>
+        [...s.querySelectorAll('[class$="tick"] text')].filter(t => t.textContent.trim())
+            .map(t => ({text: t.textContent, panel: s.classList[1], ...box(t)})));
+    const areas = Object.fromEntries([...gd.querySelectorAll('.draglayer > g')].filter(g => g.querySelector('.nsewdrag'))
+        .map(g => [g.classList[0], box(g.querySelector('.nsewdrag'))]));
+    return {titles, notes, ticks, areas, figure: box(gd)};
+}"""
+
+
+def text_collisions(found: dict) -> list:
+    """What :data:`FIGURE_TEXTS_JS` found wrong: an axis title or annotation cut at the figure's left or right
+    edge, two of them on top of each other, a tick label on another panel's plot area."""
+    figure, problems = found["figure"], []
+    words = found["titles"] + found["notes"]
+    for i, a in enumerate(words):
+        if a["x"] < figure["x"] - 1 or a["x"] + a["width"] > figure["x"] + figure["width"] + 1:
+            problems.append(("cut", a["text"]))
+        problems += [("overlap", a["text"], b["text"]) for b in words[i + 1 :] if boxes_overlap(a, b)]
+    for label in found["ticks"]:
+        problems += [
+            ("tick on a panel", label["text"], panel)
+            for panel, area in found["areas"].items()
+            if panel != label["panel"] and boxes_overlap(label, area)
+        ]
+    return problems

@@ -7,7 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.app_server import PLOTLY_CHART
+from tests.app_server import PLOTLY_CHART, SCRIPT_DONE_JS
+from tests.browser.screens import FIGURE_TEXTS_JS, PHONE, text_collisions
+from ui.lab import views
 from ui.playground.scenario import from_query
 
 pytestmark = pytest.mark.browser
@@ -97,3 +99,58 @@ def test_basins_and_critical_points_answer_clicks(page, app_url):
     click_in(page, chart(page, "lab_critical_chart"), 0.5, 0.5)
     expect(page.get_by_text("Hessian at the clicked point")).to_be_visible(timeout=LOAD_MS)
     expect(page.locator(".katex").first).to_be_visible()
+
+
+def test_on_a_phone_the_stability_map_has_the_width_and_a_tap_selects_a_cell(browser, app_url):
+    """Screenshots at 390 px showed the map ~150 px wide beside its colour bar and plotly's mode bar over the
+    legend: the bar now lies under the map, the mode bar is gone, and a tap (no mouse) still picks a cell."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/landscape?st.n=12")
+        element = chart(page, "lab_stability_chart")
+        expect(page.get_by_text("Best cell (click another)")).to_be_visible(timeout=LOAD_MS)
+        figure = element.locator(".js-plotly-plot").bounding_box()
+        plot = element.locator(".nsewdrag").first.bounding_box()
+        bar = element.locator(".colorbar").first.bounding_box()
+        assert plot["width"] >= 0.7 * figure["width"], (plot, figure)
+        assert bar["y"] >= plot["y"] + plot["height"] and bar["width"] >= 0.7 * plot["width"], (bar, plot)
+        assert element.locator(".modebar").count() == 0 or not element.locator(".modebar").first.is_visible()
+        element.locator(".nsewdrag").first.scroll_into_view_if_needed()
+        plot = element.locator(".nsewdrag").first.bounding_box()
+        page.touchscreen.tap(plot["x"] + 0.2 * plot["width"], plot["y"] + 0.5 * plot["height"])
+        expect(page.get_by_text("Clicked cell", exact=True)).to_be_visible(timeout=LOAD_MS)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    finally:
+        context.close()
+
+
+PHONE_PAGES = [f"landscape?view={view}" for view in views.VIEWS] + ["schedules", "regression"]
+
+
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_on_a_phone_no_chart_has_a_mode_bar_or_text_running_into_another(browser, app_url, path):
+    """Every chart of the Lab's views, Schedules and Linear Regression at a phone's 390 px: plotly's mode bar
+    (it lay over the legends) is gone, and no title or annotation is cut or on another, no tick label on
+    another panel (the restarts summary's were, and the eigen view's two panel titles ran together)."""
+    from playwright.sync_api import expect
+
+    if path == "regression":
+        pytest.importorskip("torch")
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/{path}")
+        expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=LOAD_MS)
+        page.wait_for_function(SCRIPT_DONE_JS, timeout=LOAD_MS)
+        plots = page.locator(".js-plotly-plot")
+        assert plots.count() >= 1
+        for k in range(plots.count()):
+            found = plots.nth(k).evaluate(FIGURE_TEXTS_JS)
+            assert text_collisions(found) == [], (k, found["figure"])
+        assert page.locator(".modebar-container .modebar").count() == 0
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    finally:
+        context.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app_server import PLOTLY_CHART
-from tests.browser.screens import PHONE, PROJECTOR, boxes_overlap
+from tests.browser.screens import FIGURE_TEXTS_JS, PHONE, PROJECTOR, text_collisions
 
 pytestmark = pytest.mark.browser
 
@@ -76,21 +76,6 @@ def test_a_heavy_training_runs_in_a_worker_and_its_progress_bar_moves(browser, a
     context.close()
 
 
-# the figure's axis titles (plotly's text.xtitle, text.x2title, ...) and tick labels (g.xtick, g.x2tick, ...
-# in the subplot "xy", "x2y2", ...), with the panel each belongs to, and each panel's plot area
-_TEXTS = """gd => {
-    const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
-    const titles = [...gd.querySelectorAll('.infolayer text[class$="title"]')]
-        .filter(t => t.textContent.trim()).map(t => ({text: t.textContent, ...box(t)}));
-    const ticks = [...gd.querySelectorAll('.cartesianlayer .subplot')].flatMap(s =>
-        [...s.querySelectorAll('[class$="tick"] text')].filter(t => t.textContent.trim())
-            .map(t => ({text: t.textContent, panel: s.classList[1], ...box(t)})));
-    const areas = Object.fromEntries([...gd.querySelectorAll('.draglayer > g')]
-        .map(g => [g.classList[0], box(g.querySelector('.nsewdrag'))]));
-    return {titles, ticks, areas};
-}"""
-
-
 @pytest.mark.parametrize("screen", ["phone", "projector"])
 def test_on_a_phone_and_a_projector_no_text_of_the_figure_runs_into_another_panel(browser, app_url, screen):
     """A phone (its panels one under another) and a projector's 150 % zoom (a ~470 px figure, two by two): no
@@ -108,24 +93,16 @@ def test_on_a_phone_and_a_projector_no_text_of_the_figure_runs_into_another_pane
         expect(chart.locator(".main-svg").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
         expect(page.get_by_text("How faithful is the picture?")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
         plot = chart.locator(".js-plotly-plot")
-        found, figure = plot.evaluate(_TEXTS), plot.bounding_box()
+        found = plot.evaluate(FIGURE_TEXTS_JS)
         titles, areas = found["titles"], found["areas"]
         assert len(titles) == 5 and len(areas) == 4, ([t["text"] for t in titles], list(areas))  # 4 x, the map's y
-        for i, a in enumerate(titles):
-            assert figure["x"] - 1 <= a["x"] and a["x"] + a["width"] <= figure["x"] + figure["width"] + 1, a
-            for b in titles[i + 1 :]:
-                assert not boxes_overlap(a, b), (a, b)
-        assert found["ticks"]
-        for label in found["ticks"]:
-            for panel, area in areas.items():
-                if panel != label["panel"]:
-                    assert not boxes_overlap(label, area), (label, panel)
+        assert found["ticks"] and text_collisions(found) == []
         if screen == "phone":
             page.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, 0)")
             assert chart.bounding_box()["y"] < page.viewport_size["height"] - 200
             # the map and Play on one screen: a visitor watches what Play does
             play = chart.locator(".updatemenu-button").filter(has_text="Play").first.bounding_box()
-            landscape = plot.evaluate(_TEXTS)["areas"]["xy"]
+            landscape = plot.evaluate(FIGURE_TEXTS_JS)["areas"]["xy"]
             assert play["y"] + play["height"] - landscape["y"] <= page.viewport_size["height"], (play, landscape)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:

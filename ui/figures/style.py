@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.graph_objects as go
 
 from gdviz.run import Trajectory
 from gdviz.surfaces.base import Surface
@@ -248,3 +249,65 @@ def base_layout(height: int, **extra) -> dict:
         )
         | extra
     )
+
+
+# -- a phone's screen ---------------------------------------------------------------------------------
+PHONE_FONT_SIZE = 12
+# room under the plot for a colour bar laid across it (its ticks and its title above it)
+PHONE_COLORBAR_ROOM = 72
+PHONE_COLORBAR_TICKS = 5  # labels a colour bar across a phone holds side by side
+# a legend whose names are all this short takes two entries a row (plotly put one a row on a phone)
+PHONE_LEGEND_PAIR_CHARS = 14
+
+
+def fit_to_phone(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` laid out for a phone's ~390 CSS pixels (the Lab's, Schedules' and Linear
+    Regression's figures; the Playground and Networks build their own phone layouts).
+
+    A colour bar beside a map took a third of the width there, leaving the map ~150 px: it is laid across
+    the bottom of the figure instead, under the x axis's title, with at most five tick labels. The legend's
+    font is smaller, and short names go two to a row instead of one per row over the plot. Dragging does nothing
+    (``dragmode`` off), so a finger on the chart scrolls the page, as everywhere else on a phone; a tap
+    still shows the hover and selects a point."""
+    fig = go.Figure(fig)
+    bars = [bar for bar in map(_drawn_colorbar, fig.data) if bar is not None]
+    for bar in bars:
+        if bar.tickvals is not None and len(bar.tickvals) > PHONE_COLORBAR_TICKS:
+            # across ~300 px, nine labels like "1e-16" stood on end: every other one lies flat
+            bar.update(tickvals=bar.tickvals[::2], ticktext=bar.ticktext[::2] if bar.ticktext else None)
+        elif bar.tickvals is None:
+            bar.update(nticks=PHONE_COLORBAR_TICKS)
+        bar.update(
+            orientation="h",
+            thickness=12,
+            len=1.0,
+            x=0.5,
+            xanchor="center",
+            yref="container",
+            y=0.0,
+            yanchor="bottom",
+            title=dict(side="bottom"),
+        )
+    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
+    extra = PHONE_COLORBAR_ROOM if bars else 0
+    names = [trace.name or "" for trace in fig.data if trace.showlegend is not False]
+    pairs = bool(names) and max(map(len, names)) <= PHONE_LEGEND_PAIR_CHARS
+    fig.update_layout(
+        dragmode=False,
+        legend=dict(font=dict(size=PHONE_FONT_SIZE), itemsizing="constant")
+        | (dict(entrywidth=0.5, entrywidthmode="fraction") if pairs else {}),
+        margin=dict(b=bottom + extra, r=min(fig.layout.margin.r or 20, 20)),
+    )
+    fig.update_annotations(font_size=PHONE_FONT_SIZE)  # subplot titles among them: two share a phone's width
+    if extra and fig.layout.height:
+        fig.update_layout(height=fig.layout.height + extra)
+    return fig
+
+
+def _drawn_colorbar(trace):
+    """The colour bar plotly.js draws for ``trace``, or None: a map's (heatmap, contour) unless it is told not
+    to show one, a marker's only when asked."""
+    if trace.type in ("heatmap", "contour", "histogram2d", "histogram2dcontour"):
+        return trace.colorbar if trace.showscale is not False and trace.coloraxis is None else None
+    marker = getattr(trace, "marker", None)
+    return marker.colorbar if marker is not None and getattr(marker, "showscale", None) else None

@@ -13,6 +13,7 @@ from ui import limits
 from ui.figures.maps import basins_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, affordable, build_optimizer, computing, key, lab_steps, link, link_label, new_click
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number
 from ui.state.text import escape_markdown
@@ -168,7 +169,7 @@ def view(values: dict[str, Any]) -> None:
         with column:
             fig = basins_figure(surface, b, f"{'AB'[i]}: {label}", paths=paths)
             chart = f"lab_basins_chart_{i}"
-            event = st.plotly_chart(fig, key=chart, on_select="rerun", selection_mode="points")
+            event = show_chart(fig, key=chart, on_select="rerun", selection_mode="points")
             clicked = new_click(event, fig, "starts", chart)
             if clicked is not None:
                 state["lab_basin_start"] = (surface.name, tuple(float(v) for v in clicked[: surface.dim]))

@@ -11,6 +11,7 @@ import gdviz
 from ui.figures.maps import critical_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, fmt, link, new_click
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.fields import Choice
 
@@ -48,7 +49,7 @@ def view(values: dict[str, Any]) -> None:
     left, right = st.columns([3, 2])
     with left:
         fig = critical_figure(surface, points, clicked=inspected if spot is not None else None)
-        event = st.plotly_chart(fig, key="lab_critical_chart", on_select="rerun", selection_mode="points")
+        event = show_chart(fig, key="lab_critical_chart", on_select="rerun", selection_mode="points")
         clicked = new_click(event, fig, "points", "lab_critical_chart")
         if clicked is not None and len(clicked) == surface.dim:
             state["lab_critical_point"] = (surface.name, tuple(float(v) for v in clicked))

@@ -13,6 +13,7 @@ from ui import limits
 from ui.figures.escape import annealing_curves, annealing_figure, restarts_figure, restarts_summary_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, affordable, build_optimizer, computing, fmt, key, lab_steps, link
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.text import escape_markdown
@@ -190,9 +191,9 @@ def view(values: dict[str, Any]) -> None:
     st.subheader("Random restarts")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(restarts_figure(surface, r), key="lab_restarts_chart")
+        show_chart(restarts_figure(surface, r), key="lab_restarts_chart")
     with right:
-        st.plotly_chart(restarts_summary_figure(r), key="lab_restarts_summary")
+        show_chart(restarts_summary_figure(r), key="lab_restarts_summary")
         best = r.best
         st.markdown(
             f"Best of {len(r.final_loss)}: f = {fmt(float(r.final_loss[best]))} at "
@@ -211,9 +212,9 @@ def view(values: dict[str, Any]) -> None:
     ]
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(annealing_figure(surface, settings), key="lab_anneal_chart")
+        show_chart(annealing_figure(surface, settings), key="lab_anneal_chart")
     with right:
-        st.plotly_chart(annealing_curves(settings, surface.f_min), key="lab_anneal_curves")
+        show_chart(annealing_curves(settings, surface.f_min), key="lab_anneal_curves")
     f_ref = surface.f_min
     rows = []
     for label, a in settings:

@@ -24,6 +24,7 @@ from ui.figures.fair import (
 from ui.figures.style import color_of
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, affordable, key, lab_steps, link
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.fields import Choice, Names, Number, Point
 from ui.state.text import escape_markdown
@@ -166,10 +167,10 @@ def view(values: dict[str, Any]) -> None:
         st.warning(text)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(fair_paths_figure(surface, tuned), key="lab_fair_paths")
+        show_chart(fair_paths_figure(surface, tuned), key="lab_fair_paths")
     with right:
-        st.plotly_chart(fair_lr_figure(tuned, tol), key="lab_fair_lrs")
-        st.plotly_chart(fair_curves_figure(tuned), key="lab_fair_curves")
+        show_chart(fair_lr_figure(tuned, tol), key="lab_fair_lrs")
+        show_chart(fair_curves_figure(tuned), key="lab_fair_curves")
     st.dataframe(fair_rows(tuned, tol), hide_index=True)
     if not np.isfinite(surface.f_min):
         st.caption("This surface has no known minimum value: f* is the lowest loss any run reached.")
@@ -354,11 +355,11 @@ def view_all(values: dict[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
         title = f"lr only, {short[0].budget.steps} steps"
-        st.plotly_chart(ranking_figure(short, title, colors), key="lab_fair_rank_short")
+        show_chart(ranking_figure(short, title, colors), key="lab_fair_rank_short")
     with right:
         title = f"all knobs, full run ({full[0].budget.steps} steps)"
-        st.plotly_chart(ranking_figure(full, title, colors, before=short_rank), key="lab_fair_rank_full")
-    st.plotly_chart(trial_scores_figure(full, colors), key="lab_fair_trials")
+        show_chart(ranking_figure(full, title, colors, before=short_rank), key="lab_fair_rank_full")
+    show_chart(trial_scores_figure(full, colors), key="lab_fair_trials")
     st.caption(
         "Every setting the full-run search tried: a star marks each optimizer's best, a cross one that diverged."
     )

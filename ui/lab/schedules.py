@@ -12,6 +12,7 @@ from ui import limits
 from ui.figures.schedules import band_figure, lr_figure, momentum_figure, paths_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.playground.scenario import Scenario, to_query
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.fields import Choice, Entry, Number, Point
@@ -202,7 +203,7 @@ def view(values: dict[str, Any]) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader("η(t)")
-        st.plotly_chart(lr_figure(list(zip(labels, [r["lrs"] for r in results]))), key="sc_lr_chart")
+        show_chart(lr_figure(list(zip(labels, [r["lrs"] for r in results]))), key="sc_lr_chart")
         cycled = [
             (i, label, r["momentums"])
             for i, (label, r) in enumerate(zip(labels, results))
@@ -216,7 +217,7 @@ def view(values: dict[str, Any]) -> None:
                 'is 0 (Goh, "Why Momentum Really Works", Distill 2017). Switch cycle_momentum off to compare '
                 "the learning rates alone."
             )
-            st.plotly_chart(momentum_figure(cycled), key="sc_momentum_chart")
+            show_chart(momentum_figure(cycled), key="sc_momentum_chart")
     with right:
         st.subheader("Formulas")
         for label, (name, _) in zip(labels, chosen):
@@ -228,10 +229,10 @@ def view(values: dict[str, Any]) -> None:
     st.subheader(f"Noisy SGD: {what}")
     st.caption(f"Mean over {values['seeds']} runs (each with its own noise), band: 10% to 90% of the runs.")
     bands = [(label, r["mean"], r["low"], r["high"]) for label, r in zip(labels, results)]
-    st.plotly_chart(band_figure(bands, "‖x − x*‖" if has_minimum else "f(x)", log=has_minimum), key="sc_band_chart")
+    show_chart(band_figure(bands, "‖x − x*‖" if has_minimum else "f(x)", log=has_minimum), key="sc_band_chart")
 
     st.subheader("One run of each (the first seed)")
-    st.plotly_chart(paths_figure(surface, list(zip(labels, [r["path"] for r in results]))), key="sc_paths_chart")
+    show_chart(paths_figure(surface, list(zip(labels, [r["path"] for r in results]))), key="sc_paths_chart")
     rows = [
         {
             "schedule": label,

@@ -14,6 +14,7 @@ from ui import limits
 from ui.figures.maps import stability_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.lab.page import PAGE, affordable, fmt, key, lab_steps, link, new_click
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.fields import Choice, Entry, Number, Point
 from ui.state.text import escape_markdown
@@ -327,7 +328,7 @@ def view(values: dict[str, Any]) -> None:
         if "optimum" in label and {m.x_name, m.y_name} == {"lr", "momentum"}
     ]
     fig = stability_figure(m, log_x, log_y, selected=picked, bound=bound, optima=optima)
-    event = st.plotly_chart(fig, key="lab_stability_chart", on_select="rerun", selection_mode="points")
+    event = show_chart(fig, key="lab_stability_chart", on_select="rerun", selection_mode="points")
     clicked = new_click(event, fig, "cells", "lab_stability_chart")
     if clicked is not None:
         state["lab_cell"] = (signature, (int(clicked[0]), int(clicked[1])))

@@ -22,6 +22,7 @@ from ui.regression import compute
 from ui.regression.budget import PageBudget
 from ui.regression.fields import D2L_PRESET, FIELDS, NOTES_PRESET, PAGE, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
 from ui.state.text import clean_label, escape_markdown, visible
@@ -356,7 +357,7 @@ def fit_section(run: Run) -> None:
     result, closed, d = run.result, run.closed, run.d
     if d == 1:
         lines = compute.to_original(result.params, result.mean, result.std)
-        st.plotly_chart(
+        show_chart(
             figures.fit_figure(
                 X[:, 0], y, lines, (float(closed.weight[0]), closed.bias), x_name=names[0], y_name=names[1]
             ),
@@ -367,10 +368,10 @@ def fit_section(run: Run) -> None:
         # predicted for the points drawn only: at 2M x 5 predicting every sample took 0.13 s of the server's
         # interpreter, for a chart that shows REGRESSION_MAX_PLOT_POINTS of them
         shown = figures.subsample(y.size, limits.REGRESSION_MAX_PLOT_POINTS)
-        st.plotly_chart(figures.parity_figure(y[shown], result.predict(X[shown])), key=f"{PAGE}_parity")
+        show_chart(figures.parity_figure(y[shown], result.predict(X[shown])), key=f"{PAGE}_parity")
         st.caption(f"With d = {d} features there is no line to draw: each point is a sample, predicted against actual.")
     series = [figures.curve_series(run.label, result)]
-    st.plotly_chart(figures.loss_figure(series, "epochs", closed.loss), key=f"{PAGE}_loss")
+    show_chart(figures.loss_figure(series, "epochs", closed.loss), key=f"{PAGE}_loss")
 
 
 def landscape_section(run: Run) -> None:
@@ -383,7 +384,7 @@ def landscape_section(run: Run) -> None:
     figure = figures.landscape_figure(
         moments, result.trace[:, :2], result.to_training(closed.weight, closed.bias), label=run.label, axis_names=axes
     )
-    st.plotly_chart(figure, key=f"{PAGE}_landscape")
+    show_chart(figure, key=f"{PAGE}_landscape")
     st.caption(
         "The MSE of nn.Linear(1, 1) over its two parameters — the Playground's picture for a real model. "
         + (
@@ -432,7 +433,7 @@ def _comparison(run: Run) -> None:
         persist_state=KEEP,
     )
     series = [figures.curve_series(row.mode.label, row.result) for row in rows]
-    st.plotly_chart(figures.loss_figure(series, axis, run.closed.loss), key=f"{PAGE}_compare_loss")
+    show_chart(figures.loss_figure(series, axis, run.closed.loss), key=f"{PAGE}_compare_loss")
     st.caption(
         "Wall time is measured, not modelled: training time only (loss evaluations excluded), on this server, "
         "shared with other work. A flat step in a curve is the clock running while the process waited for a CPU."
