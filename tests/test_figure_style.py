@@ -141,3 +141,21 @@ def test_compact_panels_have_short_titles():
     race = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.1)], steps=30)
     titles = [a.text for a in panels_figure(race, ["GD"], compact=True).layout.annotations[:4]]
     assert max(len(re.sub("<[^>]+>", "", t)) for t in titles) <= 9
+
+
+def test_on_a_phone_the_four_panels_stand_one_under_another_with_the_same_axes():
+    """Side by side at ~170 px the right panels' axis titles and ticks lay on the left ones (a phone's
+    screenshot): one under another, each at full width; the same axis names, which the stage's cursor uses."""
+    quadratic = gdviz.surface("quadratic")
+    race = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.1)], steps=30)
+    standard, phone = (
+        panels_figure(race, ["GD"], current_step=3),
+        panels_figure(race, ["GD"], current_step=3, compact=True),
+    )
+    layout = phone.layout
+    domains = [layout[f"yaxis{k}"].domain for k in ("", "2", "3", "4")]
+    assert all(tuple(layout[f"xaxis{k}"].domain) == (0.0, 1.0) for k in ("", "2", "3", "4"))
+    assert all(upper[0] > lower[1] for upper, lower in zip(domains, domains[1:]))  # loss on top, ‖∇f‖ at the bottom
+    assert sorted({t.yaxis for t in phone.data}) == sorted({t.yaxis for t in standard.data})
+    assert [s.xref for s in layout.shapes] == [s.xref for s in standard.layout.shapes] == ["x", "x2", "x3", "x4"]
+    assert layout.dragmode is False and standard.layout.dragmode is None

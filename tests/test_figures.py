@@ -552,7 +552,7 @@ def test_panels(default_race):
     titles = [a.text for a in fig.layout.annotations]
     assert titles[:4] == [
         "loss",
-        "distance to the nearest minimum",
+        "distance to nearest minimum",
         "learning rate η<sub>t</sub>",
         "gradient norm ‖∇f(x)‖",
     ]

@@ -31,7 +31,8 @@ FIGURE_TEXTS_JS = """gd => {
     const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
     const texts = sel => [...gd.querySelectorAll(sel)].filter(t => t.textContent.trim())
         .map(t => ({text: t.textContent, ...box(t)}));
-    const titles = texts('.infolayer text[class$="title"]');
+    const titles = [...gd.querySelectorAll('.infolayer text[class$="title"]')].filter(t => t.textContent.trim())
+        .map(t => ({text: t.textContent, axis: t.getAttribute('class').replace(/title$/, ''), ...box(t)}));
     const notes = texts('.annotation-text');
     const ticks = [...gd.querySelectorAll('.cartesianlayer .subplot')].flatMap(s =>
         [...s.querySelectorAll('[class$="tick"] text')].filter(t => t.textContent.trim())
@@ -42,15 +43,27 @@ FIGURE_TEXTS_JS = """gd => {
 }"""
 
 
+def _axes_of(panel: str) -> tuple[str, str]:
+    """The axes of a panel ("x2y2": ("x2", "y2"))."""
+    x, y = panel.split("y", 1)
+    return x, "y" + y
+
+
 def text_collisions(found: dict) -> list:
     """What :data:`FIGURE_TEXTS_JS` found wrong: an axis title or annotation cut at the figure's left or right
-    edge, two of them on top of each other, a tick label on another panel's plot area."""
+    edge, two of them on top of each other, an axis title or a tick label on another panel's plot area."""
     figure, problems = found["figure"], []
     words = found["titles"] + found["notes"]
     for i, a in enumerate(words):
         if a["x"] < figure["x"] - 1 or a["x"] + a["width"] > figure["x"] + figure["width"] + 1:
             problems.append(("cut", a["text"]))
         problems += [("overlap", a["text"], b["text"]) for b in words[i + 1 :] if boxes_overlap(a, b)]
+    for title in found["titles"]:  # an axis's title on a panel of other axes (on its own panel: plotly's "standoff")
+        problems += [
+            ("title on a panel", title["text"], panel)
+            for panel, area in found["areas"].items()
+            if title["axis"] not in _axes_of(panel) and boxes_overlap(title, area)
+        ]
     for label in found["ticks"]:
         problems += [
             ("tick on a panel", label["text"], panel)

@@ -7,9 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.app_server import PLOTLY_CHART, SCRIPT_DONE_JS
-from tests.browser.screens import FIGURE_TEXTS_JS, PHONE, text_collisions
-from ui.lab import views
+from tests.app_server import PLOTLY_CHART
+from tests.browser.screens import PHONE
 from ui.playground.scenario import from_query
 
 pytestmark = pytest.mark.browser
@@ -122,35 +121,6 @@ def test_on_a_phone_the_stability_map_has_the_width_and_a_tap_selects_a_cell(bro
         plot = element.locator(".nsewdrag").first.bounding_box()
         page.touchscreen.tap(plot["x"] + 0.2 * plot["width"], plot["y"] + 0.5 * plot["height"])
         expect(page.get_by_text("Clicked cell", exact=True)).to_be_visible(timeout=LOAD_MS)
-        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-    finally:
-        context.close()
-
-
-PHONE_PAGES = [f"landscape?view={view}" for view in views.VIEWS] + ["schedules", "regression"]
-
-
-@pytest.mark.parametrize("path", PHONE_PAGES)
-def test_on_a_phone_no_chart_has_a_mode_bar_or_text_running_into_another(browser, app_url, path):
-    """Every chart of the Lab's views, Schedules and Linear Regression at a phone's 390 px: plotly's mode bar
-    (it lay over the legends) is gone, and no title or annotation is cut or on another, no tick label on
-    another panel (the restarts summary's were, and the eigen view's two panel titles ran together)."""
-    from playwright.sync_api import expect
-
-    if path == "regression":
-        pytest.importorskip("torch")
-    context = browser.new_context(**PHONE)
-    try:
-        page = context.new_page()
-        page.goto(f"{app_url}/{path}")
-        expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=LOAD_MS)
-        page.wait_for_function(SCRIPT_DONE_JS, timeout=LOAD_MS)
-        plots = page.locator(".js-plotly-plot")
-        assert plots.count() >= 1
-        for k in range(plots.count()):
-            found = plots.nth(k).evaluate(FIGURE_TEXTS_JS)
-            assert text_collisions(found) == [], (k, found["figure"])
-        assert page.locator(".modebar-container .modebar").count() == 0
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()

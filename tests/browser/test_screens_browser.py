@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.screens import PHONE, PROJECTOR, boxes_overlap
+from tests.browser.screens import FIGURE_TEXTS_JS, PHONE, PROJECTOR, boxes_overlap, text_collisions
+from ui.lab import views
 
 pytestmark = pytest.mark.browser
 
@@ -105,5 +106,44 @@ def test_phone_legend_and_controls_do_not_overlap(browser, app_url):
         for i in range(4):
             for j in range(i + 1, 4):
                 assert not boxes_overlap(boxes[i], boxes[j]), (titles[i].text_content(), titles[j].text_content())
+    finally:
+        context.close()
+
+
+# every page's charts (the Lab one view at a time), on the two small screens
+SMALL_SCREEN_PAGES = [
+    "",
+    *(f"landscape?view={view}" for view in views.VIEWS),
+    "schedules",
+    "regression",
+    "network?n=80&steps=60&grid=21",  # a smaller network than the default: the same figure, sooner
+]
+
+
+@pytest.mark.parametrize("path", SMALL_SCREEN_PAGES)
+@pytest.mark.parametrize("screen", ["phone", "projector"])
+def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, app_url, screen, path):
+    """Every chart of every page on a phone and at a projector's zoom: no axis title or annotation (a panel's
+    title) cut at the figure's edge or on another, no tick label on another panel's plot — screenshots showed
+    the Playground's panels' and the restarts summary's right-hand ticks on their left panels, and the eigen
+    view's panel titles run together and off the figure. On a phone, plotly's mode bar (it lay over the
+    legends) is gone from every chart."""
+    from playwright.sync_api import expect
+
+    if path.startswith(("regression", "network")):
+        pytest.importorskip("torch")
+    context = browser.new_context(**(PHONE if screen == "phone" else PROJECTOR))
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/{path}")
+        expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=120_000)
+        page.wait_for_function(READY, timeout=120_000)
+        plots = page.locator(".js-plotly-plot")
+        for k in range(plots.count()):
+            found = plots.nth(k).evaluate(FIGURE_TEXTS_JS)
+            assert text_collisions(found) == [], (k, found["figure"])
+        if screen == "phone":
+            assert page.locator(".modebar-container .modebar").count() == 0
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()

@@ -19,7 +19,7 @@ from ui.figures.surface_picture import surface_values
 # lists cost 2-3 s of the heaviest Escape link (issue 17); one trace of NumPy arrays, the paths apart by a gap
 RESTART_POINTS = 24_000
 RESTART_MIN_POINTS = 40  # per path, however many restarts
-SUMMARY_GAP = 0.16  # between the restarts summary's two panels, a fraction of the width
+SUMMARY_GAP = 0.3  # between the restarts summary's two panels, a fraction of the height: the upper x axis's title
 
 
 def _others_trace(surface: Surface, xs: np.ndarray, others: list[int]) -> dict:
@@ -77,14 +77,14 @@ def restarts_figure(surface: Surface, r: Restarts, height: int = 460) -> go.Figu
     return fig
 
 
-def restarts_summary_figure(r: Restarts, height: int = 320) -> go.Figure:
+def restarts_summary_figure(r: Restarts, height: int = 460) -> go.Figure:
     """Final losses of the restarts (histogram) and the best found as restarts are added."""
     from plotly.subplots import make_subplots
 
-    # a sixth of the width between the panels: at a tenth (plotly's default), on a phone the right panel's tick
-    # labels ("-5.5") lay on the left panel
+    # one panel under the other: side by side in the view's narrow right column, on a projector's zoom or a phone
+    # the titles ran together and the lower panel's tick labels ("-5.5") lay on the other panel
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("final f per restart", "best so far"), horizontal_spacing=SUMMARY_GAP
+        rows=2, cols=1, subplot_titles=("final f per restart", "best so far"), vertical_spacing=SUMMARY_GAP
     )
     finals = r.final_loss[r.diverged_at < 0]
     # binned here: plotly's automatic bins break down when values like 1e-42 and -4.5 are mixed
@@ -112,11 +112,11 @@ def restarts_summary_figure(r: Restarts, height: int = 320) -> go.Figure:
             line=dict(color=color_of(1), shape="hv"),
             name="best so far",
         ),
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     fig.update_xaxes(title_text="final f", row=1, col=1)
-    fig.update_xaxes(title_text="restarts", row=1, col=2)
+    fig.update_xaxes(title_text="restarts", row=2, col=1)
     fig.update_layout(layout(height, showlegend=False, margin=dict(l=56, r=16, t=40, b=48)))
     return fig
 

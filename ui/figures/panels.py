@@ -14,9 +14,13 @@ PANEL_POINTS = 1500  # per run, at most
 # lists, and plotly.py's checks of those lists were most of the heaviest Playground link's 6 s (issue 17)
 PANEL_TOTAL_POINTS = 12_000
 PANEL_MIN_POINTS = 200  # per run, however many runs: a loss curve still reads as one
-TITLES = ("loss", "distance to the nearest minimum", "learning rate η<sub>t</sub>", "gradient norm ‖∇f(x)‖")
+TITLES = ("loss", "distance to nearest minimum", "learning rate η<sub>t</sub>", "gradient norm ‖∇f(x)‖")
 COMPACT_TITLES = ("loss", "‖x − x*‖", "lr η<sub>t</sub>", "‖∇f‖")
 LOG_FLOOR = 1e-16
+# between the two columns, a fraction of the width: the right panels' tick labels and axis titles stand in it
+# (at 0.09, on a projector's 150 % zoom they lay on the left panels; at 0.13 the axis titles still touched them)
+PANEL_GAP = 0.16
+COMPACT_HEIGHT = 860  # a phone's four panels one under another, ~170 px each
 
 
 def _subsample(n: int, cap: int = PANEL_POINTS) -> np.ndarray:
@@ -55,7 +59,7 @@ def panels_figure(
     """Four panels over the step axis: loss (f − f* when f* is known), distance to the nearest known
     minimum, the learning rate η_t, and ‖∇f‖ — with a cursor at ``current_step`` on all four.
 
-    ``compact`` (a phone, ~350 px wide): short panel titles that fit over a half-width panel, smaller text."""
+    ``compact`` (a phone, ~350 px wide): the panels one under another, short titles, smaller text."""
     trajectories = list(trajectories)
     runs = runs_of(trajectories, labels)
     if current_step is not None and (isinstance(current_step, bool) or not isinstance(current_step, (int, np.integer))):
@@ -71,14 +75,25 @@ def panels_figure(
     if not known_min and log_loss and lowest <= 0:
         reference, loss_name = lowest, "f(x) − lowest f reached"
     has_minima = surface is not None and np.size(surface.minima) > 0
-    fig = make_subplots(
-        rows=2,
-        cols=2,
-        shared_xaxes=True,
-        vertical_spacing=0.13,
-        horizontal_spacing=0.09,
-        subplot_titles=COMPACT_TITLES if compact else TITLES,
-    )
+    # on a phone the panels stand one under another: side by side at ~170 px each, the right panels' axis titles
+    # and tick labels lay on the left ones. The axes keep their numbers (loss x/y, distance x2/y2, lr x3/y3,
+    # gradient x4/y4) either way, so the stage's cursor finds them alike
+    if compact:
+        fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=COMPACT_TITLES)
+    else:
+        fig = make_subplots(
+            rows=2,
+            cols=2,
+            shared_xaxes=True,
+            vertical_spacing=0.13,
+            horizontal_spacing=PANEL_GAP,
+            subplot_titles=TITLES,
+        )
+
+    def at(row: int, col: int) -> dict:
+        """Where the panel of the 2 × 2 layout's (row, col) is in this figure."""
+        return dict(row=2 * (row - 1) + col, col=1) if compact else dict(row=row, col=col)
+
     clipped = {"loss": False, "distance": False, "grad": False}
     per_run = max(PANEL_MIN_POINTS, min(PANEL_POINTS, PANEL_TOTAL_POINTS // max(sum(r.n_runs for r in runs), 1)))
 
@@ -113,8 +128,7 @@ def panels_figure(
                     line=dict(color=r.color, width=2.2),
                     hovertemplate=f"{r.text}: %{{y:.4g}}<extra></extra>",
                 ),
-                row=row,
-                col=col,
+                **at(row, col),
             )
         dead = [(k, int(d)) for k, d in enumerate(r.diverged.tolist()) if d >= 0]
         if dead:
@@ -130,18 +144,17 @@ def panels_figure(
                     marker=dict(symbol="x", size=13, color=DIVERGED_COLOR, line=dict(color="#111", width=1)),
                     hovertemplate=[f"{r.text}: diverged at step {d}<extra></extra>" for _, d in dead],
                 ),
-                row=1,
-                col=1,
+                **at(1, 1),
             )
     note = f" (values ≤ {LOG_FLOOR:g} shown at {LOG_FLOOR:g})"
     loss_title = loss_name + (note if clipped["loss"] else "")
     scale = log_axis() if log_loss else dict(type="linear")
-    fig.update_yaxes(title_text=loss_title, row=1, col=1, **scale)
-    fig.update_yaxes(title_text="‖x − x*‖" + (note if clipped["distance"] else ""), row=1, col=2, **scale)
-    fig.update_yaxes(title_text="η<sub>t</sub>", row=2, col=1)
-    fig.update_yaxes(title_text="‖∇f‖" + (note if clipped["grad"] else ""), row=2, col=2, **log_axis())
-    fig.update_xaxes(title_text="step", row=2, col=1)
-    fig.update_xaxes(title_text="step", row=2, col=2)
+    fig.update_yaxes(title_text=loss_title, **at(1, 1), **scale)
+    fig.update_yaxes(title_text="‖x − x*‖" + (note if clipped["distance"] else ""), **at(1, 2), **scale)
+    fig.update_yaxes(title_text="η<sub>t</sub>", **at(2, 1))
+    fig.update_yaxes(title_text="‖∇f‖" + (note if clipped["grad"] else ""), **at(2, 2), **log_axis())
+    for bottom in ((2, 2),) if compact else ((2, 1), (2, 2)):
+        fig.update_xaxes(title_text="step", **at(*bottom))
     fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, showline=True, linecolor="#999")
     fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False, showline=True, linecolor="#999")
     if not has_minima:
@@ -158,8 +171,7 @@ def panels_figure(
         fig.add_hline(
             y=tolerance,
             line=dict(color="#777", dash="dot", width=1),
-            row=1,
-            col=1,
+            **at(1, 1),
             annotation_text=f"f* + {tolerance:g}",
             annotation_position="bottom right",
         )
@@ -187,6 +199,8 @@ def panels_figure(
         )
         | (
             dict(
+                height=COMPACT_HEIGHT,
+                dragmode=False,  # a finger on the panels scrolls the page (a tap still shows the values)
                 font=dict(size=12),
                 margin=dict(l=56, r=8, t=80, b=56),
                 legend=dict(orientation="h", x=0.0, y=1.08, xanchor="left", yanchor="bottom", font=dict(size=11)),

@@ -363,8 +363,10 @@ def panels(race: Race) -> None:
     # the stage's cursor (in the browser the stage moves this line with the race, ui/playground/stage_js.py)
     cursor = stage.cursor(st.session_state, race.scenario.steps)
     right.caption(f"The dashed line is the race's step ({cursor}): move it with the controls beside the map.")
-    fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, on_phone())
-    live_chart(fig, key="pg_panels", config=CHART_CONFIG)
+    phone = on_phone()
+    fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, phone)
+    # on a phone the mode bar lay on the legend (as on the race chart)
+    live_chart(fig, key="pg_panels", config=CHART_CONFIG | ({"displayModeBar": False} if phone else {}))
     rows = results_rows(race.trajectories, race.labels, tolerance)
     if rows:
         header = list(rows[0])
