@@ -10,6 +10,16 @@ import streamlit as st
 PHONE_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
 </style>"""
+# a table wider than its column (the Playground's results: 600 px, on a phone or at a projector's zoom) scrolls
+# sideways by itself; it made the whole page scroll sideways
+TABLES_CSS = """<style>
+[data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
+</style>"""
+
+
+def keep_tables_on_screen() -> None:
+    """Every page's markdown tables within the screen's width (:data:`TABLES_CSS`)."""
+    st.html(TABLES_CSS)
 
 
 def on_phone() -> bool:

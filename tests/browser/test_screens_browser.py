@@ -127,7 +127,7 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
     title) cut at the figure's edge or on another, no tick label on another panel's plot — screenshots showed
     the Playground's panels' and the restarts summary's right-hand ticks on their left panels, and the eigen
     view's panel titles run together and off the figure. On a phone, plotly's mode bar (it lay over the
-    legends) is gone from every chart."""
+    legends) is gone from every chart; no page is wider than the screen."""
     from playwright.sync_api import expect
 
     if path.startswith(("regression", "network")):
@@ -144,6 +144,9 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
             assert text_collisions(found) == [], (k, found["figure"])
         if screen == "phone":
             assert page.locator(".modebar-container .modebar").count() == 0
+        # nothing wider than the screen: the Playground's results table made the whole page scroll sideways
+        main = page.locator('[data-testid="stMain"]')
+        assert main.evaluate("m => m.scrollWidth - m.clientWidth") <= 1
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()
