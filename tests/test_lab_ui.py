@@ -133,7 +133,7 @@ def test_basins_figure_in_two_and_one_dimensions(name):
     s = gdviz.surface(name)
     b = L.basins(s, gdviz.optimizer("SGD", lr=0.005), grid=30, steps=300)
     path = gdviz.run(s, gdviz.optimizer("SGD", lr=0.005), steps=50).xs
-    fig = map_figures.basins_figure(s, b, "title", paths=[path])
+    fig = map_figures.basins_figure(s, b, paths=[path])
     go.Figure(fig)
     assert (len(fig.layout.images) == 1) == (s.dim == 2)
     legend = [t.name for t in fig.data if t.name and t.name.startswith("min ")]

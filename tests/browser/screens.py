@@ -25,8 +25,9 @@ def boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
-# a figure's texts and panels, in CSS pixels: its axis titles, its annotations (subplot titles among them), every
-# tick label with the panel it belongs to, and each panel's plot area. Argument: the .js-plotly-plot element.
+# a figure's texts and panels, in CSS pixels: its axis titles, its annotations (subplot titles among them), its
+# legend's entries, every tick label with the panel it belongs to, and each panel's plot area. Argument: the
+# .js-plotly-plot element.
 FIGURE_TEXTS_JS = """gd => {
     const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
     const texts = sel => [...gd.querySelectorAll(sel)].filter(t => t.textContent.trim())
@@ -34,12 +35,13 @@ FIGURE_TEXTS_JS = """gd => {
     const titles = [...gd.querySelectorAll('.infolayer text[class$="title"]')].filter(t => t.textContent.trim())
         .map(t => ({text: t.textContent, axis: t.getAttribute('class').replace(/title$/, ''), ...box(t)}));
     const notes = texts('.annotation-text');
+    const legend = [...gd.querySelectorAll('.legend .traces')].map(t => ({text: t.textContent, ...box(t)}));
     const ticks = [...gd.querySelectorAll('.cartesianlayer .subplot')].flatMap(s =>
         [...s.querySelectorAll('[class$="tick"] text')].filter(t => t.textContent.trim())
             .map(t => ({text: t.textContent, panel: s.classList[1], ...box(t)})));
     const areas = Object.fromEntries([...gd.querySelectorAll('.draglayer > g')].filter(g => g.querySelector('.nsewdrag'))
         .map(g => [g.classList[0], box(g.querySelector('.nsewdrag'))]));
-    return {titles, notes, ticks, areas, figure: box(gd)};
+    return {titles, notes, legend, ticks, areas, figure: box(gd)};
 }"""
 
 
@@ -51,7 +53,8 @@ def _axes_of(panel: str) -> tuple[str, str]:
 
 def text_collisions(found: dict) -> list:
     """What :data:`FIGURE_TEXTS_JS` found wrong: an axis title or annotation cut at the figure's left or right
-    edge, two of them on top of each other, an axis title or a tick label on another panel's plot area."""
+    edge, two of them on top of each other, an axis title or a tick label on another panel's plot area, a legend
+    entry cut or on a title or a plot."""
     figure, problems = found["figure"], []
     words = found["titles"] + found["notes"]
     for i, a in enumerate(words):
@@ -63,6 +66,13 @@ def text_collisions(found: dict) -> list:
             ("title on a panel", title["text"], panel)
             for panel, area in found["areas"].items()
             if title["axis"] not in _axes_of(panel) and boxes_overlap(title, area)
+        ]
+    for entry in found["legend"]:  # above the plot, clear of its titles, whole
+        if entry["x"] + entry["width"] > figure["x"] + figure["width"] + 1:
+            problems.append(("legend cut", entry["text"]))
+        problems += [("legend on text", entry["text"], b["text"]) for b in words if boxes_overlap(entry, b)]
+        problems += [
+            ("legend on a panel", entry["text"], p) for p, a in found["areas"].items() if boxes_overlap(entry, a)
         ]
     for label in found["ticks"]:
         problems += [

@@ -202,9 +202,7 @@ def _rgb(labels: np.ndarray, colors: list[str]) -> np.ndarray:
     return rgb
 
 
-def basins_figure(
-    surface: Surface, b: Basins, title: str, paths: Sequence[np.ndarray] = (), height: int = 480
-) -> go.Figure:
+def basins_figure(surface: Surface, b: Basins, paths: Sequence[np.ndarray] = (), height: int = 440) -> go.Figure:
     """Each start coloured by the minimum it ends in (red: diverged, grey: not converged)."""
     colors = label_colors(len(b.minima))
     fig = go.Figure()
@@ -277,8 +275,8 @@ def basins_figure(
     for i, xs_path in enumerate(paths):
         path_trace(fig, surface, xs_path, "path from the clicked start", "#111", showlegend=i == 0)
     fig.update_layout(
-        layout(height, title=dict(text=title, x=0.0, xanchor="left", y=0.98)),
-        margin=dict(l=56, r=12, t=96, b=48),
+        layout(height),
+        margin=dict(l=56, r=12, t=56, b=48),
         legend=dict(orientation="h", x=0.0, y=1.0, xanchor="left", yanchor="bottom", font=dict(size=12)),
         meta=dict(kind="basins", counts={str(k): v for k, v in counts.items()}),
     )

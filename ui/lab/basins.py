@@ -167,7 +167,10 @@ def view(values: dict[str, Any]) -> None:
         labels.append(label)
         paths = [single_path(surface.name, values[field], tuple(start), steps)] if start is not None else []
         with column:
-            fig = basins_figure(surface, b, f"{'AB'[i]}: {label}", paths=paths)
+            # the heading above the chart, not the figure's title: where the column is narrow (a projector's zoom)
+            # the legend's rows grew up into a title inside the figure
+            st.markdown(f"**{'AB'[i]}: {escape_markdown(label)}**")
+            fig = basins_figure(surface, b, paths=paths)
             chart = f"lab_basins_chart_{i}"
             event = show_chart(fig, key=chart, on_select="rerun", selection_mode="points")
             clicked = new_click(event, fig, "starts", chart)
