@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.app_server import PLOTLY_CHART
+from tests.app_server import PLOTLY_CHART, SCRIPT_DONE_JS
 from tests.browser.screens import PHONE
 from ui.playground.scenario import from_query
 
@@ -121,6 +121,32 @@ def test_on_a_phone_the_stability_map_has_the_width_and_a_tap_selects_a_cell(bro
         plot = element.locator(".nsewdrag").first.bounding_box()
         page.touchscreen.tap(plot["x"] + 0.2 * plot["width"], plot["y"] + 0.5 * plot["height"])
         expect(page.get_by_text("Clicked cell", exact=True)).to_be_visible(timeout=LOAD_MS)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("view", "key", "answer"),
+    [
+        ("basins", "lab_basins_chart_0", "Paths from the clicked start"),
+        ("critical", "lab_critical_chart", "Hessian at the clicked point"),
+    ],
+)
+def test_on_a_phone_one_tap_on_a_basins_or_critical_points_map_picks_the_point(browser, app_url, view, key, answer):
+    """plotly.js selects from the hover a mouse leaves on its way and a finger does not: one tap, not two."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/landscape?view={view}")
+        element = chart(page, key)
+        element.locator(".nsewdrag").first.scroll_into_view_if_needed()
+        page.wait_for_function(SCRIPT_DONE_JS, timeout=LOAD_MS)
+        plot = element.locator(".nsewdrag").first.bounding_box()
+        page.touchscreen.tap(plot["x"] + 0.7 * plot["width"], plot["y"] + 0.35 * plot["height"])
+        expect(page.get_by_text(answer)).to_be_visible(timeout=LOAD_MS)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()
