@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.figures.style import fit_to_phone
+
 # a phone: the page title on one line or two, so that the chart starts on the first screen
 PHONE_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
@@ -20,6 +22,12 @@ TABLES_CSS = """<style>
 def keep_tables_on_screen() -> None:
     """Every page's markdown tables within the screen's width (:data:`TABLES_CSS`)."""
     st.html(TABLES_CSS)
+
+
+def chart_config(phone: bool, **config) -> dict:
+    """plotly.js's ``config`` for a chart (``config`` added): no logo, and on a phone no mode bar (it lay over
+    the legend, and a finger cannot hover to find it)."""
+    return {"displaylogo": False, **config} | ({"displayModeBar": False} if phone else {})
 
 
 def on_phone() -> bool:
@@ -54,14 +62,10 @@ _TAP_SELECTS = st.components.v2.component(
 
 def show_chart(fig, **kwargs):
     """``st.plotly_chart`` of ``fig`` (its ``kwargs`` too), laid out for the screen: on a phone
-    (:func:`on_phone`) as :func:`ui.figures.style.fit_to_phone` lays it out, without plotly's mode bar (it lay
-    over the legend, and a finger cannot hover to find it); a chart whose points a visitor selects gets the
-    tap that selects at once (:data:`TAP_SELECTS_JS`). Returns what ``st.plotly_chart`` returns (a chart's
-    selection)."""
-    from ui.figures.style import fit_to_phone
-
+    (:func:`on_phone`) as :func:`ui.figures.style.fit_to_phone` lays it out, without plotly's mode bar
+    (:func:`chart_config`); a chart whose points a visitor selects gets the tap that selects at once
+    (:data:`TAP_SELECTS_JS`). Returns what ``st.plotly_chart`` returns (a chart's selection)."""
     phone = on_phone()
-    config = {"displaylogo": False} | ({"displayModeBar": False} if phone else {})
     if phone and kwargs.get("on_select", "ignore") != "ignore":
         _TAP_SELECTS(key=f"{kwargs['key']}_taps")
-    return st.plotly_chart(fit_to_phone(fig) if phone else fig, config=config, **kwargs)
+    return st.plotly_chart(fit_to_phone(fig) if phone else fig, config=chart_config(phone), **kwargs)

@@ -22,7 +22,7 @@ from ui.figures.plain import PlainFigure
 from ui.network import compute
 from ui.network.fields import FIELDS, PAGE, RACERS
 from ui.playground.scenario import auto_labels
-from ui.screen import PHONE_CSS, on_phone
+from ui.screen import PHONE_CSS, chart_config, on_phone
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.notices import show as show_notices
@@ -127,9 +127,7 @@ def run(values: dict[str, Any]) -> Run:
 def figure_section(run: Run) -> None:
     phone = on_phone()
     spec = network_spec(run.picture, run.paths, run.data, run.labels, phone=phone)
-    # on a phone the mode bar would sit on the legend
-    config = {"displaylogo": False} | ({"displayModeBar": False} if phone else {})
-    st.plotly_chart(PlainFigure(spec), width="stretch", key=f"{PAGE}_chart", config=config)
+    st.plotly_chart(PlainFigure(spec), width="stretch", key=f"{PAGE}_chart", config=chart_config(phone))
     view = run.picture.view
     if view.plane.kind == "pca":
         share = f"The plane holds **{view.captured:.1%}** of the paths' variance (PC1 {view.plane.explained[0]:.1%}, PC2 {view.plane.explained[1]:.1%})."

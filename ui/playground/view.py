@@ -38,7 +38,7 @@ from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.scrub import scrub_inputs
 from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.playground.view_3d import surface_3d_chart
-from ui.screen import PHONE_CSS, on_phone
+from ui.screen import PHONE_CSS, chart_config, on_phone
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
@@ -312,7 +312,7 @@ def race_section(race: Race) -> None:
             key=K_RACE,
             on_click=_on_click,
             # on a phone the mode bar would sit on the legend, and a finger drag on the map zooms by mistake
-            config=CHART_CONFIG | {"scrollZoom": False} | ({"displayModeBar": False} if view == "phone" else {}),
+            config=chart_config(view == "phone", **CHART_CONFIG, scrollZoom=False),
         )
         caption = legend_caption(built.figure.to_dict()["layout"].get("meta", {}))
         if caption:
@@ -365,8 +365,7 @@ def panels(race: Race) -> None:
     right.caption(f"The dashed line is the race's step ({cursor}): move it with the controls beside the map.")
     phone = on_phone()
     fig = _panels_figure(race.key, log_loss, cursor, tolerance, race, phone)
-    # on a phone the mode bar lay on the legend (as on the race chart)
-    live_chart(fig, key="pg_panels", config=CHART_CONFIG | ({"displayModeBar": False} if phone else {}))
+    live_chart(fig, key="pg_panels", config=chart_config(phone, **CHART_CONFIG))
     rows = results_rows(race.trajectories, race.labels, tolerance)
     if rows:
         header = list(rows[0])
