@@ -162,6 +162,23 @@ def test_pca_explained_variance_is_numpys_svd():
     assert np.allclose(network.pca_plane(tall).explained, singular[:2] ** 2 / np.sum(singular**2), rtol=1e-10)
 
 
+def test_the_variance_split_is_the_whole_arrays_block_by_block(monkeypatch):
+    """variance_split takes the iterates a cache-sized block at a time: the same sums as the whole centred
+    array's, from float32 rows (the recorded paths' precision) as from float64."""
+    from gdviz.network import plane as planes
+
+    rng = np.random.default_rng(3)
+    pooled = np.cumsum(rng.standard_normal((205, 40)), axis=0).astype(np.float32)
+    plane = network.random_plane(pooled[0].astype(np.float64), [(5, 8)], seed=1)
+    centred = pooled.astype(np.float64) - pooled.astype(np.float64).mean(axis=0)
+    along = centred @ plane.basis.T
+    expected = (np.sum(centred**2), np.sum(along * np.linalg.solve(plane.basis @ plane.basis.T, along.T).T))
+    monkeypatch.setattr(planes, "BLOCK_VALUES", 7 * 40)  # blocks of 7 rows, the last one of 2
+    assert np.allclose(planes.variance_split(plane, pooled), expected, rtol=1e-12)
+    monkeypatch.setattr(planes, "BLOCK_VALUES", 10**9)
+    assert np.allclose(planes.variance_split(plane, pooled), expected, rtol=1e-12)
+
+
 def test_random_directions_are_filter_normalized_and_skip_biases():
     spec = network.MLP(inputs=2, width=6, depth=2)
     centre = network.initial_weights(spec, 4).astype(np.float64)
@@ -304,6 +321,11 @@ def test_the_landscape_reports_true_loss_plane_loss_and_distance():
         # the distance is what is left of the iterate once the plane's part is taken out
         assert np.allclose(view.distances[r], np.linalg.norm(weights - projected, axis=1), atol=1e-5)
     assert 0 < view.captured <= 1 and view.spread > 0
+    # the spread: the root-mean-square distance of every iterate from their mean; the PCA plane's captured share,
+    # its two explained-variance ratios
+    pooled = np.concatenate(paths.weights).astype(np.float64)
+    assert view.spread == pytest.approx(np.sqrt(np.mean(np.sum((pooled - pooled.mean(0)) ** 2, axis=1))), rel=1e-9)
+    assert view.captured == pytest.approx(view.plane.explained.sum(), rel=1e-6)
     # every path lies inside the grid's window
     for coords in view.coords:
         assert view.alphas[0] <= coords[:, 0].min() and coords[:, 0].max() <= view.alphas[-1]

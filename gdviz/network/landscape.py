@@ -16,7 +16,7 @@ import numpy as np
 
 from gdviz.network.data import Dataset
 from gdviz.network.grid import Evaluator
-from gdviz.network.plane import Plane, captured_share, pca_plane, random_plane
+from gdviz.network.plane import Plane, pca_plane, random_plane, variance_split
 from gdviz.network.training import Paths
 
 PLANES = ("pca", "random")
@@ -101,7 +101,7 @@ def landscape(
     counts = [len(c) for c in coords]
     under = np.split(evaluator.losses_on_plane(surface, np.concatenate(coords)), np.cumsum(counts)[:-1])
     pooled = np.concatenate([w for w in paths.weights if len(w)])
-    spread = float(np.sqrt(np.mean(np.sum((pooled - pooled.mean(axis=0)) ** 2, axis=1))))
+    total, along = variance_split(surface, pooled)
     return Landscape(
         plane=surface,
         alphas=alphas,
@@ -110,7 +110,7 @@ def landscape(
         coords=coords,
         distances=[d for _, d in projected],
         plane_losses=list(under),
-        captured=captured_share(surface, pooled),
-        spread=spread,
+        captured=1.0 if total == 0.0 else along / total,
+        spread=float(np.sqrt(total / len(pooled))),
         seconds=seconds,
     )
