@@ -9,7 +9,7 @@ momentum and Adam, 200 full-batch steps; a 41 × 41 PCA grid), on one torch thre
 With a GPU (--device cuda, or auto where there is one) the same is measured there and the CPU's numbers are
 printed beside it with the speed-up.
 
-Run: python benchmarks/network.py [--device auto|cpu|cuda] [--grid 41] [--check]
+Run: python benchmarks/network.py [--device auto|cpu|cuda] [--grid 41] [--no-model] [--check]
 (--check: exit status 1 when a target is missed). On a machine shared with other work the seconds are the
 busy machine's; the batched/loop ratio is measured in one run and holds better.
 """
@@ -108,6 +108,9 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--grid", type=int, default=41)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument(
+        "--no-model", dest="model", action="store_false", help="leave out the page's cost model against the measured"
+    )
     add_check_option(parser)
     args = parser.parse_args()
     import torch
@@ -154,12 +157,56 @@ def _run(args) -> int:
             )
         print(f"  the plane holds {found['captured']:.1%} of the paths' variance")
     print(blas_report())
+    if args.model:
+        cost_model_report()
     if len(results) == 2:
         (cpu, gpu) = results.values()
         print(
             f"GPU vs CPU: training {cpu['train'] / gpu['train']:.2f}x, batched grid {cpu['batched'] / gpu['batched']:.2f}x"
         )
     return targets.finish()
+
+
+# the page's settings the cost model is compared on: (data, samples, width, depth, steps, grid, racers, batch)
+MODEL_CASES = [
+    ("moons", 200, 32, 2, 200, 41, 3, None),  # the default
+    ("spirals", 200, 48, 2, 300, 41, 3, None),
+    ("moons", 1000, 32, 2, 300, 41, 3, 32),
+    ("spirals", 1000, 64, 2, 150, 61, 4, None),
+    ("moons", 500, 64, 4, 50, 41, 4, None),
+]
+
+
+def cost_model_report() -> None:
+    """The Networks page's cost model (ui/limits.py, ui/network/compute.estimated_cost) beside the thread's CPU
+    seconds the page's own calls take here (compute.train_race, compute.picture_of), for a few settings: the
+    model's constants are this project's 2-core machine's; on another, the ratios tell how far they are off."""
+    import logging
+
+    logging.disable(logging.WARNING)  # Streamlit's caches warn, at every call, that no app is running
+    from gdviz.network.training import as_racer
+    from ui.network import compute
+
+    racers = tuple(as_racer(r) for r in RACERS + [("RMSprop", {"lr": 1e-3})])
+    print("cost model (estimate / measured, CPU seconds of this thread):")
+    for data, n, width, depth, steps, grid, count, batch in MODEL_CASES:
+        setting = compute.Setting(
+            data=data, n=n, noise=0.1, seed=0, width=width, depth=depth, activation="tanh",
+            racers=racers[:count], schedule=None, steps=steps, batch_size=batch, plane="pca", centre="start",
+            grid=grid, device="cpu",
+        )  # fmt: skip
+        cost = compute.estimated_cost(setting)
+        started = time.thread_time()
+        paths = compute.train_race(setting)
+        trained = time.thread_time()
+        compute.picture_of(setting, paths.done, paths)
+        pictured = time.thread_time()
+        train, picture = trained - started, pictured - trained
+        print(
+            f"  {data} n={n} {width}×{depth} ({setting.spec.parameters:,} weights), {count} racers × {steps} steps"
+            f"{f', batches of {batch}' if batch else ''}, {grid}² grid: training {cost.training:.2f} / {train:.2f} s"
+            f" ({cost.training / train:.2f}), picture {cost.picture:.2f} / {picture:.2f} s ({cost.picture / picture:.2f})"
+        )
 
 
 if __name__ == "__main__":

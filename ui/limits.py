@@ -227,14 +227,33 @@ NETWORK_MIN_GRID = 11
 NETWORK_MAX_GRID = 61
 # recorded weights, racers × (steps + 1) × weights, held as float32 (12 MB) and pooled for the PCA
 NETWORK_MAX_RECORDED = 3_000_000
-# multiply-adds of the training (racers × steps × samples × weights, forward and backward and the recorded
-# loss ≈ 4 passes) and of the grid (grid points and projected iterates × samples × weights): about a second of
-# one core each at the caps; a link asking for more is refused with what to lower
-NETWORK_MAX_TRAIN_WORK = 1_500_000_000
-NETWORK_MAX_GRID_WORK = 1_500_000_000
 # CPU seconds after which the race stops whatever the estimate said (the picture shows the steps it took)
 # (3.5: with the picture and the page, the heaviest link then costs under 5 s, benchmarks/heaviest_links.py)
 NETWORK_TRAIN_SECONDS = 3.5
+# The page's cost model (ui/network/compute.py: estimated_cost), seconds of one core of this project's 2-core
+# machine, one torch thread; benchmarks/network.py prints it beside what it measures. Multiply-adds alone at
+# 1.5 G/s, the model before, put a 0.5 s race (a 48-wide net on spirals, 300 steps) at 1.2 s and refused it,
+# a 1.5 s one (1,000 samples, 64 wide) at 11 s, a 0.4 s minibatch race as if every step took every sample, and
+# a tiny network's 0.5 s race at a fortieth of that:
+# - a training step of one racer costs a fixed time per layer (torch's dispatch of the forward, the backward,
+#   the optimizer's step and the recorded loss: 0.17-0.26 ms a step with one hidden layer, 0.34-0.50 ms with
+#   four, SGD to Adam), plus its multiply-adds (forward and backward on the batch, about 3 passes, and the
+#   recorded loss on every sample, 1) at 4-13 G/s, small layers the slowest;
+NETWORK_LAYER_STEP_SECONDS = 1.0e-4
+NETWORK_TRAIN_MACS_PER_SECOND = 8e9
+# - the picture: the loss over the grid and under every projected iterate (the batched pass of
+#   gdviz.network.grid, 21-26 G multiply-adds/s with 1,185 weights, 33-45 G/s with 4,000 to 13,000), the
+#   network's function at every frame (25 G/s) and the PCA (the smaller Gram matrix of at most PCA_MAX_ROWS
+#   iterates, then its eigh: float64, ~10 G/s).
+NETWORK_GRID_MACS_PER_SECOND = 2.5e10
+NETWORK_FUNCTION_MACS_PER_SECOND = 2.5e10
+NETWORK_PCA_MACS_PER_SECOND = 1e10
+# A race the model puts at more than this many times NETWORK_TRAIN_SECONDS is refused at once, with what to
+# lower: stopped by the budget, it would show less than half of its steps. Below, it runs (and is stopped by
+# the budget if the model was wrong, or the machine slower).
+NETWORK_MAX_TRAIN_OVER_BUDGET = 2.0
+# ... and a picture it puts at more than this many seconds (no budget stops a picture: the estimate bounds it)
+NETWORK_MAX_PICTURE_SECONDS = 1.5
 # networks' results kept per server process (≤ 12 MB of weights each at the caps)
 NETWORK_CACHE_MAX_ENTRIES = 8
 # animation frames of the race on the landscape

@@ -100,6 +100,23 @@ def test_hostile_links_get_a_clear_message(query, message):
     assert re.search(message, shown), shown[:2000]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"data": "spirals", "width": "48", "steps": "300"},
+        {"n": "1000", "mode": "minibatch", "bs": "32", "steps": "300"},
+    ],
+)
+def test_races_of_about_a_second_are_drawn_not_refused(query):
+    # half a second of training each here; the multiply-add count the page used before refused both (the
+    # second as if every minibatch step took all 1,000 samples)
+    at = open_page(PAGE, query)
+    ok(at)
+    assert not at.error, texts(at.error)
+    meta = chart_spec(at)["layout"]["meta"]
+    assert meta["racers"] == 3 and meta["frame_steps"][-1] == 300
+
+
 def test_the_exports_hold_every_step():
     from ui.network import view
 

@@ -1,13 +1,15 @@
 """The Networks page's computations, cached (Streamlit's cache) and bounded by :mod:`ui.limits`.
 
 Before anything runs, :func:`check_work` refuses a setting the server cannot afford (too many recorded
-weights, too much training or grid work) with what to lower; the race itself is stopped by a
-:class:`ui.work.Budget` of NETWORK_TRAIN_SECONDS of CPU, and a stopped race is shown, not cached.
+weights, or a race or picture its cost model, :func:`estimated_cost`, puts beyond the budgets) with what to
+lower; the race itself is stopped by a :class:`ui.work.Budget` of NETWORK_TRAIN_SECONDS of CPU, and a stopped
+race is shown, not cached.
 torch computes on one thread per visitor, as on the Linear Regression page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import network
+from gdviz.network.plane import PCA_MAX_ROWS
 from ui import limits, work
 from ui.regression.budget import numpy_on_one_thread
 from ui.regression.compute import one_visitor_one_core
@@ -53,6 +56,34 @@ class Setting:
         return network.MLP(inputs, self.width, self.depth, activation=self.activation)
 
 
+@dataclass(frozen=True)
+class Cost:
+    """A setting's cost as the page's model puts it (ui/limits.py), in seconds of one core: its race and its
+    picture (the landscape, the network's function at every frame, the PCA)."""
+
+    training: float
+    picture: float
+
+
+def estimated_cost(setting: Setting) -> Cost:
+    """The cost model of ui/limits.py for ``setting`` (no work done)."""
+    spec, racers, n = setting.spec, len(setting.racers), setting.n
+    weights, layers = spec.parameters, len(spec.sizes) - 1
+    batch = n if setting.batch_size is None else min(setting.batch_size, n)
+    # a racer's step: forward and backward on its batch (about three passes), then the loss on every sample
+    multiply_adds = weights * (3 * batch + n)
+    step = layers * limits.NETWORK_LAYER_STEP_SECONDS + multiply_adds / limits.NETWORK_TRAIN_MACS_PER_SECOND
+    iterates = racers * (setting.steps + 1)
+    grid = (setting.grid**2 + iterates) * n * weights / limits.NETWORK_GRID_MACS_PER_SECOND
+    inputs = FUNCTION_GRID**2 if network.DATASETS[setting.data][0] == "classify" else CURVE_POINTS
+    frames = min(setting.steps, limits.NETWORK_MAX_FRAMES) + 1
+    function = racers * frames * inputs * weights / limits.NETWORK_FUNCTION_MACS_PER_SECOND
+    # the smaller Gram matrix of the (thinned) iterates, then its eigh
+    small, large = sorted((min(iterates, PCA_MAX_ROWS), weights))
+    pca = small**2 * (large + small) / limits.NETWORK_PCA_MACS_PER_SECOND
+    return Cost(training=racers * setting.steps * step, picture=grid + function + pca)
+
+
 def check_work(setting: Setting) -> None:
     """Refuse (ValueError, shown by the page) a setting beyond the server's caps, saying what to lower."""
     spec, racers = setting.spec, len(setting.racers)
@@ -64,20 +95,31 @@ def check_work(setting: Setting) -> None:
             f"record, more than this server's {limits.NETWORK_MAX_RECORDED:,}: fewer steps, optimizers, or a "
             "narrower or shallower network."
         )
-    train = 4 * racers * setting.steps * setting.n * weights
-    if train > limits.NETWORK_MAX_TRAIN_WORK:
+    cost, budget = estimated_cost(setting), limits.NETWORK_TRAIN_SECONDS
+    if cost.training > limits.NETWORK_MAX_TRAIN_OVER_BUDGET * budget:
+        on = f"{setting.n:,} samples"
+        if setting.batch_size is not None and setting.batch_size < setting.n:
+            on = f"minibatches of {setting.batch_size:,} of {on}"
+        # the estimate is steps × a step's cost: the most steps that fit, at once
+        fitting = int(limits.NETWORK_MAX_TRAIN_OVER_BUDGET * budget * setting.steps / cost.training)
         raise ValueError(
-            f"Training {racers} optimizer(s) for {setting.steps:,} steps on {setting.n:,} samples with {weights:,} "
-            f"weights is about {train:.2g} multiply-adds, more than this server's "
-            f"{limits.NETWORK_MAX_TRAIN_WORK:.2g} per page: fewer steps or samples, or a smaller network."
+            f"Training {racers} optimizer(s) for {setting.steps:,} steps on {on} with {weights:,} weights would take "
+            f"about {cost.training:.0f} s of this server's CPU, more than it gives a page: it stops a race after "
+            f"{budget:g} s, which would show about {budget / cost.training:.0%} of the steps. "
+            f"{f'At most {fitting:,} steps fit, or fewer samples' if fitting else 'Fewer samples'} or a smaller network."
         )
-    points = setting.grid**2 + racers * (setting.steps + 1)
-    grid = points * setting.n * weights
-    if grid > limits.NETWORK_MAX_GRID_WORK:
+    if cost.picture > limits.NETWORK_MAX_PICTURE_SECONDS:
+        coarser = [
+            grid
+            for grid in range(setting.grid - 1, limits.NETWORK_MIN_GRID - 1, -1)
+            if estimated_cost(dataclasses.replace(setting, grid=grid)).picture <= limits.NETWORK_MAX_PICTURE_SECONDS
+        ]
+        lower = f"a grid of {coarser[0]} points per axis fits; or fewer" if coarser else "fewer"
         raise ValueError(
-            f"The landscape ({setting.grid}² grid points and every iterate, on {setting.n:,} samples with {weights:,} "
-            f"weights) is about {grid:.2g} multiply-adds, more than this server's {limits.NETWORK_MAX_GRID_WORK:.2g}: "
-            "a coarser grid, fewer samples or steps, or a smaller network."
+            f"The landscape ({setting.grid}² grid points and every iterate, each on {setting.n:,} samples with "
+            f"{weights:,} weights) and the network's function at every frame would take about {cost.picture:.1f} s "
+            f"of this server's CPU, more than its {limits.NETWORK_MAX_PICTURE_SECONDS:g} s per picture: "
+            f"{lower} samples or steps, or a smaller network."
         )
 
 
