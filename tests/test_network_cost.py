@@ -172,3 +172,10 @@ def test_the_regression_picture_counts_its_curve_not_a_lattice():
 def _pca(weights: int) -> float:
     small, large = sorted((min(len(RACERS) * (DEFAULT.steps + 1), PCA_MAX_ROWS), weights))
     return small**2 * (large + small) / limits.NETWORK_PCA_MACS_PER_SECOND
+
+
+def test_too_many_recorded_weights_say_how_many_steps_fit():
+    message = refusal(n=1_000, width=64, steps=300)  # 3 paths of 301 iterates × 4,417 weights: 3,988,551 numbers
+    fitting = limits.NETWORK_MAX_RECORDED // (3 * 4_417) - 1
+    assert f"more than this server's {limits.NETWORK_MAX_RECORDED:,}: at most {fitting:,} steps fit;" in message
+    assert refusal(n=1_000, width=64, steps=fitting) == "" and refusal(n=1_000, width=64, steps=fitting + 1)

@@ -90,9 +90,11 @@ def check_work(setting: Setting) -> None:
     weights = spec.parameters
     recorded = racers * (setting.steps + 1) * weights
     if recorded > limits.NETWORK_MAX_RECORDED:
+        fitting = limits.NETWORK_MAX_RECORDED // (racers * weights) - 1
+        steps = f"at most {fitting:,} steps fit" if fitting >= 1 else "fewer steps"
         raise ValueError(
             f"{racers} paths of {setting.steps + 1:,} iterates × {weights:,} weights are {recorded:,} numbers to "
-            f"record, more than this server's {limits.NETWORK_MAX_RECORDED:,}: fewer steps, optimizers, or a "
+            f"record, more than this server's {limits.NETWORK_MAX_RECORDED:,}: {steps}; or fewer optimizers, or a "
             "narrower or shallower network."
         )
     cost, budget = estimated_cost(setting), limits.NETWORK_TRAIN_SECONDS
