@@ -185,7 +185,12 @@ def cost_model_report() -> None:
 
     logging.disable(logging.WARNING)  # Streamlit's caches warn, at every call, that no app is running
     from gdviz.network.training import as_racer
-    from ui.network import compute
+
+    try:
+        from ui.network import compute
+    except ImportError as error:  # a GPU machine with torch and NumPy alone (benchmarks/cuda_check.sh)
+        print(f"cost model: not compared ({error}: the page's modules need the app's requirements)")
+        return
 
     racers = tuple(as_racer(r) for r in RACERS + [("RMSprop", {"lr": 1e-3})])
     print("cost model (estimate / measured, CPU seconds of this thread):")

@@ -22,9 +22,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ui import limits
-from ui.work import Budget
+
+if TYPE_CHECKING:  # ui.work imports Streamlit, which the BLAS helpers below need not: benchmarks/network.py uses
+    from ui.work import Budget  # them on a GPU machine that has torch and NumPy but no Streamlit
 
 
 class PageBudget:
@@ -47,6 +50,8 @@ class PageBudget:
         return self.seconds - (time.thread_time() - self.started) - elsewhere
 
     def budget(self, most: float) -> Budget:
+        from ui.work import Budget
+
         return self.track(Budget(max(min(most, self.left()), 0.0)))
 
     def track(self, budget: Budget) -> Budget:
