@@ -111,12 +111,15 @@ def check_work(setting: Setting) -> None:
             f"{f'At most {fitting:,} steps fit, or fewer samples' if fitting else 'Fewer samples'} or a smaller network."
         )
     if cost.picture > limits.NETWORK_MAX_PICTURE_SECONDS:
-        coarser = [
-            grid
-            for grid in range(setting.grid - 1, limits.NETWORK_MIN_GRID - 1, -1)
-            if estimated_cost(dataclasses.replace(setting, grid=grid)).picture <= limits.NETWORK_MAX_PICTURE_SECONDS
-        ]
-        lower = f"a grid of {coarser[0]} points per axis fits; or fewer" if coarser else "fewer"
+        finest = next(
+            (
+                grid
+                for grid in range(setting.grid - 1, limits.NETWORK_MIN_GRID - 1, -1)
+                if estimated_cost(dataclasses.replace(setting, grid=grid)).picture <= limits.NETWORK_MAX_PICTURE_SECONDS
+            ),
+            None,
+        )
+        lower = "fewer" if finest is None else f"a grid of {finest} points per axis fits; or fewer"
         raise ValueError(
             f"The landscape ({setting.grid}² grid points and every iterate, each on {setting.n:,} samples with "
             f"{weights:,} weights) and the network's function at every frame would take about {cost.picture:.1f} s "
