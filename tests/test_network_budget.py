@@ -6,8 +6,8 @@ every cap at its maximum (the work caps refuse it before anything runs), and the
 accept (the widest, deepest net on the largest grid; the most steps on the largest grid), with four racers.
 CPU time (time.process_time, every thread of this process, the computations kept in it rather than moved to a
 worker process) around the page's run is what the assertions bound, with margins for a shared machine. Measured
-on the busy 2-core machine: refused 0.2 s; widest and deepest (574 samples, 57 steps: the picture's estimate is
-the cap) 2.0 s; most steps 4.2 s (stopped by the 3.5 s training budget at about 760 of 1,000 steps).
+on the busy 2-core machine: refused 0.2 s; widest and deepest (814 samples, 57 steps: the picture's estimate is
+the cap) 2.4 s; most steps 4.2 s (stopped by the 3.5 s training budget at about 760 of 1,000 steps).
 """
 
 from __future__ import annotations
@@ -78,8 +78,9 @@ def shown(at: AppTest) -> str:
 def test_every_cap_at_its_maximum_is_refused_at_once_saying_what_to_lower():
     spent, at = cpu_of_visit(heaviest("every cap at its maximum (refused)", 902))
     ok(at)
-    fitting = limits.NETWORK_MAX_RECORDED // (limits.NETWORK_MAX_RACERS * 12_737) - 1  # the widest, deepest net
-    assert "more than this server's" in shown(at) and f"at most {fitting} steps fit" in shown(at)
+    # what to lower: the most steps that fit the rest of this link (tests/test_network_cost.py checks the count)
+    assert "more than this server's" in shown(at) and ("steps fit;" in shown(at) or "fewer steps;" in shown(at))
+    assert "or fewer optimizers or samples, or a narrower or shallower network" in shown(at)
     assert not at.get("plotly_chart")
     assert spent < 2.0, f"{spent:.1f} s of CPU to refuse"
 

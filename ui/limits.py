@@ -236,18 +236,23 @@ NETWORK_TRAIN_SECONDS = 3.5
 # a 1.5 s one (1,000 samples, 64 wide) at 11 s, a 0.4 s minibatch race as if every step took every sample, and
 # a tiny network's 0.5 s race at a fortieth of that:
 # - a training step of one racer costs a fixed time per layer (torch's dispatch of the forward, the backward,
-#   the optimizer's step and the recorded loss: 0.17-0.26 ms a step with one hidden layer, 0.34-0.50 ms with
-#   four, SGD to Adam), plus its multiply-adds (forward and backward on the batch, about 3 passes, and the
-#   recorded loss on every sample, 1) at 4-13 G/s, small layers the slowest;
-NETWORK_LAYER_STEP_SECONDS = 1.0e-4
-NETWORK_TRAIN_MACS_PER_SECOND = 8e9
+#   the optimizer's step and the recorded loss), its multiply-adds (forward and backward on the batch, about 3
+#   passes, and the recorded loss on every sample, 1) and its activations (each hidden unit on each sample of
+#   the batch, forward and backward, and of the recorded loss). Fitted to 40 races of three racers here (20 to
+#   1,000 samples, 4-64 wide, 1-4 hidden layers, full batch and minibatches, SGD to Yogi, tanh; two fits a
+#   run apart: 1.06-1.08e-4 s a layer, 46-73 G multiply-adds/s, 3.1-4.1 ns an activation), these constants put
+#   each race at 0.73-1.11 of its measured seconds;
+NETWORK_LAYER_STEP_SECONDS = 1.05e-4
+NETWORK_TRAIN_MACS_PER_SECOND = 4.5e10
+NETWORK_ACTIVATION_SECONDS = 3e-9
 # - the picture: the loss over the grid and under every projected iterate (the batched pass of
-#   gdviz.network.grid, 21-26 G multiply-adds/s with 1,185 weights, 33-45 G/s with 4,000 to 13,000), the
-#   network's function at every frame (25 G/s) and the PCA (the smaller Gram matrix of at most PCA_MAX_ROWS
-#   iterates, then its eigh: float64, ~10 G/s).
-NETWORK_GRID_MACS_PER_SECOND = 2.5e10
-NETWORK_FUNCTION_MACS_PER_SECOND = 2.5e10
-NETWORK_PCA_MACS_PER_SECOND = 1e10
+#   gdviz.network.grid), the network's function at every frame, and the PCA (the smaller Gram matrix of at most
+#   PCA_MAX_ROWS iterates, then its eigh, float64). Fitted to 33 pictures here (50-1,000 samples, 8-64 wide,
+#   1-4 hidden layers, 21² to 61² grids, 40-150 steps of three racers): these rates put the pictures of
+#   0.1 s and more at 0.7-1.22 of their measured seconds (smaller ones lower: a few fixed passes).
+NETWORK_GRID_MACS_PER_SECOND = 3.3e10
+NETWORK_FUNCTION_MACS_PER_SECOND = 4e10
+NETWORK_PCA_MACS_PER_SECOND = 8e9
 # A race the model puts at more than this many times NETWORK_TRAIN_SECONDS is refused at once, with what to
 # lower: stopped by the budget, it would show less than half of its steps. Below, it runs (and is stopped by
 # the budget if the model was wrong, or the machine slower).

@@ -72,7 +72,12 @@ def estimated_cost(setting: Setting) -> Cost:
     batch = n if setting.batch_size is None else min(setting.batch_size, n)
     # a racer's step: forward and backward on its batch (about three passes), then the loss on every sample
     multiply_adds = weights * (3 * batch + n)
-    step = layers * limits.NETWORK_LAYER_STEP_SECONDS + multiply_adds / limits.NETWORK_TRAIN_MACS_PER_SECOND
+    activations = setting.width * setting.depth * (batch + n)
+    step = (
+        layers * limits.NETWORK_LAYER_STEP_SECONDS
+        + multiply_adds / limits.NETWORK_TRAIN_MACS_PER_SECOND
+        + activations * limits.NETWORK_ACTIVATION_SECONDS
+    )
     iterates = racers * (setting.steps + 1)
     grid = (setting.grid**2 + iterates) * n * weights / limits.NETWORK_GRID_MACS_PER_SECOND
     inputs = FUNCTION_GRID**2 if network.DATASETS[setting.data][0] == "classify" else CURVE_POINTS
@@ -84,48 +89,61 @@ def estimated_cost(setting: Setting) -> Cost:
     return Cost(training=racers * setting.steps * step, picture=grid + function + pca)
 
 
-def check_work(setting: Setting) -> None:
-    """Refuse (ValueError, shown by the page) a setting beyond the server's caps, saying what to lower."""
-    spec, racers = setting.spec, len(setting.racers)
-    weights = spec.parameters
+def _refusal(setting: Setting) -> str | None:
+    """Why the server refuses ``setting`` (the first cap it passes), or None."""
+    racers, weights = len(setting.racers), setting.spec.parameters
     recorded = racers * (setting.steps + 1) * weights
     if recorded > limits.NETWORK_MAX_RECORDED:
-        fitting = limits.NETWORK_MAX_RECORDED // (racers * weights) - 1
-        steps = f"at most {fitting:,} steps fit" if fitting >= 1 else "fewer steps"
-        raise ValueError(
+        return (
             f"{racers} paths of {setting.steps + 1:,} iterates × {weights:,} weights are {recorded:,} numbers to "
-            f"record, more than this server's {limits.NETWORK_MAX_RECORDED:,}: {steps}; or fewer optimizers, or a "
-            "narrower or shallower network."
+            f"record, more than this server's {limits.NETWORK_MAX_RECORDED:,}"
         )
     cost, budget = estimated_cost(setting), limits.NETWORK_TRAIN_SECONDS
     if cost.training > limits.NETWORK_MAX_TRAIN_OVER_BUDGET * budget:
         on = f"{setting.n:,} samples"
         if setting.batch_size is not None and setting.batch_size < setting.n:
             on = f"minibatches of {setting.batch_size:,} of {on}"
-        # the estimate is steps × a step's cost: the most steps that fit, at once
-        fitting = int(limits.NETWORK_MAX_TRAIN_OVER_BUDGET * budget * setting.steps / cost.training)
-        raise ValueError(
+        return (
             f"Training {racers} optimizer(s) for {setting.steps:,} steps on {on} with {weights:,} weights would take "
             f"about {cost.training:.0f} s of this server's CPU, more than it gives a page: it stops a race after "
-            f"{budget:g} s, which would show about {budget / cost.training:.0%} of the steps. "
-            f"{f'At most {fitting:,} steps fit, or fewer samples' if fitting else 'Fewer samples'} or a smaller network."
+            f"{budget:g} s, which would show about {budget / cost.training:.0%} of the steps"
         )
     if cost.picture > limits.NETWORK_MAX_PICTURE_SECONDS:
-        finest = next(
-            (
-                grid
-                for grid in range(setting.grid - 1, limits.NETWORK_MIN_GRID - 1, -1)
-                if estimated_cost(dataclasses.replace(setting, grid=grid)).picture <= limits.NETWORK_MAX_PICTURE_SECONDS
-            ),
-            None,
-        )
-        lower = "fewer" if finest is None else f"a grid of {finest} points per axis fits; or fewer"
-        raise ValueError(
+        return (
             f"The landscape ({setting.grid}² grid points and every iterate, each on {setting.n:,} samples with "
             f"{weights:,} weights) and the network's function at every frame would take about {cost.picture:.1f} s "
-            f"of this server's CPU, more than its {limits.NETWORK_MAX_PICTURE_SECONDS:g} s per picture: "
-            f"{lower} samples or steps, or a smaller network."
+            f"of this server's CPU, more than its {limits.NETWORK_MAX_PICTURE_SECONDS:g} s per picture"
         )
+    return None
+
+
+def _most(setting: Setting, field: str, low: int) -> int | None:
+    """The largest value of ``field`` (an integer count the cost grows with) from ``low`` up to the setting's own,
+    less one, that the server accepts, the rest of the setting unchanged; None where none is."""
+    if _refusal(dataclasses.replace(setting, **{field: low})) is not None:
+        return None
+    lo, hi = low, getattr(setting, field) - 1
+    while lo < hi:  # bisection: every cap grows with the count
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if _refusal(dataclasses.replace(setting, **{field: mid})) is None else (lo, mid - 1)
+    return lo
+
+
+def check_work(setting: Setting) -> None:
+    """Refuse (ValueError, shown by the page) a setting beyond the server's caps, saying what to lower: the
+    most steps that fit, and for a picture the finest grid, with the rest of the setting unchanged."""
+    problem = _refusal(setting)
+    if problem is None:
+        return
+    lower = []
+    grid = _most(setting, "grid", limits.NETWORK_MIN_GRID) if problem.startswith("The landscape") else None
+    if grid is not None:
+        lower.append(f"a grid of {grid} points per axis fits")
+    steps = _most(setting, "steps", 1)
+    lower.append("fewer steps" if steps is None else f"at most {steps:,} steps fit")
+    raise ValueError(
+        f"{problem}: {'; or '.join(lower)}; or fewer optimizers or samples, or a narrower or shallower network."
+    )
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
