@@ -9,7 +9,7 @@ momentum and Adam, 200 full-batch steps; a 41 × 41 PCA grid), on one torch thre
 With a GPU (--device cuda, or auto where there is one) the same is measured there and the CPU's numbers are
 printed beside it with the speed-up.
 
-Run: python benchmarks/network.py [--device auto|cpu|cuda] [--grid 41] [--no-model] [--check]
+Run: python benchmarks/network.py [--device auto|cpu|cuda] [--grid 41] [--no-model] [--fit] [--check]
 (--check: exit status 1 when a target is missed). On a machine shared with other work the seconds are the
 busy machine's; the batched/loop ratio is measured in one run and holds better.
 """
@@ -111,6 +111,9 @@ def main() -> int:
     parser.add_argument(
         "--no-model", dest="model", action="store_false", help="leave out the page's cost model against the measured"
     )
+    parser.add_argument(
+        "--fit", action="store_true", help="only fit the cost model's rates (ui/limits.py) to this machine (~40 s)"
+    )
     add_check_option(parser)
     args = parser.parse_args()
     import torch
@@ -121,6 +124,9 @@ def main() -> int:
     # NumPy's BLAS on one thread, as the page computes the landscape (ui/network/compute.py): with two on this
     # busy machine one run's landscape (its PCA is an eigh) took 4.6 s instead of about 0.1 s
     with numpy_on_one_thread():
+        if args.fit:
+            fit_cost_model()
+            return 0
         return _run(args)
 
 
@@ -181,13 +187,10 @@ def cost_model_report() -> None:
     """The Networks page's cost model (ui/limits.py, ui/network/compute.estimated_cost) beside the thread's CPU
     seconds the page's own calls take here (compute.train_race, compute.picture_of), for a few settings: the
     model's constants are this project's 2-core machine's; on another, the ratios tell how far they are off."""
-    import logging
-
-    logging.disable(logging.WARNING)  # Streamlit's caches warn, at every call, that no app is running
     from gdviz.network.training import as_racer
 
     try:
-        from ui.network import compute
+        compute = _page_compute()
     except ImportError as error:  # a GPU machine with torch and NumPy alone (benchmarks/cuda_check.sh)
         print(f"cost model: not compared ({error}: the page's modules need the app's requirements)")
         return
@@ -212,6 +215,96 @@ def cost_model_report() -> None:
             f"{f', batches of {batch}' if batch else ''}, {grid}² grid: training {cost.training:.2f} / {train:.2f} s"
             f" ({cost.training / train:.2f}), picture {cost.picture:.2f} / {picture:.2f} s ({cost.picture / picture:.2f})"
         )
+
+
+def _page_compute():
+    """ui.network.compute, with Streamlit's warnings (its caches, at every call, say no app is running) off."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    from ui.network import compute
+
+    return compute
+
+
+# the pictures the rates are fitted to: the smaller ones cost mostly a few fixed passes the model leaves out, and
+# the caps are about the large ones
+MIN_FITTED_PICTURE_SECONDS = 0.1
+
+
+def fit_cost_model() -> None:
+    """Fit the cost model's rates (ui/limits.py) to races and pictures measured here: the seconds of each of a
+    setting's counted work (ui.network.compute.Work) by least squares on the relative error, the training from
+    40 races of three racers and the picture from 33 pictures; with the ratios the constants in use give."""
+    from gdviz.network.training import as_racer
+
+    compute = _page_compute()
+    from ui import limits
+
+    trios = [("SGD", "SGD", "Adam"), ("RMSprop", "Yogi", "Lion"), ("Adagrad", "NAdam", "AdamW")]
+    races = [(n, w, d, None, 150) for n in (50, 200, 1000) for w in (4, 16, 32, 64) for d in (1, 2, 4)]
+    races += [(1000, 32, 2, 32, 150), (1000, 64, 2, 1, 150), (500, 64, 3, 64, 150), (200, 32, 2, 16, 150)]
+    pictures = [
+        (n, w, d, grid, steps)
+        for n in (50, 300, 1000)
+        for w, d in ((8, 1), (32, 2), (64, 2), (64, 4))
+        for grid, steps in ((21, 40), (41, 150), (61, 60))
+    ]
+
+    def setting(k, n, width, depth, batch, steps, grid=11):
+        racers = tuple(as_racer((name, {"lr": 1e-3})) for name in trios[k % len(trios)])
+        return compute.Setting(
+            data="spirals", n=n, noise=0.1, seed=0, width=width, depth=depth, activation="tanh", racers=racers,
+            schedule=None, steps=steps, batch_size=batch, plane="pca", centre="start", grid=grid, device="cpu",
+        )  # fmt: skip
+
+    def fit(rows, seconds, in_use, names):
+        A, y = np.array(rows, dtype=float), np.array(seconds)
+        coefficients, *_ = np.linalg.lstsq(A / y[:, None], np.ones_like(y), rcond=None)
+        print("  fitted: " + ", ".join(name(c) for name, c in zip(names, coefficients)))
+        print(f"  fitted / measured {np.min(A @ coefficients / y):.2f}-{np.max(A @ coefficients / y):.2f}")
+        print(f"  in use / measured {np.min(A @ in_use / y):.2f}-{np.max(A @ in_use / y):.2f}")
+
+    compute.train_race(setting(0, 20, 2, 1, None, 3))  # torch's first kernels
+    rows, seconds = [], []
+    for k, (n, width, depth, batch, steps) in enumerate(races):
+        race = setting(k, n, width, depth, batch, steps)
+        started = time.thread_time()
+        compute.train_race(race)
+        seconds.append(time.thread_time() - started)
+        rows.append(compute.work_of(race).training)
+    print(f"training, {len(races)} races of three racers:")
+    in_use = [
+        limits.NETWORK_LAYER_STEP_SECONDS,
+        1 / limits.NETWORK_TRAIN_MACS_PER_SECOND,
+        limits.NETWORK_ACTIVATION_SECONDS,
+    ]
+    names = [
+        lambda c: f"{c * 1e3:.3f} ms a layer-step",
+        lambda c: f"{1 / c:.3g} multiply-adds/s",
+        lambda c: f"{c * 1e9:.2f} ns an activation",
+    ]
+    fit(rows, seconds, in_use, names)
+    rows, seconds = [], []
+    for k, (n, width, depth, grid, steps) in enumerate(pictures):
+        shown = setting(k, n, width, depth, None, steps, grid)
+        if len(shown.racers) * (steps + 1) * shown.spec.parameters > limits.NETWORK_MAX_RECORDED:
+            continue
+        paths = compute.train_race(shown)
+        started = time.thread_time()
+        compute.picture_of(shown, paths.done, paths)
+        took = time.thread_time() - started
+        if took >= MIN_FITTED_PICTURE_SECONDS:
+            seconds.append(took)
+            rows.append(compute.work_of(shown).picture)
+    print(f"picture, the {len(rows)} of {len(pictures)} pictures that took {MIN_FITTED_PICTURE_SECONDS} s or more:")
+    in_use = [
+        1 / limits.NETWORK_GRID_MACS_PER_SECOND,
+        1 / limits.NETWORK_FUNCTION_MACS_PER_SECOND,
+        1 / limits.NETWORK_PCA_MACS_PER_SECOND,
+    ]
+    rate = lambda what: lambda c: f"{what} {1 / c:.3g} multiply-adds/s"  # noqa: E731
+    fit(rows, seconds, in_use, [rate("grid"), rate("function"), rate("PCA")])
 
 
 if __name__ == "__main__":

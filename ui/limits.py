@@ -231,7 +231,8 @@ NETWORK_MAX_RECORDED = 3_000_000
 # (3.5: with the picture and the page, the heaviest link then costs under 5 s, benchmarks/heaviest_links.py)
 NETWORK_TRAIN_SECONDS = 3.5
 # The page's cost model (ui/network/compute.py: estimated_cost), seconds of one core of this project's 2-core
-# machine, one torch thread; benchmarks/network.py prints it beside what it measures. Multiply-adds alone at
+# machine, one torch thread; benchmarks/network.py prints it beside what it measures, and with --fit fits these
+# rates anew (to the work ui.network.compute.work_of counts). Multiply-adds alone at
 # 1.5 G/s, the model before, put a 0.5 s race (a 48-wide net on spirals, 300 steps) at 1.2 s and refused it,
 # a 1.5 s one (1,000 samples, 64 wide) at 11 s, a 0.4 s minibatch race as if every step took every sample, and
 # a tiny network's 0.5 s race at a fortieth of that:
@@ -240,16 +241,16 @@ NETWORK_TRAIN_SECONDS = 3.5
 #   passes, and the recorded loss on every sample, 1) and its activations (each hidden unit on each sample of
 #   the batch, forward and backward, and of the recorded loss). Fitted to 40 races of three racers here (20 to
 #   1,000 samples, 4-64 wide, 1-4 hidden layers, full batch and minibatches, SGD to Yogi, tanh; two fits a
-#   run apart: 1.06-1.08e-4 s a layer, 46-73 G multiply-adds/s, 3.1-4.1 ns an activation), these constants put
-#   each race at 0.73-1.11 of its measured seconds;
+#   run apart: 1.04-1.08e-4 s a layer, 46-73 G multiply-adds/s, 3.1-4.1 ns an activation), these constants put
+#   each race at 0.73-1.11 of its measured seconds over three runs;
 NETWORK_LAYER_STEP_SECONDS = 1.05e-4
 NETWORK_TRAIN_MACS_PER_SECOND = 4.5e10
 NETWORK_ACTIVATION_SECONDS = 3e-9
 # - the picture: the loss over the grid and under every projected iterate (the batched pass of
 #   gdviz.network.grid), the network's function at every frame, and the PCA (the smaller Gram matrix of at most
-#   PCA_MAX_ROWS iterates, then its eigh, float64). Fitted to 33 pictures here (50-1,000 samples, 8-64 wide,
-#   1-4 hidden layers, 21² to 61² grids, 40-150 steps of three racers): these rates put the pictures of
-#   0.1 s and more at 0.7-1.22 of their measured seconds (smaller ones lower: a few fixed passes).
+#   PCA_MAX_ROWS iterates, then its eigh, float64). Fitted to those of 0.1 s or more among 33 pictures here
+#   (50-1,000 samples, 8-64 wide, 1-4 hidden layers, 21² to 61² grids, 40-150 steps of three racers), these
+#   rates put each at 0.6-1.22 of its measured seconds over two runs (smaller ones lower: a few fixed passes).
 NETWORK_GRID_MACS_PER_SECOND = 3.3e10
 NETWORK_FUNCTION_MACS_PER_SECOND = 4e10
 NETWORK_PCA_MACS_PER_SECOND = 8e9

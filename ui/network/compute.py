@@ -65,28 +65,59 @@ class Cost:
     picture: float
 
 
-def estimated_cost(setting: Setting) -> Cost:
-    """The cost model of ui/limits.py for ``setting`` (no work done)."""
-    spec, racers, n = setting.spec, len(setting.racers), setting.n
+@dataclass(frozen=True)
+class Work:
+    """What a setting asks of the server, counted, before the rates of ui/limits.py turn it into seconds
+    (:func:`estimated_cost`; benchmarks/network.py --fit fits those rates to measured races and pictures)."""
+
+    layer_steps: int  # racers × steps × layers: torch's fixed cost per layer and step
+    train_multiply_adds: int  # forward and backward on each batch (about 3 passes), the recorded loss on all (1)
+    activations: int  # hidden units × samples, of each batch and of each recorded loss
+    grid_multiply_adds: int  # the loss over the grid and under every projected iterate
+    function_multiply_adds: int  # the network's function at every frame
+    pca_multiply_adds: int  # the smaller Gram matrix of the (thinned) iterates, then its eigh
+
+    @property
+    def training(self) -> tuple[int, int, int]:
+        return self.layer_steps, self.train_multiply_adds, self.activations
+
+    @property
+    def picture(self) -> tuple[int, int, int]:
+        return self.grid_multiply_adds, self.function_multiply_adds, self.pca_multiply_adds
+
+
+def work_of(setting: Setting) -> Work:
+    spec, racers, n, steps = setting.spec, len(setting.racers), setting.n, setting.steps
     weights, layers = spec.parameters, len(spec.sizes) - 1
     batch = n if setting.batch_size is None else min(setting.batch_size, n)
-    # a racer's step: forward and backward on its batch (about three passes), then the loss on every sample
-    multiply_adds = weights * (3 * batch + n)
-    activations = setting.width * setting.depth * (batch + n)
-    step = (
-        layers * limits.NETWORK_LAYER_STEP_SECONDS
-        + multiply_adds / limits.NETWORK_TRAIN_MACS_PER_SECOND
-        + activations * limits.NETWORK_ACTIVATION_SECONDS
-    )
-    iterates = racers * (setting.steps + 1)
-    grid = (setting.grid**2 + iterates) * n * weights / limits.NETWORK_GRID_MACS_PER_SECOND
+    iterates = racers * (steps + 1)
     inputs = FUNCTION_GRID**2 if network.DATASETS[setting.data][0] == "classify" else CURVE_POINTS
-    frames = min(setting.steps, limits.NETWORK_MAX_FRAMES) + 1
-    function = racers * frames * inputs * weights / limits.NETWORK_FUNCTION_MACS_PER_SECOND
-    # the smaller Gram matrix of the (thinned) iterates, then its eigh
+    frames = min(steps, limits.NETWORK_MAX_FRAMES) + 1
     small, large = sorted((min(iterates, PCA_MAX_ROWS), weights))
-    pca = small**2 * (large + small) / limits.NETWORK_PCA_MACS_PER_SECOND
-    return Cost(training=racers * setting.steps * step, picture=grid + function + pca)
+    return Work(
+        layer_steps=racers * steps * layers,
+        train_multiply_adds=racers * steps * weights * (3 * batch + n),
+        activations=racers * steps * setting.width * setting.depth * (batch + n),
+        grid_multiply_adds=(setting.grid**2 + iterates) * n * weights,
+        function_multiply_adds=racers * frames * inputs * weights,
+        pca_multiply_adds=small**2 * (large + small),
+    )
+
+
+def estimated_cost(setting: Setting) -> Cost:
+    """The cost model of ui/limits.py for ``setting`` (no work done)."""
+    work = work_of(setting)
+    training = (
+        work.layer_steps * limits.NETWORK_LAYER_STEP_SECONDS
+        + work.train_multiply_adds / limits.NETWORK_TRAIN_MACS_PER_SECOND
+        + work.activations * limits.NETWORK_ACTIVATION_SECONDS
+    )
+    picture = (
+        work.grid_multiply_adds / limits.NETWORK_GRID_MACS_PER_SECOND
+        + work.function_multiply_adds / limits.NETWORK_FUNCTION_MACS_PER_SECOND
+        + work.pca_multiply_adds / limits.NETWORK_PCA_MACS_PER_SECOND
+    )
+    return Cost(training=training, picture=picture)
 
 
 def _refusal(setting: Setting) -> str | None:
