@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,16 +149,15 @@ def _refusal(setting: Setting) -> str | None:
     return None
 
 
-def _most(setting: Setting, field: str, low: int) -> int | None:
-    """The largest value of ``field`` (an integer count the cost grows with) from ``low`` up to the setting's own,
-    less one, that the server accepts, the rest of the setting unchanged; None where none is."""
-    if _refusal(dataclasses.replace(setting, **{field: low})) is not None:
+def _most(with_count: Callable[[int], Setting], low: int, high: int) -> int | None:
+    """The largest count from ``low`` to ``high`` at which ``with_count(count)`` (the setting with that count,
+    one the cost grows with) is accepted; None where none is."""
+    if _refusal(with_count(low)) is not None:
         return None
-    lo, hi = low, getattr(setting, field) - 1
-    while lo < hi:  # bisection: every cap grows with the count
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if _refusal(dataclasses.replace(setting, **{field: mid})) is None else (lo, mid - 1)
-    return lo
+    while low < high:  # bisection: every cap grows with the count
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _refusal(with_count(middle)) is None else (low, middle - 1)
+    return low
 
 
 def check_work(setting: Setting) -> None:
@@ -167,10 +167,11 @@ def check_work(setting: Setting) -> None:
     if problem is None:
         return
     lower = []
-    grid = _most(setting, "grid", limits.NETWORK_MIN_GRID) if problem.startswith("The landscape") else None
-    if grid is not None:
-        lower.append(f"a grid of {grid} points per axis fits")
-    steps = _most(setting, "steps", 1)
+    if problem.startswith("The landscape"):
+        grid = _most(lambda grid: dataclasses.replace(setting, grid=grid), limits.NETWORK_MIN_GRID, setting.grid - 1)
+        if grid is not None:
+            lower.append(f"a grid of {grid} points per axis fits")
+    steps = _most(lambda steps: dataclasses.replace(setting, steps=steps), 1, setting.steps - 1)
     lower.append("fewer steps" if steps is None else f"at most {steps:,} steps fit")
     raise ValueError(
         f"{problem}: {'; or '.join(lower)}; or fewer optimizers or samples, or a narrower or shallower network."
