@@ -7,7 +7,8 @@ accept (the widest, deepest net on the largest grid; the most steps on the large
 CPU time (time.process_time, every thread of this process, the computations kept in it rather than moved to a
 worker process) around the page's run is what the assertions bound, with margins for a shared machine. Measured
 on the busy 2-core machine: refused 0.2 s; widest and deepest (814 samples, 57 steps: the picture's estimate is
-the cap) 2.4 s; most steps 4.2 s (stopped by the 3.5 s training budget at about 760 of 1,000 steps).
+the cap) 2.1-2.4 s; most steps 3.3 s (its 1,000 steps in about 2.9 s: within the 3.5 s training budget now that
+torch's warm-up comes before it; it stopped at about 760 steps before).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The Networks page's cost model (ui/network/compute.py: estimated_cost, check_work): what it counts, and which
-settings it refuses. Whether its seconds are this machine's is measured by benchmarks/network.py, not here."""
+settings it refuses, and where the race's budget starts. Whether its seconds are this machine's is measured by
+benchmarks/network.py, not here."""
 
 from __future__ import annotations
 
@@ -214,3 +215,20 @@ def advice_holds(changes: dict, message: str) -> None:
     else:
         assert ": fewer steps;" in message or "; or fewer steps;" in message, message
         assert refusal(**(changes | {"steps": 1}))
+
+
+def test_the_race_budget_starts_after_torchs_warm_up(monkeypatch):
+    """torch's first optimizer step imports the rest of torch (~0.9 s of CPU): a fresh server's first race spent
+    that from its own budget, so the heaviest link stopped at 759 of 1,000 steps; the warm-up comes first."""
+    pytest.importorskip("torch")
+    order = []
+    monkeypatch.setattr(compute, "warm_up", lambda: order.append("warm-up"))
+    budget = compute.Budget
+
+    def recorded_budget(*args, **kwargs):
+        order.append("budget")
+        return budget(*args, **kwargs)
+
+    monkeypatch.setattr(compute, "Budget", recorded_budget)
+    paths, notices = compute.race(setting(n=20, width=2, depth=1, steps=2, seed=4321))
+    assert order == ["warm-up", "budget"] and paths.done == 2 and not notices
