@@ -29,8 +29,13 @@ def refusal(**changes) -> str:
     """check_work's message for the setting, "" when it accepts it."""
     try:
         check_work(setting(**changes))
-    except ValueError as error:
-        return str(error)
+    except compute.TooHeavy as error:
+        message = str(error)
+        # what the page's buttons apply is what the message says
+        assert error.steps == (steps_that_fit(message) if "steps fit" in message else None)
+        grid = message.split("a grid of ")[1].split(" points")[0] if "a grid of" in message else None
+        assert error.grid == (None if grid is None else int(grid))
+        return message
     return ""
 
 

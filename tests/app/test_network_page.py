@@ -117,6 +117,31 @@ def test_races_of_about_a_second_are_drawn_not_refused(query):
     assert meta["racers"] == 3 and meta["frame_steps"][-1] == 300
 
 
+@pytest.mark.parametrize(
+    "query, field, label",
+    [
+        ({"data": "spirals", "n": "1000", "width": "64", "steps": "300"}, "steps", "Train {} steps"),  # recorded
+        ({"n": "1000", "width": "64", "depth": "4", "steps": "50", "grid": "61"}, "grid", "Use a {}² grid"),  # picture
+    ],
+)
+def test_a_refusal_offers_what_fits_and_one_click_applies_it(query, field, label):
+    import re
+
+    at = open_page(PAGE, query)
+    ok(at)
+    (refusal,) = [str(e.value).replace("\\", "") for e in at.error]
+    said = r"at most ([\d,]+) steps fit" if field == "steps" else r"a grid of (\d+) points per axis fits"
+    fitting = int(re.search(said, refusal).group(1).replace(",", ""))
+    button = at.button(key=f"nn_fit_{field}")
+    assert button.label == label.format(f"{fitting:,}")
+    button.click().run()
+    ok(at)
+    assert not at.error, texts(at.error)
+    assert query_of(at)[field] == str(fitting) and at.session_state[f"nn_{field}"] == fitting
+    meta = chart_spec(at)["layout"]["meta"]
+    assert meta["frame_steps"][-1] == (fitting if field == "steps" else int(query["steps"]))
+
+
 def test_the_exports_hold_every_step():
     from ui.network import view
 

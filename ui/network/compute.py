@@ -160,21 +160,33 @@ def _most(with_count: Callable[[int], Setting], low: int, high: int) -> int | No
     return low
 
 
+class TooHeavy(ValueError):
+    """A setting beyond the server's caps: the message says why and what to lower; ``steps`` and ``grid`` are
+    the most steps and the finest grid that fit with the rest unchanged (None where none does, or, for the
+    grid, where it is not the grid that is too heavy), which the page offers to apply."""
+
+    def __init__(self, message: str, steps: int | None, grid: int | None):
+        super().__init__(message)
+        self.steps, self.grid = steps, grid
+
+
 def check_work(setting: Setting) -> None:
     """Refuse (ValueError, shown by the page) a setting beyond the server's caps, saying what to lower: the
     most steps that fit, and for a picture the finest grid, with the rest of the setting unchanged."""
     problem = _refusal(setting)
     if problem is None:
         return
-    lower = []
+    lower, grid = [], None
     if problem.startswith("The landscape"):
         grid = _most(lambda grid: dataclasses.replace(setting, grid=grid), limits.NETWORK_MIN_GRID, setting.grid - 1)
         if grid is not None:
             lower.append(f"a grid of {grid} points per axis fits")
     steps = _most(lambda steps: dataclasses.replace(setting, steps=steps), 1, setting.steps - 1)
     lower.append("fewer steps" if steps is None else f"at most {steps:,} steps fit")
-    raise ValueError(
-        f"{problem}: {'; or '.join(lower)}; or fewer optimizers or samples, or a narrower or shallower network."
+    raise TooHeavy(
+        f"{problem}: {'; or '.join(lower)}; or fewer optimizers or samples, or a narrower or shallower network.",
+        steps,
+        grid,
     )
 
 

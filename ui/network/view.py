@@ -20,7 +20,7 @@ from gdviz import regression as reg
 from ui.figures.network import network_spec
 from ui.figures.plain import PlainFigure
 from ui.network import compute
-from ui.network.fields import FIELDS, PAGE, RACERS
+from ui.network.fields import BY_KEY, FIELDS, PAGE, RACERS
 from ui.playground.scenario import auto_labels
 from ui.screen import PHONE_CSS, chart_config, on_phone
 from ui.state import fields as ps
@@ -99,6 +99,25 @@ class Run:
     labels: list[str]
 
 
+def offer_what_fits(error: compute.TooHeavy) -> None:
+    """Buttons that apply what the refusal says fits: the most steps, the finest grid (one click, not a search
+    through the sidebar for the right field)."""
+    offers = []
+    if error.grid is not None:
+        offers.append((f"Use a {error.grid}² grid", {"grid": error.grid}))
+    if error.steps is not None:
+        offers.append((f"Train {error.steps:,} steps", {"steps": error.steps}))
+    for column, (label, changes) in zip(st.columns(max(len(offers), 1)), offers):
+        key_name = next(iter(changes))
+        column.button(label, key=f"{PAGE}_fit_{key_name}", on_click=apply_changes, args=(changes,))
+
+
+def apply_changes(changes: dict[str, Any]) -> None:
+    """Set the widgets of the fields in ``changes`` (the rest as they are): the page reruns with them."""
+    fields = [BY_KEY[name] for name in changes]
+    ps.write_widgets(PAGE, fields, changes, st.session_state)
+
+
 def run(values: dict[str, Any]) -> Run:
     """Train and project, or say why not and stop the page."""
     setting, notes = setting_of(values)
@@ -111,6 +130,8 @@ def run(values: dict[str, Any]) -> Run:
         picture = compute.picture(setting, paths)
     except ERRORS as error:
         st.error(escape_markdown(str(error)))
+        if isinstance(error, compute.TooHeavy):
+            offer_what_fits(error)
         st.stop()
     show_notices(stopped)
     labels = racer_labels(setting.racers)
