@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from ui.live_chart import LIVE_CHART, figure_of
@@ -52,3 +54,10 @@ def chart_specs(at: AppTest) -> list[str]:
             if spec is not None:  # None: a chart put away (hidden)
                 specs.append(spec)
     return specs
+
+
+def plotly_array(values) -> np.ndarray:
+    """A plotly array from a chart's JSON: a list, or a typed array {dtype, bdata}."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values, dtype=float)

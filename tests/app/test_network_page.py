@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from tests.app.apptest import ok, open_page, query_of
+from tests.app.apptest import ok, open_page, plotly_array, query_of
 from tests.torch_reference import SKIP_REASON
 
 torch = pytest.importorskip("torch", reason=f"the page trains with torch: {SKIP_REASON}")
@@ -160,6 +161,15 @@ def test_the_exports_hold_every_step():
     data = json.loads(view.paths_json(run, {"n": "60"}))
     assert len(data["racers"]) == 3 and len(data["racers"][0]["loss"]) == 41
     assert len(data["grid"]["loss"]) == 11
+    # hovering the map reads the same grid's loss at each of its points (the colours alone cannot say it)
+    (hover,) = [t for t in chart_spec(at)["data"] if t.get("name") == "loss on the plane"]
+    grid = np.array(data["grid"]["loss"], dtype=float)
+    a, b = np.meshgrid(data["grid"]["alpha"], data["grid"]["beta"])
+    assert np.allclose(plotly_array(hover["x"]), a.ravel(), rtol=1e-6) and np.allclose(
+        plotly_array(hover["y"]), b.ravel(), rtol=1e-6
+    )
+    assert np.allclose(np.array(hover["customdata"], dtype=float), grid.ravel(), rtol=1e-4)
+    assert hover["marker"]["opacity"] == 0 and "loss on the plane %{customdata" in hover["hovertemplate"]
     # Copy as PyTorch: the page's script for this race, with the page's labels (run by tests/test_network_script.py)
     script = view.pytorch_script(run)
     compile(script, "gdviz_network_moons.py", "exec")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -12,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import gdviz
 from gdviz.schedules.cyclic import momentums
-from tests.app.apptest import ok, open_page, query_of
+from tests.app.apptest import ok, open_page, plotly_array, query_of
 from ui import limits
 from ui.playground.scenario import from_query
 
@@ -149,16 +148,9 @@ def test_a_momentum_cycling_schedule_draws_its_momentum():
     momentum = next(f for f in figures if "momentum" in json.dumps(f["layout"].get("yaxis", {})))
     (trace,) = momentum["data"]  # CyclicLR's cycle is off: only OneCycleLR's μ
     expected = momentums(gdviz.schedule("OneCycleLR", total_steps=200), 0.1, 200)
-    np.testing.assert_allclose(_values(trace["y"]), expected, rtol=1e-12)
+    np.testing.assert_allclose(plotly_array(trace["y"]), expected, rtol=1e-12)
     assert at.caption and any("cycle_momentum" in c.value for c in at.caption)
 
     at = _open({"sc1": "OneCycleLR", "sc1.cycle_momentum": "false", "n": "1"})
     ok(at)
     assert len(at.get("plotly_chart")) == 3
-
-
-def _values(y):
-    """A plotly array from a chart's JSON: a list, or a typed array {dtype, bdata}."""
-    if isinstance(y, dict):
-        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"]))
-    return np.asarray(y, dtype=float)

@@ -40,6 +40,10 @@ def test_three_optimizers_descend_one_network_landscape_together(page, app_url):
     assert played["images"] == 1  # the landscape stays under the animation
     assert len(played["heads"]) == 3 and all(x is not None for x in played["heads"])
     expect(page.get_by_text("of the paths' variance", exact=False)).to_be_visible()
+    # the pointer on the map, away from the paths (its upper right corner), reads the loss on the plane there
+    box = chart.locator(".draglayer .xy .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + 0.92 * box["width"], box["y"] + 0.08 * box["height"])
+    expect(chart.locator(".hoverlayer")).to_contain_text("loss on the plane", timeout=5_000)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 

@@ -73,6 +73,23 @@ def landscape_image(losses: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
 
 
+def loss_hover_trace(view) -> dict:
+    """Invisible markers at the grid's points: hovering (or tapping) the map reads the loss on the plane there,
+    which the picture's colours cannot tell (they are spread evenly over its area, not linear in the loss)."""
+    a, b = np.meshgrid(view.alphas, view.betas)
+    names = ("PC1", "PC2") if view.plane.kind == "pca" else ("direction 1", "direction 2")
+    losses = [float(f"{v:.5g}") if np.isfinite(v) else None for v in view.losses.ravel()]
+    # float32 coordinates: half the bytes of the page's heaviest static trace (a 61² grid), exact to the hover's 3
+    # digits
+    return dict(
+        type="scatter", mode="markers", x=a.ravel().astype(np.float32), y=b.ravel().astype(np.float32),
+        customdata=losses,
+        marker=dict(size=8, opacity=0), showlegend=False, name="loss on the plane",
+        hovertemplate=f"{names[0]} %{{x:.3g}}, {names[1]} %{{y:.3g}}<br>loss on the plane %{{customdata:.4g}}"
+        "<extra></extra>",
+    )  # fmt: skip
+
+
 def _text(label: str) -> str:
     return html.escape(label, quote=False).replace("%{", "%\u200b{")
 
@@ -109,7 +126,7 @@ def network_spec(picture, paths, data, labels: list[str], phone: bool = False) -
     lo = np.array([view.alphas[0], view.betas[0]])
     hi = np.array([view.alphas[-1], view.betas[-1]])
     gx, gy = iso_line_arrays(view.alphas, view.betas, view.losses, iso_levels(view.losses))
-    static: list[dict] = [contour_trace(gx, gy)]
+    static: list[dict] = [contour_trace(gx, gy), loss_hover_trace(view)]
     for r in racers:
         coords = view.coords[r]
         if not len(coords):
