@@ -26,8 +26,9 @@ def keep_tables_on_screen() -> None:
 
 def chart_config(phone: bool, **config) -> dict:
     """plotly.js's ``config`` for a chart (``config`` added): no logo, and on a phone no mode bar (it lay over
-    the legend, and a finger cannot hover to find it)."""
-    return {"displaylogo": False, **config} | ({"displayModeBar": False} if phone else {})
+    the legend, and a finger cannot hover to find it) and no double click: plotly.js took a finger's single tap
+    for one and autoranged the axes (white bands around the Networks map), with no mode bar to undo it."""
+    return {"displaylogo": False, **config} | ({"displayModeBar": False, "doubleClick": False} if phone else {})
 
 
 def on_phone() -> bool:

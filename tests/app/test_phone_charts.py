@@ -33,6 +33,7 @@ def test_on_a_phone_every_chart_lets_a_finger_scroll_and_has_no_mode_bar(monkeyp
     assert shown
     for spec, config in shown:
         assert spec["layout"]["dragmode"] is False and config["displayModeBar"] is False, spec["layout"].get("title")
+        assert config["doubleClick"] is False  # a tap must not reset the axes (tests/browser/test_network_browser.py)
         for trace in spec["data"]:
             bar = trace.get("colorbar")
             if trace["type"] == "heatmap" and trace.get("showscale") is not False:
@@ -44,5 +45,5 @@ def test_on_a_laptop_the_charts_keep_their_mode_bar_and_drag_zoom(page, query):
     at = open_page(page, query)
     ok(at)
     for spec, config in charts(at):
-        assert "dragmode" not in spec["layout"] and "displayModeBar" not in config
+        assert "dragmode" not in spec["layout"] and "displayModeBar" not in config and "doubleClick" not in config
         assert all(trace.get("colorbar", {}).get("orientation") is None for trace in spec["data"])

@@ -108,6 +108,15 @@ def test_on_a_phone_and_a_projector_no_text_of_the_figure_runs_into_another_pane
             play = chart.locator(".updatemenu-button").filter(has_text="Play").first.bounding_box()
             landscape = plot.evaluate(FIGURE_TEXTS_JS)["areas"]["xy"]
             assert play["y"] + play["height"] - landscape["y"] <= page.viewport_size["height"], (play, landscape)
+            # a tap on the map reads the loss there and leaves the map as it was: plotly took a tap for a double
+            # click and autoranged the axes, white bands around the picture (no mode bar on a phone to undo it)
+            ranges = "gd => [gd._fullLayout.xaxis.range.slice(), gd._fullLayout.yaxis.range.slice()]"
+            before = plot.evaluate(ranges)
+            box = chart.locator(".draglayer .xy .nsewdrag").bounding_box()
+            page.touchscreen.tap(box["x"] + 0.9 * box["width"], box["y"] + 0.1 * box["height"])
+            expect(chart.locator(".hoverlayer")).to_contain_text("loss on the plane", timeout=5_000)
+            page.wait_for_timeout(500)
+            assert plot.evaluate(ranges) == before
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()
