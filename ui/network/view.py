@@ -102,14 +102,13 @@ class Run:
 def offer_what_fits(error: compute.TooHeavy) -> None:
     """Buttons that apply what the refusal says fits: the most steps, the finest grid (one click, not a search
     through the sidebar for the right field)."""
-    offers = []
+    offers = []  # (label, field, value)
     if error.grid is not None:
-        offers.append((f"Use a {error.grid}² grid", {"grid": error.grid}))
+        offers.append((f"Use a {error.grid}² grid", "grid", error.grid))
     if error.steps is not None:
-        offers.append((f"Train {error.steps:,} steps", {"steps": error.steps}))
-    for column, (label, changes) in zip(st.columns(max(len(offers), 1)), offers):
-        key_name = next(iter(changes))
-        column.button(label, key=f"{PAGE}_fit_{key_name}", on_click=apply_changes, args=(changes,))
+        offers.append((f"Train {error.steps:,} steps", "steps", error.steps))
+    for column, (label, name, value) in zip(st.columns(max(len(offers), 1)), offers):
+        column.button(label, key=f"{PAGE}_fit_{name}", on_click=apply_changes, args=({name: value},))
 
 
 def apply_changes(changes: dict[str, Any]) -> None:
