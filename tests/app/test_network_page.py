@@ -168,7 +168,7 @@ def test_the_exports_hold_every_step():
     assert np.allclose(plotly_array(hover["x"]), a.ravel(), rtol=1e-6) and np.allclose(
         plotly_array(hover["y"]), b.ravel(), rtol=1e-6
     )
-    assert np.allclose(np.array(hover["customdata"], dtype=float), grid.ravel(), rtol=1e-4)
+    assert np.allclose(plotly_array(hover["customdata"]), grid.ravel(), rtol=1e-4)
     assert hover["marker"]["opacity"] == 0 and "loss on the plane %{customdata" in hover["hovertemplate"]
     # Copy as PyTorch: the page's script for this race, with the page's labels (run by tests/test_network_script.py)
     script = view.pytorch_script(run)
