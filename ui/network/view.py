@@ -107,8 +107,9 @@ def offer_what_fits(error: compute.TooHeavy) -> None:
         offers.append((f"Use a {error.grid}² grid", "grid", error.grid))
     if error.steps is not None:
         offers.append((f"Train {error.steps:,} steps", "steps", error.steps))
-    for column, (label, name, value) in zip(st.columns(max(len(offers), 1)), offers):
-        column.button(label, key=f"{PAGE}_fit_{name}", on_click=apply_changes, args=({name: value},))
+    if offers:
+        for column, (label, name, value) in zip(st.columns(len(offers)), offers):
+            column.button(label, key=f"{PAGE}_fit_{name}", on_click=apply_changes, args=({name: value},))
 
 
 def apply_changes(changes: dict[str, Any]) -> None:
