@@ -63,7 +63,7 @@ class Adagrad(Optimizer):
         r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
         r"s_t = s_{t-1} + g_t^2 \quad (s_0 = \tau)\\"
         r"x_t = x_{t-1} - \frac{\eta}{1 + (t-1)\,\delta}\,\frac{g_t}{\sqrt{s_t} + \epsilon}"
-        r"\quad \left(\frac{g_t}{\sqrt{s_t + \epsilon}} \text{ if eps\_inside\_sqrt}\right)"
+        r"\\\left(\frac{g_t}{\sqrt{s_t + \epsilon}} \text{ if eps\_inside\_sqrt}\right)"
     )
     state_names = ("sum",)
     explanation = (

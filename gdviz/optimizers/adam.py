@@ -187,7 +187,8 @@ class Adam(AdamLike):
     rule = (
         r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
         r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
-        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \quad (\text{AMSGrad: } v_t^{\max} = \max(v_{t-1}^{\max}, v_t))\\"
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"(\text{AMSGrad: } v_t^{\max} = \max(v_{t-1}^{\max}, v_t))\\"
         r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}"
     )
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -281,7 +282,8 @@ class AdamW(Adam):
     spec = (LR, betas_param(), EPS, dataclasses.replace(WEIGHT_DECAY, default=1e-2), AMSGRAD, MAXIMIZE)
     rule = (
         r"x_{t-1} \leftarrow (1-\eta\lambda)\, x_{t-1}\\"
-        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, \nabla f(x_{t-1}), \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, \nabla f(x_{t-1})^2\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, \nabla f(x_{t-1})\\"
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, \nabla f(x_{t-1})^2\\"
         r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}"
     )
 

@@ -45,9 +45,11 @@ class AdamThenSGD(AdamLike):
         HyperParam("momentum", 0.9, minimum=0.0, ui_min=0.0, ui_max=0.99, help="SGD's momentum factor μ"),
     )
     rule = (
-        r"t \le T:\ m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,"
-        r"\quad x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}\\"
-        r"t > T:\ b_t = \mu\, b_{t-1} + g_t \quad (b_{T+1} = g_{T+1}), \quad x_t = x_{t-1} - \eta_{\mathrm{SGD}}\, b_t"
+        r"t \le T\ (\text{Adam}):\ m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}\\"
+        r"t > T\ (\text{SGD}):\ b_t = \mu\, b_{t-1} + g_t \quad (b_{T+1} = g_{T+1})\\"
+        r"x_t = x_{t-1} - \eta_{\mathrm{SGD}}\, b_t"
     )
     state_names = ("exp_avg", "exp_avg_sq", "momentum_buffer")
 

@@ -54,8 +54,8 @@ class ASGD(Optimizer):
         MAXIMIZE,
     )
     rule = (
-        r"x_t = x_{t-1}\,(1 - \lambda \eta_{t-1}) - \eta_{t-1}\, g_t,\quad"
-        r" a_t = a_{t-1} + \mu_{t-1}\,(x_t - a_{t-1})\\"
+        r"x_t = x_{t-1}\,(1 - \lambda \eta_{t-1}) - \eta_{t-1}\, g_t\\"
+        r"a_t = a_{t-1} + \mu_{t-1}\,(x_t - a_{t-1})\\"
         r"\eta_t = \eta\, /\, (1 + \lambda \eta\, t)^{\alpha},\quad \mu_t = 1 / \max(1, t - t_0)"
     )
     state_names = ("eta", "mu", "ax")

@@ -46,7 +46,8 @@ class NAdam(AdamLike):
     spec = (_LR, betas_param(), EPS, WEIGHT_DECAY, MOMENTUM_DECAY, DECOUPLED, MAXIMIZE)
     rule = (
         r"\mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{t\psi}\bigr)\\"
-        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
         r"d_t = \sqrt{v_t/(1-\beta_2^t)} + \epsilon\\"
         r"x_t = x_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g_t}{d_t}"
         r" - \eta\,\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\,\frac{m_t}{d_t}"

@@ -45,7 +45,8 @@ class RAdam(AdamLike):
     demo = MappingProxyType({"lr": 0.05})
     spec = (LR, betas_param(), EPS, WEIGHT_DECAY, DECOUPLED, MAXIMIZE)
     rule = (
-        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\"
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\"
         r"\rho_\infty = \frac{2}{1-\beta_2} - 1, \quad \rho_t = \rho_\infty - \frac{2t\,\beta_2^t}{1-\beta_2^t}\\"
         r"r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}\\"
         r"x_t = x_{t-1} - \frac{\eta\, m_t}{1-\beta_1^t}\cdot"

@@ -61,9 +61,10 @@ class RMSprop(Optimizer):
         EPS_INSIDE_SQRT,
     )
     rule = (
-        r"v_t = \alpha v_{t-1} + (1-\alpha)\, g_t^2,\quad \bar g_t = \alpha \bar g_{t-1} + (1-\alpha)\, g_t\\"
-        r"d_t = g_t / (\sqrt{v_t\ (- \bar g_t^2 \text{ if centered})} + \epsilon)"
-        r"\quad (\text{or } \sqrt{\cdots + \epsilon} \text{ if eps\_inside\_sqrt})\\"
+        r"v_t = \alpha v_{t-1} + (1-\alpha)\, g_t^2\\"
+        r"\bar g_t = \alpha \bar g_{t-1} + (1-\alpha)\, g_t\\"
+        r"d_t = g_t / (\sqrt{v_t\ (- \bar g_t^2 \text{ if centered})} + \epsilon)\\"
+        r"(\text{or } \sqrt{\cdots + \epsilon} \text{ if eps\_inside\_sqrt})\\"
         r"b_t = \mu\, b_{t-1} + d_t,\quad x_t = x_{t-1} - \eta\, b_t"
     )
     state_names = ("square_avg", "grad_avg", "momentum_buffer")

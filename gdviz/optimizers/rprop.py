@@ -53,8 +53,8 @@ class Rprop(Optimizer):
         MAXIMIZE,
     )
     rule = (
-        r"s_t = \mathrm{clip}(s_{t-1} \cdot \eta_\pm, \Gamma_{\min}, \Gamma_{\max})"
-        r"\ \ (\eta_+ \text{ if } g_{t-1} g_t > 0,\ \eta_- \text{ if } < 0,\ 1 \text{ else})\\"
+        r"s_t = \mathrm{clip}(s_{t-1} \cdot \eta_\pm, \Gamma_{\min}, \Gamma_{\max})\\"
+        r"(\eta_+ \text{ if } g_{t-1} g_t > 0,\ \eta_- \text{ if } < 0,\ 1 \text{ else})\\"
         r"g_t = 0 \text{ where } g_{t-1} g_t < 0\\"
         r"x_t = x_{t-1} - s_t \odot \mathrm{sign}(g_t) \quad (s_0 = \eta)"
     )

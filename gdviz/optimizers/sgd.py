@@ -40,7 +40,7 @@ class SGD(Optimizer):
     rule = (
         r"g_t = \nabla f(x_{t-1}) + \lambda x_{t-1}\\"
         r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \quad (b_1 = g_1)\\"
-        r"x_t = x_{t-1} - \eta\, b_t \quad\text{(Nesterov: } x_t = x_{t-1} - \eta\,(g_t + \mu b_t)\text{)}"
+        r"x_t = x_{t-1} - \eta\, b_t\\\text{(Nesterov: } x_t = x_{t-1} - \eta\,(g_t + \mu b_t)\text{)}"
     )
     state_names = ("momentum_buffer",)
     explanation = (

@@ -67,8 +67,8 @@ class CosineAnnealingWarmRestarts(TorchSchedule):
         eta_min(),
     )
     formula = (
-        r"\eta_t = \eta_{\min} + \tfrac12(\eta_0-\eta_{\min})\left(1+\cos\frac{\pi T_{cur}}{T_i}\right),"
-        r"\quad T_{i+1} = T_{\text{mult}}\,T_i"
+        r"\eta_t = \eta_{\min} + \tfrac12(\eta_0-\eta_{\min})\left(1+\cos\frac{\pi T_{cur}}{T_i}\right)\\"
+        r"T_{i+1} = T_{\text{mult}}\,T_i"
     )
 
     def prepare(self, group, eta0):

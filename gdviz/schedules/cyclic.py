@@ -168,7 +168,7 @@ class CyclicLR(_MomentumCycle):
         _momentum("base_momentum", 0.8, "momentum (β1) at the lr's peak"),
         _momentum("max_momentum", 0.9, "momentum (β1) at the cycle's start, where the lr is lowest"),
     )
-    formula = r"\eta_t = \eta_{lo} + (\eta_{hi}-\eta_{lo})\,\max(0,\,1-|t/s - 2c + 1|)\,\cdot\,\text{scale}(t)"
+    formula = r"\eta_t = \eta_{lo} + (\eta_{hi}-\eta_{lo})\,\max(0,\,1-|t/s - 2c + 1|)\,\text{scale}(t)"
 
     def bounds(self, eta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(base_lrs, max_lrs) of the runs: explicit values, else derived from the optimizer's lr."""
@@ -298,8 +298,8 @@ class OneCycleLR(_MomentumCycle):
         HyperParam("three_phase", False, kind="bool", help="go back down to the initial lr before annealing"),
     )
     formula = (
-        r"\eta_t:\ \tfrac{\eta_{\max}}{d} \nearrow \eta_{\max} \text{ for } t < p\,T,"
-        r"\ \text{then} \searrow \tfrac{\eta_{\max}}{d\,d_f} \text{ at } t = T-1"
+        r"\eta_t:\ \tfrac{\eta_{\max}}{d} \nearrow \eta_{\max} \text{ for } t < p\,T,\\"
+        r"\text{then} \searrow \tfrac{\eta_{\max}}{d\,d_f} \text{ at } t = T-1"
     )
 
     def check(self, params):

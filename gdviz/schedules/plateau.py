@@ -53,8 +53,8 @@ class ReduceLROnPlateau(Schedule):
         ),
     )
     formula = (
-        r"\eta_{t+1} = \begin{cases}\max(f\,\eta_t,\ \eta_{\min}) & \text{after } p+1 \text{ steps without improvement}"
-        r"\\ \eta_t & \text{otherwise}\end{cases}"
+        r"\eta_{t+1} = \begin{cases}\max(f\,\eta_t,\ \eta_{\min}) & \text{after } p+1 \text{ steps}\\"
+        r" & \text{without improvement}\\ \eta_t & \text{otherwise}\end{cases}"
     )
 
     def init(self, base_lr: np.ndarray) -> ScheduleState:
