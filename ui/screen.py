@@ -24,6 +24,94 @@ def keep_tables_on_screen() -> None:
     st.html(TABLES_CSS)
 
 
+# A formula (st.latex: KaTeX's display mode) wider than its box scrolled sideways with no cue on a phone, a
+# projector, the sidebar or a narrow column: the rule read "(AMSGrad: v_t^max = max(v_{t-1}^max, v". Each one is
+# now drawn smaller until it fits its box, down to MIN_SCALE of its size (smaller is unreadable; it scrolls from
+# there); it is measured again whenever its box's width or its text changes (a phone turned, an expander opened,
+# another schedule chosen). Installed once per page (window flag).
+FORMULA_MIN_SCALE = 0.55
+FIT_FORMULAS_JS = r"""
+export default function () {
+  if (window.__gdvizFitFormulas) return;
+  window.__gdvizFitFormulas = true;
+  const MIN_SCALE = __MIN_SCALE__;
+  let fittedFor = new WeakMap();  // a formula's box -> the room and text it was last fitted for
+  // the room is the width of the formula's element: its own box is as wide as its content (a flex item), so it
+  // shrinks with the formula and would be no measure of the space there is
+  const elementOf = box => box.closest('[data-testid="stElementContainer"]') || box.parentElement;
+  const fit = box => {
+    const formula = box.querySelector('.katex');
+    const room = elementOf(box).clientWidth;
+    if (!formula || !room) return;  // not shown (a closed expander): fitted when it shows, by its resize
+    const key = room + '|' + box.textContent;
+    if (fittedFor.get(box) === key) return;
+    fittedFor.set(box, key);
+    formula.style.fontSize = '';
+    delete formula.dataset.gdvizScale;
+    if (box.scrollWidth <= room + 1) return;
+    const natural = parseFloat(getComputedStyle(formula).fontSize);
+    let scale = room / box.scrollWidth;
+    for (let pass = 0; pass < 3; pass++) {  // a few pixels that do not scale: shrink again by what is left over
+      scale = Math.max(MIN_SCALE, scale);
+      formula.style.fontSize = (natural * scale).toFixed(2) + 'px';
+      formula.dataset.gdvizScale = scale.toFixed(3);
+      if (scale === MIN_SCALE || box.scrollWidth <= room + 1) break;
+      scale *= 0.995 * room / box.scrollWidth;
+    }
+  };
+  const resized = new ResizeObserver(entries => {
+    for (const entry of entries) entry.target.querySelectorAll('.katex-display').forEach(fit);
+  });
+  const watched = new WeakSet();
+  let queued = false;
+  const scan = () => {
+    queued = false;
+    for (const box of document.querySelectorAll('.katex-display')) {
+      const element = elementOf(box);
+      if (watched.has(element)) fit(box);  // its text may have changed in place
+      else { watched.add(element); resized.observe(element); }  // observing it fits its formulas at once
+    }
+  };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(scan); } })
+    .observe(document.body, {childList: true, subtree: true, characterData: true});
+  // KaTeX's fonts arrive after its first formulas are laid out in a fallback font of other widths: fit again
+  const refitAll = () => { fittedFor = new WeakMap(); document.querySelectorAll('.katex-display').forEach(fit); };
+  document.fonts.addEventListener('loadingdone', refitAll);
+  document.fonts.ready.then(refitAll);
+  scan();
+}
+""".replace("__MIN_SCALE__", repr(FORMULA_MIN_SCALE))
+_FIT_FORMULAS = st.components.v2.component(
+    "gdviz_fit_formulas",
+    html='<div class="gd-fit-formulas"></div>',
+    # (two lines: Streamlit reads a one-line string with "[" in it as a file's name)
+    css='.gd-fit-formulas { display: none; }\n[data-testid="stElementContainer"]:has(.gd-fit-formulas) { display: none; }',
+    js=FIT_FORMULAS_JS,
+    isolate_styles=False,
+)
+
+
+def fit_formulas() -> None:
+    """Every page's formulas drawn small enough to fit their boxes (:data:`FIT_FORMULAS_JS`)."""
+    _FIT_FORMULAS(key="gdviz_fit_formulas")
+
+
+# Streamlit stacks columns only in a window under 640 CSS pixels; a 1280x720 projector at 150 % zoom is 853, where
+# a row of columns beside the sidebar leaves each one ~200-300 px: too narrow for a chart or a formula
+NARROW_WINDOW_PX = 1000
+
+
+def stack_when_narrow_css(key: str) -> str:
+    """CSS that puts the columns of the row holding the container ``key`` one under another in a window
+    narrower than :data:`NARROW_WINDOW_PX`."""
+    row = f'[data-testid="stHorizontalBlock"]:has(.st-key-{key})'
+    return (
+        f"@media (max-width: {NARROW_WINDOW_PX}px) {{\n  {row} {{ flex-wrap: wrap; }}\n"
+        f'  {row} > [data-testid="stColumn"] {{ flex: 1 1 100% !important; width: 100% !important; '
+        "min-width: 100% !important; }\n}"
+    )
+
+
 def chart_config(phone: bool, **config) -> dict:
     """plotly.js's ``config`` for a chart (``config`` added): no logo, and on a phone no mode bar (it lay over
     the legend, and a finger cannot hover to find it) and no double click: plotly.js took a finger's single tap

@@ -154,3 +154,13 @@ def test_a_momentum_cycling_schedule_draws_its_momentum():
     at = _open({"sc1": "OneCycleLR", "sc1.cycle_momentum": "false", "n": "1"})
     ok(at)
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_a_formula_of_several_lines_is_shown_as_several_lines():
+    """KaTeX's display mode ignores a top-level line break: a formula written in lines (short enough for a
+    projector's column) is wrapped so that they break, as on the About page and in the Playground."""
+    at = _open({"n": "2", "sc1": "CosineAnnealingWarmRestarts", "sc2": "ReduceLROnPlateau"})
+    ok(at)
+    shown = [element.value.strip("$\n") for element in at.latex]
+    assert shown[0].startswith(r"\begin{gathered}") and r"T_{i+1}" in shown[0]
+    assert r"\begin{cases}" in shown[1] and not shown[1].startswith(r"\begin{gathered}")  # its lines are the cases'

@@ -11,8 +11,9 @@ import gdviz
 from ui import limits
 from ui.figures.schedules import band_figure, lr_figure, momentum_figure, paths_figure
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
+from ui.playground.inspector import display
 from ui.playground.scenario import Scenario, to_query
-from ui.screen import show_chart
+from ui.screen import show_chart, stack_when_narrow_css
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.fields import Choice, Entry, Number, Point
@@ -200,6 +201,8 @@ def view(values: dict[str, Any]) -> None:
     labels = [schedule_label(*item) for item in chosen]
     results = run_all(values, chosen, labels)
 
+    # side by side only in a wide window: at a projector's zoom the formulas' column was 200 px
+    st.html(f"<style>{stack_when_narrow_css('sc_formulas')}</style>")
     left, right = st.columns([3, 2])
     with left:
         st.subheader("η(t)")
@@ -218,11 +221,11 @@ def view(values: dict[str, Any]) -> None:
                 "the learning rates alone."
             )
             show_chart(momentum_figure(cycled), key="sc_momentum_chart")
-    with right:
+    with right.container(key="sc_formulas"):
         st.subheader("Formulas")
         for label, (name, _) in zip(labels, chosen):
             st.markdown(f"**{label}**")
-            st.latex(r"\eta_t = \eta_0" if name == NO_SCHEDULE else gdviz.SCHEDULES[name].formula)
+            st.latex(r"\eta_t = \eta_0" if name == NO_SCHEDULE else display(gdviz.SCHEDULES[name].formula))
 
     has_minimum = bool(np.size(surface.minima))
     what = "distance to the minimum ‖x − x*‖" if has_minimum else "f(x) (this surface has no known minimum)"

@@ -38,7 +38,7 @@ from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.scrub import scrub_inputs
 from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.playground.view_3d import surface_3d_chart
-from ui.screen import PHONE_CSS, chart_config, on_phone
+from ui.screen import PHONE_CSS, chart_config, on_phone, stack_when_narrow_css
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
@@ -211,17 +211,11 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] h1 { display: none; }
 </style>"""
 # the inspector's equations in a column beside the map: smaller, and scrolled rather than cut off. Beside
-# the map only where the page is wide: in a window under 1000 CSS pixels (a 1280x720 projector at 150 % zoom
-# is 853) the map's 3/5 of what the sidebar leaves is ~300 px, so there the stage and the inspector go under
-# the map (Streamlit itself stacks columns only under 640 px)
-READOUT_CSS = """<style>
-.st-key-pg_readout .katex-display { overflow-x: auto; overflow-y: hidden; font-size: 0.92em; margin: 0.4em 0; }
-@media (max-width: 1000px) {
-  [data-testid="stHorizontalBlock"]:has(.st-key-pg_race) { flex-wrap: wrap; }
-  [data-testid="stHorizontalBlock"]:has(.st-key-pg_race) > [data-testid="stColumn"] {
-    flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important;
-  }
-}
+# the map only where the page is wide: in a narrow window (a projector) the map's 3/5 of what the sidebar
+# leaves is ~300 px, so there the stage and the inspector go under the map
+READOUT_CSS = f"""<style>
+.st-key-pg_readout .katex-display {{ overflow-x: auto; overflow-y: hidden; font-size: 0.92em; margin: 0.4em 0; }}
+{stack_when_narrow_css(K_RACE)}
 </style>"""
 
 
