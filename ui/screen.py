@@ -101,14 +101,18 @@ def fit_formulas() -> None:
 NARROW_WINDOW_PX = 1000
 
 
-def stack_when_narrow_css(key: str) -> str:
-    """CSS that puts the columns of the row holding the container ``key`` one under another in a window
-    narrower than :data:`NARROW_WINDOW_PX`."""
-    row = f'[data-testid="stHorizontalBlock"]:has(.st-key-{key})'
+def row_holding(key: str) -> str:
+    """The CSS selector of the row of columns that holds the container ``key``."""
+    return f'[data-testid="stHorizontalBlock"]:has(.st-key-{key})'
+
+
+def narrow_window_css(row: str, share: str = "100%") -> str:
+    """CSS that gives each column of ``row`` (a selector of a row of ``st.columns``) ``share`` of the row's width,
+    wrapping, in a window narrower than :data:`NARROW_WINDOW_PX`: one under another at 100 %."""
     return (
         f"@media (max-width: {NARROW_WINDOW_PX}px) {{\n  {row} {{ flex-wrap: wrap; }}\n"
-        f'  {row} > [data-testid="stColumn"] {{ flex: 1 1 100% !important; width: 100% !important; '
-        "min-width: 100% !important; }\n}"
+        f'  {row} > [data-testid="stColumn"] {{ flex: 1 1 {share} !important; width: {share} !important; '
+        f"min-width: {share} !important; }}\n}}"
     )
 
 

@@ -303,3 +303,15 @@ def test_newton_on_wide_data_takes_the_updates_the_cpu_budget_affords():
     at = linked(n="50000", d="200", opt="Newton", mode="minibatch", bs="400", epochs="500")
     assert_clean(at)
     assert "this server's time budget per run" in texts(at.warning)
+
+
+def test_several_features_show_the_first_weight_and_tell_all_of_them_on_hover():
+    """A metric shows one number: three weights in one ("2.003, 2.011, 1.979") were cut off even on a laptop."""
+    at = page()
+    at.number_input(key="rg_d").set_value(3).run()
+    assert_clean(at)
+    shown = next(m for m in at.metric if m.label.startswith("trained w"))
+    weights = [float(v) for v in re.search(r"w = \(([^)]*)\)", shown.help).group(1).split(", ")]
+    assert shown.label == "trained w₁ (of 3)" and float(shown.value) == weights[0] and len(weights) == 3
+    assert weights == pytest.approx([2.0, 2.0, 2.0], abs=0.1)  # the data's true weight, every feature
+    assert "closed form: (" in shown.help

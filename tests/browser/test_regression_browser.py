@@ -92,3 +92,37 @@ def test_an_uploaded_csv_trains(page, app_url):
         files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}]
     )
     expect(page.get_by_text("not UTF-8").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+# every metric's label, value and delta the page shows, and whether any of its boxes cuts its text off ("3.3…")
+_METRICS = """() => [...document.querySelectorAll(
+        '[data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-testid="stMetricDelta"]')].map(e => ({
+    text: e.textContent,
+    cut: [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1 && getComputedStyle(x).overflow !== 'visible'),
+}))"""
+
+
+@pytest.mark.parametrize("screen", ["laptop", "projector", "phone"])
+def test_the_runs_numbers_are_not_cut_off_on_any_screen(browser, app_url, screen):
+    """Five metrics in a row cut their values to "3.3…" at a projector's zoom; in a narrow window they now go two
+    to a row. Three features: the first weight (all of them on hover), not three numbers cut to "2.003, 2.0…"."""
+    from playwright.sync_api import expect
+
+    from tests.app_server import SCRIPT_DONE_JS
+    from tests.browser.screens import PHONE, PROJECTOR
+
+    sizes = {"laptop": {"viewport": {"width": 1440, "height": 900}}, "projector": PROJECTOR, "phone": PHONE}
+    context = browser.new_context(**sizes[screen])
+    try:
+        page = context.new_page()
+        for features in (1, 3):
+            page.goto(f"{app_url}/regression?d={features}")
+            expect(page.get_by_text("trained b", exact=True)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+            page.wait_for_function(SCRIPT_DONE_JS, timeout=LOAD_TIMEOUT_MS)
+            metrics = page.evaluate(_METRICS)
+            assert len(metrics) >= 10 and not [m for m in metrics if m["cut"]], (features, metrics)
+            label = "trained w" if features == 1 else "trained w₁ (of 3)"
+            assert label in [m["text"] for m in metrics]
+            expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    finally:
+        context.close()

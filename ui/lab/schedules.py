@@ -13,7 +13,7 @@ from ui.figures.schedules import band_figure, lr_figure, momentum_figure, paths_
 from ui.lab.common import CACHE, PLANAR, pick, surface_picker
 from ui.playground.inspector import display
 from ui.playground.scenario import Scenario, to_query
-from ui.screen import show_chart, stack_when_narrow_css
+from ui.screen import narrow_window_css, row_holding, show_chart
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.fields import Choice, Entry, Number, Point
@@ -202,7 +202,7 @@ def view(values: dict[str, Any]) -> None:
     results = run_all(values, chosen, labels)
 
     # side by side only in a wide window: at a projector's zoom the formulas' column was 200 px
-    st.html(f"<style>{stack_when_narrow_css('sc_formulas')}</style>")
+    st.html(f"<style>{narrow_window_css(row_holding('sc_formulas'))}</style>")
     left, right = st.columns([3, 2])
     with left:
         st.subheader("η(t)")

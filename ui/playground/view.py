@@ -38,7 +38,7 @@ from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.scrub import scrub_inputs
 from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.playground.view_3d import surface_3d_chart
-from ui.screen import PHONE_CSS, chart_config, on_phone, stack_when_narrow_css
+from ui.screen import PHONE_CSS, chart_config, narrow_window_css, on_phone, row_holding
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
@@ -215,7 +215,7 @@ PRESENTATION_CSS = """<style>
 # leaves is ~300 px, so there the stage and the inspector go under the map
 READOUT_CSS = f"""<style>
 .st-key-pg_readout .katex-display {{ overflow-x: auto; overflow-y: hidden; font-size: 0.92em; margin: 0.4em 0; }}
-{stack_when_narrow_css(K_RACE)}
+{narrow_window_css(row_holding(K_RACE))}
 </style>"""
 
 

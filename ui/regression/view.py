@@ -22,7 +22,7 @@ from ui.regression import compute
 from ui.regression.budget import PageBudget
 from ui.regression.fields import D2L_PRESET, FIELDS, NOTES_PRESET, PAGE, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
-from ui.screen import show_chart
+from ui.screen import narrow_window_css, show_chart
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
 from ui.state.text import clean_label, escape_markdown, visible
@@ -32,6 +32,7 @@ ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
 # a final loss within this relative gap of the closed form's is shown as agreement: converged float32 training
 # ends about 1e-7 above the float64 least-squares minimum (rounding), so a smaller gap is no sign of anything
 AGREEMENT = 1e-6
+METRICS_ROW = '.st-key-rg_metrics [data-testid="stHorizontalBlock"]'  # the row of the run's five numbers
 
 
 @dataclass(frozen=True)
@@ -326,10 +327,21 @@ def summary(run: Run) -> None:
             "bigger batches or a cheaper optimizer than Newton fit in it.",
             icon=":material/timer:",
         )
-    metrics = st.columns(5)
-    shown_w = ", ".join(fmt(v, 4) for v in result.weight[:3]) + (" …" if d > 3 else "")
-    closed_w = ", ".join(fmt(v, 4) for v in closed.weight[:3]) + (" …" if d > 3 else "")
-    metrics[0].metric("trained w", shown_w, help=f"closed form: {closed_w}")
+    # five in a row where the window is wide; at a projector's zoom a fifth of the page cut the values to "3.3…"
+    st.html(f"<style>{narrow_window_css(METRICS_ROW, 'calc(50% - 1rem)')}</style>")
+    metrics = st.container(key="rg_metrics").columns(5)
+    if d == 1:
+        metrics[0].metric("trained w", fmt(result.weight[0], 4), help=f"closed form: {fmt(closed.weight[0], 4)}")
+    else:
+        # a metric shows one number: "2.003, 2.011, 1.979" was cut to "2.003, 2.0…" even on a laptop
+        shown_w, closed_w = (
+            ", ".join(fmt(v, 4) for v in w[:3]) + (", …" if d > 3 else "") for w in (result.weight, closed.weight)
+        )
+        metrics[0].metric(
+            f"trained w₁ (of {d})",
+            fmt(result.weight[0], 4),
+            help=f"w = ({shown_w}); closed form: ({closed_w}). The Closed form tab lists the first five weights.",
+        )
     metrics[1].metric("trained b", fmt(result.bias, 4), help=f"closed form: {fmt(closed.bias, 6)}")
     gap = result.final_loss - closed.loss
     agrees = abs(gap) <= AGREEMENT * max(closed.loss, 1e-12)
