@@ -72,8 +72,22 @@ export default function () {
       else { watched.add(element); resized.observe(element); }  // observing it fits its formulas at once
     }
   };
-  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(scan); } })
-    .observe(document.body, {childList: true, subtree: true, characterData: true});
+  // only changes that bring or alter a formula: a playing chart changes its SVG at every frame
+  const bringsFormula = record => {
+    const target = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+    if (target && target.closest('.katex-display')) return true;
+    for (const node of record.addedNodes) {
+      if (node.nodeType === 1 && (node.matches('.katex-display') || node.querySelector('.katex-display'))) return true;
+    }
+    return false;
+  };
+  window.__gdvizFormulaScans = 0;  // (counted for the tests)
+  new MutationObserver(records => {
+    if (queued || !records.some(bringsFormula)) return;
+    queued = true;
+    window.__gdvizFormulaScans += 1;
+    requestAnimationFrame(scan);
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
   // KaTeX's fonts arrive after its first formulas are laid out in a fallback font of other widths: fit again
   const refitAll = () => { fittedFor = new WeakMap(); document.querySelectorAll('.katex-display').forEach(fit); };
   document.fonts.addEventListener('loadingdone', refitAll);

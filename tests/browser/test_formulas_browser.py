@@ -129,3 +129,26 @@ def test_on_a_phone_the_playgrounds_schedule_formula_fits_its_popover(browser, a
         assert PHONE_SMALLEST_SCALE <= found[0]["scale"] < 1, found
     finally:
         context.close()
+
+
+def test_a_playing_race_costs_no_formula_measurements(browser, app_url):
+    """The fitting watches the page's changes for new formulas; a playing chart changes its SVG at every frame.
+    Those changes are passed over (unfiltered, a 6 s play measured the page's formulas ~70 times: a forced
+    layout per frame)."""
+    context, page = open_page(browser, f"{app_url}/", LAPTOP, shown=".gd-stage button.gd-play")
+    try:
+        from playwright.sync_api import expect
+
+        page.wait_for_function(
+            "() => window.__gdvizFitFormulas === true && window.__gdvizStage && window.__gdvizStage.gd"
+        )
+        page.locator(".gd-stage [data-act=next]").first.click()  # the step inspector's formulas come in
+        expect(page.locator(".st-key-pg_readout").get_by_text("step t = 1")).to_be_visible(timeout=LOAD_MS)
+        page.wait_for_function("() => document.querySelectorAll('.katex-display').length >= 3", timeout=LOAD_MS)
+        page.wait_for_timeout(1_000)
+        before = page.evaluate("() => window.__gdvizFormulaScans")
+        page.locator(".gd-stage button.gd-play").first.click()
+        page.wait_for_timeout(4_000)
+        assert page.evaluate("() => window.__gdvizFormulaScans") - before <= 3
+    finally:
+        context.close()
