@@ -31,7 +31,7 @@ def keep_tables_on_screen() -> None:
 # another schedule chosen). Installed once per page (window flag).
 FORMULA_MIN_SCALE = 0.55
 FIT_FORMULAS_JS = r"""
-export default function () {
+(() => {
   if (window.__gdvizFitFormulas) return;
   window.__gdvizFitFormulas = true;
   const MIN_SCALE = __MIN_SCALE__;
@@ -93,21 +93,23 @@ export default function () {
   document.fonts.addEventListener('loadingdone', refitAll);
   document.fonts.ready.then(refitAll);
   scan();
-}
+})();
 """.replace("__MIN_SCALE__", repr(FORMULA_MIN_SCALE))
-_FIT_FORMULAS = st.components.v2.component(
-    "gdviz_fit_formulas",
-    html='<div class="gd-fit-formulas"></div>',
-    # (two lines: Streamlit reads a one-line string with "[" in it as a file's name)
-    css='.gd-fit-formulas { display: none; }\n[data-testid="stElementContainer"]:has(.gd-fit-formulas) { display: none; }',
-    js=FIT_FORMULAS_JS,
-    isolate_styles=False,
-)
 
 
 def fit_formulas() -> None:
-    """Every page's formulas drawn small enough to fit their boxes (:data:`FIT_FORMULAS_JS`)."""
-    _FIT_FORMULAS(key="gdviz_fit_formulas")
+    """Every page's formulas drawn small enough to fit their boxes (:data:`FIT_FORMULAS_JS`). A script in the
+    page rather than a component: it has nothing to tell the server, so it is no widget in the session's state
+    (the first chart, benchmarks/first_chart.py, was 1.23-1.28x its peer in three runs with a component, 0.99-1.04x
+    in five of six with the script)."""
+    st.html(f"{_HIDDEN_ELEMENT}<script>{FIT_FORMULAS_JS}</script>", unsafe_allow_javascript=True)
+
+
+# an element that only runs a script takes no room: its container (and the gap after it) hidden
+_HIDDEN_ELEMENT = (
+    '<span class="gd-hidden"></span>'
+    '<style>[data-testid="stElementContainer"]:has(.gd-hidden) { display: none; }</style>'
+)
 
 
 # Streamlit stacks columns only in a window under 640 CSS pixels; a 1280x720 projector at 150 % zoom is 853, where
