@@ -149,7 +149,9 @@ def code_execution_findings(source: str, relative: str) -> list[str]:
         elif pair in SHELL_CALLS:
             findings.append(f"{where}: {text[:80]}")
         elif func.attr in HTML_SINKS and owner in ("st", "streamlit", "components", "st.components.v1"):
-            if not all(_constant_html(arg) for arg in node.args) or node.keywords:
+            # a script the source writes itself (a module constant, as its CSS) may run; nothing else may
+            allowed = [k for k in node.keywords if k.arg == "unsafe_allow_javascript"]
+            if not all(_constant_html(arg) for arg in node.args) or len(allowed) != len(node.keywords):
                 findings.append(f"{where}: {text[:80]}")
         elif func.attr == "import_module" and not (node.args and isinstance(node.args[0], ast.Constant)):
             findings.append(f"{where}: import of a computed module name, {text[:80]}")
@@ -192,6 +194,8 @@ def test_no_source_turns_visitor_text_into_code():
         "st.html(PAGE_CSS + text)",
         "st.html(CSS if on else text)",
         "st.html(CSS, unsafe=True)",
+        "st.html(text, unsafe_allow_javascript=True)",
+        "st.html(f'<script>{code}</script>', unsafe_allow_javascript=True)",
         "getattr(obj, name)",
         "importlib.import_module(name)",
         "re.compile(pattern)",
@@ -207,6 +211,7 @@ def test_the_source_scan_accepts_plain_code():
     ok = (
         "json.loads(text)\nre.compile(r'[a-z]+')\ngetattr(x, 'shape', ())\nimportlib.import_module('gdviz.x')\n"
         "st.html(WIDE_CSS)\nst.html(PROJECTOR_CSS if wide else PHONE_CSS)\n"
+        "st.html(FIT_SCRIPT, unsafe_allow_javascript=True)\n"
     )
     assert code_execution_findings(ok, "fine.py") == []
 

@@ -95,6 +95,12 @@ FIT_FORMULAS_JS = r"""
   scan();
 })();
 """.replace("__MIN_SCALE__", repr(FORMULA_MIN_SCALE))
+# the element that runs it takes no room: its container (and the gap after it) hidden
+FIT_FORMULAS_HTML = (
+    '<span class="gd-hidden"></span>'
+    '<style>[data-testid="stElementContainer"]:has(.gd-hidden) { display: none; }</style>'
+    f"<script>{FIT_FORMULAS_JS}</script>"
+)
 
 
 def fit_formulas() -> None:
@@ -102,14 +108,7 @@ def fit_formulas() -> None:
     page rather than a component: it has nothing to tell the server, so it is no widget in the session's state
     (the first chart, benchmarks/first_chart.py, was 1.23-1.28x its peer in three runs with a component, 0.99-1.04x
     in five of six with the script)."""
-    st.html(f"{_HIDDEN_ELEMENT}<script>{FIT_FORMULAS_JS}</script>", unsafe_allow_javascript=True)
-
-
-# an element that only runs a script takes no room: its container (and the gap after it) hidden
-_HIDDEN_ELEMENT = (
-    '<span class="gd-hidden"></span>'
-    '<style>[data-testid="stElementContainer"]:has(.gd-hidden) { display: none; }</style>'
-)
+    st.html(FIT_FORMULAS_HTML, unsafe_allow_javascript=True)
 
 
 # Streamlit stacks columns only in a window under 640 CSS pixels; a 1280x720 projector at 150 % zoom is 853, where

@@ -61,6 +61,8 @@ FIELDS = (
     Number("seed", "First seed", 0, limits.MIN_SEED, limits.MAX_SEED, integer=True),
 )
 FIELD = {f.key: f for f in FIELDS}
+# η(t) and the formulas side by side only in a wide window: at a projector's zoom the formulas' column was 200 px
+FORMULAS_CSS = f"<style>{narrow_window_css(row_holding('sc_formulas'))}</style>"
 
 
 def key(name: str) -> str:
@@ -201,8 +203,7 @@ def view(values: dict[str, Any]) -> None:
     labels = [schedule_label(*item) for item in chosen]
     results = run_all(values, chosen, labels)
 
-    # side by side only in a wide window: at a projector's zoom the formulas' column was 200 px
-    st.html(f"<style>{narrow_window_css(row_holding('sc_formulas'))}</style>")
+    st.html(FORMULAS_CSS)
     left, right = st.columns([3, 2])
     with left:
         st.subheader("η(t)")

@@ -32,7 +32,9 @@ ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
 # a final loss within this relative gap of the closed form's is shown as agreement: converged float32 training
 # ends about 1e-7 above the float64 least-squares minimum (rounding), so a smaller gap is no sign of anything
 AGREEMENT = 1e-6
-METRICS_ROW = '.st-key-rg_metrics [data-testid="stHorizontalBlock"]'  # the row of the run's five numbers
+# the run's five numbers two to a row in a narrow window
+METRICS_ROW = '.st-key-rg_metrics [data-testid="stHorizontalBlock"]'
+METRICS_CSS = f"<style>{narrow_window_css(METRICS_ROW, 'calc(50% - 1rem)')}</style>"
 
 
 @dataclass(frozen=True)
@@ -328,7 +330,7 @@ def summary(run: Run) -> None:
             icon=":material/timer:",
         )
     # five in a row where the window is wide; at a projector's zoom a fifth of the page cut the values to "3.3…"
-    st.html(f"<style>{narrow_window_css(METRICS_ROW, 'calc(50% - 1rem)')}</style>")
+    st.html(METRICS_CSS)
     metrics = st.container(key="rg_metrics").columns(5)
     if d == 1:
         metrics[0].metric("trained w", fmt(result.weight[0], 4), help=f"closed form: {fmt(closed.weight[0], 4)}")
