@@ -8,7 +8,7 @@ import streamlit as st
 
 from gdviz import regression
 from ui.memory import bounded_memory
-from ui.screen import fit_formulas, keep_tables_on_screen
+from ui.screen import fit_formulas, fit_small_windows, keep_tables_on_screen
 from ui.state.widgets import widen_dropdowns
 from ui.uploads import keep_one_upload_per_session
 from ui.work import LANES
@@ -24,6 +24,7 @@ def main() -> None:
     widen_dropdowns()  # a story's title is longer than the sidebar is wide
     keep_tables_on_screen()  # a wide table scrolls sideways by itself, not the whole page
     fit_formulas()  # a wide formula is drawn smaller until it fits its box
+    fit_small_windows()  # a phone's or a projector's first screen holds the title and the first chart
 
     # Each page keeps its state under its own key prefix (pg_ for the Playground); every widget persists
     # for the session (persist_state, see ui/state/widgets.py), so a visitor returns to what they left.

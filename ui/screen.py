@@ -1,4 +1,4 @@
-"""What the visitor's screen is: a phone or not, the CSS a phone's page gets, and a chart shown for it.
+"""What the visitor's screen is: a phone or not, the CSS a small window's page gets, and a chart shown for it.
 Shared by every page that lays itself out for a phone: the Playground and Networks build their own phone
 figures; the Lab, Schedules and Linear Regression show theirs through :func:`show_chart`."""
 
@@ -8,9 +8,18 @@ import streamlit as st
 
 from ui.figures.style import fit_to_phone
 
-# a phone: the page title on one line or two, so that the chart starts on the first screen
-PHONE_CSS = """<style>
-[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; }
+# A window at most this many CSS pixels tall or wide: a phone, or a 1280x720 projector at 150 % zoom (853x480)
+SMALL_WINDOW_PX = 640
+# In a small window every page's title at 2rem (Streamlit's 2.75rem took four lines on Networks and Linear
+# Regression at a projector's zoom, five on a phone) and less room above it (Streamlit's 6rem: 96 of a projector's
+# 480 px): the first chart then starts on the first screen. The top room keeps clear of Streamlit's header (3.75rem:
+# the sidebar's button, the menu). A media query, not the User-Agent: a zoomed desktop window is as small.
+SMALL_WINDOW_CSS = f"""<style>
+@media (max-height: {SMALL_WINDOW_PX}px), (max-width: {SMALL_WINDOW_PX}px) {{
+  [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}
+  [data-testid="stMainBlockContainer"] h1 {{ font-size: 2rem; }}
+  [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] {{ font-size: 1.75rem; }}
+}}
 </style>"""
 # a table wider than its column (the Playground's results: 600 px, on a phone or at a projector's zoom) scrolls
 # sideways by itself; it made the whole page scroll sideways
@@ -22,6 +31,11 @@ TABLES_CSS = """<style>
 def keep_tables_on_screen() -> None:
     """Every page's markdown tables within the screen's width (:data:`TABLES_CSS`)."""
     st.html(TABLES_CSS)
+
+
+def fit_small_windows() -> None:
+    """Every page's title and the room above it smaller in a small window (:data:`SMALL_WINDOW_CSS`)."""
+    st.html(SMALL_WINDOW_CSS)
 
 
 # A formula (st.latex: KaTeX's display mode) wider than its box scrolled sideways with no cue on a phone, a

@@ -230,4 +230,3 @@ def test_on_a_phone_the_panels_stack_at_full_width_and_a_drag_scrolls_the_page(m
     slider, buttons = layout["sliders"][0], layout["updatemenus"][0]
     assert slider["x"] == 0 and slider["len"] == 1 and buttons["y"] < slider["y"]  # its own row, Play under it
     assert tops[0][0] > slider["y"] and buttons["y"] > tops[1][1]  # both right under the map: one screen holds them
-    assert any("font-size: 2rem" in str(h.proto.body) for h in at.get("html"))

@@ -150,3 +150,50 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     finally:
         context.close()
+
+
+# the page title's lines (its text's line boxes), and the top of the page's first chart, in CSS pixels
+FIRST_SCREEN_JS = """() => {
+    const h1 = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    const range = document.createRange();  // its text's, not the link icon's after it
+    range.selectNodeContents(h1.querySelector('[data-heading-text]') || h1);
+    const tops = new Set([...range.getClientRects()].filter(r => r.width > 1).map(r => Math.round(r.top)));
+    const chart = [...document.querySelectorAll('.js-plotly-plot')].map(e => e.getBoundingClientRect())
+        .find(r => r.height > 50);
+    return {title: h1.textContent, lines: tops.size, chartTop: chart ? chart.top : null, height: innerHeight};
+}"""
+# where the page's picture is what it is for, the share of the first screen above the first chart at most: the rest
+# shows the chart (Linear Regression's first screen is its run's numbers; About has no chart)
+CHART_PAGES = ("", "schedules", "landscape", "network?n=80&steps=60&grid=21")
+MOST_ABOVE_THE_CHART = 0.8
+
+
+@pytest.mark.parametrize("path", [*CHART_PAGES, "regression", "about"])
+@pytest.mark.parametrize("screen", ["phone", "projector"])
+def test_the_title_takes_two_lines_at_most_and_the_first_chart_starts_on_the_first_screen(
+    browser, app_url, screen, path
+):
+    """At a projector's zoom the Networks page's title took four lines and its map started at the first screen's
+    bottom edge (478 of 480 px), the Schedules page's and the Lab's 70 px above it; on a phone Linear Regression's
+    title took five lines. In a small window (ui/screen.py) the titles are smaller, with less room above them."""
+    from playwright.sync_api import expect
+
+    if path.startswith(("regression", "network")):
+        pytest.importorskip("torch")
+    context = browser.new_context(**(PHONE if screen == "phone" else PROJECTOR))
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/{path}")
+        expect(page.locator('[data-testid="stMainBlockContainer"] h1').first).to_be_visible(timeout=120_000)
+        if path != "about":
+            expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=120_000)
+        page.wait_for_function(READY, timeout=120_000)
+        found = page.evaluate(FIRST_SCREEN_JS)
+        assert 1 <= found["lines"] <= 2, found
+        if path in CHART_PAGES:
+            assert found["chartTop"] <= MOST_ABOVE_THE_CHART * found["height"], found
+        if path == "regression":  # its numbers, "trained w" first, on the first screen
+            label = page.get_by_text("trained w", exact=True).bounding_box()
+            assert label["y"] + label["height"] <= found["height"], (label, found)
+    finally:
+        context.close()

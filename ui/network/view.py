@@ -22,7 +22,7 @@ from ui.figures.plain import PlainFigure
 from ui.network import compute
 from ui.network.fields import BY_KEY, FIELDS, PAGE, RACERS
 from ui.playground.scenario import auto_labels
-from ui.screen import PHONE_CSS, chart_config, on_phone
+from ui.screen import chart_config, on_phone
 from ui.state import fields as ps
 from ui.state.entries import entry
 from ui.state.notices import show as show_notices
@@ -41,7 +41,7 @@ def racer_labels(racers) -> list[str]:
 def require_torch() -> None:
     """Without torch the page says so and stops (the other pages work without it)."""
     if importlib.util.find_spec("torch") is None:
-        st.title("Real networks")
+        st.title("A real network's loss landscape")
         st.error(
             "This page trains a real network with torch, which is not installed on this server. "
             "Install it with `pip install .[train]` (or `pip install torch`) and reload; the other pages work without it."
@@ -52,9 +52,7 @@ def require_torch() -> None:
 def header(notices: list[str]) -> None:
     """The title, one sentence, and how the picture is made folded under it: on a projector or a phone the
     paragraph put the chart below the first screen."""
-    if on_phone():
-        st.html(PHONE_CSS)
-    st.title("Real networks: several optimizers on one loss landscape")
+    st.title("A real network's loss landscape")
     st.markdown(
         "The Playground's optimizers train a real (small) network, by `torch.optim`, from one set of initial "
         "weights; every path is projected onto **one** plane through weight space, over the true loss on it."

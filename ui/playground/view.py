@@ -38,7 +38,7 @@ from ui.playground.scenario import CUSTOM, Scenario, auto_labels, to_query
 from ui.playground.scrub import scrub_inputs
 from ui.playground.simulate import Race, divergence_messages, formula_dim
 from ui.playground.view_3d import surface_3d_chart
-from ui.screen import PHONE_CSS, chart_config, narrow_window_css, on_phone, row_holding
+from ui.screen import chart_config, narrow_window_css, on_phone, row_holding
 from ui.state.fields import adopt_browser_values
 from ui.state.notices import show as show_notices
 from ui.state.text import escape_markdown
@@ -296,7 +296,8 @@ def legend_caption(meta: dict) -> str:
 def race_section(race: Race) -> None:
     """The race chart and, beside it on a wide screen (under it otherwise), the stage and the inspector."""
     view = chart_view()
-    st.html(READOUT_CSS if view == "standard" else PRESENTATION_CSS if view == "projector" else PHONE_CSS)
+    if view != "phone":  # (a phone's title: every small window's, ui/screen.py)
+        st.html(READOUT_CSS if view == "standard" else PRESENTATION_CSS)
     step = stage.cursor(st.session_state, race.scenario.steps)
     built = _race_figure(race.key, race, view, step)
     chart, side = st.columns([3, 2], gap="medium") if view == "standard" else (st.container(), st.container())

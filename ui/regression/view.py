@@ -22,7 +22,7 @@ from ui.regression import compute
 from ui.regression.budget import PageBudget
 from ui.regression.fields import D2L_PRESET, FIELDS, NOTES_PRESET, PAGE, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
-from ui.screen import narrow_window_css, show_chart
+from ui.screen import show_chart
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
 from ui.state.text import clean_label, escape_markdown, visible
@@ -32,9 +32,22 @@ ERRORS = (reg.UnavailableDevice, reg.DeviceMemoryError, ValueError)
 # a final loss within this relative gap of the closed form's is shown as agreement: converged float32 training
 # ends about 1e-7 above the float64 least-squares minimum (rounding), so a smaller gap is no sign of anything
 AGREEMENT = 1e-6
-# the run's five numbers two to a row in a narrow window
+# The run's five numbers: five in a row where the row has room (a laptop's ~1000 px: 200 each), three to a row in
+# a narrower one (a projector's zoom leaves ~520 px beside the sidebar: five were cut to "3.3…", two to a row took
+# three rows, ~270 of its 480 px), two to a row on a phone (~340 px). Decided by the row's own width (a container
+# query): the window's says nothing of the sidebar beside it.
 METRICS_ROW = '.st-key-rg_metrics [data-testid="stHorizontalBlock"]'
-METRICS_CSS = f"<style>{narrow_window_css(METRICS_ROW, 'calc(50% - 1rem)')}</style>"
+METRICS_PER_ROW = ((800, 3), (480, 2))  # (the row at most this many CSS px wide, metrics in a row)
+METRICS_CSS = (
+    "<style>\n.st-key-rg_metrics { container-type: inline-size; }\n"
+    + "".join(
+        f"@container (max-width: {width}px) {{\n  {METRICS_ROW} {{ flex-wrap: wrap; }}\n"
+        f'  {METRICS_ROW} > [data-testid="stColumn"] {{ flex: 0 1 calc({100 / per_row:.4g}% - 1rem) !important; '
+        f"width: calc({100 / per_row:.4g}% - 1rem) !important; min-width: calc({100 / per_row:.4g}% - 1rem) !important; }}\n}}\n"
+        for width, per_row in METRICS_PER_ROW
+    )
+    + "</style>"
+)
 
 
 @dataclass(frozen=True)
@@ -125,12 +138,11 @@ def suggest_lr(data: Data, batch: int | None) -> None:
 
 # ----- header ------------------------------------------------------------------------------------------------
 def header(notices: list[str]) -> None:
-    st.title("Linear regression: GD, SGD and minibatches on a real model")
+    st.title("Linear regression: GD, SGD, minibatches")
     st.markdown(
         "The example of the notes on gradient descent, run for real: `nn.Linear(d, 1)`, MSE loss, any optimizer and schedule of the "
-        "Playground as `torch.optim` / `lr_scheduler`, on the CPU or a GPU. The closed-form least-squares "
-        "solution is the exact reference; the comparison below measures the GD / SGD / minibatch table of the notes on gradient descent "
-        "on this device instead of describing it."
+        "Playground as `torch.optim` / `lr_scheduler`, on the CPU or a GPU, against the exact closed-form "
+        "least-squares fit."
     )
     left, right = st.columns(2)
     left.button(
@@ -329,7 +341,7 @@ def summary(run: Run) -> None:
             "bigger batches or a cheaper optimizer than Newton fit in it.",
             icon=":material/timer:",
         )
-    # five in a row where the window is wide; at a projector's zoom a fifth of the page cut the values to "3.3…"
+    # as many in a row as the row has room for (METRICS_CSS)
     st.html(METRICS_CSS)
     metrics = st.container(key="rg_metrics").columns(5)
     if d == 1:
@@ -412,7 +424,8 @@ def landscape_section(run: Run) -> None:
 
 def comparison_section(run: Run) -> None:
     st.markdown(
-        f"Every mode trains {run.name} from the same initial parameters on the same data and device. "
+        "The GD / SGD / minibatch table of the notes on gradient descent, measured on this device instead of "
+        f"described: every mode trains {run.name} from the same initial parameters on the same data and device. "
         f"Learning rates: GD uses η = {run.lr:g}; smaller batches need smaller steps. "
         f"At most {limits.REGRESSION_COMPARE_MAX_UPDATES:,} updates per mode (SGD on a large N is cut short "
         "and its time per epoch estimated)."
