@@ -37,6 +37,10 @@ def test_the_default_race_draws_three_paths_on_one_landscape():
     assert spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is False
     table = at.dataframe[0].value
     assert list(table["optimizer"]) == ["1. SGD η=0.1", "2. SGD η=0.1, μ=0.9", "3. Adam η=0.01"]
+    # the answers to "how faithful" first (on a phone the table scrolls sideways), each explained on hover
+    assert list(table.columns[:4]) == ["optimizer", "gap", "off the plane", "relative to the paths' spread"]
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["optimizer"]["pinned"] and all(config[name].get("help") for name in table.columns[1:7])
     assert "of the paths' variance" in texts(at.markdown)
     # the link names the racers (a reader looks for them first) and nothing else at the defaults
     assert query_of(at) == {"o1": "SGD", "o1.lr": "0.1", "o2": "SGD", "o2.lr": "0.1", "o2.momentum": "0.9",

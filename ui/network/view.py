@@ -176,22 +176,43 @@ def faithfulness_rows(run: Run) -> list[dict[str, str]]:
         rows.append(
             {
                 "optimizer": label,
-                "last step": str(len(losses) - 1),
-                "true loss": f"{true:.4g}",
-                "loss on the plane": f"{plane:.4g}",
                 "gap": f"{abs(plane - true) / max(abs(true), 1e-12):.1%}",
                 "off the plane": f"{distance:.3g}",
-                "largest distance (step)": f"{float(view.distances[r][worst]):.3g} ({worst})",
                 "relative to the paths' spread": f"{compute.relative(distance, view.spread):.2f}",
+                "true loss": f"{true:.4g}",
+                "loss on the plane": f"{plane:.4g}",
+                "largest distance (step)": f"{float(view.distances[r][worst]):.3g} ({worst})",
+                "last step": str(len(losses) - 1),
                 "status": "diverged" if run.paths.diverged_at[r] is not None else "ok",
             }
         )
     return rows
 
 
+# what each column of the faithfulness table says (on hover over its name)
+FAITHFULNESS_HELP = {
+    "gap": "How far the loss read off the plane under the last iterate is from the network's true loss there, "
+    "relative to the true loss: the contours' error at that point.",
+    "off the plane": "‖θ − projection‖: how far the last iterate lies from the plane, in weight space.",
+    "relative to the paths' spread": "off the plane ÷ the root-mean-square distance of all iterates from their "
+    "mean: near 0, the plane holds the path; near 1 or more, the picture leaves most of it out.",
+    "true loss": "The network's loss at the last iterate, as training recorded it.",
+    "loss on the plane": "The loss at the last iterate's projection onto the plane (the contours under its dot).",
+    "largest distance (step)": "The farthest any iterate of this path lies from the plane, and at which step.",
+}
+
+
 def faithfulness_section(run: Run) -> None:
     st.subheader("How faithful is the picture?")
-    st.dataframe(faithfulness_rows(run), hide_index=True)
+    # the answers first, the optimizer's name kept in view: on a phone or a projector the table scrolls sideways
+    st.dataframe(
+        faithfulness_rows(run),
+        hide_index=True,
+        column_config={
+            "optimizer": st.column_config.TextColumn(pinned=True),
+            **{name: st.column_config.TextColumn(help=text) for name, text in FAITHFULNESS_HELP.items()},
+        },
+    )
     st.caption(
         "gap: how far the loss read off the plane is from the network's true loss at the same step. off the "
         "plane: ‖θ − projection‖, compared with the root-mean-square distance of all iterates from their mean."
