@@ -17,11 +17,11 @@ through_the_app()  # a fresh server's first request may be this page's own addre
 
 notices = ps.load(PAGE, FIELDS)
 with st.sidebar:
-    sidebar()
+    suggest_slot = sidebar()
 values, problems = ps.publish(PAGE, FIELDS)
 
 view.header(notices + problems)
-run = view.train(values, view.data(values))
+run = view.train(values, view.data(values), suggest_slot)
 # measured before any chart is drawn: a browser busy rendering on this machine would skew the timings
 view.measure(run, values)
 view.summary(run)

@@ -243,6 +243,8 @@ def test_an_engine_only_optimizer_trains_with_a_note():
 
 def test_the_suggested_learning_rate_is_set():
     at = page()
+    # in the sidebar, beside the lr it sets (in the main area it took a row of its own on every screen)
+    assert [b.key for b in at.sidebar.button] == ["rg_suggest"]
     at.button(key="rg_suggest").click().run()
     assert_clean(at)
     X, _ = reg.make_data(100, seed=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gdviz import regression as reg
 from gdviz.optimizers import optimizer_class
@@ -23,7 +24,9 @@ def on_upload() -> None:
         state[UPLOAD] = (file.name, file.getvalue())
 
 
-def sidebar() -> None:
+def sidebar() -> DeltaGenerator:
+    """The sidebar's widgets; returns the slot under the optimizer's settings that the suggest-a-learning-rate
+    button goes in once the data is known (:func:`ui.regression.view.train`): beside the lr it sets."""
     state = st.session_state
     st.header("Data")
     choice("src", {"synthetic": "synthetic y = w·x + b + noise", "upload": "upload a CSV"})
@@ -46,6 +49,7 @@ def sidebar() -> None:
         number("seed", help="draws nn.Linear's initial parameters and the minibatch order")
     st.header("Training")
     ps.entry_widgets(PAGE, OPT, label="optimizer (torch.optim)")
+    suggest_slot = st.empty()
     opt_name = state[key("opt")]
     cls = optimizer_class(opt_name)
     # options torch lacks (d2l's eps_inside_sqrt), as their checkboxes show them
@@ -83,3 +87,4 @@ def sidebar() -> None:
         if not info.available:
             st.caption(f"**{info.name}** unavailable: {info.detail}.")
     choice("dtype")
+    return suggest_slot

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gdviz import regression as reg
 from gdviz.regression.cost import lstsq_seconds
@@ -225,8 +226,9 @@ def _uploaded() -> Data:
 
 
 # ----- training --------------------------------------------------------------------------------------------
-def train(values: dict[str, Any], data: Data) -> Run:
-    """The closed form and the trained model (the suggest-a-learning-rate button first); stops on an error.
+def train(values: dict[str, Any], data: Data, suggest_slot: DeltaGenerator) -> Run:
+    """The closed form and the trained model (the suggest-a-learning-rate button first, in ``suggest_slot``: the
+    sidebar's, under the optimizer's settings); stops on an error.
 
     The page run's CPU allowance starts here (after torch's one-off warm-up): the closed form, the training and
     the comparison share it."""
@@ -253,14 +255,15 @@ def train(values: dict[str, Any], data: Data) -> Run:
         max_updates=limits.REGRESSION_MAX_UPDATES,
         **dict(hyper),
     )
-    st.button(
-        "Suggest a learning rate (1 / largest curvature)",
+    suggest_slot.button(
+        "Suggest a learning rate",
         key=f"{PAGE}_suggest",
         on_click=suggest_lr,
         args=(data.kept(), batch),
         disabled=not any(p == "lr" for p, _ in hyper),
-        help="η = min(1, b/200) / L, L the largest eigenvalue of the MSE's Hessian: full-batch GD converges for "
-        "η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's choices). For SGD-like optimizers.",
+        help="One over the loss's largest curvature: η = min(1, b/200) / L, L the largest eigenvalue of the MSE's "
+        "Hessian: full-batch GD converges for η < 2/L; smaller batches get proportionally smaller steps (d2l 12.5's "
+        "choices). For SGD-like optimizers.",
     )
     closed = compute.closed_form(data.key, data.arrays, page)
     try:
