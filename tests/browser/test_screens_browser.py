@@ -10,6 +10,8 @@ Play button is not under the step slider.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.browser.screens import FIGURE_TEXTS_JS, PHONE, PROJECTOR, boxes_overlap, text_collisions
@@ -120,6 +122,21 @@ SMALL_SCREEN_PAGES = [
 ]
 
 
+@contextlib.contextmanager
+def page_on_screen(browser, screen: str, app_url: str, path: str):
+    """The app's page ``path`` opened in a fresh context on a phone or a projector (torch's pages skipped
+    without torch); the context is closed afterwards."""
+    if path.startswith(("regression", "network")):
+        pytest.importorskip("torch")
+    context = browser.new_context(**(PHONE if screen == "phone" else PROJECTOR))
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/{path}")
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("path", SMALL_SCREEN_PAGES)
 @pytest.mark.parametrize("screen", ["phone", "projector"])
 def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, app_url, screen, path):
@@ -130,12 +147,7 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
     legends) is gone from every chart; no page is wider than the screen."""
     from playwright.sync_api import expect
 
-    if path.startswith(("regression", "network")):
-        pytest.importorskip("torch")
-    context = browser.new_context(**(PHONE if screen == "phone" else PROJECTOR))
-    try:
-        page = context.new_page()
-        page.goto(f"{app_url}/{path}")
+    with page_on_screen(browser, screen, app_url, path) as page:
         expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=120_000)
         page.wait_for_function(READY, timeout=120_000)
         plots = page.locator(".js-plotly-plot")
@@ -148,8 +160,6 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
         main = page.locator('[data-testid="stMain"]')
         assert main.evaluate("m => m.scrollWidth - m.clientWidth") <= 1
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-    finally:
-        context.close()
 
 
 # the page title's lines (its text's line boxes), and the top of the page's first chart, in CSS pixels
@@ -178,12 +188,7 @@ def test_the_title_takes_two_lines_at_most_and_the_first_chart_starts_on_the_fir
     title took five lines. In a small window (ui/screen.py) the titles are smaller, with less room above them."""
     from playwright.sync_api import expect
 
-    if path.startswith(("regression", "network")):
-        pytest.importorskip("torch")
-    context = browser.new_context(**(PHONE if screen == "phone" else PROJECTOR))
-    try:
-        page = context.new_page()
-        page.goto(f"{app_url}/{path}")
+    with page_on_screen(browser, screen, app_url, path) as page:
         expect(page.locator('[data-testid="stMainBlockContainer"] h1').first).to_be_visible(timeout=120_000)
         if path != "about":
             expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=120_000)
@@ -195,5 +200,3 @@ def test_the_title_takes_two_lines_at_most_and_the_first_chart_starts_on_the_fir
         if path == "regression":  # its numbers, "trained w" first, on the first screen
             label = page.get_by_text("trained w", exact=True).bounding_box()
             assert label["y"] + label["height"] <= found["height"], (label, found)
-    finally:
-        context.close()
