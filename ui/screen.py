@@ -21,15 +21,23 @@ SMALL_WINDOW_CSS = f"""<style>
   [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] {{ font-size: 1.75rem; }}
 }}
 </style>"""
-# a table wider than its column (the Playground's results: 600 px, on a phone or at a projector's zoom) scrolls
-# sideways by itself; it made the whole page scroll sideways
+# A table wider than its column (the Playground's results: 600 px, on a phone or at a projector's zoom) scrolls
+# sideways by itself; it made the whole page scroll sideways. On a touch screen (no hover) Streamlit shows a
+# dataframe's toolbar (show, download, search, full screen: 44 px) all the time, in the 44 px above the table: it lay
+# over the heading there ("How faithful is the pic[toolbar]"); that room is now the table's own.
 TABLES_CSS = """<style>
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
+@media (hover: none) {
+  [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"]) {
+    margin-top: 2.75rem;
+  }
+}
 </style>"""
 
 
 def keep_tables_on_screen() -> None:
-    """Every page's markdown tables within the screen's width (:data:`TABLES_CSS`)."""
+    """Every page's markdown tables within the screen's width, and room for a dataframe's toolbar on a touch
+    screen (:data:`TABLES_CSS`)."""
     st.html(TABLES_CSS)
 
 

@@ -122,6 +122,22 @@ SMALL_SCREEN_PAGES = [
 ]
 
 
+# the texts (headings, paragraphs, captions: their line boxes) a dataframe's toolbar lies over; on a touch screen
+# Streamlit shows it without hover, above the table
+TOOLBARS_ON_TEXT_JS = """() => {
+    const lines = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6, [data-testid="stMarkdownContainer"] p, '
+        + '[data-testid="stCaptionContainer"]')].flatMap(e => {
+            const range = document.createRange();
+            range.selectNodeContents(e);
+            return [...range.getClientRects()].filter(r => r.width > 1).map(r => ({text: e.textContent, r}));
+        });
+    const over = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    return [...document.querySelectorAll('[data-testid="stElementToolbar"]')]
+        .filter(t => getComputedStyle(t).opacity !== '0')
+        .flatMap(t => lines.filter(line => over(t.getBoundingClientRect(), line.r)).map(line => line.text));
+}"""
+
+
 @contextlib.contextmanager
 def page_on_screen(browser, screen: str, app_url: str, path: str):
     """The app's page ``path`` opened in a fresh context on a phone or a projector (torch's pages skipped
@@ -144,7 +160,8 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
     title) cut at the figure's edge or on another, no tick label on another panel's plot — screenshots showed
     the Playground's panels' and the restarts summary's right-hand ticks on their left panels, and the eigen
     view's panel titles run together and off the figure. On a phone, plotly's mode bar (it lay over the
-    legends) is gone from every chart; no page is wider than the screen."""
+    legends) is gone from every chart, and no table's toolbar lies over a heading (Networks' "How faithful is the
+    picture?"); no page is wider than the screen."""
     from playwright.sync_api import expect
 
     with page_on_screen(browser, screen, app_url, path) as page:
@@ -156,6 +173,7 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
             assert text_collisions(found) == [], (k, found["figure"])
         if screen == "phone":
             assert page.locator(".modebar-container .modebar").count() == 0
+            assert page.evaluate(TOOLBARS_ON_TEXT_JS) == []
         # nothing wider than the screen: the Playground's results table made the whole page scroll sideways
         main = page.locator('[data-testid="stMain"]')
         assert main.evaluate("m => m.scrollWidth - m.clientWidth") <= 1
