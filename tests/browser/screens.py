@@ -26,7 +26,7 @@ def boxes_overlap(a: dict, b: dict) -> bool:
 
 
 # a figure's texts and panels, in CSS pixels: its axis titles, its annotations (subplot titles among them), its
-# legend's entries, every tick label with the panel it belongs to, and each panel's plot area. Argument: the
+# legend's entries and their symbols, every tick label with the panel it belongs to, and each panel's plot area. Argument: the
 # .js-plotly-plot element.
 FIGURE_TEXTS_JS = """gd => {
     const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
@@ -36,12 +36,15 @@ FIGURE_TEXTS_JS = """gd => {
         .map(t => ({text: t.textContent, axis: t.getAttribute('class').replace(/title$/, ''), ...box(t)}));
     const notes = texts('.annotation-text');
     const legend = [...gd.querySelectorAll('.legend .traces')].map(t => ({text: t.textContent, ...box(t)}));
+    const symbols = [...gd.querySelectorAll('.legend .traces')].flatMap(t =>
+        [...t.querySelectorAll('.legendpoints path, .legendlines path')].map(p => ({text: t.textContent, ...box(p)}))
+            .filter(b => b.width > 0));
     const ticks = [...gd.querySelectorAll('.cartesianlayer .subplot')].flatMap(s =>
         [...s.querySelectorAll('[class$="tick"] text')].filter(t => t.textContent.trim())
             .map(t => ({text: t.textContent, panel: s.classList[1], ...box(t)})));
     const areas = Object.fromEntries([...gd.querySelectorAll('.draglayer > g')].filter(g => g.querySelector('.nsewdrag'))
         .map(g => [g.classList[0], box(g.querySelector('.nsewdrag'))]));
-    return {titles, notes, legend, ticks, areas, figure: box(gd)};
+    return {titles, notes, legend, symbols, ticks, areas, figure: box(gd)};
 }"""
 
 
@@ -54,7 +57,7 @@ def _axes_of(panel: str) -> tuple[str, str]:
 def text_collisions(found: dict) -> list:
     """What :data:`FIGURE_TEXTS_JS` found wrong: an axis title or annotation cut at the figure's left or right
     edge, two of them on top of each other, an axis title or a tick label on another panel's plot area, a legend
-    entry cut or on a title or a plot."""
+    entry cut or on a title or a plot, two entries' symbols on each other."""
     figure, problems = found["figure"], []
     words = found["titles"] + found["notes"]
     for i, a in enumerate(words):
@@ -74,6 +77,13 @@ def text_collisions(found: dict) -> list:
         problems += [
             ("legend on a panel", entry["text"], p) for p, a in found["areas"].items() if boxes_overlap(entry, a)
         ]
+    symbols = found.get("symbols", [])
+    problems += [  # the Lab's 16-17 px legend symbols touched those of the rows above and below
+        ("legend symbols touch", a["text"], b["text"])
+        for i, a in enumerate(symbols)
+        for b in symbols[i + 1 :]
+        if a["text"] != b["text"] and boxes_overlap(a, b)
+    ]
     for label in found["ticks"]:
         problems += [
             ("tick on a panel", label["text"], panel)

@@ -277,7 +277,9 @@ def basins_figure(surface: Surface, b: Basins, paths: Sequence[np.ndarray] = (),
     fig.update_layout(
         layout(height),
         margin=dict(l=56, r=12, t=56, b=48),
-        legend=dict(orientation="h", x=0.0, y=1.0, xanchor="left", yanchor="bottom", font=dict(size=12)),
+        legend=dict(
+            orientation="h", x=0.0, y=1.0, xanchor="left", yanchor="bottom", font=dict(size=12), itemsizing="constant"
+        ),
         meta=dict(kind="basins", counts={str(k): v for k, v in counts.items()}),
     )
     return fig
