@@ -21,6 +21,20 @@ SMALL_WINDOW_CSS = f"""<style>
   [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] {{ font-size: 1.75rem; }}
 }}
 </style>"""
+# A row of columns holding a chart, in a main area narrower than this many CSS px, puts them one under another:
+# at a projector's zoom (~520 px beside the sidebar) the Lab's maps beside their side charts were 305 and 200 px
+# wide, the basins' two maps 253 each, and the Fair comparison's tolerance label lay on its stars. Streamlit itself
+# stacks columns only in a window under 640 px. Decided by the main area's width (a container query), not the
+# window's: a 1280 px window with the sidebar open leaves 820 px, where they stay side by side.
+CHART_ROW_MIN_PX = 700
+CHART_ROWS_CSS = f"""<style>
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ container-type: inline-size; }}
+@container (max-width: {CHART_ROW_MIN_PX}px) {{
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"]) {{ flex-wrap: wrap; }}
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"])
+    > [data-testid="stColumn"] {{ flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }}
+}}
+</style>"""
 # A table wider than its column (the Playground's results: 600 px, on a phone or at a projector's zoom) scrolls
 # sideways by itself; it made the whole page scroll sideways. On a touch screen (no hover) Streamlit shows a
 # dataframe's toolbar (show, download, search, full screen: 44 px) all the time, in the 44 px above the table: it lay
@@ -42,8 +56,10 @@ def keep_tables_on_screen() -> None:
 
 
 def fit_small_windows() -> None:
-    """Every page's title and the room above it smaller in a small window (:data:`SMALL_WINDOW_CSS`)."""
+    """Every page's title and the room above it smaller in a small window (:data:`SMALL_WINDOW_CSS`), and a row of
+    charts one under another in a narrow main area (:data:`CHART_ROWS_CSS`)."""
     st.html(SMALL_WINDOW_CSS)
+    st.html(CHART_ROWS_CSS)
 
 
 # A formula (st.latex: KaTeX's display mode) wider than its box scrolled sideways with no cue on a phone, a

@@ -138,6 +138,15 @@ TOOLBARS_ON_TEXT_JS = """() => {
 }"""
 
 
+# the main area's width and every chart's in it that is shown (a tab not chosen holds charts 0 px wide), CSS px
+CHART_WIDTHS_JS = """() => ({
+    main: document.querySelector('[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"]')
+        .getBoundingClientRect().width,
+    charts: [...document.querySelectorAll('[data-testid="stMainBlockContainer"] .js-plotly-plot')]
+        .map(e => e.getBoundingClientRect().width).filter(w => w > 0),
+})"""
+
+
 @contextlib.contextmanager
 def page_on_screen(browser, screen: str, app_url: str, path: str):
     """The app's page ``path`` opened in a fresh context on a phone or a projector (torch's pages skipped
@@ -161,7 +170,8 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
     the Playground's panels' and the restarts summary's right-hand ticks on their left panels, and the eigen
     view's panel titles run together and off the figure. On a phone, plotly's mode bar (it lay over the
     legends) is gone from every chart, and no table's toolbar lies over a heading (Networks' "How faithful is the
-    picture?"); no page is wider than the screen."""
+    picture?"); at a projector's zoom every chart is as wide as the main area (the Lab's maps and side charts
+    were 305 and 200 px beside each other, the basins' two maps 253); no page is wider than the screen."""
     from playwright.sync_api import expect
 
     with page_on_screen(browser, screen, app_url, path) as page:
@@ -174,6 +184,9 @@ def test_no_chart_text_runs_into_another_and_a_phone_has_no_mode_bar(browser, ap
         if screen == "phone":
             assert page.locator(".modebar-container .modebar").count() == 0
             assert page.evaluate(TOOLBARS_ON_TEXT_JS) == []
+        else:  # charts side by side go one under another: each as wide as the main area
+            widths = page.evaluate(CHART_WIDTHS_JS)
+            assert all(w >= widths["main"] - 2 for w in widths["charts"]), widths
         # nothing wider than the screen: the Playground's results table made the whole page scroll sideways
         main = page.locator('[data-testid="stMain"]')
         assert main.evaluate("m => m.scrollWidth - m.clientWidth") <= 1
