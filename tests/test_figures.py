@@ -703,3 +703,37 @@ def test_panels_send_a_bounded_number_of_points_however_many_runs(quadratic):
     xs = np.asarray(loss.x)
     assert xs[0] == 0 and xs[-1] == 3000 and np.nanmax(xs) == 3000
     assert_all_finite(fig)
+
+
+def labelled_levels(fig: go.Figure) -> list[tuple[str, float, float]]:
+    """(label, the line's height, the label's height) of each horizontal line whose label sits at its right end,
+    both in data units: a label's y on a log axis is in log10 units (plotly's annotations), a line's is not."""
+    found = []
+    for note in fig.layout.annotations:
+        if note.xref is None or not note.xref.endswith("domain") or note.x != 1 or not note.text:
+            continue
+        axis = fig.layout["yaxis" + note.yref[1:]]
+        height = 10**note.y if axis.type == "log" else note.y
+        lines = [s.y0 for s in fig.layout.shapes if s.yref == note.yref and s.y0 == s.y1]
+        found += [(note.text, line, height) for line in lines]
+    return found
+
+
+@pytest.mark.parametrize("log_loss", [True, False])
+def test_a_tolerance_line_is_labelled_at_its_height_on_a_log_axis_too(quadratic, log_loss):
+    """plotly's add_hline gives its label the line's y, which a log axis reads as log10: the Playground's
+    "f* + 0.0001" sat at 10^0.0001 ≈ 1, four decades above its line, the Fair comparison's "tolerance 0.001" at 1."""
+    from gdviz import landscape
+    from ui.figures import fair
+
+    race = gdviz.race(quadratic, [gdviz.optimizer("SGD", lr=0.1)], steps=30)
+    tuned = landscape.tune_lr(quadratic, ["SGD"], landscape.log_grid(1e-3, 0.5, 4), steps=30)
+    figures = {
+        "f* + 0.0001": panels_figure(race, ["SGD"], log_loss=log_loss, tolerance=1e-4),
+        "tolerance 0.001": fair.fair_lr_figure(tuned, 1e-3),
+    }
+    for text, fig in figures.items():
+        levels = [level for level in labelled_levels(fig) if level[0] == text]
+        assert len(levels) == 1, (text, labelled_levels(fig))
+        _, line, label = levels[0]
+        assert label == pytest.approx(line, rel=1e-9), text

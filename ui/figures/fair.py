@@ -14,7 +14,7 @@ from gdviz.landscape import Tuned
 from gdviz.landscape.fair_tuning import TunedAll, ranking
 from gdviz.surfaces.base import Surface
 from ui.figures.lab_canvas import LOG_FLOOR, canvas, layout, minima_trace, path_trace
-from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, log_axis, sig
+from ui.figures.style import DIVERGED_COLOR, axis_style, color_of, level_line, log_axis, sig
 
 
 def fair_paths_figure(surface: Surface, tuned: Sequence[Tuned], height: int = 480) -> go.Figure:
@@ -68,7 +68,7 @@ def fair_lr_figure(tuned: Sequence[Tuned], tol: float, height: int = 380) -> go.
                     hovertemplate=f"{t.name}: diverged at η = %{{x:.3g}}<extra></extra>",
                 )
             )
-    fig.add_hline(y=tol, line=dict(color="#777", dash="dot", width=1), annotation_text=f"tolerance {tol:g}")
+    level_line(fig, tol, f"tolerance {tol:g}", log=True)
     fig.update_layout(
         layout(
             height,

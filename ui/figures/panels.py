@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.style import DIVERGED_COLOR, base_layout, log_axis, runs_of, sig
+from ui.figures.style import DIVERGED_COLOR, base_layout, level_line, log_axis, runs_of, sig
 
 # -- the four panels ------------------------------------------------------------------------------
 PANEL_POINTS = 1500  # per run, at most
@@ -168,13 +168,7 @@ def panels_figure(
             font=dict(size=16, color="#777"),
         )
     if tolerance is not None and known_min and tolerance > 0 and runs:
-        fig.add_hline(
-            y=tolerance,
-            line=dict(color="#777", dash="dot", width=1),
-            **at(1, 1),
-            annotation_text=f"f* + {tolerance:g}",
-            annotation_position="bottom right",
-        )
+        level_line(fig, tolerance, f"f* + {tolerance:g}", log=log_loss, position="bottom right", **at(1, 1))
     steps = max((r.steps for r in runs), default=0)
     cursor = None if current_step is None else int(np.clip(current_step, 0, steps))
     if cursor is not None:

@@ -11,6 +11,7 @@ ui/figures/panels.py. Index ``t`` of every per-step array below is the iterate a
 from __future__ import annotations
 
 import html
+import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +64,21 @@ def log_axis(**extra) -> dict:
     9×10, 8×10, 7×10, ... on an axis that spans two decades. An axis that spans less than a decade gets
     plotly's linear ticks, each labelled in full."""
     return dict(type="log", exponentformat="power", minorloglabels="none") | extra
+
+
+def level_line(fig: go.Figure, y: float, text: str, *, log: bool, position: str = "top right", **where) -> None:
+    """A dotted grey line at height ``y`` across a panel (``where``: ``add_hline``'s row and col), labelled ``text``
+    at its right end. The label's height is given in the axis's own units: a log axis's are log10, and plotly's
+    ``add_hline`` gives it ``y`` itself, which put the Fair comparison's "tolerance 0.001" at 10^0.001 ≈ 1, three
+    decades above its line (the Playground's "f* + 0.0001" four)."""
+    fig.add_hline(
+        y=y,
+        line=dict(color="#777", dash="dot", width=1),
+        annotation_text=text,
+        annotation_position=position,
+        annotation_y=math.log10(y) if log else y,
+        **where,
+    )
 
 
 def color_of(index: int) -> str:
