@@ -43,9 +43,7 @@ def layout(height: int, **extra) -> dict:
         plot_bgcolor="white",
         hovermode="closest",
         margin=dict(l=64, r=16, t=48, b=56),
-        # the legend's symbols at one size (plotly's 12 px): the maps' 16-17 px stars and squares touched the
-        # symbols of the rows above and below once the legend wrapped (a projector, a phone)
-        legend=dict(orientation="h", x=0.0, y=1.01, xanchor="left", yanchor="bottom", itemsizing="constant"),
+        legend=dict(orientation="h", x=0.0, y=1.01, xanchor="left", yanchor="bottom"),
     )
     return base | extra
 

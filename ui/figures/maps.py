@@ -277,9 +277,9 @@ def basins_figure(surface: Surface, b: Basins, paths: Sequence[np.ndarray] = (),
     fig.update_layout(
         layout(height),
         margin=dict(l=56, r=12, t=56, b=48),
-        legend=dict(
-            orientation="h", x=0.0, y=1.0, xanchor="left", yanchor="bottom", font=dict(size=12), itemsizing="constant"
-        ),
+        # 14 px: a 12 px legend's rows were closer than its 17 px stars, which touched once the legend wrapped
+        # (plotly's constant item size would draw the path's line as a 5 px bar)
+        legend=dict(orientation="h", x=0.0, y=1.0, xanchor="left", yanchor="bottom", font=dict(size=14)),
         meta=dict(kind="basins", counts={str(k): v for k, v in counts.items()}),
     )
     return fig
