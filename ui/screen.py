@@ -26,15 +26,6 @@ SMALL_WINDOW_CSS = f"""<style>
 # wide, the basins' two maps 253 each, and the Fair comparison's tolerance label lay on its stars. Streamlit itself
 # stacks columns only in a window under 640 px. Decided by the main area's width (a container query), not the
 # window's: a 1280 px window with the sidebar open leaves 820 px, where they stay side by side.
-CHART_ROW_MIN_PX = 700
-CHART_ROWS_CSS = f"""<style>
-[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] {{ container-type: inline-size; }}
-@container (max-width: {CHART_ROW_MIN_PX}px) {{
-  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"]) {{ flex-wrap: wrap; }}
-  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"])
-    > [data-testid="stColumn"] {{ flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }}
-}}
-</style>"""
 # A table wider than its column (the Playground's results: 600 px, on a phone or at a projector's zoom) scrolls
 # sideways by itself; it made the whole page scroll sideways. On a touch screen (no hover) Streamlit shows a
 # dataframe's toolbar (show, download, search, full screen: 44 px) all the time, in the 44 px above the table: it lay
@@ -53,13 +44,6 @@ def keep_tables_on_screen() -> None:
     """Every page's markdown tables within the screen's width, and room for a dataframe's toolbar on a touch
     screen (:data:`TABLES_CSS`)."""
     st.html(TABLES_CSS)
-
-
-def fit_small_windows() -> None:
-    """Every page's title and the room above it smaller in a small window (:data:`SMALL_WINDOW_CSS`), and a row of
-    charts one under another in a narrow main area (:data:`CHART_ROWS_CSS`)."""
-    st.html(SMALL_WINDOW_CSS)
-    st.html(CHART_ROWS_CSS)
 
 
 # A formula (st.latex: KaTeX's display mode) wider than its box scrolled sideways with no cue on a phone, a
@@ -159,14 +143,42 @@ def row_holding(key: str) -> str:
     return f'[data-testid="stHorizontalBlock"]:has(.st-key-{key})'
 
 
-def narrow_window_css(row: str, share: str = "100%") -> str:
-    """CSS that gives each column of ``row`` (a selector of a row of ``st.columns``) ``share`` of the row's width,
-    wrapping, in a window narrower than :data:`NARROW_WINDOW_PX`: one under another at 100 %."""
+def wrapped_columns_css(row: str, share: str = "100%", grow: int = 1) -> str:
+    """CSS rules (for inside a media or container query) that wrap ``row`` (a selector of a row of ``st.columns``)
+    and give each of its columns ``share`` of the row's width: one under another at 100 %. ``grow`` 0 keeps a
+    short last line's columns at that share, under the columns above them."""
     return (
-        f"@media (max-width: {NARROW_WINDOW_PX}px) {{\n  {row} {{ flex-wrap: wrap; }}\n"
-        f'  {row} > [data-testid="stColumn"] {{ flex: 1 1 {share} !important; width: {share} !important; '
-        f"min-width: {share} !important; }}\n}}"
+        f"  {row} {{ flex-wrap: wrap; }}\n"
+        f'  {row} > [data-testid="stColumn"] {{ flex: {grow} 1 {share} !important; width: {share} !important; '
+        f"min-width: {share} !important; }}\n"
     )
+
+
+def narrow_window_css(row: str, share: str = "100%") -> str:
+    """CSS that gives each column of ``row`` ``share`` of the row's width, wrapping, in a window narrower than
+    :data:`NARROW_WINDOW_PX` (:func:`wrapped_columns_css`)."""
+    return f"@media (max-width: {NARROW_WINDOW_PX}px) {{\n{wrapped_columns_css(row, share)}}}"
+
+
+# A row of columns holding a chart, in a main area narrower than this many CSS px, puts them one under another:
+# at a projector's zoom (~520 px beside the sidebar) the Lab's maps beside their side charts were 305 and 200 px
+# wide, the basins' two maps 253 each, and the Fair comparison's tolerance label lay on its stars. Streamlit itself
+# stacks columns only in a window under 640 px. Decided by the main area's width (a container query), not the
+# window's: a 1280 px window with the sidebar open leaves 820 px, where they stay side by side.
+CHART_ROW_MIN_PX = 700
+CHART_ROW = '[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stPlotlyChart"])'
+CHART_ROWS_CSS = (
+    '<style>\n[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] { container-type: inline-size; }\n'
+    f"@container (max-width: {CHART_ROW_MIN_PX}px) {{\n{wrapped_columns_css(CHART_ROW)}}}\n</style>"
+)
+# what every page gets for a small window or a narrow main area, in one element
+SMALL_SCREENS_CSS = SMALL_WINDOW_CSS + CHART_ROWS_CSS
+
+
+def fit_small_windows() -> None:
+    """Every page's title and the room above it smaller in a small window (:data:`SMALL_WINDOW_CSS`), and a row of
+    charts one under another in a narrow main area (:data:`CHART_ROWS_CSS`)."""
+    st.html(SMALL_SCREENS_CSS)
 
 
 def chart_config(phone: bool, **config) -> dict:

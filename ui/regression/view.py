@@ -23,7 +23,7 @@ from ui.regression import compute
 from ui.regression.budget import PageBudget
 from ui.regression.fields import D2L_PRESET, FIELDS, NOTES_PRESET, PAGE, UPLOAD, apply_preset, choice, key, number
 from ui.regression.text import claim_lines, closed_table, comparison_table, fmt, fmt_seconds
-from ui.screen import show_chart
+from ui.screen import show_chart, wrapped_columns_css
 from ui.state import fields as ps
 from ui.state.notices import show as show_notices
 from ui.state.text import clean_label, escape_markdown, visible
@@ -42,9 +42,8 @@ METRICS_PER_ROW = ((800, 3), (480, 2))  # (the row at most this many CSS px wide
 METRICS_CSS = (
     "<style>\n.st-key-rg_metrics { container-type: inline-size; }\n"
     + "".join(
-        f"@container (max-width: {width}px) {{\n  {METRICS_ROW} {{ flex-wrap: wrap; }}\n"
-        f'  {METRICS_ROW} > [data-testid="stColumn"] {{ flex: 0 1 calc({100 / per_row:.4g}% - 1rem) !important; '
-        f"width: calc({100 / per_row:.4g}% - 1rem) !important; min-width: calc({100 / per_row:.4g}% - 1rem) !important; }}\n}}\n"
+        f"@container (max-width: {width}px) {{\n"
+        f"{wrapped_columns_css(METRICS_ROW, f'calc({100 / per_row:.4g}% - 1rem)', grow=0)}}}\n"
         for width, per_row in METRICS_PER_ROW
     )
     + "</style>"
